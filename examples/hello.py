@@ -1,0 +1,8 @@
+"""The hello-world app that `make run` serves and the benchmarks load."""
+
+
+def app(environ, start_response):
+    body = b"Hello, World!"
+    start_response("200 OK", [("Content-Type", "text/plain"),
+                              ("Content-Length", str(len(body)))])
+    return [body]
