@@ -1,0 +1,334 @@
+#include "common/config.h"
+#include "common/log.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <sstream>
+
+namespace wsgid {
+namespace {
+
+StatusOr<int64_t> ParseInt(const std::string& flag, const std::string& text, int64_t min,
+                           int64_t max) {
+  errno = 0;
+  char* end = nullptr;
+  long long value = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno == ERANGE)
+    return Status::Error(flag + ": '" + text + "' is not an integer");
+  if (value < min || value > max)
+    return Status::Error(flag + ": " + text + " is out of range [" + std::to_string(min) +
+                         ", " + std::to_string(max) + "]");
+  return static_cast<int64_t>(value);
+}
+
+StatusOr<double> ParseSeconds(const std::string& flag, const std::string& text) {
+  char* end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !std::isfinite(value) || value < 0)
+    return Status::Error(flag + ": '" + text + "' is not a number of seconds");
+  return value;
+}
+
+std::vector<std::string> SplitList(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  std::string item;
+  std::istringstream in(text);
+  while (std::getline(in, item, sep)) {
+    size_t b = item.find_first_not_of(" \t");
+    size_t e = item.find_last_not_of(" \t");
+    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+std::string FormatSeconds(double s) {
+  std::ostringstream out;
+  out << s;
+  return out.str();
+}
+
+// One flag: its names and how it applies a value (nullptr value for boolean flags).
+struct Flag {
+  std::vector<std::string> names;
+  bool takes_value;
+  std::function<Status(Config&, const std::string&)> apply;
+};
+
+template <typename T>
+std::function<Status(Config&, const std::string&)> IntFlag(const std::string& name,
+                                                            T Config::*field, int64_t min,
+                                                            int64_t max) {
+  return [=](Config& c, const std::string& v) -> Status {
+    auto n = ParseInt(name, v, min, max);
+    if (!n.ok()) return n.status();
+    c.*field = static_cast<T>(*n);
+    return Status::Ok();
+  };
+}
+
+std::function<Status(Config&, const std::string&)> SecondsFlag(const std::string& name,
+                                                               double Config::*field) {
+  return [=](Config& c, const std::string& v) -> Status {
+    auto s = ParseSeconds(name, v);
+    if (!s.ok()) return s.status();
+    c.*field = *s;
+    return Status::Ok();
+  };
+}
+
+std::function<Status(Config&, const std::string&)> StringFlag(std::string Config::*field) {
+  return [=](Config& c, const std::string& v) -> Status {
+    c.*field = v;
+    return Status::Ok();
+  };
+}
+
+const std::vector<Flag>& Flags() {
+  static const std::vector<Flag> flags = {
+      {{"-b", "--bind"}, true,
+       [](Config& c, const std::string& v) {
+         c.binds.push_back(v);
+         return Status::Ok();
+       }},
+      {{"-w", "--workers"}, true, IntFlag("--workers", &Config::workers, 1, 1024)},
+      {{"--threads"}, true, IntFlag("--threads", &Config::threads, 1, 1024)},
+      {{"--chdir"}, true, StringFlag(&Config::chdir)},
+      {{"--pythonpath"}, true,
+       [](Config& c, const std::string& v) {
+         for (auto& p : SplitList(v, ',')) c.pythonpath.push_back(p);
+         return Status::Ok();
+       }},
+      {{"-e", "--env"}, true,
+       [](Config& c, const std::string& v) {
+         size_t eq = v.find('=');
+         if (eq == std::string::npos || eq == 0)
+           return Status::Error("--env: '" + v + "' is not VAR=VALUE");
+         c.env.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+         return Status::Ok();
+       }},
+      {{"-t", "--timeout"}, true, SecondsFlag("--timeout", &Config::timeout)},
+      {{"--graceful-timeout"}, true,
+       SecondsFlag("--graceful-timeout", &Config::graceful_timeout)},
+      {{"--keep-alive"}, true, SecondsFlag("--keep-alive", &Config::keep_alive)},
+      {{"--header-timeout"}, true, SecondsFlag("--header-timeout", &Config::header_timeout)},
+      {{"--io-timeout"}, true, SecondsFlag("--io-timeout", &Config::io_timeout)},
+      {{"--backlog"}, true, IntFlag("--backlog", &Config::backlog, 1, 1 << 20)},
+      {{"--limit-request-line"}, true,
+       IntFlag("--limit-request-line", &Config::limit_request_line, 0, 1 << 20)},
+      {{"--limit-request-fields"}, true,
+       IntFlag("--limit-request-fields", &Config::limit_request_fields, 1, 32768)},
+      {{"--limit-request-field-size"}, true,
+       IntFlag("--limit-request-field-size", &Config::limit_request_field_size, 0, 1 << 20)},
+      {{"--limit-request-body"}, true,
+       IntFlag("--limit-request-body", &Config::limit_request_body, -1, INT64_MAX)},
+      {{"--header-map"}, true,
+       [](Config& c, const std::string& v) {
+         if (v == "drop") {
+           c.header_map = HeaderMap::kDrop;
+         } else if (v == "refuse") {
+           c.header_map = HeaderMap::kRefuse;
+         } else if (v == "dangerous") {
+           c.header_map = HeaderMap::kDangerous;
+         } else {
+           return Status::Error("--header-map: '" + v +
+                                "' is not one of drop, refuse, dangerous");
+         }
+         return Status::Ok();
+       }},
+      {{"--permit-obsolete-folding"}, false,
+       [](Config& c, const std::string&) {
+         c.permit_obsolete_folding = true;
+         return Status::Ok();
+       }},
+      {{"--forwarded-allow-ips"}, true,
+       [](Config& c, const std::string& v) {
+         c.forwarded_allow_ips = SplitList(v, ',');
+         return Status::Ok();
+       }},
+      {{"--root-path"}, true,
+       [](Config& c, const std::string& v) {
+         std::string p = v;
+         while (!p.empty() && p.back() == '/') p.pop_back();
+         if (!p.empty() && p[0] != '/')
+           return Status::Error("--root-path: '" + v + "' must start with /");
+         c.root_path = p;
+         return Status::Ok();
+       }},
+      {{"--access-logfile"}, true, StringFlag(&Config::access_logfile)},
+      {{"--access-logformat"}, true, StringFlag(&Config::access_logformat)},
+      {{"--error-logfile", "--log-file"}, true, StringFlag(&Config::error_logfile)},
+      {{"--log-level"}, true,
+       [](Config& c, const std::string& v) {
+         auto level = ParseLogLevel(v);
+         if (!level.ok()) return level.status();
+         c.log_level = v;
+         return Status::Ok();
+       }},
+      {{"--server-header"}, true, StringFlag(&Config::server_header)},
+      {{"--check-config"}, false,
+       [](Config& c, const std::string&) {
+         c.check_config = true;
+         return Status::Ok();
+       }},
+      {{"--worker-listen-fds"}, true,
+       [](Config& c, const std::string& v) {
+         c.worker_listen_fds.clear();
+         for (auto& item : SplitList(v, ',')) {
+           auto fd = ParseInt("--worker-listen-fds", item, 0, 1 << 20);
+           if (!fd.ok()) return fd.status();
+           c.worker_listen_fds.push_back(static_cast<int>(*fd));
+         }
+         return Status::Ok();
+       }},
+      {{"--worker-ready-fd"}, true,
+       IntFlag("--worker-ready-fd", &Config::worker_ready_fd, 0, 1 << 20)},
+      {{"--worker-id"}, true, IntFlag("--worker-id", &Config::worker_id, 0, 1 << 20)},
+  };
+  return flags;
+}
+
+const Flag* FindFlag(const std::string& name) {
+  for (const Flag& flag : Flags())
+    for (const std::string& n : flag.names)
+      if (n == name) return &flag;
+  return nullptr;
+}
+
+}  // namespace
+
+StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args) {
+  Config config;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg.size() < 2 || arg[0] != '-') {
+      if (!config.app.empty())
+        return Status::Error("unexpected argument '" + arg + "' (the app is '" + config.app +
+                             "')");
+      config.app = arg;
+      continue;
+    }
+    std::string name = arg;
+    std::string value;
+    bool has_inline_value = false;
+    if (size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      has_inline_value = true;
+    } else if (arg[1] != '-' && arg.size() > 2) {
+      // -w4, -b127.0.0.1:8000 (getopt style).
+      name = arg.substr(0, 2);
+      value = arg.substr(2);
+      has_inline_value = true;
+    }
+    const Flag* flag = FindFlag(name);
+    if (flag == nullptr) return Status::Error("unknown option '" + name + "'");
+    if (flag->takes_value && !has_inline_value) {
+      if (i + 1 >= args.size()) return Status::Error(name + " needs a value");
+      value = args[++i];
+    } else if (!flag->takes_value && has_inline_value) {
+      return Status::Error(name + " takes no value");
+    }
+    if (Status s = flag->apply(config, value); !s.ok()) return s;
+  }
+  return config;
+}
+
+Status ValidateConfig(const Config& config) {
+  if (config.app.empty()) return Status::Error("no application given (MODULE:CALLABLE)");
+  size_t colon = config.app.find(':');
+  std::string module = config.app.substr(0, colon);
+  if (module.empty())
+    return Status::Error("application '" + config.app + "' has no module (MODULE:CALLABLE)");
+  if (colon != std::string::npos && colon + 1 == config.app.size())
+    return Status::Error("application '" + config.app + "' has an empty callable name");
+  if (config.timeout == 0) return Status::Error("--timeout must be greater than 0");
+  return Status::Ok();
+}
+
+std::vector<std::string> ToArgs(const Config& c) {
+  std::vector<std::string> a;
+  auto add = [&a](const std::string& flag, const std::string& value) {
+    a.push_back(flag + "=" + value);
+  };
+  for (const auto& b : c.binds) add("--bind", b);
+  add("--workers", std::to_string(c.workers));
+  add("--threads", std::to_string(c.threads));
+  if (!c.chdir.empty()) add("--chdir", c.chdir);
+  for (const auto& p : c.pythonpath) add("--pythonpath", p);
+  for (const auto& [k, v] : c.env) add("--env", k + "=" + v);
+  add("--timeout", FormatSeconds(c.timeout));
+  add("--graceful-timeout", FormatSeconds(c.graceful_timeout));
+  add("--keep-alive", FormatSeconds(c.keep_alive));
+  add("--header-timeout", FormatSeconds(c.header_timeout));
+  add("--io-timeout", FormatSeconds(c.io_timeout));
+  add("--backlog", std::to_string(c.backlog));
+  add("--limit-request-line", std::to_string(c.limit_request_line));
+  add("--limit-request-fields", std::to_string(c.limit_request_fields));
+  add("--limit-request-field-size", std::to_string(c.limit_request_field_size));
+  add("--limit-request-body", std::to_string(c.limit_request_body));
+  add("--header-map", c.header_map == HeaderMap::kDrop     ? "drop"
+                      : c.header_map == HeaderMap::kRefuse ? "refuse"
+                                                           : "dangerous");
+  if (c.permit_obsolete_folding) a.push_back("--permit-obsolete-folding");
+  std::string ips;
+  for (const auto& ip : c.forwarded_allow_ips) ips += (ips.empty() ? "" : ",") + ip;
+  add("--forwarded-allow-ips", ips);
+  if (!c.root_path.empty()) add("--root-path", c.root_path);
+  if (!c.access_logfile.empty()) add("--access-logfile", c.access_logfile);
+  add("--access-logformat", c.access_logformat);
+  add("--error-logfile", c.error_logfile);
+  add("--log-level", c.log_level);
+  add("--server-header", c.server_header);
+  if (!c.worker_listen_fds.empty()) {
+    std::string fds;
+    for (int fd : c.worker_listen_fds) fds += (fds.empty() ? "" : ",") + std::to_string(fd);
+    add("--worker-listen-fds", fds);
+  }
+  if (c.worker_ready_fd >= 0) add("--worker-ready-fd", std::to_string(c.worker_ready_fd));
+  add("--worker-id", std::to_string(c.worker_id));
+  a.push_back(c.app);
+  return a;
+}
+
+std::string UsageText(const std::string& program) {
+  return "usage: " + program +
+         " [options] MODULE:CALLABLE\n"
+         "\n"
+         "Serves a Python WSGI application with a supervised pool of worker processes.\n"
+         "\n"
+         "  -b, --bind ADDRESS          HOST:PORT, [V6ADDR]:PORT or unix:/path (repeatable;\n"
+         "                              default 127.0.0.1:8000)\n"
+         "  -w, --workers N             worker processes (default 1)\n"
+         "      --threads N             app threads per worker (default 1)\n"
+         "      --chdir DIR             change to DIR before loading the app\n"
+         "      --pythonpath DIRS       comma-separated dirs prepended to sys.path\n"
+         "  -e, --env VAR=VALUE         set an environment variable for the workers\n"
+         "  -t, --timeout S             a worker silent this long is killed (default 30)\n"
+         "      --graceful-timeout S    time to finish requests on stop (default 30)\n"
+         "      --keep-alive S          idle keep-alive connection lifetime (default 2)\n"
+         "      --header-timeout S      time to receive a request head (default 30)\n"
+         "      --io-timeout S          stalled body read / response write (default 30)\n"
+         "      --backlog N             listen backlog (default 2048)\n"
+         "      --limit-request-line N  longest request line, 0 = unlimited (default 4094)\n"
+         "      --limit-request-fields N  most header fields (default 100)\n"
+         "      --limit-request-field-size N  longest header field (default 8190)\n"
+         "      --limit-request-body BYTES  largest request body (default unlimited)\n"
+         "      --header-map MODE       headers with '_': drop (default), refuse, dangerous\n"
+         "      --permit-obsolete-folding  accept obs-fold header continuation lines\n"
+         "      --forwarded-allow-ips LIST  proxies trusted for X-Forwarded-* (default\n"
+         "                              127.0.0.1,::1)\n"
+         "      --root-path PREFIX      SCRIPT_NAME the app is mounted at\n"
+         "      --access-logfile FILE   access log ('-' = stdout; default off)\n"
+         "      --access-logformat FMT  Gunicorn access log format\n"
+         "      --error-logfile FILE    error log ('-' = stderr, the default)\n"
+         "      --log-level LEVEL       debug, info, warning, error, critical (default info)\n"
+         "      --server-header TEXT    Server response header (default wsgid; empty: none)\n"
+         "      --check-config          validate the configuration and exit\n"
+         "  -h, --help                  this text\n"
+         "      --version               print the version\n";
+}
+
+}  // namespace wsgid

@@ -1,0 +1,71 @@
+// Config: the settings shared by wsgid and wsgid-worker, and the Gunicorn-compatible
+// command line that fills them.
+//
+// wsgid parses its command line into a Config, validates it, and hands the worker the same
+// settings as a command line again (ToArgs), so both sides parse with one function.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace wsgid {
+
+// What to do with request headers whose name contains '_' (they would collide with '-'
+// in the environ: X_Auth and X-Auth both become HTTP_X_AUTH). Gunicorn's header_map.
+enum class HeaderMap { kDrop, kRefuse, kDangerous };
+
+struct Config {
+  std::string app;                   // MODULE:CALLABLE or MODULE:factory()
+  std::vector<std::string> binds;    // -b: HOST:PORT, [V6]:PORT, unix:/path
+  int workers = 1;                   // -w
+  int threads = 1;                   // --threads: app threads per worker
+  std::string chdir;                 // --chdir, before importing the app
+  std::vector<std::string> pythonpath;  // --pythonpath, prepended to sys.path
+  std::vector<std::pair<std::string, std::string>> env;  // -e VAR=VALUE
+  double timeout = 30;               // --timeout: a worker silent this long is frozen
+  double graceful_timeout = 30;      // --graceful-timeout: drain deadline
+  double keep_alive = 2;             // --keep-alive: idle keep-alive connection lifetime
+  double header_timeout = 30;        // --header-timeout: to receive a whole request head
+  double io_timeout = 30;            // --io-timeout: a stalled body read or response write
+  int backlog = 2048;                // --backlog
+  int limit_request_line = 4094;     // --limit-request-line (0: unlimited)
+  int limit_request_fields = 100;    // --limit-request-fields
+  int limit_request_field_size = 8190;  // --limit-request-field-size (0: unlimited)
+  int64_t limit_request_body = -1;   // --limit-request-body, bytes (-1: unlimited)
+  HeaderMap header_map = HeaderMap::kDrop;  // --header-map
+  bool permit_obsolete_folding = false;     // --permit-obsolete-folding
+  std::vector<std::string> forwarded_allow_ips{"127.0.0.1", "::1"};  // --forwarded-allow-ips
+  std::string root_path;             // --root-path: SCRIPT_NAME the app is mounted at
+  std::string access_logfile;        // --access-logfile (empty: off; "-": stdout)
+  std::string access_logformat =
+      R"(%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s")";
+  std::string error_logfile = "-";   // --error-logfile
+  std::string log_level = "info";    // --log-level
+  std::string server_header = "wsgid";  // --server-header (empty: no Server header)
+  bool check_config = false;         // --check-config: validate and exit
+
+  // Set only on the worker's command line, by wsgid.
+  std::vector<int> worker_listen_fds;  // --worker-listen-fds 3,4
+  int worker_ready_fd = -1;            // --worker-ready-fd
+  int worker_id = 0;                   // --worker-id
+};
+
+// Parses a Gunicorn-style command line (argv[0] excluded): "--flag value", "--flag=value",
+// short forms -b -w -e. Errors name the flag and what was wrong with it.
+StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args);
+
+// Checks cross-field rules (an app given, counts in range, limits sane).
+Status ValidateConfig(const Config& config);
+
+// The command line that makes ParseCommandLine return `config` again (worker fields
+// included when set).
+std::vector<std::string> ToArgs(const Config& config);
+
+// The --help text.
+std::string UsageText(const std::string& program);
+
+}  // namespace wsgid

@@ -1,0 +1,140 @@
+#include "common/listener.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace wsgid {
+
+std::string BindAddress::ToString() const {
+  if (kind == Kind::kUnix) return "unix:" + host;
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+StatusOr<BindAddress> ParseBindAddress(const std::string& text) {
+  BindAddress a;
+  if (text.rfind("unix:", 0) == 0) {
+    a.kind = BindAddress::Kind::kUnix;
+    a.host = text.substr(5);
+    if (a.host.empty()) return Status::Error("bind '" + text + "': empty socket path");
+    if (a.host.size() >= sizeof(sockaddr_un::sun_path))
+      return Status::Error("bind '" + text + "': socket path too long");
+    return a;
+  }
+  std::string port_text;
+  if (!text.empty() && text[0] == '[') {
+    size_t close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return Status::Error("bind '" + text + "': expected [IPV6]:PORT");
+    a.host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+  } else if (size_t colon = text.rfind(':'); colon != std::string::npos) {
+    a.host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    if (a.host.find(':') != std::string::npos)
+      return Status::Error("bind '" + text + "': write IPv6 addresses as [ADDR]:PORT");
+    if (a.host.empty()) a.host = "0.0.0.0";
+  } else {
+    a.host = "0.0.0.0";
+    port_text = text;
+  }
+  char* end = nullptr;
+  long port = std::strtol(port_text.c_str(), &end, 10);
+  if (port_text.empty() || *end != '\0' || port < 0 || port > 65535)
+    return Status::Error("bind '" + text + "': invalid port '" + port_text + "'");
+  a.port = static_cast<int>(port);
+  return a;
+}
+
+namespace {
+
+StatusOr<UniqueFd> OpenUnixListener(const BindAddress& address, int backlog) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return Status::FromErrno("socket", errno);
+  struct stat st;
+  if (::lstat(address.host.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode))
+      return Status::Error("bind " + address.ToString() + ": path exists and is not a socket");
+    ::unlink(address.host.c_str());
+  }
+  sockaddr_un sun{};
+  sun.sun_family = AF_UNIX;
+  std::memcpy(sun.sun_path, address.host.c_str(), address.host.size());
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun) < 0)
+    return Status::FromErrno("bind " + address.ToString(), errno);
+  if (::listen(fd.get(), backlog) < 0)
+    return Status::FromErrno("listen " + address.ToString(), errno);
+  return fd;
+}
+
+}  // namespace
+
+StatusOr<UniqueFd> OpenListener(const BindAddress& address, int backlog) {
+  if (address.kind == BindAddress::Kind::kUnix) return OpenUnixListener(address, backlog);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  std::string port = std::to_string(address.port);
+  if (int rc = ::getaddrinfo(address.host.c_str(), port.c_str(), &hints, &found); rc != 0)
+    return Status::Error("bind " + address.ToString() + ": " + ::gai_strerror(rc));
+  Status last = Status::Error("bind " + address.ToString() + ": no address");
+  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+    UniqueFd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) {
+      last = Status::FromErrno("socket", errno);
+      continue;
+    }
+    int one = 1;
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ai->ai_family == AF_INET6)
+      ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) < 0) {
+      last = Status::FromErrno("bind " + address.ToString(), errno);
+      continue;
+    }
+    if (::listen(fd.get(), backlog) < 0) {
+      last = Status::FromErrno("listen " + address.ToString(), errno);
+      continue;
+    }
+    ::freeaddrinfo(found);
+    return fd;
+  }
+  ::freeaddrinfo(found);
+  return last;
+}
+
+std::string DescribeSocket(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) return "";
+  char host[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+    ::inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+    return std::string(host) + ":" + std::to_string(ntohs(sin->sin_port));
+  }
+  if (ss.ss_family == AF_INET6) {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    ::inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
+    return "[" + std::string(host) + "]:" + std::to_string(ntohs(sin6->sin6_port));
+  }
+  if (ss.ss_family == AF_UNIX) {
+    auto* sun = reinterpret_cast<sockaddr_un*>(&ss);
+    return std::string("unix:") + sun->sun_path;
+  }
+  return "";
+}
+
+}  // namespace wsgid

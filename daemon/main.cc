@@ -1,0 +1,60 @@
+// wsgid: the master process. Parses the configuration and hands over to Supervisor.
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <string>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "daemon/supervisor.h"
+
+namespace {
+
+// wsgid-worker lives next to the wsgid executable.
+std::string WorkerPath() {
+  char self[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return "wsgid-worker";
+  std::string path(self, static_cast<size_t>(n));
+  return path.substr(0, path.rfind('/') + 1) + "wsgid-worker";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace wsgid;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (const std::string& a : args) {
+    if (a == "-h" || a == "--help") {
+      std::fputs(UsageText("wsgid").c_str(), stdout);
+      return 0;
+    }
+    if (a == "--version" || a == "-v") {
+      std::printf("wsgid %s\n", WSGID_VERSION);
+      return 0;
+    }
+  }
+  auto config = ParseCommandLine(args);
+  Status valid = config.ok() ? ValidateConfig(*config) : config.status();
+  if (!valid.ok()) {
+    std::fprintf(stderr, "wsgid: error: %s\n(see wsgid --help)\n", valid.message().c_str());
+    return Supervisor::kExitConfig;
+  }
+  if (config->check_config) {
+    std::printf("configuration OK\n");
+    return 0;
+  }
+  auto level = ParseLogLevel(config->log_level);
+  if (Status s = OpenErrorLog(config->error_logfile, *level); !s.ok()) {
+    std::fprintf(stderr, "wsgid: error: %s\n", s.message().c_str());
+    return Supervisor::kExitConfig;
+  }
+  Supervisor supervisor(std::move(config).value(), WorkerPath());
+  if (Status s = supervisor.Start(); !s.ok()) {
+    Log(LogLevel::kCritical) << "cannot start: " << s.message();
+    bool app_error = s.message().find("application could not be loaded") != std::string::npos;
+    return app_error ? Supervisor::kExitAppLoad : 1;
+  }
+  return supervisor.Run();
+}

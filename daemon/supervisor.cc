@@ -1,0 +1,398 @@
+#include "daemon/supervisor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "common/listener.h"
+#include "common/log.h"
+
+extern char** environ;
+
+namespace wsgid {
+namespace {
+
+constexpr int64_t kNsPerSec = 1000000000;
+constexpr int64_t kBootTimeoutNs = 60 * kNsPerSec;
+// A worker that dies sooner than this after starting counts towards a crash loop.
+constexpr int64_t kCrashWindowNs = 2 * kNsPerSec;
+constexpr int64_t kMaxBackoffNs = 30 * kNsPerSec;
+// Worker exit code for "the application could not be imported".
+constexpr int kWorkerAppLoadError = 4;
+
+int64_t NowNs() {
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * kNsPerSec + ts.tv_nsec;
+}
+
+const int kHandledSignals[] = {SIGCHLD, SIGTERM, SIGINT,  SIGQUIT, SIGHUP,
+                               SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2};
+
+std::string DescribeExit(int status) {
+  if (WIFEXITED(status)) return "exit code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("signal ") + ::strsignal(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
+}  // namespace
+
+Supervisor::Supervisor(Config config, std::string worker_path)
+    : config_(std::move(config)),
+      worker_path_(std::move(worker_path)),
+      desired_workers_(config_.workers) {}
+
+Status Supervisor::Start() {
+  // systemd socket activation hands the listeners over as fds 3.. (LISTEN_FDS).
+  const char* listen_fds = ::getenv("LISTEN_FDS");
+  const char* listen_pid = ::getenv("LISTEN_PID");
+  if (listen_fds != nullptr && listen_pid != nullptr && std::atoi(listen_pid) == ::getpid()) {
+    int n = std::atoi(listen_fds);
+    for (int fd = 3; fd < 3 + n; ++fd) {
+      ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+      ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+      listeners_.emplace_back(fd);
+      listener_names_.push_back(DescribeSocket(fd));
+    }
+    ::unsetenv("LISTEN_FDS");
+    ::unsetenv("LISTEN_PID");
+    ::unsetenv("LISTEN_FDNAMES");
+  } else {
+    if (config_.binds.empty()) config_.binds.push_back("127.0.0.1:8000");
+    for (const std::string& bind : config_.binds) {
+      auto address = ParseBindAddress(bind);
+      if (!address.ok()) return address.status();
+      auto fd = OpenListener(*address, config_.backlog);
+      if (!fd.ok()) return fd.status();
+      listener_names_.push_back(DescribeSocket(fd->get()));
+      listeners_.push_back(std::move(fd).value());
+    }
+  }
+  for (const std::string& name : listener_names_)
+    Log(LogLevel::kInfo) << "Listening at: " << name;
+
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (int s : kHandledSignals) sigaddset(&mask, s);
+  ::sigprocmask(SIG_BLOCK, &mask, nullptr);
+  signal_fd_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!signal_fd_.valid()) return Status::FromErrno("signalfd", errno);
+
+  for (int i = 0; i < desired_workers_; ++i) SpawnWorker();
+  int64_t deadline = NowNs() + kBootTimeoutNs;
+  while (true) {
+    CheckReadyPipes(100);
+    Reap();
+    if (boot_failure_code_ != 0) {
+      StopAll(/*graceful=*/false);
+      if (boot_failure_code_ == kWorkerAppLoadError)
+        return Status::Error("the application could not be loaded (traceback above)");
+      return Status::Error("a worker failed to boot (see above)");
+    }
+    int ready = 0;
+    for (auto& [pid, w] : workers_) ready += w.state == WorkerState::kReady;
+    if (ready >= desired_workers_) break;
+    if (NowNs() > deadline) {
+      StopAll(/*graceful=*/false);
+      return Status::Error("workers did not become ready within the boot timeout");
+    }
+    // A stop request during boot is honoured at once.
+    signalfd_siginfo si;
+    while (::read(signal_fd_.get(), &si, sizeof si) == sizeof si) {
+      if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGQUIT) {
+        StopAll(false);
+        return Status::Error("stopped during boot");
+      }
+    }
+  }
+  booting_ = false;
+  return Status::Ok();
+}
+
+StatusOr<pid_t> Supervisor::Spawn(int id, UniqueFd* ready_read_end) {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) < 0) return Status::FromErrno("pipe2", errno);
+  UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+
+  // Hand the fds over above every fd in use so no dup2 overwrites a later source.
+  int base = write_end.get();
+  for (const UniqueFd& l : listeners_) base = std::max(base, l.get());
+  base += 1;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  Config worker_config = config_;
+  worker_config.worker_listen_fds.clear();
+  for (size_t i = 0; i < listeners_.size(); ++i) {
+    posix_spawn_file_actions_adddup2(&actions, listeners_[i].get(), base + static_cast<int>(i));
+    worker_config.worker_listen_fds.push_back(base + static_cast<int>(i));
+  }
+  int ready_fd = base + static_cast<int>(listeners_.size());
+  posix_spawn_file_actions_adddup2(&actions, write_end.get(), ready_fd);
+  worker_config.worker_ready_fd = ready_fd;
+  worker_config.worker_id = id;
+
+  // posix_spawn runs no code in the child: reset the mask and dispositions explicitly, or
+  // the signals the master takes through signalfd would stay blocked in the worker.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t empty, defaults;
+  sigemptyset(&empty);
+  sigemptyset(&defaults);
+  for (int s : kHandledSignals) sigaddset(&defaults, s);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  std::vector<std::string> args = ToArgs(worker_config);
+  args.insert(args.begin(), worker_path_);
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  for (const auto& [name, value] : config_.env) env_strings.push_back(name + "=" + value);
+  std::vector<char*> envp;
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  pid_t pid = 0;
+  int rc = ::posix_spawn(&pid, worker_path_.c_str(), &actions, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return Status::FromErrno("cannot start " + worker_path_, rc);
+  *ready_read_end = std::move(read_end);
+  return pid;
+}
+
+int Supervisor::NextId() const {
+  // The smallest id not in use: ids are stable slots, reused after a worker leaves.
+  for (int id = 1;; ++id) {
+    bool used = false;
+    for (const auto& [pid, w] : workers_) used |= w.id == id;
+    if (!used) return id;
+  }
+}
+
+void Supervisor::SpawnWorker() {
+  Worker w;
+  w.id = NextId();
+  auto pid = Spawn(w.id, &w.ready_pipe);
+  if (!pid.ok()) {
+    Log(LogLevel::kError) << pid.status().message();
+    ++consecutive_failures_;
+    next_spawn_ns_ = NowNs() + kNsPerSec;
+    return;
+  }
+  w.pid = *pid;
+  w.generation = generation_;
+  w.started_ns = NowNs();
+  Log(LogLevel::kDebug) << "spawned worker " << w.id << " (pid " << w.pid << ")";
+  workers_.emplace(w.pid, std::move(w));
+}
+
+void Supervisor::CheckReadyPipes(int timeout_ms) {
+  std::vector<pollfd> fds;
+  std::vector<pid_t> pids;
+  fds.push_back({signal_fd_.get(), POLLIN, 0});
+  pids.push_back(0);
+  for (auto& [pid, w] : workers_) {
+    if (w.state == WorkerState::kStarting && w.ready_pipe.valid()) {
+      fds.push_back({w.ready_pipe.get(), POLLIN, 0});
+      pids.push_back(pid);
+    }
+  }
+  if (::poll(fds.data(), fds.size(), timeout_ms) <= 0) return;
+  for (size_t i = 1; i < fds.size(); ++i) {
+    if (fds[i].revents == 0) continue;
+    Worker& w = workers_[pids[i]];
+    char buf[16];
+    ssize_t n = ::read(w.ready_pipe.get(), buf, sizeof buf);
+    w.ready_pipe.reset();
+    if (n > 0) {
+      w.state = WorkerState::kReady;
+      Log(LogLevel::kInfo) << "worker " << w.id << " (pid " << w.pid << ") ready";
+    }
+    // EOF without the ready line: the worker is exiting; Reap() will see why.
+  }
+}
+
+void Supervisor::Reap() {
+  while (true) {
+    int status = 0;
+    pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    auto it = workers_.find(pid);
+    if (it == workers_.end()) continue;  // an orphan we adopted as PID 1
+    Worker w = std::move(it->second);
+    workers_.erase(it);
+    bool expected = w.state == WorkerState::kDraining;
+    LogLevel level = expected ? LogLevel::kInfo : LogLevel::kError;
+    Log(level) << "worker " << w.id << " (pid " << pid << ") exited: " << DescribeExit(status);
+    if (expected) continue;
+    bool before_ready = w.state == WorkerState::kStarting;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (booting_ && before_ready) {
+      boot_failure_code_ = code == 0 ? 1 : code;
+      continue;
+    }
+    if (before_ready && w.generation == generation_ && generation_ > 1 &&
+        code == kWorkerAppLoadError) {
+      // A reload whose code does not import: keep the running generation.
+      Log(LogLevel::kError) << "reload failed: the new application could not be loaded; "
+                               "the previous generation keeps serving";
+      --generation_;
+      for (auto& [other_pid, other] : workers_) {
+        if (other.generation > generation_) {
+          ::kill(other_pid, SIGKILL);
+          other.state = WorkerState::kDraining;
+        }
+      }
+      continue;
+    }
+    if (before_ready || NowNs() - w.started_ns < kCrashWindowNs) {
+      ++consecutive_failures_;
+    } else {
+      consecutive_failures_ = 0;
+    }
+    if (consecutive_failures_ > 0) {
+      int64_t delay = std::min<int64_t>(kMaxBackoffNs,
+                                        (kNsPerSec / 10) << std::min(consecutive_failures_, 10));
+      next_spawn_ns_ = NowNs() + delay;
+      Log(LogLevel::kWarning) << "worker crash loop (" << consecutive_failures_
+                              << " in a row): next start in "
+                              << static_cast<double>(delay) / kNsPerSec << " s";
+    }
+  }
+}
+
+void Supervisor::Signal(int sig, bool only_current_generation) {
+  for (auto& [pid, w] : workers_)
+    if (!only_current_generation || w.generation == generation_) ::kill(pid, sig);
+}
+
+int Supervisor::LiveCurrentWorkers() const {
+  int n = 0;
+  for (const auto& [pid, w] : workers_)
+    n += w.generation == generation_ && w.state != WorkerState::kDraining;
+  return n;
+}
+
+void Supervisor::Adjust() {
+  int64_t now = NowNs();
+  // Boot timeout for workers started later.
+  for (auto& [pid, w] : workers_) {
+    if (w.state == WorkerState::kStarting && now - w.started_ns > kBootTimeoutNs) {
+      Log(LogLevel::kError) << "worker " << w.id << " did not boot in time; killing it";
+      ::kill(pid, SIGKILL);
+    }
+  }
+  int live = LiveCurrentWorkers();
+  if (live < desired_workers_ && now >= next_spawn_ns_) {
+    for (int i = live; i < desired_workers_; ++i) SpawnWorker();
+  }
+  // Too many: drain the newest surplus current-generation workers.
+  while (LiveCurrentWorkers() > desired_workers_) {
+    Worker* victim = nullptr;
+    for (auto& [pid, w] : workers_)
+      if (w.generation == generation_ && w.state != WorkerState::kDraining &&
+          (victim == nullptr || w.started_ns > victim->started_ns))
+        victim = &w;
+    victim->state = WorkerState::kDraining;
+    ::kill(victim->pid, SIGTERM);
+  }
+  // Rolling reload: each ready new-generation worker retires one old worker.
+  int ready_new = 0;
+  for (auto& [pid, w] : workers_)
+    ready_new += w.generation == generation_ && w.state == WorkerState::kReady;
+  int old_serving = 0;
+  for (auto& [pid, w] : workers_)
+    old_serving += w.generation != generation_ && w.state != WorkerState::kDraining;
+  for (auto& [pid, w] : workers_) {
+    if (old_serving == 0 || ready_new + old_serving <= desired_workers_) break;
+    if (w.generation != generation_ && w.state != WorkerState::kDraining) {
+      w.state = WorkerState::kDraining;
+      ::kill(pid, SIGTERM);
+      --old_serving;
+    }
+  }
+}
+
+void Supervisor::StopAll(bool graceful) {
+  Signal(graceful ? SIGTERM : SIGQUIT);
+  for (auto& [pid, w] : workers_) w.state = WorkerState::kDraining;
+  int64_t deadline =
+      NowNs() + (graceful ? static_cast<int64_t>(config_.graceful_timeout * 1e9) + kNsPerSec
+                          : kNsPerSec);
+  while (!workers_.empty() && NowNs() < deadline) {
+    ::usleep(20000);
+    Reap();
+  }
+  if (!workers_.empty()) {
+    Signal(SIGKILL);
+    while (!workers_.empty()) {
+      int status;
+      pid_t pid = ::waitpid(-1, &status, 0);
+      if (pid < 0) break;
+      workers_.erase(pid);
+    }
+  }
+}
+
+int Supervisor::Run() {
+  Log(LogLevel::kInfo) << "wsgid " << WSGID_VERSION << " serving " << config_.app << " with "
+                       << desired_workers_ << " worker(s) x " << config_.threads
+                       << " thread(s)";
+  while (true) {
+    CheckReadyPipes(100);
+    signalfd_siginfo si;
+    while (::read(signal_fd_.get(), &si, sizeof si) == sizeof si) {
+      switch (si.ssi_signo) {
+        case SIGTERM:
+          Log(LogLevel::kInfo) << "graceful stop requested";
+          StopAll(/*graceful=*/true);
+          return kExitOk;
+        case SIGINT:
+        case SIGQUIT:
+          Log(LogLevel::kInfo) << "fast stop requested";
+          StopAll(/*graceful=*/false);
+          return kExitOk;
+        case SIGHUP:
+          Log(LogLevel::kInfo) << "reload: starting generation " << generation_ + 1;
+          ++generation_;
+          consecutive_failures_ = 0;
+          next_spawn_ns_ = 0;
+          break;
+        case SIGTTIN:
+          desired_workers_ = std::min(desired_workers_ + 1, 1024);
+          Log(LogLevel::kInfo) << "workers: " << desired_workers_;
+          break;
+        case SIGTTOU:
+          desired_workers_ = std::max(desired_workers_ - 1, 1);
+          Log(LogLevel::kInfo) << "workers: " << desired_workers_;
+          break;
+        case SIGUSR1: {
+          auto level = ParseLogLevel(config_.log_level);
+          (void)OpenErrorLog(config_.error_logfile, level.ok() ? *level : LogLevel::kInfo);
+          Signal(SIGUSR1);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    Reap();
+    Adjust();
+  }
+}
+
+}  // namespace wsgid

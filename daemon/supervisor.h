@@ -1,0 +1,74 @@
+// Supervisor: the master process. Binds the listeners, starts the workers
+// (posix_spawn of wsgid-worker: the master is never forked without exec), and keeps the
+// pool at its size from one loop driven by signalfd: reaping, respawning with back-off,
+// rolling restarts on SIGHUP, graceful and fast stops.
+//
+// Worker lifecycle: starting -> ready (its ready line arrived) -> draining (sent TERM)
+// -> exited (reaped).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/status.h"
+#include "common/unique_fd.h"
+
+namespace wsgid {
+
+class Supervisor {
+ public:
+  // Exit codes of wsgid.
+  static constexpr int kExitOk = 0;
+  static constexpr int kExitConfig = 2;
+  static constexpr int kExitAppLoad = 3;
+
+  Supervisor(Config config, std::string worker_path);
+
+  // Binds the listeners and starts the first workers; returns once all are ready, or an
+  // error (the app failed to import, a worker could not boot) after stopping them all.
+  Status Start();
+  // Supervises until stopped; returns the process exit code.
+  int Run();
+
+ private:
+  enum class WorkerState { kStarting, kReady, kDraining };
+  struct Worker {
+    int id = 0;
+    pid_t pid = 0;
+    int generation = 0;
+    WorkerState state = WorkerState::kStarting;
+    UniqueFd ready_pipe;
+    int64_t started_ns = 0;
+  };
+
+  StatusOr<pid_t> Spawn(int id, UniqueFd* ready_read_end);
+  void SpawnWorker();
+  // Reaps exited children; returns the exit statuses of workers that died while starting.
+  void Reap();
+  void CheckReadyPipes(int timeout_ms);
+  void Signal(int sig, bool only_current_generation = false);
+  int LiveCurrentWorkers() const;
+  void Adjust();
+  void StopAll(bool graceful);
+  int NextId() const;
+
+  Config config_;
+  std::string worker_path_;
+  std::vector<UniqueFd> listeners_;
+  std::vector<std::string> listener_names_;
+  std::map<pid_t, Worker> workers_;
+  int generation_ = 1;
+  int desired_workers_;
+  int consecutive_failures_ = 0;
+  int64_t next_spawn_ns_ = 0;
+  bool booting_ = true;
+  int boot_failure_code_ = 0;
+  UniqueFd signal_fd_;
+};
+
+}  // namespace wsgid

@@ -1,0 +1,140 @@
+#include "worker/access_log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+
+#include "common/log.h"
+
+namespace wsgid {
+namespace {
+
+std::string_view HeaderOr(const std::vector<std::pair<std::string, std::string>>* headers,
+                          std::string_view name) {
+  if (headers == nullptr) return "-";
+  for (const auto& [n, v] : *headers)
+    if (EqualsIgnoreCase(n, name)) return v;
+  return "-";
+}
+
+std::string_view RequestHeaderOr(const RequestHead* head, std::string_view name) {
+  const HeaderField* h = head->Find(name);
+  return h ? h->value : std::string_view("-");
+}
+
+std::string Timestamp() {
+  time_t now = ::time(nullptr);
+  struct tm tm_now;
+  ::localtime_r(&now, &tm_now);
+  char buf[64];
+  size_t n = ::strftime(buf, sizeof buf, "[%d/%b/%Y:%H:%M:%S %z]", &tm_now);
+  return std::string(buf, n);
+}
+
+}  // namespace
+
+Status AccessLog::Open(const std::string& path, std::string format) {
+  format_ = std::move(format);
+  path_ = path;
+  if (path.empty()) {
+    fd_ = -1;
+    return Status::Ok();
+  }
+  if (path == "-") {
+    fd_ = STDOUT_FILENO;
+    return Status::Ok();
+  }
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno("cannot open access log " + path, errno);
+  owned_.reset(fd);
+  fd_ = fd;
+  return Status::Ok();
+}
+
+std::string AccessLog::Format(const AccessLogEntry& e) const {
+  std::string out;
+  const std::string& f = format_;
+  std::string_view version = e.head->version_minor >= 1 ? "HTTP/1.1" : "HTTP/1.0";
+  for (size_t i = 0; i < f.size(); ++i) {
+    // An atom is %(x)s or %({name}i)s.
+    if (f[i] != '%' || i + 1 >= f.size() || f[i + 1] != '(') {
+      out += f[i];
+      continue;
+    }
+    size_t close = f.find(")s", i + 2);
+    if (close == std::string::npos) {
+      out += f[i];
+      continue;
+    }
+    std::string_view atom = std::string_view(f).substr(i + 2, close - i - 2);
+    i = close + 1;
+    if (atom.size() > 3 && atom.front() == '{') {
+      size_t end = atom.find('}');
+      std::string_view name = atom.substr(1, end == std::string_view::npos ? 0 : end - 1);
+      char kind = atom.back();
+      if (kind == 'i') {
+        out += RequestHeaderOr(e.head, name);
+      } else if (kind == 'o') {
+        out += HeaderOr(e.response_headers, name);
+      } else {
+        out += '-';
+      }
+      continue;
+    }
+    if (atom == "h") {
+      out += e.conn->remote_addr.empty() ? "-" : e.conn->remote_addr;
+    } else if (atom == "l" || atom == "u") {
+      out += '-';
+    } else if (atom == "t") {
+      out += Timestamp();
+    } else if (atom == "r") {
+      out += e.head->method;
+      out += ' ';
+      out += e.head->target;
+      out += ' ';
+      out += version;
+    } else if (atom == "m") {
+      out += e.head->method;
+    } else if (atom == "U") {
+      out += e.head->path;
+    } else if (atom == "q") {
+      out += e.head->query;
+    } else if (atom == "H") {
+      out += version;
+    } else if (atom == "s") {
+      out += std::to_string(e.status);
+    } else if (atom == "B") {
+      out += std::to_string(e.body_bytes);
+    } else if (atom == "b") {
+      out += e.body_bytes > 0 ? std::to_string(e.body_bytes) : "-";
+    } else if (atom == "f") {
+      out += RequestHeaderOr(e.head, "referer");
+    } else if (atom == "a") {
+      out += RequestHeaderOr(e.head, "user-agent");
+    } else if (atom == "T") {
+      out += std::to_string(e.duration_us / 1000000);
+    } else if (atom == "M") {
+      out += std::to_string(e.duration_us / 1000);
+    } else if (atom == "D") {
+      out += std::to_string(e.duration_us);
+    } else if (atom == "L") {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.6f", static_cast<double>(e.duration_us) / 1e6);
+      out += buf;
+    } else if (atom == "p") {
+      out += "<" + std::to_string(::getpid()) + ">";
+    } else {
+      out += '-';
+    }
+  }
+  return out;
+}
+
+void AccessLog::Write(const AccessLogEntry& entry) const {
+  if (fd_ < 0) return;
+  WriteAll(fd_, Format(entry) + "\n");
+}
+
+}  // namespace wsgid

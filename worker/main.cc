@@ -1,0 +1,96 @@
+// wsgid-worker: one worker process. Started by wsgid with the listening sockets, a ready
+// pipe and the configuration on its command line; can also run alone with -b.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "common/config.h"
+#include "common/listener.h"
+#include "common/log.h"
+#include "worker/python_app.h"
+#include "worker/server.h"
+#include "worker/wsgi_handler.h"
+
+namespace {
+
+// Exit codes the master understands (as Gunicorn's worker uses them).
+constexpr int kExitBootError = 3;
+constexpr int kExitAppLoadError = 4;
+
+[[noreturn]] void Die(int code, const std::string& message) {
+  wsgid::Log(wsgid::LogLevel::kError) << message;
+  ::_exit(code);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace wsgid;
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  ::signal(SIGPIPE, SIG_IGN);
+  auto parsed = ParseCommandLine(std::vector<std::string>(argv + 1, argv + argc));
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "wsgid-worker: %s\n", parsed.status().message().c_str());
+    return 2;
+  }
+  Config config = std::move(parsed).value();
+  auto level = ParseLogLevel(config.log_level);
+  if (Status s = OpenErrorLog(config.error_logfile, level.ok() ? *level : LogLevel::kInfo);
+      !s.ok())
+    Die(kExitBootError, s.message());
+  if (config.error_logfile != "-" && !config.error_logfile.empty()) {
+    // The app's prints and stray tracebacks go to the error log too.
+    ::dup2(ErrorLogFd(), STDOUT_FILENO);
+    ::dup2(ErrorLogFd(), STDERR_FILENO);
+  }
+  if (::getppid() == 1 && config.worker_ready_fd >= 0) Die(kExitBootError, "master is gone");
+
+  rlimit nofile{};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &nofile);
+  }
+  for (const auto& [name, value] : config.env) ::setenv(name.c_str(), value.c_str(), 1);
+  if (!config.chdir.empty() && ::chdir(config.chdir.c_str()) != 0)
+    Die(kExitBootError, "cannot chdir to " + config.chdir + ": " + std::strerror(errno));
+
+  std::vector<int> listen_fds = config.worker_listen_fds;
+  std::vector<UniqueFd> own_listeners;
+  if (listen_fds.empty()) {
+    // Standalone: bind what -b says.
+    if (config.binds.empty()) config.binds.push_back("127.0.0.1:8000");
+    for (const std::string& bind : config.binds) {
+      auto address = ParseBindAddress(bind);
+      if (!address.ok()) Die(kExitBootError, address.status().message());
+      auto fd = OpenListener(*address, config.backlog);
+      if (!fd.ok()) Die(kExitBootError, fd.status().message());
+      listen_fds.push_back(fd->get());
+      own_listeners.push_back(std::move(fd).value());
+    }
+  }
+
+  if (Status s = StartInterpreter(); !s.ok()) Die(kExitBootError, s.message());
+  auto app = LoadApplication(config);
+  if (!app.ok()) Die(kExitAppLoadError, app.status().message());
+  WsgiHandler handler(config, *app, listen_fds);
+  if (Status s = handler.Init(); !s.ok()) Die(kExitBootError, s.message());
+  Server server(config, listen_fds, &handler);
+  if (Status s = server.Init(); !s.ok()) Die(kExitBootError, s.message());
+  PyEval_SaveThread();  // app threads take the GIL when they need it
+
+  if (config.worker_ready_fd >= 0) {
+    WriteAll(config.worker_ready_fd, "ready\n");
+    ::close(config.worker_ready_fd);
+  }
+  Log(LogLevel::kInfo) << "Booting worker with pid: " << ::getpid();
+  int code = server.RunMainLoop();
+  // Threads may still be inside the app: leave without finalising Python under them.
+  std::fflush(nullptr);
+  ::_exit(code);
+}

@@ -1,0 +1,98 @@
+#include "worker/request_body.h"
+
+#include <algorithm>
+
+#include "worker/connection.h"
+
+namespace wsgid {
+namespace {
+
+constexpr size_t kFillChunk = 65536;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+}  // namespace
+
+RequestBody::RequestBody(Connection* conn, const RequestHead& head, int64_t limit,
+                         double io_timeout)
+    : conn_(conn),
+      kind_(head.body_kind),
+      remaining_(head.body_kind == RequestHead::BodyKind::kLength ? head.content_length : 0),
+      limit_(limit),
+      io_timeout_(io_timeout),
+      expect_continue_(head.expect_continue && head.body_kind != RequestHead::BodyKind::kNone),
+      complete_(head.body_kind == RequestHead::BodyKind::kNone) {}
+
+bool RequestBody::Fail(int status, std::string why) {
+  if (error_status_ == 0) {
+    error_status_ = status;
+    error_ = std::move(why);
+  }
+  return false;
+}
+
+void RequestBody::Consume(size_t n) {
+  decoded_pos_ += n;
+  if (decoded_pos_ >= decoded_.size()) {
+    decoded_.clear();
+    decoded_pos_ = 0;
+  }
+}
+
+bool RequestBody::ReadMore() {
+  if (expect_continue_) {
+    expect_continue_ = false;
+    if (Status s = conn_->WriteAll(kContinue, io_timeout_); !s.ok())
+      return Fail(400, "client gone: " + s.message());
+  }
+  auto n = conn_->ReadBlocking(io_timeout_);
+  if (!n.ok()) return Fail(408, "reading the request body: " + n.status().message());
+  if (*n == 0) return Fail(400, "client closed the connection before the end of the body");
+  return true;
+}
+
+bool RequestBody::Fill() {
+  if (!Peek().empty()) return true;
+  if (complete_ || failed()) return false;
+  if (kind_ == RequestHead::BodyKind::kLength) {
+    if (conn_->Pending().empty() && !ReadMore()) return false;
+    std::string_view in = conn_->Pending();
+    size_t n = static_cast<size_t>(std::min<int64_t>(remaining_, static_cast<int64_t>(in.size())));
+    decoded_.assign(in.data(), n);
+    conn_->Consume(n);
+    remaining_ -= static_cast<int64_t>(n);
+    total_ += static_cast<int64_t>(n);
+    if (remaining_ == 0) complete_ = true;
+    return true;
+  }
+  // Chunked: decode until some data or the end appears.
+  while (true) {
+    std::string_view in = conn_->Pending();
+    size_t consumed = 0;
+    ChunkedDecoder::Result r = chunked_.Decode(in, &decoded_, kFillChunk, &consumed);
+    conn_->Consume(consumed);
+    total_ += static_cast<int64_t>(decoded_.size());
+    if (limit_ >= 0 && total_ > limit_) return Fail(413, "request body too large");
+    if (r == ChunkedDecoder::Result::kError) return Fail(400, chunked_.error());
+    if (r == ChunkedDecoder::Result::kDone) complete_ = true;
+    if (!decoded_.empty()) return true;
+    if (complete_) return false;
+    if (!ReadMore()) return false;
+  }
+}
+
+bool RequestBody::Drain(int64_t max_bytes) {
+  if (failed()) return false;
+  if (complete_) return true;
+  if (expect_continue_) return false;  // the client is waiting for a 100 we never sent
+  if (kind_ == RequestHead::BodyKind::kLength && remaining_ - static_cast<int64_t>(conn_->Pending().size()) > max_bytes)
+    return false;
+  int64_t start = total_;
+  while (!complete_) {
+    if (!Fill()) return complete_ && !failed();
+    Consume(Peek().size());
+    if (total_ - start > max_bytes) return false;
+  }
+  return true;
+}
+
+}  // namespace wsgid

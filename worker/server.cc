@@ -1,0 +1,433 @@
+#include "worker/server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.h"
+#include "worker/response.h"
+
+namespace wsgid {
+namespace {
+
+constexpr uint64_t kWakeTag = ~0ull;
+constexpr uint64_t kListenerTag = 1ull << 63;
+constexpr int64_t kNsPerSec = 1000000000;
+constexpr int64_t kLingerNs = 2 * kNsPerSec;
+constexpr size_t kLingerMaxBytes = 1 << 20;
+
+int64_t SecondsToNs(double s) { return static_cast<int64_t>(s * 1e9); }
+
+void FillPeer(Connection* conn, const sockaddr_storage& ss) {
+  char host[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET) {
+    auto* sin = reinterpret_cast<const sockaddr_in*>(&ss);
+    ::inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+    conn->remote_addr = host;
+    conn->remote_port = std::to_string(ntohs(sin->sin_port));
+    conn->is_unix = false;
+  } else if (ss.ss_family == AF_INET6) {
+    auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    ::inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
+    conn->remote_addr = host;
+    conn->remote_port = std::to_string(ntohs(sin6->sin6_port));
+    conn->is_unix = false;
+  } else {
+    conn->is_unix = true;
+  }
+}
+
+}  // namespace
+
+int64_t MonotonicNs() {
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * kNsPerSec + ts.tv_nsec;
+}
+
+// Connections indexed by fd, allocated in chunks on first use and never freed, so a
+// thread holding a stale epoll event can always look at the slot's generation word.
+class Server::Table {
+ public:
+  static constexpr int kChunkBits = 10;
+  static constexpr int kChunkSize = 1 << kChunkBits;
+  struct Chunk {
+    Connection conns[kChunkSize];
+  };
+
+  explicit Table(size_t max_fds) : chunk_count_(max_fds / kChunkSize + 1) {
+    chunks_ = std::make_unique<std::atomic<Chunk*>[]>(chunk_count_);
+    for (size_t i = 0; i < chunk_count_; ++i) chunks_[i].store(nullptr);
+  }
+  ~Table() {
+    for (size_t i = 0; i < chunk_count_; ++i) delete chunks_[i].load();
+  }
+
+  Connection* Find(int fd) const {
+    size_t c = static_cast<size_t>(fd) >> kChunkBits;
+    if (c >= chunk_count_) return nullptr;
+    Chunk* chunk = chunks_[c].load(std::memory_order_acquire);
+    return chunk ? &chunk->conns[fd & (kChunkSize - 1)] : nullptr;
+  }
+
+  // REQUIRES: fd < max_fds.
+  Connection* Get(int fd) {
+    size_t c = static_cast<size_t>(fd) >> kChunkBits;
+    Chunk* chunk = chunks_[c].load(std::memory_order_acquire);
+    if (chunk == nullptr) {
+      auto* fresh = new Chunk();
+      if (chunks_[c].compare_exchange_strong(chunk, fresh, std::memory_order_acq_rel)) {
+        chunk = fresh;
+      } else {
+        delete fresh;
+      }
+    }
+    return &chunk->conns[fd & (kChunkSize - 1)];
+  }
+
+  size_t capacity() const { return chunk_count_ * kChunkSize; }
+
+  template <typename F>
+  void ForEach(F f) {
+    for (size_t c = 0; c < chunk_count_; ++c) {
+      Chunk* chunk = chunks_[c].load(std::memory_order_acquire);
+      if (chunk == nullptr) continue;
+      for (Connection& conn : chunk->conns) f(&conn);
+    }
+  }
+
+ private:
+  size_t chunk_count_;
+  std::unique_ptr<std::atomic<Chunk*>[]> chunks_;
+};
+
+Server::Server(const Config& config, std::vector<int> listen_fds, RequestHandler* handler)
+    : config_(config),
+      limits_(HttpLimits::FromConfig(config)),
+      listen_fds_(std::move(listen_fds)),
+      handler_(handler) {}
+
+Server::~Server() = default;
+
+Status Server::Init() {
+  epoll_fd_.reset(::epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll_fd_.valid()) return Status::FromErrno("epoll_create1", errno);
+  wake_fd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!wake_fd_.valid()) return Status::FromErrno("eventfd", errno);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kWakeTag;
+  if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, wake_fd_.get(), &ev) < 0)
+    return Status::FromErrno("epoll_ctl", errno);
+  rlimit nofile{};
+  ::getrlimit(RLIMIT_NOFILE, &nofile);
+  size_t max_fds = nofile.rlim_cur == RLIM_INFINITY ? (1u << 20) : nofile.rlim_cur;
+  table_ = std::make_unique<Table>(max_fds);
+  SetListening(true);
+  return Status::Ok();
+}
+
+void Server::SetListening(bool on) {
+  std::lock_guard<std::mutex> lock(listen_mu_);
+  if (listening_.load() == on) return;
+  for (size_t i = 0; i < listen_fds_.size(); ++i) {
+    if (on) {
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+      ev.data.u64 = kListenerTag | i;
+      if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, listen_fds_[i], &ev) < 0)
+        Log(LogLevel::kError) << "epoll_ctl(add listener): " << std::strerror(errno);
+    } else {
+      ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, listen_fds_[i], nullptr);
+    }
+  }
+  listening_ = on;
+}
+
+void Server::AppThread() {
+  handler_->ThreadStart();
+  epoll_event ev;
+  while (!stop_.load(std::memory_order_relaxed)) {
+    int n = ::epoll_wait(epoll_fd_.get(), &ev, 1, -1);
+    if (n <= 0) continue;
+    HandleEvent(ev.data.u64);
+  }
+  handler_->ThreadStop();
+}
+
+void Server::HandleEvent(uint64_t data) {
+  if (data == kWakeTag) return;
+  if (data & kListenerTag) {
+    AcceptOne(static_cast<int>(data & ~kListenerTag));
+    return;
+  }
+  int fd = static_cast<int>(data >> 32);
+  uint32_t gen = static_cast<uint32_t>(data);
+  Connection* conn = table_->Find(fd);
+  if (conn == nullptr) return;
+  // Claim the connection. The parker arms epoll before publishing kParked, and the
+  // reaper may hold it in kClosing for a moment: wait out both windows.
+  uint64_t word = conn->word.load(std::memory_order_acquire);
+  while (true) {
+    if (static_cast<uint32_t>(Connection::Generation(word)) != gen) return;
+    Connection::State state = Connection::StateOf(word);
+    if (state == Connection::kParked) {
+      uint64_t active = Connection::Make(Connection::Generation(word), Connection::kActive);
+      if (conn->word.compare_exchange_weak(word, active, std::memory_order_acq_rel)) break;
+      continue;
+    }
+    if (state != Connection::kActive && state != Connection::kClosing) return;
+    std::this_thread::yield();
+    word = conn->word.load(std::memory_order_acquire);
+  }
+  Serve(conn);
+}
+
+void Server::AcceptOne(int listener_index) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  int fd = ::accept4(listen_fds_[static_cast<size_t>(listener_index)],
+                     reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd < 0) {
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+      // Out of descriptors: stop accepting for a moment instead of spinning on the
+      // always-readable listener; the main loop turns accepting back on.
+      Log(LogLevel::kWarning) << "accept: " << std::strerror(errno) << "; pausing accepts";
+      accept_paused_until_ns_ = MonotonicNs() + kNsPerSec / 10;
+      SetListening(false);
+    }
+    return;
+  }
+  if (static_cast<size_t>(fd) >= table_->capacity()) {
+    ::close(fd);
+    return;
+  }
+  Connection* conn = table_->Get(fd);
+  uint64_t gen = Connection::Generation(conn->word.load()) + 1;
+  conn->Reset(fd, listener_index);
+  FillPeer(conn, ss);
+  conn->word.store(Connection::Make(gen, Connection::kActive), std::memory_order_release);
+  open_connections_.fetch_add(1);
+  Serve(conn);
+}
+
+void Server::Serve(Connection* conn) {
+  thread_local RequestHead head;
+  // A fresh connection usually has its request waiting already; after a response the
+  // next request usually has not arrived, so park instead of trying a read first.
+  bool try_read = conn->requests == 0 && conn->in.empty();
+  while (true) {
+    std::string_view pending = conn->Pending();
+    if (!pending.empty()) {
+      size_t consumed = 0;
+      HttpError error;
+      ParseStatus status = ParseRequestHead(pending, limits_, &head, &consumed, &error);
+      if (status == ParseStatus::kError) {
+        Log(LogLevel::kDebug) << "bad request from " << conn->remote_addr << ": "
+                              << error.reason;
+        Response::WriteError(conn, error.status, error.reason, config_.server_header,
+                             config_.io_timeout);
+        LingerClose(conn);
+        return;
+      }
+      if (status == ParseStatus::kDone) {
+        conn->Consume(consumed);
+        if (config_.limit_request_body >= 0 &&
+            head.body_kind == RequestHead::BodyKind::kLength &&
+            head.content_length > config_.limit_request_body) {
+          Response::WriteError(conn, 413, "request body too large", config_.server_header,
+                               config_.io_timeout);
+          LingerClose(conn);
+          return;
+        }
+        bool keep_alive = head.keep_alive && !draining();
+        busy_threads_.fetch_add(1, std::memory_order_relaxed);
+        keep_alive = handler_->Handle(conn, &head, keep_alive);
+        busy_threads_.fetch_sub(1, std::memory_order_relaxed);
+        ++conn->requests;
+        if (!keep_alive) {
+          LingerClose(conn);
+          return;
+        }
+        try_read = false;
+        continue;
+      }
+      try_read = true;  // a partial head: more bytes are on their way
+    }
+    if (!try_read) {
+      Park(conn);
+      return;
+    }
+    ssize_t n = conn->ReadAvailable();
+    if (n > 0) continue;
+    if (n < 0 && errno == EAGAIN) {
+      Park(conn);
+      return;
+    }
+    Close(conn);  // EOF or error; any pending partial request is abandoned
+    return;
+  }
+}
+
+void Server::Park(Connection* conn) {
+  bool idle = conn->Pending().empty() && conn->requests > 0;
+  double timeout = idle ? config_.keep_alive : config_.header_timeout;
+  if (draining() && idle) {
+    Close(conn);
+    return;
+  }
+  conn->deadline_ns.store(MonotonicNs() + SecondsToNs(timeout), std::memory_order_relaxed);
+  uint64_t gen = Connection::Generation(conn->word.load(std::memory_order_relaxed));
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLONESHOT | EPOLLRDHUP;
+  ev.data.u64 = static_cast<uint64_t>(conn->fd) << 32 | static_cast<uint32_t>(gen);
+  int op = conn->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  conn->registered = true;
+  if (::epoll_ctl(epoll_fd_.get(), op, conn->fd, &ev) < 0) {
+    Log(LogLevel::kError) << "epoll_ctl(connection): " << std::strerror(errno);
+    Close(conn);
+    return;
+  }
+  // From here on another thread may own the connection: touch nothing after this store.
+  conn->word.store(Connection::Make(gen, Connection::kParked), std::memory_order_release);
+}
+
+void Server::Close(Connection* conn) {
+  int fd = conn->fd;
+  conn->in.clear();
+  if (conn->in.capacity() > (1u << 20)) conn->in.shrink_to_fit();
+  conn->in_pos = 0;
+  uint64_t gen = Connection::Generation(conn->word.load(std::memory_order_relaxed));
+  conn->word.store(Connection::Make(gen, Connection::kFree), std::memory_order_release);
+  open_connections_.fetch_sub(1);
+  ::close(fd);
+}
+
+void Server::LingerClose(Connection* conn) {
+  // Closing with unread input makes the kernel send a reset, which can destroy the
+  // response before the client reads it: stop writing, read what still comes for a
+  // moment, then close.
+  int pending = 0;
+  ::ioctl(conn->fd, FIONREAD, &pending);
+  if (pending == 0 && conn->Pending().empty()) {
+    ::shutdown(conn->fd, SHUT_WR);
+    Close(conn);
+    return;
+  }
+  ::shutdown(conn->fd, SHUT_WR);
+  int64_t deadline = MonotonicNs() + kLingerNs;
+  size_t discarded = 0;
+  char buf[16384];
+  while (discarded < kLingerMaxBytes) {
+    int64_t left_ms = (deadline - MonotonicNs()) / 1000000;
+    if (left_ms <= 0) break;
+    pollfd p{conn->fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left_ms)) <= 0) break;
+    ssize_t n = ::recv(conn->fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    discarded += static_cast<size_t>(n);
+  }
+  Close(conn);
+}
+
+void Server::ExpireConnections(bool drain) {
+  int64_t now = MonotonicNs();
+  table_->ForEach([&](Connection* conn) {
+    uint64_t word = conn->word.load(std::memory_order_acquire);
+    if (Connection::StateOf(word) != Connection::kParked) return;
+    bool expired = conn->deadline_ns.load(std::memory_order_relaxed) <= now;
+    if (!expired && !drain) return;
+    uint64_t gen = Connection::Generation(word);
+    if (!conn->word.compare_exchange_strong(word, Connection::Make(gen, Connection::kClosing),
+                                            std::memory_order_acq_rel))
+      return;
+    if (!expired) {
+      // Draining: a client that already sent its next request gets it served (with
+      // Connection: close); only idle connections are closed.
+      char c;
+      if (!conn->Pending().empty() || ::recv(conn->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
+        conn->word.store(Connection::Make(gen, Connection::kParked), std::memory_order_release);
+        return;
+      }
+    }
+    ::shutdown(conn->fd, SHUT_RDWR);
+    Close(conn);
+  });
+}
+
+void Server::StartDrain() {
+  if (draining_.exchange(true)) return;
+  SetListening(false);
+}
+
+int Server::RunMainLoop() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU})
+    sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  int threads = config_.threads;
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { AppThread(); });
+
+  pid_t parent = ::getppid();
+  int64_t drain_deadline = 0;
+  int exit_code = 0;
+  while (true) {
+    timespec tick{0, 100 * 1000 * 1000};
+    siginfo_t info;
+    int sig = ::sigtimedwait(&signals, &info, &tick);
+    if (sig == SIGTERM) {
+      if (!draining()) {
+        Log(LogLevel::kInfo) << "worker draining (graceful timeout "
+                             << config_.graceful_timeout << " s)";
+        drain_deadline = MonotonicNs() + SecondsToNs(config_.graceful_timeout);
+        StartDrain();
+      }
+    } else if (sig == SIGINT || sig == SIGQUIT) {
+      break;
+    } else if (sig == SIGUSR1) {
+      auto level = ParseLogLevel(config_.log_level);
+      (void)OpenErrorLog(config_.error_logfile, level.ok() ? *level : LogLevel::kInfo);
+    }
+    if (::getppid() != parent) {
+      Log(LogLevel::kWarning) << "master went away; worker exiting";
+      exit_code = 1;
+      break;
+    }
+    int64_t paused = accept_paused_until_ns_.load();
+    if (paused != 0 && !draining() && MonotonicNs() >= paused) {
+      accept_paused_until_ns_ = 0;
+      SetListening(true);
+    }
+    ExpireConnections(draining());
+    if (draining()) {
+      if (open_connections_.load() == 0) break;
+      if (MonotonicNs() >= drain_deadline) {
+        Log(LogLevel::kWarning) << "graceful timeout: closing " << open_connections_.load()
+                                << " connection(s)";
+        break;
+      }
+    }
+  }
+  stop_ = true;
+  uint64_t one = 1;
+  (void)!::write(wake_fd_.get(), &one, sizeof one);
+  // Threads inside a request are not waited for: the process exits around them.
+  for (std::thread& t : threads_) t.detach();
+  return exit_code;
+}
+
+}  // namespace wsgid

@@ -1,0 +1,91 @@
+// Server: the worker's HTTP/1.1 connection engine.
+//
+// Leader/followers: every app thread waits on one shared epoll set holding the listening
+// sockets (EPOLLEXCLUSIVE) and the parked connections (EPOLLONESHOT). The thread that
+// wakes accepts or reads, parses, calls the RequestHandler inline, writes, and parks the
+// connection again. No hand-off between threads; a slow request holds only its own thread;
+// idle and half-received connections hold none. Only idle threads wait in epoll, so a
+// worker whose threads are all busy accepts nothing and the kernel hands new connections
+// to another worker.
+//
+// The main thread runs RunMainLoop(): signals (sigtimedwait, no handlers), expiry of
+// idle and slow connections, and the graceful drain.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/config.h"
+#include "common/status.h"
+#include "common/unique_fd.h"
+#include "worker/connection.h"
+#include "worker/http_parser.h"
+
+namespace wsgid {
+
+// What the server calls for each parsed request. Implementations are thread-safe.
+class RequestHandler {
+ public:
+  virtual ~RequestHandler() = default;
+  // Called on each app thread before its first request and after its last one.
+  virtual void ThreadStart() {}
+  virtual void ThreadStop() {}
+  // Serves one request (the head is consumed from conn->in; the body follows there).
+  // `keep_alive` says whether the server would keep the connection. Returns whether the
+  // connection can serve another request.
+  virtual bool Handle(Connection* conn, RequestHead* head, bool keep_alive) = 0;
+};
+
+class Server {
+ public:
+  // REQUIRES: listen_fds are listening, non-blocking sockets; handler outlives the server.
+  Server(const Config& config, std::vector<int> listen_fds, RequestHandler* handler);
+  ~Server();
+
+  Status Init();
+  // Starts the app threads and runs the signal/housekeeping loop until the worker stops.
+  // Returns the exit code for the process.
+  int RunMainLoop();
+
+  bool draining() const { return draining_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Slot;
+  class Table;
+
+  void AppThread();
+  void HandleEvent(uint64_t data);
+  void AcceptOne(int listener_index);
+  // Serves requests on an owned connection until it must wait (parked) or is closed.
+  void Serve(Connection* conn);
+  void Park(Connection* conn);
+  void Close(Connection* conn);
+  void LingerClose(Connection* conn);
+  void ExpireConnections(bool drain);
+  void StartDrain();
+  void SetListening(bool on);
+
+  const Config& config_;
+  HttpLimits limits_;
+  std::vector<int> listen_fds_;
+  RequestHandler* handler_;
+  UniqueFd epoll_fd_;
+  UniqueFd wake_fd_;  // eventfd: readable once the threads must stop
+  std::unique_ptr<Table> table_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> stop_{false};
+  std::atomic<int> open_connections_{0};
+  std::atomic<int> busy_threads_{0};
+  std::atomic<bool> listening_{false};
+  std::atomic<int64_t> accept_paused_until_ns_{0};
+  std::mutex listen_mu_;  // serialises adding/removing the listeners
+};
+
+// CLOCK_MONOTONIC in nanoseconds.
+int64_t MonotonicNs();
+
+}  // namespace wsgid

@@ -1,0 +1,333 @@
+#include "worker/wsgi_handler.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/listener.h"
+#include "common/log.h"
+#include "worker/python_app.h"
+#include "worker/request_body.h"
+#include "worker/response.h"
+#include "worker/wsgi_types.h"
+
+namespace wsgid {
+namespace {
+
+thread_local PyThreadState* t_thread_state = nullptr;
+
+// Up to this many unread body bytes are read and discarded after a response so the
+// connection can be kept; a longer unread body closes it instead.
+constexpr int64_t kMaxDrainBytes = 256 * 1024;
+
+PyObject* Latin1(std::string_view s) {
+  return PyUnicode_DecodeLatin1(s.data(), static_cast<Py_ssize_t>(s.size()), nullptr);
+}
+
+// Sets env[key] = value, stealing the value reference.
+void SetItem(PyObject* env, const char* key, PyObject* value) {
+  if (value == nullptr) {
+    PyErr_Clear();
+    return;
+  }
+  PyDict_SetItemString(env, key, value);
+  Py_DECREF(value);
+}
+
+}  // namespace
+
+WsgiHandler::WsgiHandler(const Config& config, PyObject* app, const std::vector<int>& listen_fds)
+    : config_(config), app_(app), interp_(PyInterpreterState_Get()) {
+  for (int fd : listen_fds) {
+    std::string address = DescribeSocket(fd);
+    std::string name = address, port;
+    if (address.rfind("unix:", 0) != 0) {
+      size_t colon = address.rfind(':');
+      name = address.substr(0, colon);
+      port = address.substr(colon + 1);
+      if (name.size() > 1 && name.front() == '[') name = name.substr(1, name.size() - 2);
+    }
+    server_addresses_.push_back({Latin1(name), Latin1(port)});
+  }
+}
+
+Status WsgiHandler::Init() {
+  if (Status s = access_log_.Open(config_.access_logfile, config_.access_logformat); !s.ok())
+    return s;
+  if (!InitWsgiTypes()) return Status::Error("cannot create WSGI types: " + FormatPythonError());
+  PyObject* env = PyDict_New();
+  SetItem(env, "wsgi.version", Py_BuildValue("(ii)", 1, 0));
+  SetItem(env, "wsgi.url_scheme", PyUnicode_FromString("http"));
+  PyObject* stderr_stream = PySys_GetObject("stderr");  // borrowed
+  Py_XINCREF(stderr_stream);
+  SetItem(env, "wsgi.errors", stderr_stream);
+  // True whenever this worker has, or may be given, more than one thread.
+  SetItem(env, "wsgi.multithread", PyBool_FromLong(config_.threads > 1));
+  SetItem(env, "wsgi.multiprocess", PyBool_FromLong(config_.workers > 1));
+  SetItem(env, "wsgi.run_once", PyBool_FromLong(0));
+  SetItem(env, "wsgi.input_terminated", PyBool_FromLong(1));
+  Py_INCREF(FileWrapperType());
+  SetItem(env, "wsgi.file_wrapper", FileWrapperType());
+  SetItem(env, "SERVER_SOFTWARE", PyUnicode_FromString("wsgid/" WSGID_VERSION));
+  SetItem(env, "SCRIPT_NAME", Latin1(config_.root_path));
+  environ_template_ = env;
+  http_11_ = PyUnicode_InternFromString("HTTP/1.1");
+  http_10_ = PyUnicode_InternFromString("HTTP/1.0");
+  https_ = PyUnicode_InternFromString("https");
+  wsgi_input_key_ = PyUnicode_InternFromString("wsgi.input");
+  for (const char* m : {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"})
+    method_cache_.emplace_back(m, PyUnicode_InternFromString(m));
+  return Status::Ok();
+}
+
+void WsgiHandler::ThreadStart() { t_thread_state = PyThreadState_New(interp_); }
+
+void WsgiHandler::ThreadStop() {
+  // The thread state is left to process exit: clearing it needs the GIL, which a thread
+  // stuck in the app may hold.
+  t_thread_state = nullptr;
+}
+
+bool WsgiHandler::IsTrustedProxy(const Connection* conn) const {
+  for (const std::string& ip : config_.forwarded_allow_ips)
+    if (ip == "*" || (!conn->is_unix && ip == conn->remote_addr)) return true;
+  return false;
+}
+
+PyObject* WsgiHandler::BuildEnviron(Connection* conn, const RequestHead& head) {
+  PyObject* env = PyDict_Copy(environ_template_);
+  if (env == nullptr) return nullptr;
+  PyObject* method = nullptr;
+  for (const auto& [name, obj] : method_cache_) {
+    if (head.method == name) {
+      method = obj;
+      Py_INCREF(method);
+      break;
+    }
+  }
+  SetItem(env, "REQUEST_METHOD", method ? method : Latin1(head.method));
+  SetItem(env, "RAW_URI", Latin1(head.target));
+  std::string path = PercentDecode(head.path);
+  const std::string& root = config_.root_path;
+  if (!root.empty() && path.compare(0, root.size(), root) == 0 &&
+      (path.size() == root.size() || path[root.size()] == '/'))
+    path.erase(0, root.size());
+  SetItem(env, "PATH_INFO", Latin1(path));
+  SetItem(env, "QUERY_STRING", Latin1(head.query));
+  PyObject* protocol = head.version_minor >= 1 ? http_11_ : http_10_;
+  Py_INCREF(protocol);
+  SetItem(env, "SERVER_PROTOCOL", protocol);
+  SetItem(env, "REMOTE_ADDR", Latin1(conn->remote_addr));
+  if (!conn->is_unix) SetItem(env, "REMOTE_PORT", Latin1(conn->remote_port));
+
+  const ServerAddress& server = server_addresses_[static_cast<size_t>(conn->listener)];
+  const HeaderField* host = nullptr;
+  char key[256];
+  std::memcpy(key, "HTTP_", 5);
+  for (const HeaderField& h : head.headers) {
+    const char* name;
+    if (EqualsIgnoreCase(h.name, "content-type")) {
+      name = "CONTENT_TYPE";
+    } else if (EqualsIgnoreCase(h.name, "content-length")) {
+      name = "CONTENT_LENGTH";
+    } else {
+      if (h.name.size() + 6 > sizeof key) continue;
+      for (size_t i = 0; i < h.name.size(); ++i) {
+        char c = h.name[i];
+        key[5 + i] = c == '-' ? '_' : (c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c);
+      }
+      key[5 + h.name.size()] = '\0';
+      name = key;
+      if (host == nullptr && EqualsIgnoreCase(h.name, "host")) host = &h;
+    }
+    PyObject* value = Latin1(h.value);
+    if (value == nullptr) {
+      PyErr_Clear();
+      continue;
+    }
+    PyObject* existing = PyDict_GetItemString(env, name);  // borrowed
+    if (existing != nullptr && name != key) {
+      Py_DECREF(value);  // CONTENT_TYPE/LENGTH: the first one counts
+      continue;
+    }
+    if (existing != nullptr) {
+      PyObject* joined = PyUnicode_FromFormat("%U,%U", existing, value);
+      Py_DECREF(value);
+      value = joined;
+    }
+    SetItem(env, name, value);
+  }
+  if (host != nullptr && !host->value.empty()) {
+    std::string_view h = host->value;
+    std::string_view port;
+    size_t colon = h.rfind(':');
+    size_t bracket = h.rfind(']');
+    if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+      port = h.substr(colon + 1);
+      h = h.substr(0, colon);
+    }
+    SetItem(env, "SERVER_NAME", Latin1(h));
+    if (!port.empty()) {
+      SetItem(env, "SERVER_PORT", Latin1(port));
+    } else {
+      SetItem(env, "SERVER_PORT", PyUnicode_FromString("80"));
+    }
+  } else {
+    Py_INCREF(server.name);
+    SetItem(env, "SERVER_NAME", server.name);
+    Py_INCREF(server.port);
+    SetItem(env, "SERVER_PORT", server.port);
+  }
+  if (IsTrustedProxy(conn)) {
+    const HeaderField* proto = head.Find("x-forwarded-proto");
+    if (proto != nullptr && EqualsIgnoreCase(proto->value, "https")) {
+      Py_INCREF(https_);
+      SetItem(env, "wsgi.url_scheme", https_);
+    }
+    if (const HeaderField* fwd = head.Find("x-forwarded-for"); fwd != nullptr) {
+      std::string_view client = fwd->value.substr(0, fwd->value.find(','));
+      while (!client.empty() && client.back() == ' ') client.remove_suffix(1);
+      if (!client.empty()) SetItem(env, "REMOTE_ADDR", Latin1(client));
+    }
+  }
+  return env;
+}
+
+bool WsgiHandler::Handle(Connection* conn, RequestHead* head, bool keep_alive) {
+  const int64_t start_ns = MonotonicNs();
+  RequestBody body(conn, *head, config_.limit_request_body, config_.io_timeout);
+  Response::Options options;
+  options.is_head = head->method == "HEAD";
+  options.version_minor = head->version_minor;
+  options.keep_alive = keep_alive;
+  options.server_header = config_.server_header;
+  options.io_timeout = config_.io_timeout;
+  Response response(conn, options);
+  RequestContext ctx;
+  ctx.conn = conn;
+  ctx.body = &body;
+  ctx.response = &response;
+
+  bool failed = false;
+  std::string failure;
+  PyEval_RestoreThread(t_thread_state);
+  PyObject* environ = BuildEnviron(conn, *head);
+  PyObject* input = NewInputStream(&ctx);
+  PyObject* start_response = NewStartResponse(&ctx);
+  PyObject* result = nullptr;
+  if (environ != nullptr && input != nullptr && start_response != nullptr &&
+      PyDict_SetItem(environ, wsgi_input_key_, input) == 0) {
+    PyObject* args[] = {environ, start_response};
+    result = PyObject_Vectorcall(app_, args, 2, nullptr);
+  }
+  if (result == nullptr) {
+    failed = true;
+    failure = FormatPythonError();
+  } else {
+    int file_fd;
+    int64_t offset, size;
+    if (FileWrapperFd(result, &file_fd, &offset, &size)) {
+      if (!response.has_head()) {
+        failed = true;
+        failure = "the application returned a file without calling start_response";
+      } else {
+        Status s;
+        Py_BEGIN_ALLOW_THREADS s = response.SendFile(file_fd, offset, size - offset);
+        Py_END_ALLOW_THREADS
+        if (!s.ok()) ctx.client_gone = true;
+      }
+    } else {
+      // Lists and tuples are walked directly; anything else through the iterator protocol.
+      PyObject* iterator = nullptr;
+      Py_ssize_t index = 0;
+      bool sequence = PyList_CheckExact(result) || PyTuple_CheckExact(result);
+      if (!sequence) iterator = PyObject_GetIter(result);
+      if (!sequence && iterator == nullptr) {
+        failed = true;
+        failure = FormatPythonError();
+      }
+      while (!failed && !ctx.client_gone) {
+        PyObject* item;
+        if (sequence) {
+          if (index >= PySequence_Fast_GET_SIZE(result)) break;
+          item = PySequence_Fast_GET_ITEM(result, index++);
+          Py_INCREF(item);
+        } else {
+          item = PyIter_Next(iterator);
+          if (item == nullptr) {
+            if (PyErr_Occurred()) {
+              failed = true;
+              failure = FormatPythonError();
+            }
+            break;
+          }
+        }
+        if (!PyBytes_Check(item)) {
+          failed = true;
+          failure = std::string("the application yielded ") + Py_TYPE(item)->tp_name +
+                    ", not bytes";
+        } else if (PyBytes_GET_SIZE(item) > 0) {
+          if (!response.has_head()) {
+            failed = true;
+            failure = "the application sent body data before calling start_response";
+          } else {
+            response.Append(std::string_view(PyBytes_AS_STRING(item),
+                                             static_cast<size_t>(PyBytes_GET_SIZE(item))));
+            if (response.ShouldFlush() || !sequence) {
+              // A generator streams: each item goes out as it is produced.
+              Status s;
+              Py_BEGIN_ALLOW_THREADS s = response.Flush();
+              Py_END_ALLOW_THREADS
+              if (!s.ok()) ctx.client_gone = true;
+            }
+          }
+        }
+        Py_DECREF(item);
+      }
+      Py_XDECREF(iterator);
+    }
+    // PEP 3333: close() is called whatever happened, also when the client went away.
+    if (PyObject_HasAttrString(result, "close")) {
+      PyObject* r = PyObject_CallMethod(result, "close", nullptr);
+      if (r == nullptr) {
+        std::string close_error = FormatPythonError();
+        if (!failed) {
+          failed = true;
+          failure = close_error;
+        }
+      }
+      Py_XDECREF(r);
+    }
+    Py_DECREF(result);
+  }
+  if (!failed && !response.has_head()) {
+    failed = true;
+    failure = "the application did not call start_response";
+  }
+  DetachContext(start_response, input);
+  Py_XDECREF(start_response);
+  Py_XDECREF(input);
+  Py_XDECREF(environ);
+  PyEval_SaveThread();
+
+  int status = response.status_code();
+  bool keep = false;
+  if (failed) {
+    Log(LogLevel::kError) << "Error handling request " << head->target << "\n" << failure;
+    if (!response.head_sent() && !ctx.client_gone) {
+      status = body.failed() ? body.error_status() : 500;
+      Response::WriteError(conn, status, "", config_.server_header, config_.io_timeout);
+    }
+  } else if (!ctx.client_gone) {
+    if (Status s = response.Finish(); s.ok()) {
+      keep = response.keep_alive() && body.Drain(kMaxDrainBytes);
+    }
+  }
+  if (access_log_.enabled()) {
+    AccessLogEntry entry{conn, head, status, response.body_bytes(),
+                         (MonotonicNs() - start_ns) / 1000, &response.headers()};
+    access_log_.Write(entry);
+  }
+  return keep;
+}
+
+}  // namespace wsgid
