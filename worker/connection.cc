@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 
@@ -38,13 +39,15 @@ void Connection::Consume(size_t n) {
 }
 
 ssize_t Connection::ReadAvailable(size_t max) {
-  size_t old = in.size();
-  in.resize(old + max);
+  // Received into a per-thread buffer and appended, so `in` never zero-fills room it
+  // does not use.
+  thread_local char buffer[65536];
+  max = std::min(max, sizeof buffer);
   ssize_t n;
   do {
-    n = ::recv(fd, in.data() + old, max, 0);
+    n = ::recv(fd, buffer, max, 0);
   } while (n < 0 && errno == EINTR);
-  in.resize(old + (n > 0 ? static_cast<size_t>(n) : 0));
+  if (n > 0) in.append(buffer, static_cast<size_t>(n));
   return n;
 }
 

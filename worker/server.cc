@@ -225,9 +225,10 @@ void Server::AcceptOne(int listener_index) {
 
 void Server::Serve(Connection* conn) {
   thread_local RequestHead head;
-  // A fresh connection usually has its request waiting already; after a response the
-  // next request usually has not arrived, so park instead of trying a read first.
-  bool try_read = conn->requests == 0 && conn->in.empty();
+  // Called when the socket is readable (or freshly accepted: with its request usually
+  // waiting). After a response the next request has usually not arrived yet, so the loop
+  // parks instead of trying a read that would fail.
+  bool try_read = true;
   while (true) {
     std::string_view pending = conn->Pending();
     if (!pending.empty()) {
