@@ -113,7 +113,17 @@ ParseStatus ApplyHeaderSemantics(RequestHead* head, HttpError* error) {
   bool chunked = false;
   bool keep_alive_token = false;
   bool close_token = false;
+  bool has_host = false;
+  bool has_content_type = false;
   for (const HeaderField& h : head->headers) {
+    // A request is routed and framed by these: two of them disagree about which applies.
+    if (EqualsIgnoreCase(h.name, "host")) {
+      if (has_host) return Fail(error, 400, "duplicate Host header");
+      has_host = true;
+    } else if (EqualsIgnoreCase(h.name, "content-type")) {
+      if (has_content_type) return Fail(error, 400, "duplicate Content-Type header");
+      has_content_type = true;
+    }
     if (EqualsIgnoreCase(h.name, "content-length")) {
       if (has_length) return Fail(error, 400, "duplicate Content-Length");
       has_length = true;
@@ -126,6 +136,8 @@ ParseStatus ApplyHeaderSemantics(RequestHead* head, HttpError* error) {
       }
       head->content_length = n;
     } else if (EqualsIgnoreCase(h.name, "transfer-encoding")) {
+      // HTTP/1.0 has no transfer codings: a TE header there is a smuggling attempt.
+      if (head->version_minor == 0) return Fail(error, 400, "Transfer-Encoding in HTTP/1.0");
       has_te = true;
       std::string_view list = h.value;
       while (!list.empty()) {
@@ -137,7 +149,7 @@ ParseStatus ApplyHeaderSemantics(RequestHead* head, HttpError* error) {
           if (chunked) return Fail(error, 400, "chunked transfer coding applied twice");
           chunked = true;
         } else if (EqualsIgnoreCase(item, "identity")) {
-          continue;
+          if (chunked) return Fail(error, 400, "chunked must be the last transfer coding");
         } else if (EqualsIgnoreCase(item, "gzip") || EqualsIgnoreCase(item, "x-gzip") ||
                    EqualsIgnoreCase(item, "deflate") || EqualsIgnoreCase(item, "compress")) {
           if (chunked) return Fail(error, 400, "chunked must be the last transfer coding");
@@ -277,18 +289,20 @@ ParseStatus ParseRequestHead(std::string_view buffer, const HttpLimits& limits,
 
   size_t pos = line_end + 2;
   int field_count = 0;
+  size_t folded_size = 0;  // the current field with its continuation lines
   while (true) {
     size_t eol = raw.find("\r\n", pos);
     if (eol == std::string_view::npos) {
       // An incomplete line: only its length can be judged yet.
-      if (raw.size() - pos > field_size) return Fail(error, 431, "header field too large");
+      if (raw.size() - pos + 2 > field_size) return Fail(error, 431, "header field too large");
       if (raw.size() > max_head) return Fail(error, 431, "request headers too large");
       return ParseStatus::kNeedMore;
     }
     std::string_view line = raw.substr(pos, eol - pos);
     pos = eol + 2;
     if (line.empty()) break;
-    if (line.size() > field_size) return Fail(error, 431, "header field too large");
+    // The limit counts each line with its CRLF, as Gunicorn's does.
+    if (line.size() + 2 > field_size) return Fail(error, 431, "header field too large");
     if (IsOws(line[0])) {
       if (!limits.permit_obsolete_folding)
         return Fail(error, 400, "obsolete line folding in headers");
@@ -296,14 +310,14 @@ ParseStatus ParseRequestHead(std::string_view buffer, const HttpLimits& limits,
       for (unsigned char c : line)
         if (!IsFieldValueChar(c)) return Fail(error, 400, "invalid header value");
       HeaderField& last = head->headers.back();
+      folded_size += line.size() + 2;
+      if (folded_size > field_size) return Fail(error, 431, "header field too large");
       std::string joined(last.value);
       std::string_view more = Trim(line);
       if (!more.empty()) {
         if (!joined.empty()) joined += ' ';
         joined += more;
       }
-      if (last.name.size() + 1 + joined.size() > field_size)
-        return Fail(error, 431, "header field too large");
       head->folded.push_back(std::move(joined));
       last.value = head->folded.back();
       continue;
@@ -314,6 +328,7 @@ ParseStatus ParseRequestHead(std::string_view buffer, const HttpLimits& limits,
     if (name.empty()) return Fail(error, 400, "invalid header name");
     for (unsigned char c : name)
       if (!IsTokenChar(c)) return Fail(error, 400, "invalid header name");
+    folded_size = line.size() + 2;
     std::string_view value = Trim(line.substr(colon + 1));
     for (unsigned char c : value)
       if (!IsFieldValueChar(c)) return Fail(error, 400, "invalid header value");
