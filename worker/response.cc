@@ -81,26 +81,41 @@ Status Response::SetHead(std::string_view status,
   if (code < 100) return Status::Error("invalid status '" + std::string(status) + "'");
   declared_length_ = -1;
   has_date_ = has_server_ = false;
-  headers_.clear();
-  for (auto& [name, value] : headers) {
-    if (name.empty() || HasForbiddenChar(name) || HasForbiddenChar(value))
-      return Status::Error("header " + name + " contains a CR, LF or NUL character");
-    for (unsigned char c : name)
-      if (!IsTokenChar(c)) return Status::Error("invalid header name '" + name + "'");
+  headers_ = std::move(headers);
+  size_t kept = 0;
+  for (size_t i = 0; i < headers_.size(); ++i) {
+    auto& [name, value] = headers_[i];
+    if (name.empty() || HasForbiddenChar(name) || HasForbiddenChar(value)) {
+      std::string bad = name;
+      headers_.clear();
+      return Status::Error("header " + bad + " contains a CR, LF or NUL character");
+    }
+    for (unsigned char c : name) {
+      if (!IsTokenChar(c)) {
+        std::string bad = name;
+        headers_.clear();
+        return Status::Error("invalid header name '" + bad + "'");
+      }
+    }
     if (IsHopByHop(name)) continue;
     if (EqualsIgnoreCase(name, "content-length")) {
       char* end = nullptr;
       long long n = std::strtoll(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || n < 0)
-        return Status::Error("invalid Content-Length '" + value + "'");
+      if (value.empty() || *end != '\0' || n < 0) {
+        std::string bad = value;
+        headers_.clear();
+        return Status::Error("invalid Content-Length '" + bad + "'");
+      }
       declared_length_ = n;
     } else if (EqualsIgnoreCase(name, "date")) {
       has_date_ = true;
     } else if (EqualsIgnoreCase(name, "server")) {
       has_server_ = true;
     }
-    headers_.emplace_back(std::move(name), std::move(value));
+    if (kept != i) headers_[kept] = std::move(headers_[i]);
+    ++kept;
   }
+  headers_.resize(kept);
   status_line_.assign(status);
   status_code_ = code;
   return Status::Ok();

@@ -33,6 +33,31 @@ void SetItem(PyObject* env, const char* key, PyObject* value) {
   Py_DECREF(value);
 }
 
+// Same with an interned key object (no key string built per request).
+void SetItem(PyObject* env, PyObject* key, PyObject* value) {
+  if (value == nullptr) {
+    PyErr_Clear();
+    return;
+  }
+  PyDict_SetItem(env, key, value);
+  Py_DECREF(value);
+}
+
+// Headers most requests carry; their environ keys are made once.
+constexpr const char* kCommonHeaders[] = {
+    "host", "user-agent", "accept", "accept-encoding", "accept-language", "connection",
+    "cookie", "referer", "cache-control", "origin", "authorization", "x-forwarded-for",
+    "x-forwarded-proto", "x-forwarded-host", "x-real-ip", "x-request-id", "if-none-match",
+    "if-modified-since", "pragma", "upgrade-insecure-requests", "dnt", "sec-fetch-mode",
+    "sec-fetch-site", "sec-fetch-dest", "expect", "transfer-encoding"};
+
+// HTTP_<NAME> for a header name, '-' as '_', upper-cased.
+std::string EnvironKey(std::string_view name) {
+  std::string key = "HTTP_";
+  for (char c : name) key += c == '-' ? '_' : (c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c);
+  return key;
+}
+
 }  // namespace
 
 WsgiHandler::WsgiHandler(const Config& config, PyObject* app, const std::vector<int>& listen_fds)
@@ -74,8 +99,17 @@ Status WsgiHandler::Init() {
   http_10_ = PyUnicode_InternFromString("HTTP/1.0");
   https_ = PyUnicode_InternFromString("https");
   wsgi_input_key_ = PyUnicode_InternFromString("wsgi.input");
+  close_key_ = PyUnicode_InternFromString("close");
   for (const char* m : {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"})
     method_cache_.emplace_back(m, PyUnicode_InternFromString(m));
+  for (const char* name : kCommonHeaders)
+    header_keys_.emplace_back(name, PyUnicode_InternFromString(EnvironKey(name).c_str()));
+  header_keys_.emplace_back("content-type", PyUnicode_InternFromString("CONTENT_TYPE"));
+  header_keys_.emplace_back("content-length", PyUnicode_InternFromString("CONTENT_LENGTH"));
+  for (const char* key : {"REQUEST_METHOD", "RAW_URI", "PATH_INFO", "QUERY_STRING",
+                          "SERVER_PROTOCOL", "REMOTE_ADDR", "REMOTE_PORT", "SERVER_NAME",
+                          "SERVER_PORT", "wsgi.url_scheme"})
+    keys_.push_back(PyUnicode_InternFromString(key));
   return Status::Ok();
 }
 
@@ -104,57 +138,55 @@ PyObject* WsgiHandler::BuildEnviron(Connection* conn, const RequestHead& head) {
       break;
     }
   }
-  SetItem(env, "REQUEST_METHOD", method ? method : Latin1(head.method));
-  SetItem(env, "RAW_URI", Latin1(head.target));
+  SetItem(env, keys_[kRequestMethod], method ? method : Latin1(head.method));
+  SetItem(env, keys_[kRawUri], Latin1(head.target));
   std::string path = PercentDecode(head.path);
   const std::string& root = config_.root_path;
   if (!root.empty() && path.compare(0, root.size(), root) == 0 &&
       (path.size() == root.size() || path[root.size()] == '/'))
     path.erase(0, root.size());
-  SetItem(env, "PATH_INFO", Latin1(path));
-  SetItem(env, "QUERY_STRING", Latin1(head.query));
+  SetItem(env, keys_[kPathInfo], Latin1(path));
+  SetItem(env, keys_[kQueryString], Latin1(head.query));
   PyObject* protocol = head.version_minor >= 1 ? http_11_ : http_10_;
   Py_INCREF(protocol);
-  SetItem(env, "SERVER_PROTOCOL", protocol);
-  SetItem(env, "REMOTE_ADDR", Latin1(conn->remote_addr));
-  if (!conn->is_unix) SetItem(env, "REMOTE_PORT", Latin1(conn->remote_port));
+  SetItem(env, keys_[kServerProtocol], protocol);
+  SetItem(env, keys_[kRemoteAddr], Latin1(conn->remote_addr));
+  if (!conn->is_unix) SetItem(env, keys_[kRemotePort], Latin1(conn->remote_port));
 
   const ServerAddress& server = server_addresses_[static_cast<size_t>(conn->listener)];
   const HeaderField* host = nullptr;
-  char key[256];
-  std::memcpy(key, "HTTP_", 5);
   for (const HeaderField& h : head.headers) {
-    const char* name;
-    if (EqualsIgnoreCase(h.name, "content-type")) {
-      name = "CONTENT_TYPE";
-    } else if (EqualsIgnoreCase(h.name, "content-length")) {
-      name = "CONTENT_LENGTH";
-    } else {
-      if (h.name.size() + 6 > sizeof key) continue;
-      for (size_t i = 0; i < h.name.size(); ++i) {
-        char c = h.name[i];
-        key[5 + i] = c == '-' ? '_' : (c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c);
+    PyObject* key = nullptr;
+    bool framing = false;  // CONTENT_TYPE / CONTENT_LENGTH: the first one counts
+    for (const auto& [name, obj] : header_keys_) {
+      if (EqualsIgnoreCase(h.name, name)) {
+        key = obj;
+        Py_INCREF(key);
+        framing = name == "content-type" || name == "content-length";
+        break;
       }
-      key[5 + h.name.size()] = '\0';
-      name = key;
-      if (host == nullptr && EqualsIgnoreCase(h.name, "host")) host = &h;
     }
+    if (key == nullptr) key = PyUnicode_FromString(EnvironKey(h.name).c_str());
+    if (host == nullptr && EqualsIgnoreCase(h.name, "host")) host = &h;
     PyObject* value = Latin1(h.value);
-    if (value == nullptr) {
+    if (key == nullptr || value == nullptr) {
       PyErr_Clear();
+      Py_XDECREF(key);
+      Py_XDECREF(value);
       continue;
     }
-    PyObject* existing = PyDict_GetItemString(env, name);  // borrowed
-    if (existing != nullptr && name != key) {
-      Py_DECREF(value);  // CONTENT_TYPE/LENGTH: the first one counts
-      continue;
-    }
-    if (existing != nullptr) {
-      PyObject* joined = PyUnicode_FromFormat("%U,%U", existing, value);
+    PyObject* existing = PyDict_GetItemWithError(env, key);  // borrowed
+    if (existing != nullptr && framing) {
       Py_DECREF(value);
-      value = joined;
+    } else {
+      if (existing != nullptr) {
+        PyObject* joined = PyUnicode_FromFormat("%U,%U", existing, value);
+        Py_DECREF(value);
+        value = joined;
+      }
+      SetItem(env, key, value);
     }
-    SetItem(env, name, value);
+    Py_DECREF(key);
   }
   if (host != nullptr && !host->value.empty()) {
     std::string_view h = host->value;
@@ -165,28 +197,28 @@ PyObject* WsgiHandler::BuildEnviron(Connection* conn, const RequestHead& head) {
       port = h.substr(colon + 1);
       h = h.substr(0, colon);
     }
-    SetItem(env, "SERVER_NAME", Latin1(h));
+    SetItem(env, keys_[kServerName], Latin1(h));
     if (!port.empty()) {
-      SetItem(env, "SERVER_PORT", Latin1(port));
+      SetItem(env, keys_[kServerPort], Latin1(port));
     } else {
-      SetItem(env, "SERVER_PORT", PyUnicode_FromString("80"));
+      SetItem(env, keys_[kServerPort], PyUnicode_FromString("80"));
     }
   } else {
     Py_INCREF(server.name);
-    SetItem(env, "SERVER_NAME", server.name);
+    SetItem(env, keys_[kServerName], server.name);
     Py_INCREF(server.port);
-    SetItem(env, "SERVER_PORT", server.port);
+    SetItem(env, keys_[kServerPort], server.port);
   }
   if (IsTrustedProxy(conn)) {
     const HeaderField* proto = head.Find("x-forwarded-proto");
     if (proto != nullptr && EqualsIgnoreCase(proto->value, "https")) {
       Py_INCREF(https_);
-      SetItem(env, "wsgi.url_scheme", https_);
+      SetItem(env, keys_[kWsgiUrlScheme], https_);
     }
     if (const HeaderField* fwd = head.Find("x-forwarded-for"); fwd != nullptr) {
       std::string_view client = fwd->value.substr(0, fwd->value.find(','));
       while (!client.empty() && client.back() == ' ') client.remove_suffix(1);
-      if (!client.empty()) SetItem(env, "REMOTE_ADDR", Latin1(client));
+      if (!client.empty()) SetItem(env, keys_[kRemoteAddr], Latin1(client));
     }
   }
   return env;
@@ -286,8 +318,14 @@ bool WsgiHandler::Handle(Connection* conn, RequestHead* head, bool keep_alive) {
       Py_XDECREF(iterator);
     }
     // PEP 3333: close() is called whatever happened, also when the client went away.
-    if (PyObject_HasAttrString(result, "close")) {
-      PyObject* r = PyObject_CallMethod(result, "close", nullptr);
+    // (Lists and tuples have none; looking it up would build an AttributeError.)
+    PyObject* close = nullptr;
+    if (!PyList_CheckExact(result) && !PyTuple_CheckExact(result) &&
+        _PyObject_LookupAttr(result, close_key_, &close) < 0)
+      PyErr_Clear();
+    if (close != nullptr) {
+      PyObject* r = PyObject_CallNoArgs(close);
+      Py_DECREF(close);
       if (r == nullptr) {
         std::string close_error = FormatPythonError();
         if (!failed) {
@@ -303,7 +341,7 @@ bool WsgiHandler::Handle(Connection* conn, RequestHead* head, bool keep_alive) {
     failed = true;
     failure = "the application did not call start_response";
   }
-  DetachContext(start_response, input);
+  DetachContext(&ctx, start_response, input);
   Py_XDECREF(start_response);
   Py_XDECREF(input);
   Py_XDECREF(environ);

@@ -48,7 +48,15 @@ class WsgiHandler : public RequestHandler {
   PyObject* http_10_ = nullptr;
   PyObject* https_ = nullptr;
   PyObject* wsgi_input_key_ = nullptr;
+  PyObject* close_key_ = nullptr;
   std::vector<std::pair<std::string, PyObject*>> method_cache_;
+  std::vector<std::pair<std::string, PyObject*>> header_keys_;  // lower-case name -> key
+  // Interned environ keys, indexed by Key.
+  enum Key {
+    kRequestMethod, kRawUri, kPathInfo, kQueryString, kServerProtocol, kRemoteAddr,
+    kRemotePort, kServerName, kServerPort, kWsgiUrlScheme
+  };
+  std::vector<PyObject*> keys_;
 };
 
 }  // namespace wsgid

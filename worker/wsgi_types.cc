@@ -42,8 +42,31 @@ struct StartResponseObject {
   vectorcallfunc vectorcall;
 };
 
-PyObject* WriteCallable(PyObject* self, PyObject* data);
-PyMethodDef kWriteDef = {"write", WriteCallable, METH_O, "Writes body bytes (PEP 3333)."};
+// The write() callable start_response returns.
+struct WriterObject {
+  PyObject_HEAD
+  RequestContext* ctx;
+};
+
+PyTypeObject kWriterType = {};  // filled in by InitWsgiTypes
+
+// A per-thread object of `type` for this request: the one from the previous request when
+// nobody else kept a reference to it (saving an allocation per request), else a new one.
+// Returns a new reference; the cache keeps its own.
+template <typename T>
+T* Reuse(PyObject** cache, PyTypeObject* type) {
+  if (*cache == nullptr || Py_REFCNT(*cache) != 1) {
+    Py_XDECREF(*cache);
+    *cache = reinterpret_cast<PyObject*>(PyObject_New(T, type));
+    if (*cache == nullptr) return nullptr;
+  }
+  Py_INCREF(*cache);
+  return reinterpret_cast<T*>(*cache);
+}
+
+thread_local PyObject* t_start_response = nullptr;
+thread_local PyObject* t_writer = nullptr;
+thread_local PyObject* t_input = nullptr;
 
 PyObject* StartResponseCall(PyObject* self, PyObject* const* args, size_t nargsf,
                             PyObject* kwnames) {
@@ -107,12 +130,21 @@ PyObject* StartResponseCall(PyObject* self, PyObject* const* args, size_t nargsf
     return nullptr;
   }
   ctx->head_set = true;
-  return PyCFunction_New(&kWriteDef, self);
+  WriterObject* writer = Reuse<WriterObject>(&t_writer, &kWriterType);
+  if (writer == nullptr) return nullptr;
+  writer->ctx = ctx;
+  ctx->writer = reinterpret_cast<PyObject*>(writer);
+  return reinterpret_cast<PyObject*>(writer);
 }
 
-PyObject* WriteCallable(PyObject* self, PyObject* data) {
-  RequestContext* ctx = reinterpret_cast<StartResponseObject*>(self)->ctx;
+PyObject* WriteCallable(PyObject* self, PyObject* args, PyObject* kwargs) {
+  RequestContext* ctx = reinterpret_cast<WriterObject*>(self)->ctx;
   if (ctx == nullptr) return RaiseDetached();
+  PyObject* data = nullptr;
+  if (kwargs != nullptr || !PyArg_UnpackTuple(args, "write", 1, 1, &data)) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "write(data)");
+    return nullptr;
+  }
   if (!PyBytes_Check(data)) {
     PyErr_Format(PyExc_TypeError, "write() takes bytes, not %.100s", Py_TYPE(data)->tp_name);
     return nullptr;
@@ -322,8 +354,14 @@ PyTypeObject kFileWrapperType = {};  // filled in by InitWsgiTypes
 }  // namespace
 
 bool InitWsgiTypes() {
-  for (PyTypeObject* type : {&kStartResponseType, &kInputType, &kFileWrapperType})
+  for (PyTypeObject* type : {&kStartResponseType, &kWriterType, &kInputType, &kFileWrapperType})
     Py_SET_REFCNT(type, 1);  // static types are never freed
+
+  kWriterType.tp_name = "wsgid.Write";
+  kWriterType.tp_basicsize = sizeof(WriterObject);
+  kWriterType.tp_flags = Py_TPFLAGS_DEFAULT;
+  kWriterType.tp_call = WriteCallable;
+  kWriterType.tp_doc = "write(data): sends body bytes at once (PEP 3333)";
   kStartResponseType.tp_name = "wsgid.StartResponse";
   kStartResponseType.tp_basicsize = sizeof(StartResponseObject);
   kStartResponseType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL;
@@ -350,12 +388,13 @@ bool InitWsgiTypes() {
   kFileWrapperType.tp_methods = kFileWrapperMethods;
   kFileWrapperType.tp_doc = "wsgi.file_wrapper(filelike, block_size=8192)";
 
-  return PyType_Ready(&kStartResponseType) == 0 && PyType_Ready(&kInputType) == 0 &&
+  return PyType_Ready(&kStartResponseType) == 0 && PyType_Ready(&kWriterType) == 0 &&
+         PyType_Ready(&kInputType) == 0 &&
          PyType_Ready(&kFileWrapperType) == 0;
 }
 
 PyObject* NewStartResponse(RequestContext* ctx) {
-  auto* sr = PyObject_New(StartResponseObject, &kStartResponseType);
+  auto* sr = Reuse<StartResponseObject>(&t_start_response, &kStartResponseType);
   if (sr == nullptr) return nullptr;
   sr->ctx = ctx;
   sr->vectorcall = StartResponseCall;
@@ -363,15 +402,16 @@ PyObject* NewStartResponse(RequestContext* ctx) {
 }
 
 PyObject* NewInputStream(RequestContext* ctx) {
-  auto* in = PyObject_New(InputObject, &kInputType);
+  auto* in = Reuse<InputObject>(&t_input, &kInputType);
   if (in == nullptr) return nullptr;
   in->ctx = ctx;
   return reinterpret_cast<PyObject*>(in);
 }
 
-void DetachContext(PyObject* start_response, PyObject* input) {
+void DetachContext(RequestContext* ctx, PyObject* start_response, PyObject* input) {
   if (start_response) reinterpret_cast<StartResponseObject*>(start_response)->ctx = nullptr;
   if (input) reinterpret_cast<InputObject*>(input)->ctx = nullptr;
+  if (ctx->writer) reinterpret_cast<WriterObject*>(ctx->writer)->ctx = nullptr;
 }
 
 PyObject* FileWrapperType() { return reinterpret_cast<PyObject*>(&kFileWrapperType); }

@@ -22,6 +22,7 @@ struct RequestContext {
   Response* response = nullptr;
   bool head_set = false;      // start_response was called
   bool client_gone = false;   // a write failed: stop producing the response
+  PyObject* writer = nullptr;  // the write() callable handed out (borrowed)
 };
 
 // Registers the types; call once after the interpreter starts.
@@ -31,8 +32,9 @@ bool InitWsgiTypes();
 PyObject* NewStartResponse(RequestContext* ctx);
 // A new wsgi.input stream reading ctx->body.
 PyObject* NewInputStream(RequestContext* ctx);
-// Clears the context pointer of objects made by the two functions above.
-void DetachContext(PyObject* start_response, PyObject* input);
+// Clears the context pointer of the objects made for ctx (start_response, its write(),
+// wsgi.input), so an app that kept them gets an error instead of a dangling request.
+void DetachContext(RequestContext* ctx, PyObject* start_response, PyObject* input);
 
 // The wsgi.file_wrapper type object (a borrowed reference).
 PyObject* FileWrapperType();
