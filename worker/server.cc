@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -28,6 +29,8 @@ constexpr int64_t kNsPerSec = 1000000000;
 constexpr int64_t kLingerNs = 2 * kNsPerSec;
 constexpr size_t kLingerMaxBytes = 1 << 20;
 constexpr int kMaxBatch = 64;
+// While draining, a parked connection waits at most this long for its next request.
+constexpr double kDrainIdleSeconds = 1.0;
 
 int64_t SecondsToNs(double s) { return static_cast<int64_t>(s * 1e9); }
 
@@ -290,10 +293,7 @@ void Server::Serve(Connection* conn) {
 void Server::Park(Connection* conn) {
   bool idle = conn->Pending().empty() && conn->requests > 0;
   double timeout = idle ? config_.keep_alive : config_.header_timeout;
-  if (draining() && idle) {
-    Close(conn);
-    return;
-  }
+  if (draining()) timeout = std::min(timeout, kDrainIdleSeconds);
   conn->deadline_ns.store(MonotonicNs() + SecondsToNs(timeout), std::memory_order_relaxed);
   uint64_t gen = Connection::Generation(conn->word.load(std::memory_order_relaxed));
   epoll_event ev{};
@@ -348,26 +348,16 @@ void Server::LingerClose(Connection* conn) {
   Close(conn);
 }
 
-void Server::ExpireConnections(bool drain) {
+void Server::ExpireConnections() {
   int64_t now = MonotonicNs();
   table_->ForEach([&](Connection* conn) {
     uint64_t word = conn->word.load(std::memory_order_acquire);
     if (Connection::StateOf(word) != Connection::kParked) return;
-    bool expired = conn->deadline_ns.load(std::memory_order_relaxed) <= now;
-    if (!expired && !drain) return;
+    if (conn->deadline_ns.load(std::memory_order_relaxed) > now) return;
     uint64_t gen = Connection::Generation(word);
     if (!conn->word.compare_exchange_strong(word, Connection::Make(gen, Connection::kClosing),
                                             std::memory_order_acq_rel))
       return;
-    if (!expired) {
-      // Draining: a client that already sent its next request gets it served (with
-      // Connection: close); only idle connections are closed.
-      char c;
-      if (!conn->Pending().empty() || ::recv(conn->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
-        conn->word.store(Connection::Make(gen, Connection::kParked), std::memory_order_release);
-        return;
-      }
-    }
     ::shutdown(conn->fd, SHUT_RDWR);
     Close(conn);
   });
@@ -376,6 +366,16 @@ void Server::ExpireConnections(bool drain) {
 void Server::StartDrain() {
   if (draining_.exchange(true)) return;
   SetListening(false);
+  // Idle keep-alive connections are not closed at once: a client may be sending its next
+  // request right now, and closing would lose it. They get a short deadline instead; a
+  // request that arrives meanwhile is served with Connection: close.
+  int64_t deadline = MonotonicNs() + SecondsToNs(kDrainIdleSeconds);
+  table_->ForEach([&](Connection* conn) {
+    int64_t current = conn->deadline_ns.load(std::memory_order_relaxed);
+    while (current > deadline &&
+           !conn->deadline_ns.compare_exchange_weak(current, deadline, std::memory_order_relaxed)) {
+    }
+  });
 }
 
 int Server::RunMainLoop() {
@@ -418,7 +418,7 @@ int Server::RunMainLoop() {
       accept_paused_until_ns_ = 0;
       SetListening(true);
     }
-    ExpireConnections(draining());
+    ExpireConnections();
     if (draining()) {
       if (open_connections_.load() == 0) break;
       if (MonotonicNs() >= drain_deadline) {

@@ -64,7 +64,8 @@ class Server {
   void Park(Connection* conn);
   void Close(Connection* conn);
   void LingerClose(Connection* conn);
-  void ExpireConnections(bool drain);
+  // Closes parked connections whose deadline passed (idle or too slow to send a head).
+  void ExpireConnections();
   void StartDrain();
   void SetListening(bool on);
 

@@ -1,0 +1,236 @@
+"""The master process as users drive it: start-up failures, stops, reloads, pool size.
+
+Runs the real wsgid on loopback with examples/lifecycle_app.py."""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+
+def get(url, timeout=10):
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.status, response.read()
+
+
+def worker_pids(master_pid):
+    """Live children of the master (the workers)."""
+    out = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True)
+    return {int(p) for p in out.stdout.split()}
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead for our purposes.
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().split(")")[-1].split()[0] != "Z"
+
+
+def wait_until(predicate, timeout, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+class StartupFailureTest(unittest.TestCase):
+    def run_wsgid(self, *args, cwd=None):
+        return subprocess.run([os.path.join(harness.BIN_DIR, "wsgid")] + list(args),
+                              capture_output=True, text=True, timeout=60, cwd=cwd)
+
+    def test_app_that_fails_to_import_exits_3_with_the_traceback(self):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "broken.py"), "w") as f:
+                f.write("def app(e, s):\n    return [\n")  # a syntax error
+            port = harness.free_port()
+            result = self.run_wsgid("-b", "127.0.0.1:%d" % port, "-w", "2", "--chdir", d,
+                                    "broken:app")
+        self.assertEqual(result.returncode, 3, result.stderr)
+        self.assertIn("SyntaxError", result.stderr)
+        self.assertIn("broken.py", result.stderr)
+
+    def test_missing_module_names_it(self):
+        result = self.run_wsgid("-b", "127.0.0.1:%d" % harness.free_port(),
+                                "no_such_module_here:app")
+        self.assertEqual(result.returncode, 3)
+        self.assertIn("No module named 'no_such_module_here'", result.stderr)
+
+    def test_missing_callable_names_it(self):
+        result = self.run_wsgid("-b", "127.0.0.1:%d" % harness.free_port(), "--chdir",
+                                harness.EXAMPLES, "hello:nope")
+        self.assertEqual(result.returncode, 3)
+        self.assertIn("no attribute 'nope'", result.stderr)
+
+    def test_bad_flags_exit_2_with_the_reason(self):
+        result = self.run_wsgid("--workers", "many", "hello:app")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("--workers", result.stderr)
+        result = self.run_wsgid("--no-such-flag", "hello:app")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("--no-such-flag", result.stderr)
+
+    def test_port_in_use_exits_non_zero_with_the_reason(self):
+        with harness.Server("hello:app") as server:
+            result = self.run_wsgid("-b", "127.0.0.1:%d" % server.port, "--chdir",
+                                    harness.EXAMPLES, "hello:app")
+            self.assertNotEqual(result.returncode, 0)
+            self.assertIn("Address already in use", result.stderr)
+            self.assertEqual(get(server.url + "/")[0], 200)
+
+    def test_check_config(self):
+        result = self.run_wsgid("--check-config", "-w", "3", "hello:app")
+        self.assertEqual(result.returncode, 0)
+        result = self.run_wsgid("--check-config", "--timeout", "-1", "hello:app")
+        self.assertEqual(result.returncode, 2)
+
+
+class StopTest(unittest.TestCase):
+    def test_sigterm_lets_in_flight_requests_finish(self):
+        server = harness.Server("lifecycle_app:app", "--graceful-timeout", "10", workers=2,
+                                threads=10)
+        with server:
+            results = []
+
+            def slow_request():
+                try:
+                    results.append(get(server.url + "/sleep?s=1.5", timeout=20))
+                except Exception as e:  # recorded and asserted below
+                    results.append(e)
+
+            threads = [threading.Thread(target=slow_request) for _ in range(20)]
+            for t in threads:
+                t.start()
+            time.sleep(0.5)  # all 20 are inside the app now
+            workers = worker_pids(server.proc.pid)
+            self.assertEqual(len(workers), 2)
+            started = time.monotonic()
+            code = server.stop(signal.SIGTERM, timeout=15)
+            elapsed = time.monotonic() - started
+            for t in threads:
+                t.join(20)
+            self.assertEqual(code, 0, server.log())
+            self.assertLess(elapsed, 10)
+            self.assertEqual([r for r in results if r != (200, b"slept")], [])
+            self.assertEqual(len(results), 20)
+            self.assertFalse(any(alive(p) for p in workers))
+
+    def test_master_killed_takes_the_workers_with_it(self):
+        with harness.Server("lifecycle_app:app", workers=3) as server:
+            get(server.url + "/")
+            workers = worker_pids(server.proc.pid)
+            self.assertEqual(len(workers), 3)
+            server.proc.kill()
+            server.proc.wait()
+            self.assertTrue(wait_until(lambda: not any(alive(p) for p in workers), 2.0),
+                            "workers survived their master")
+
+
+class PoolTest(unittest.TestCase):
+    def test_a_dead_worker_is_replaced(self):
+        with harness.Server("lifecycle_app:app", workers=2) as server:
+            get(server.url + "/")
+            before = worker_pids(server.proc.pid)
+            victim = sorted(before)[0]
+            os.kill(victim, signal.SIGKILL)
+            self.assertTrue(wait_until(
+                lambda: len(worker_pids(server.proc.pid) - {victim}) == 2, 10), server.log())
+            self.assertEqual(get(server.url + "/")[0], 200)
+
+    def test_ttin_and_ttou_change_the_worker_count(self):
+        with harness.Server("lifecycle_app:app", workers=2) as server:
+            get(server.url + "/")
+            os.kill(server.proc.pid, signal.SIGTTIN)
+            self.assertTrue(wait_until(lambda: len(worker_pids(server.proc.pid)) == 3, 10))
+            os.kill(server.proc.pid, signal.SIGTTOU)
+            os.kill(server.proc.pid, signal.SIGTTOU)
+            self.assertTrue(wait_until(lambda: len(worker_pids(server.proc.pid)) == 1, 10),
+                            server.log())
+            self.assertEqual(get(server.url + "/")[0], 200)
+
+
+class ReloadTest(unittest.TestCase):
+    def setUp(self):
+        self.version_file = tempfile.NamedTemporaryFile("w", delete=False)
+        self.version_file.write("v1")
+        self.version_file.close()
+        self.addCleanup(os.unlink, self.version_file.name)
+
+    def set_version(self, text):
+        with open(self.version_file.name, "w") as f:
+            f.write(text)
+
+    def test_sighup_under_load_drops_nothing_and_loads_new_code(self):
+        server = harness.Server("lifecycle_app:app", "-e",
+                                "LIFECYCLE_VERSION_FILE=" + self.version_file.name, workers=2,
+                                threads=2)
+        with server:
+            self.assertEqual(get(server.url + "/version")[1], b"v1")
+            failures = []
+            served = [0]
+            stop = threading.Event()
+
+            def load():
+                # Keep-alive clients, as wrk would be: a reload must not reset them.
+                import http.client
+                conn = None
+                while not stop.is_set():
+                    try:
+                        if conn is None:
+                            conn = http.client.HTTPConnection(server.host, server.port,
+                                                              timeout=10)
+                        conn.request("GET", "/")
+                        response = conn.getresponse()
+                        response.read()
+                        if response.status != 200:
+                            failures.append(response.status)
+                        served[0] += 1
+                        if response.getheader("Connection") == "close":
+                            conn.close()
+                            conn = None
+                    except Exception as e:  # every failure is a test failure
+                        failures.append(repr(e))
+                        conn = None
+
+            threads = [threading.Thread(target=load) for _ in range(4)]
+            for t in threads:
+                t.start()
+            for i in range(5):
+                time.sleep(0.6)
+                self.set_version("v%d" % (i + 2))
+                os.kill(server.proc.pid, signal.SIGHUP)
+            time.sleep(2)
+            stop.set()
+            for t in threads:
+                t.join(15)
+            self.assertEqual(failures, [])
+            self.assertGreater(served[0], 100)
+            self.assertTrue(wait_until(lambda: get(server.url + "/version")[1] == b"v6", 10))
+            self.assertTrue(wait_until(lambda: len(worker_pids(server.proc.pid)) == 2, 10))
+
+    def test_reload_with_broken_code_keeps_the_old_generation(self):
+        server = harness.Server("lifecycle_app:app", "-e",
+                                "LIFECYCLE_VERSION_FILE=" + self.version_file.name, workers=2)
+        with server:
+            workers = worker_pids(server.proc.pid)
+            self.set_version("broken")
+            os.kill(server.proc.pid, signal.SIGHUP)
+            self.assertTrue(wait_until(lambda: "reload failed" in server.log(), 10),
+                            server.log())
+            self.assertEqual(get(server.url + "/version")[1], b"v1")
+            self.assertEqual(worker_pids(server.proc.pid), workers)
+
+
+if __name__ == "__main__":
+    unittest.main()
