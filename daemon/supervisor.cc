@@ -105,13 +105,14 @@ Status Supervisor::Start() {
       StopAll(/*graceful=*/false);
       return Status::Error("workers did not become ready within the boot timeout");
     }
-    // A stop request during boot is honoured at once.
-    signalfd_siginfo si;
-    while (::read(signal_fd_.get(), &si, sizeof si) == sizeof si) {
-      if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGQUIT) {
-        StopAll(false);
-        return Status::Error("stopped during boot");
-      }
+    // A stop request during boot is honoured at once; other signals wait for Run().
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    for (int s : {SIGTERM, SIGINT, SIGQUIT}) sigaddset(&stop_signals, s);
+    timespec no_wait{0, 0};
+    if (::sigtimedwait(&stop_signals, nullptr, &no_wait) > 0) {
+      StopAll(false);
+      return Status::Error("stopped during boot");
     }
   }
   booting_ = false;

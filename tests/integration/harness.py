@@ -26,16 +26,20 @@ def free_port():
 
 
 def wait_for_port(host, port, timeout, proc=None):
-    """Waits until host:port accepts a connection; False on timeout or process exit."""
+    """Waits until host:port answers an HTTP request (any status: a worker has loaded the
+    app, not just the master bound the port); False on timeout or process exit."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             return False
         try:
-            with socket.create_connection((host, port), timeout=0.5):
-                return True
+            with socket.create_connection((host, port), timeout=1) as s:
+                s.sendall(b"GET / HTTP/1.0\r\nHost: %s\r\n\r\n" % host.encode())
+                if s.recv(16).startswith(b"HTTP/"):
+                    return True
         except OSError:
-            time.sleep(0.05)
+            pass
+        time.sleep(0.05)
     return False
 
 
