@@ -1,7 +1,9 @@
 #include "common/config.h"
 #include "common/log.h"
+#include "common/scoreboard.h"
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <functional>
@@ -44,10 +46,11 @@ std::vector<std::string> SplitList(const std::string& text, char sep) {
   return out;
 }
 
+// The shortest text that reads back as the same double.
 std::string FormatSeconds(double s) {
-  std::ostringstream out;
-  out << s;
-  return out.str();
+  char buf[64];
+  auto result = std::to_chars(buf, buf + sizeof buf, s);
+  return std::string(buf, result.ptr);
 }
 
 // One flag: its names and how it applies a value (nullptr value for boolean flags).
@@ -94,7 +97,7 @@ const std::vector<Flag>& Flags() {
          return Status::Ok();
        }},
       {{"-w", "--workers"}, true, IntFlag("--workers", &Config::workers, 1, 1024)},
-      {{"--threads"}, true, IntFlag("--threads", &Config::threads, 1, 1024)},
+      {{"--threads"}, true, IntFlag("--threads", &Config::threads, 1, kMaxThreadsPerWorker)},
       {{"--chdir"}, true, StringFlag(&Config::chdir)},
       {{"--pythonpath"}, true,
        [](Config& c, const std::string& v) {
@@ -113,6 +116,10 @@ const std::vector<Flag>& Flags() {
       {{"--graceful-timeout"}, true,
        SecondsFlag("--graceful-timeout", &Config::graceful_timeout)},
       {{"--keep-alive"}, true, SecondsFlag("--keep-alive", &Config::keep_alive)},
+      {{"--request-timeout"}, true,
+       SecondsFlag("--request-timeout", &Config::request_timeout)},
+      {{"--abort-grace"}, true, SecondsFlag("--abort-grace", &Config::abort_grace)},
+      {{"--max-workers"}, true, IntFlag("--max-workers", &Config::max_workers, 1, 1024)},
       {{"--header-timeout"}, true, SecondsFlag("--header-timeout", &Config::header_timeout)},
       {{"--io-timeout"}, true, SecondsFlag("--io-timeout", &Config::io_timeout)},
       {{"--backlog"}, true, IntFlag("--backlog", &Config::backlog, 1, 1 << 20)},
@@ -163,7 +170,7 @@ const std::vector<Flag>& Flags() {
       {{"--log-level"}, true,
        [](Config& c, const std::string& v) {
          auto level = ParseLogLevel(v);
-         if (!level.ok()) return level.status();
+         if (!level.ok()) return Status::Error("--log-level: " + level.status().message());
          c.log_level = v;
          return Status::Ok();
        }},
@@ -186,6 +193,8 @@ const std::vector<Flag>& Flags() {
       {{"--worker-ready-fd"}, true,
        IntFlag("--worker-ready-fd", &Config::worker_ready_fd, 0, 1 << 20)},
       {{"--worker-id"}, true, IntFlag("--worker-id", &Config::worker_id, 0, 1 << 20)},
+      {{"--worker-scoreboard-fd"}, true,
+       IntFlag("--worker-scoreboard-fd", &Config::worker_scoreboard_fd, 0, 1 << 20)},
   };
   return flags;
 }
@@ -244,7 +253,26 @@ Status ValidateConfig(const Config& config) {
     return Status::Error("application '" + config.app + "' has no module (MODULE:CALLABLE)");
   if (colon != std::string::npos && colon + 1 == config.app.size())
     return Status::Error("application '" + config.app + "' has an empty callable name");
-  if (config.timeout == 0) return Status::Error("--timeout must be greater than 0");
+  if (config.workers < 1) return Status::Error("--workers must be at least 1");
+  if (config.threads < 1 || config.threads > kMaxThreadsPerWorker)
+    return Status::Error("--threads must be between 1 and " + std::to_string(kMaxThreadsPerWorker));
+  for (double seconds : {config.timeout, config.graceful_timeout, config.keep_alive,
+                         config.header_timeout, config.io_timeout, config.request_timeout,
+                         config.abort_grace})
+    if (!(seconds >= 0)) return Status::Error("timeouts cannot be negative");
+  if (config.timeout <= 0) return Status::Error("--timeout must be greater than 0");
+  if (config.limit_request_fields < 1)
+    return Status::Error("--limit-request-fields must be at least 1");
+  if (config.limit_request_line < 0 || config.limit_request_field_size < 0)
+    return Status::Error("request limits cannot be negative");
+  if (config.limit_request_body < -1)
+    return Status::Error("--limit-request-body must be -1 (unlimited) or more");
+  for (const std::string& p : config.pythonpath)
+    if (p.find(',') != std::string::npos)
+      return Status::Error("--pythonpath: '" + p + "' contains a comma (the list separator)");
+  if (config.workers > config.max_workers)
+    return Status::Error("--workers " + std::to_string(config.workers) + " is above --max-workers " +
+                         std::to_string(config.max_workers));
   return Status::Ok();
 }
 
@@ -262,6 +290,9 @@ std::vector<std::string> ToArgs(const Config& c) {
   add("--timeout", FormatSeconds(c.timeout));
   add("--graceful-timeout", FormatSeconds(c.graceful_timeout));
   add("--keep-alive", FormatSeconds(c.keep_alive));
+  add("--request-timeout", FormatSeconds(c.request_timeout));
+  add("--abort-grace", FormatSeconds(c.abort_grace));
+  add("--max-workers", std::to_string(c.max_workers));
   add("--header-timeout", FormatSeconds(c.header_timeout));
   add("--io-timeout", FormatSeconds(c.io_timeout));
   add("--backlog", std::to_string(c.backlog));
@@ -278,6 +309,7 @@ std::vector<std::string> ToArgs(const Config& c) {
   add("--forwarded-allow-ips", ips);
   if (!c.root_path.empty()) add("--root-path", c.root_path);
   if (!c.access_logfile.empty()) add("--access-logfile", c.access_logfile);
+  if (c.check_config) a.push_back("--check-config");
   add("--access-logformat", c.access_logformat);
   add("--error-logfile", c.error_logfile);
   add("--log-level", c.log_level);
@@ -289,6 +321,8 @@ std::vector<std::string> ToArgs(const Config& c) {
   }
   if (c.worker_ready_fd >= 0) add("--worker-ready-fd", std::to_string(c.worker_ready_fd));
   add("--worker-id", std::to_string(c.worker_id));
+  if (c.worker_scoreboard_fd >= 0)
+    add("--worker-scoreboard-fd", std::to_string(c.worker_scoreboard_fd));
   a.push_back(c.app);
   return a;
 }
@@ -306,7 +340,11 @@ std::string UsageText(const std::string& program) {
          "      --chdir DIR             change to DIR before loading the app\n"
          "      --pythonpath DIRS       comma-separated dirs prepended to sys.path\n"
          "  -e, --env VAR=VALUE         set an environment variable for the workers\n"
-         "  -t, --timeout S             a worker silent this long is killed (default 30)\n"
+         "  -t, --timeout S             a worker silent this long, or with every thread in\n"
+         "                              one request this long, is killed (default 30)\n"
+         "      --request-timeout S     kill a worker with a request this long (default off)\n"
+         "      --abort-grace S         SIGABRT (stack dump) to SIGKILL (default 1)\n"
+         "      --max-workers N         upper bound of the pool (default 32)\n"
          "      --graceful-timeout S    time to finish requests on stop (default 30)\n"
          "      --keep-alive S          idle keep-alive connection lifetime (default 2)\n"
          "      --header-timeout S      time to receive a request head (default 30)\n"

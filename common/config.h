@@ -28,13 +28,16 @@ struct Config {
   std::vector<std::pair<std::string, std::string>> env;  // -e VAR=VALUE
   double timeout = 30;               // --timeout: a worker silent this long is frozen
   double graceful_timeout = 30;      // --graceful-timeout: drain deadline
+  double request_timeout = 0;        // --request-timeout: one request this long (0: off)
+  double abort_grace = 1;            // --abort-grace: SIGABRT to SIGKILL
+  int max_workers = 32;              // --max-workers: bounds the pool (and the scoreboard)
   double keep_alive = 2;             // --keep-alive: idle keep-alive connection lifetime
   double header_timeout = 30;        // --header-timeout: to receive a whole request head
   double io_timeout = 30;            // --io-timeout: a stalled body read or response write
   int backlog = 2048;                // --backlog
   int limit_request_line = 4094;     // --limit-request-line (0: unlimited)
   int limit_request_fields = 100;    // --limit-request-fields
-  int limit_request_field_size = 8190;  // --limit-request-field-size (0: unlimited)
+  int limit_request_field_size = 8190;  // --limit-request-field-size (0: the default)
   int64_t limit_request_body = -1;   // --limit-request-body, bytes (-1: unlimited)
   HeaderMap header_map = HeaderMap::kDrop;  // --header-map
   bool permit_obsolete_folding = false;     // --permit-obsolete-folding
@@ -51,7 +54,8 @@ struct Config {
   // Set only on the worker's command line, by wsgid.
   std::vector<int> worker_listen_fds;  // --worker-listen-fds 3,4
   int worker_ready_fd = -1;            // --worker-ready-fd
-  int worker_id = 0;                   // --worker-id
+  int worker_id = 0;                   // --worker-id (1-based; scoreboard slot id - 1)
+  int worker_scoreboard_fd = -1;       // --worker-scoreboard-fd
 };
 
 // Parses a Gunicorn-style command line (argv[0] excluded): "--flag value", "--flag=value",

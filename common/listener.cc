@@ -47,9 +47,14 @@ StatusOr<BindAddress> ParseBindAddress(const std::string& text) {
     a.host = "0.0.0.0";
     port_text = text;
   }
-  char* end = nullptr;
-  long port = std::strtol(port_text.c_str(), &end, 10);
-  if (port_text.empty() || *end != '\0' || port < 0 || port > 65535)
+  if (a.host.empty()) return Status::Error("bind '" + text + "': empty host");
+  long port = 0;
+  bool valid = !port_text.empty() && port_text.size() <= 5;
+  for (char c : port_text) {
+    if (c < '0' || c > '9') valid = false;
+    port = port * 10 + (c - '0');
+  }
+  if (!valid || port > 65535)
     return Status::Error("bind '" + text + "': invalid port '" + port_text + "'");
   a.port = static_cast<int>(port);
   return a;

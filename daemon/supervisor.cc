@@ -101,6 +101,7 @@ Status Supervisor::Start() {
     int ready = 0;
     for (auto& [pid, w] : workers_) ready += w.state == WorkerState::kReady;
     if (ready >= desired_workers_) break;
+    Adjust();  // replaces a worker that died after becoming ready
     if (NowNs() > deadline) {
       StopAll(/*graceful=*/false);
       return Status::Error("workers did not become ready within the boot timeout");

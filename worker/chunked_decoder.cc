@@ -50,11 +50,17 @@ ChunkedDecoder::Result ChunkedDecoder::Decode(std::string_view in, std::string* 
   };
   while (i < in.size()) {
     unsigned char c = in[i];
+    if ((state_ == State::kSize || state_ == State::kExtension) &&
+        ++size_line_bytes_ > kMaxSizeLine)
+      return finish(Fail("chunk size line too long"));
     switch (state_) {
       case State::kSize: {
         int v = HexValue(c);
         if (v >= 0) {
-          if (++size_digits_ > 15) return finish(Fail("chunk size too large"));
+          // Leading zeros are allowed in any number; only significant digits can overflow.
+          if ((remaining_ != 0 || v != 0) && ++significant_digits_ > 15)
+            return finish(Fail("chunk size too large"));
+          ++size_digits_;
           remaining_ = remaining_ * 16 + static_cast<uint64_t>(v);
           ++i;
         } else if (size_digits_ == 0) {
@@ -98,6 +104,8 @@ ChunkedDecoder::Result ChunkedDecoder::Decode(std::string_view in, std::string* 
         if (c != '\n') return finish(Fail("invalid chunk size line"));
         ++i;
         size_digits_ = 0;
+        significant_digits_ = 0;
+        size_line_bytes_ = 0;
         if (remaining_ == 0) {
           state_ = State::kTrailerLine;
           trailer_line_.clear();

@@ -47,6 +47,11 @@ class ChunkedDecoder {
 
   State state_ = State::kSize;
   int size_digits_ = 0;
+  int significant_digits_ = 0;
+  // Bounds a size line (digits and extensions): an endless one would hold the reading
+  // thread without ever producing body bytes that --limit-request-body could count.
+  static constexpr size_t kMaxSizeLine = 4096;
+  size_t size_line_bytes_ = 0;
   uint64_t remaining_ = 0;
   bool in_quotes_ = false;
   bool quote_escape_ = false;

@@ -67,8 +67,9 @@ ParseStatus ParseRequestLine(std::string_view line, RequestHead* head, HttpError
     return Fail(error, 400, "invalid request method");
 
   if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || !IsDigit(version[5]) ||
-      version[6] != '.' || !IsDigit(version[7]) || version[5] != '1')
+      version[6] != '.' || !IsDigit(version[7]) || version[5] == '0')
     return Fail(error, 400, "invalid HTTP version");
+  if (version[5] != '1') return Fail(error, 505, "HTTP version not supported");
 
   if (target.empty()) return Fail(error, 400, "invalid request line");
   for (unsigned char c : target)
@@ -264,9 +265,17 @@ ParseStatus ParseRequestHead(std::string_view buffer, const HttpLimits& limits,
     }
   }
   std::string_view rest = buffer.substr(start);
+  // Lines end with CRLF only; a bare LF is refused at once rather than waited past.
+  for (size_t lf = rest.find('\n'); lf != std::string_view::npos; lf = rest.find('\n', lf + 1)) {
+    if (lf == 0 || rest[lf - 1] != '\r') return Fail(error, 400, "bare LF in request head");
+    if (lf >= 3 && rest.substr(lf - 3, 4) == "\r\n\r\n") break;  // the body may hold anything
+  }
   size_t line_end = rest.find("\r\n");
   if (line_end == std::string_view::npos) {
-    if (rest.size() > line_limit) return Fail(error, 414, "request line too long");
+    // A line exactly at the limit may still be waiting for the LF after its CR.
+    bool cr_pending = !rest.empty() && rest.back() == '\r';
+    if (rest.size() > line_limit + (cr_pending ? 1 : 0))
+      return Fail(error, 414, "request line too long");
     return ParseStatus::kNeedMore;
   }
   if (line_end > line_limit) return Fail(error, 414, "request line too long");
@@ -290,11 +299,14 @@ ParseStatus ParseRequestHead(std::string_view buffer, const HttpLimits& limits,
   size_t pos = line_end + 2;
   int field_count = 0;
   size_t folded_size = 0;  // the current field with its continuation lines
+  bool last_dropped = false;  // the current field was dropped (its continuations too)
   while (true) {
     size_t eol = raw.find("\r\n", pos);
     if (eol == std::string_view::npos) {
-      // An incomplete line: only its length can be judged yet.
-      if (raw.size() - pos + 2 > field_size) return Fail(error, 431, "header field too large");
+      // An incomplete line: only its length can be judged yet (its CR may have arrived).
+      size_t partial = raw.size() - pos;
+      if (partial > 0 && raw.back() == '\r') --partial;
+      if (partial + 2 > field_size) return Fail(error, 431, "header field too large");
       if (raw.size() > max_head) return Fail(error, 431, "request headers too large");
       return ParseStatus::kNeedMore;
     }
@@ -306,12 +318,13 @@ ParseStatus ParseRequestHead(std::string_view buffer, const HttpLimits& limits,
     if (IsOws(line[0])) {
       if (!limits.permit_obsolete_folding)
         return Fail(error, 400, "obsolete line folding in headers");
-      if (head->headers.empty()) return Fail(error, 400, "invalid header: folding first line");
+      if (field_count == 0) return Fail(error, 400, "invalid header: folding first line");
       for (unsigned char c : line)
         if (!IsFieldValueChar(c)) return Fail(error, 400, "invalid header value");
-      HeaderField& last = head->headers.back();
       folded_size += line.size() + 2;
       if (folded_size > field_size) return Fail(error, 431, "header field too large");
+      if (last_dropped) continue;
+      HeaderField& last = head->headers.back();
       std::string joined(last.value);
       std::string_view more = Trim(line);
       if (!more.empty()) {
@@ -333,10 +346,14 @@ ParseStatus ParseRequestHead(std::string_view buffer, const HttpLimits& limits,
     for (unsigned char c : value)
       if (!IsFieldValueChar(c)) return Fail(error, 400, "invalid header value");
     if (++field_count > limits.fields) return Fail(error, 431, "too many header fields");
+    last_dropped = false;
     if (name.find('_') != std::string_view::npos) {
       if (limits.header_map == HeaderMap::kRefuse)
         return Fail(error, 400, "invalid header name: '_' refused");
-      if (limits.header_map == HeaderMap::kDrop) continue;
+      if (limits.header_map == HeaderMap::kDrop) {
+        last_dropped = true;
+        continue;
+      }
     }
     head->headers.push_back({name, value});
   }

@@ -19,7 +19,7 @@ namespace wsgid {
 struct HttpLimits {
   int request_line = 4094;     // longest request line without CRLF; 0: unlimited
   int fields = 100;            // most header fields
-  int field_size = 8190;       // longest header line (name, colon, value); 0: the default
+  int field_size = 8190;       // longest header line with its CRLF (as Gunicorn); 0: default
   HeaderMap header_map = HeaderMap::kDrop;
   bool permit_obsolete_folding = false;
 

@@ -13,6 +13,7 @@
 #include "common/config.h"
 #include "common/listener.h"
 #include "common/log.h"
+#include "common/scoreboard.h"
 #include "worker/python_app.h"
 #include "worker/server.h"
 #include "worker/wsgi_handler.h"
@@ -75,12 +76,27 @@ int main(int argc, char** argv) {
     }
   }
 
+  // A frozen worker is sent SIGABRT to dump its Python stacks; a core dump would only
+  // delay its replacement.
+  rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  Scoreboard scoreboard;
+  WorkerSlot* slot = nullptr;
+  if (config.worker_scoreboard_fd >= 0) {
+    auto attached = Scoreboard::Attach(config.worker_scoreboard_fd);
+    if (!attached.ok()) Die(kExitBootError, attached.status().message());
+    scoreboard = std::move(attached).value();
+    if (config.worker_id < 1 || config.worker_id > scoreboard.slots())
+      Die(kExitBootError, "worker id out of the scoreboard's range");
+    slot = &scoreboard.slot(config.worker_id - 1);
+  }
+
   if (Status s = StartInterpreter(); !s.ok()) Die(kExitBootError, s.message());
   auto app = LoadApplication(config);
   if (!app.ok()) Die(kExitAppLoadError, app.status().message());
   WsgiHandler handler(config, *app, listen_fds);
   if (Status s = handler.Init(); !s.ok()) Die(kExitBootError, s.message());
-  Server server(config, listen_fds, &handler);
+  Server server(config, listen_fds, &handler, slot);
   if (Status s = server.Init(); !s.ok()) Die(kExitBootError, s.message());
   PyEval_SaveThread();  // app threads take the GIL when they need it
 

@@ -27,6 +27,9 @@ bool RequestBody::Fail(int status, std::string why) {
     error_status_ = status;
     error_ = std::move(why);
   }
+  // Nothing decoded past the failure reaches the app.
+  decoded_.clear();
+  decoded_pos_ = 0;
   return false;
 }
 
@@ -51,9 +54,11 @@ bool RequestBody::ReadMore() {
 }
 
 bool RequestBody::Fill() {
+  if (failed()) return false;
   if (!Peek().empty()) return true;
-  if (complete_ || failed()) return false;
+  if (complete_) return false;
   if (kind_ == RequestHead::BodyKind::kLength) {
+    if (limit_ >= 0 && total_ + remaining_ > limit_) return Fail(413, "request body too large");
     if (conn_->Pending().empty() && !ReadMore()) return false;
     std::string_view in = conn_->Pending();
     size_t n = static_cast<size_t>(std::min<int64_t>(remaining_, static_cast<int64_t>(in.size())));
@@ -80,12 +85,18 @@ bool RequestBody::Fill() {
   }
 }
 
-bool RequestBody::Drain(int64_t max_bytes) {
+bool RequestBody::Drainable(int64_t max_bytes) const {
   if (failed()) return false;
   if (complete_) return true;
   if (expect_continue_) return false;  // the client is waiting for a 100 we never sent
-  if (kind_ == RequestHead::BodyKind::kLength && remaining_ - static_cast<int64_t>(conn_->Pending().size()) > max_bytes)
-    return false;
+  if (kind_ == RequestHead::BodyKind::kLength)
+    return remaining_ - static_cast<int64_t>(conn_->Pending().size()) <= max_bytes;
+  return true;  // chunked: the length shows only while draining
+}
+
+bool RequestBody::Drain(int64_t max_bytes) {
+  if (!Drainable(max_bytes)) return false;
+  if (complete_) return true;
   int64_t start = total_;
   while (!complete_) {
     if (!Fill()) return complete_ && !failed();

@@ -42,9 +42,16 @@ class RequestBody {
   bool continue_sent() const { return !expect_continue_; }
   int64_t bytes_read() const { return total_; }
 
+  // Up to this many unread body bytes are read and discarded after a response so the
+  // connection can be kept; a longer unread body closes it instead.
+  static constexpr int64_t kMaxDrainBytes = 256 * 1024;
+
+  // Whether Drain() can succeed, as far as is known before the response head is sent (so
+  // the head can announce Connection: close when it cannot).
+  bool Drainable(int64_t max_bytes = kMaxDrainBytes) const;
   // Reads and discards the rest of the body, at most `max_bytes`, so the connection can
   // serve its next request. False if the body was longer, broken or too slow.
-  bool Drain(int64_t max_bytes);
+  bool Drain(int64_t max_bytes = kMaxDrainBytes);
 
  private:
   bool Fail(int status, std::string why);

@@ -8,6 +8,7 @@
 
 #include "worker/connection.h"
 #include "worker/http_parser.h"
+#include "worker/request_body.h"
 
 namespace wsgid {
 namespace {
@@ -63,6 +64,7 @@ std::string_view Response::ReasonPhrase(int status) {
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
     default: return "Unknown";
   }
 }
@@ -79,43 +81,41 @@ Status Response::SetHead(std::string_view status,
     code = code * 10 + (status[i] - '0');
   }
   if (code < 100) return Status::Error("invalid status '" + std::string(status) + "'");
-  declared_length_ = -1;
-  has_date_ = has_server_ = false;
-  headers_ = std::move(headers);
+  // Validated into locals first: a rejected head leaves the earlier one as it was.
+  int64_t declared_length = -1;
+  bool has_date = false, has_server = false;
   size_t kept = 0;
-  for (size_t i = 0; i < headers_.size(); ++i) {
-    auto& [name, value] = headers_[i];
-    if (name.empty() || HasForbiddenChar(name) || HasForbiddenChar(value)) {
-      std::string bad = name;
-      headers_.clear();
-      return Status::Error("header " + bad + " contains a CR, LF or NUL character");
-    }
-    for (unsigned char c : name) {
-      if (!IsTokenChar(c)) {
-        std::string bad = name;
-        headers_.clear();
-        return Status::Error("invalid header name '" + bad + "'");
-      }
-    }
+  for (size_t i = 0; i < headers.size(); ++i) {
+    auto& [name, value] = headers[i];
+    if (name.empty() || HasForbiddenChar(name) || HasForbiddenChar(value))
+      return Status::Error("header " + name + " contains a CR, LF or NUL character");
+    for (unsigned char c : name)
+      if (!IsTokenChar(c)) return Status::Error("invalid header name '" + name + "'");
     if (IsHopByHop(name)) continue;
     if (EqualsIgnoreCase(name, "content-length")) {
-      char* end = nullptr;
-      long long n = std::strtoll(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || n < 0) {
-        std::string bad = value;
-        headers_.clear();
-        return Status::Error("invalid Content-Length '" + bad + "'");
+      int64_t n = 0;
+      bool valid = !value.empty() && value.size() <= 18;
+      for (size_t k = 0; valid && k < value.size(); ++k) {
+        if (value[k] < '0' || value[k] > '9') valid = false;
+        n = n * 10 + (value[k] - '0');
       }
-      declared_length_ = n;
+      if (!valid || (declared_length >= 0 && declared_length != n))
+        return Status::Error("invalid or conflicting Content-Length '" + value + "'");
+      if (declared_length == n) continue;  // an exact repeat says nothing new
+      declared_length = n;
     } else if (EqualsIgnoreCase(name, "date")) {
-      has_date_ = true;
+      has_date = true;
     } else if (EqualsIgnoreCase(name, "server")) {
-      has_server_ = true;
+      has_server = true;
     }
-    if (kept != i) headers_[kept] = std::move(headers_[i]);
+    if (kept != i) headers[kept] = std::move(headers[i]);
     ++kept;
   }
-  headers_.resize(kept);
+  headers.resize(kept);
+  headers_ = std::move(headers);
+  declared_length_ = declared_length;
+  has_date_ = has_date;
+  has_server_ = has_server;
   status_line_.assign(status);
   status_code_ = code;
   return Status::Ok();
@@ -133,7 +133,8 @@ void Response::Append(std::string_view data) {
 }
 
 void Response::BuildHead(bool body_complete) {
-  keep_alive_ = options_.keep_alive;
+  keep_alive_ = options_.keep_alive &&
+                (options_.request_body == nullptr || options_.request_body->Drainable());
   bool no_body = options_.is_head || status_code_ < 200 || status_code_ == 204 ||
                  status_code_ == 304;
   std::string length_header;
@@ -243,7 +244,10 @@ Status Response::SendFile(int file_fd, int64_t offset, int64_t count) {
 
 Status Response::Finish() {
   if (!head_sent_) {
-    if (declared_length_ >= 0 && accepted_ < declared_length_) options_.keep_alive = false;
+    bool expects_body = !options_.is_head && status_code_ >= 200 && status_code_ != 204 &&
+                        status_code_ != 304;
+    if (expects_body && declared_length_ >= 0 && accepted_ < declared_length_)
+      options_.keep_alive = false;
     BuildHead(/*body_complete=*/true);
     iovec iov[2] = {{head_buffer_.data(), head_buffer_.size()},
                     {body_buffer_.data(), body_buffer_.size()}};
@@ -252,8 +256,6 @@ Status Response::Finish() {
     body_sent_ += static_cast<int64_t>(body_buffer_.size());
     body_buffer_.clear();
     if (!s.ok()) keep_alive_ = false;
-    if (framing_ == Framing::kLength && declared_length_ >= 0 && body_sent_ < declared_length_)
-      keep_alive_ = false;
     return s;
   }
   if (!body_buffer_.empty()) {

@@ -20,6 +20,7 @@
 namespace wsgid {
 
 class Connection;
+class RequestBody;
 
 class Response {
  public:
@@ -29,6 +30,9 @@ class Response {
     bool keep_alive = true;           // the client allows it and the server is not draining
     std::string_view server_header;   // empty: no Server header
     double io_timeout = 30;
+    // The request's body: when its unread rest cannot be drained, the head says
+    // Connection: close. Optional.
+    const RequestBody* request_body = nullptr;
   };
 
   Response(Connection* conn, const Options& options) : conn_(conn), options_(options) {}

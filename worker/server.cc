@@ -117,11 +117,18 @@ class Server::Table {
   std::unique_ptr<std::atomic<Chunk*>[]> chunks_;
 };
 
-Server::Server(const Config& config, std::vector<int> listen_fds, RequestHandler* handler)
+Server::Server(const Config& config, std::vector<int> listen_fds, RequestHandler* handler,
+               WorkerSlot* slot)
     : config_(config),
       limits_(HttpLimits::FromConfig(config)),
       listen_fds_(std::move(listen_fds)),
-      handler_(handler) {}
+      handler_(handler),
+      slot_(slot) {}
+
+namespace {
+// This app thread's scoreboard entry (nullptr when running without a master).
+thread_local ThreadSlot* t_thread_slot = nullptr;
+}  // namespace
 
 Server::~Server() = default;
 
@@ -160,7 +167,8 @@ void Server::SetListening(bool on) {
   listening_ = on;
 }
 
-void Server::AppThread() {
+void Server::AppThread(int index) {
+  if (slot_ != nullptr && index < kMaxThreadsPerWorker) t_thread_slot = &slot_->thread[index];
   handler_->ThreadStart();
   // A lone thread takes every ready event in one call, as nginx does. With several
   // threads each takes one, so a slow request never sits on events another thread
@@ -261,10 +269,7 @@ void Server::Serve(Connection* conn) {
           LingerClose(conn);
           return;
         }
-        bool keep_alive = head.keep_alive && !draining();
-        busy_threads_.fetch_add(1, std::memory_order_relaxed);
-        keep_alive = handler_->Handle(conn, &head, keep_alive);
-        busy_threads_.fetch_sub(1, std::memory_order_relaxed);
+        bool keep_alive = Dispatch(conn, &head, head.keep_alive && !draining());
         ++conn->requests;
         if (!keep_alive) {
           LingerClose(conn);
@@ -288,6 +293,19 @@ void Server::Serve(Connection* conn) {
     Close(conn);  // EOF or error; any pending partial request is abandoned
     return;
   }
+}
+
+bool Server::Dispatch(Connection* conn, RequestHead* head, bool keep_alive) {
+  busy_threads_.fetch_add(1, std::memory_order_relaxed);
+  if (t_thread_slot != nullptr)
+    Scoreboard::BeginRequest(t_thread_slot, MonotonicNs(), head->method, head->path);
+  keep_alive = handler_->Handle(conn, head, keep_alive);
+  if (t_thread_slot != nullptr) {
+    Scoreboard::EndRequest(t_thread_slot, MonotonicNs());
+    slot_->requests.fetch_add(1, std::memory_order_relaxed);
+  }
+  busy_threads_.fetch_sub(1, std::memory_order_relaxed);
+  return keep_alive;
 }
 
 void Server::Park(Connection* conn) {
@@ -386,7 +404,12 @@ int Server::RunMainLoop() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   int threads = config_.threads;
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { AppThread(); });
+  if (slot_ != nullptr) {
+    slot_->pid.store(::getpid(), std::memory_order_relaxed);
+    slot_->threads.store(static_cast<uint32_t>(threads), std::memory_order_relaxed);
+    slot_->heartbeat_ns.store(MonotonicNs(), std::memory_order_relaxed);
+  }
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this, i] { AppThread(i); });
 
   pid_t parent = ::getppid();
   int64_t drain_deadline = 0;
@@ -395,6 +418,9 @@ int Server::RunMainLoop() {
     timespec tick{0, 100 * 1000 * 1000};
     siginfo_t info;
     int sig = ::sigtimedwait(&signals, &info, &tick);
+    // The heartbeat: this loop never waits for the GIL, so a stale one means the process
+    // itself is stuck or stopped.
+    if (slot_ != nullptr) slot_->heartbeat_ns.store(MonotonicNs(), std::memory_order_relaxed);
     if (sig == SIGTERM) {
       if (!draining()) {
         Log(LogLevel::kInfo) << "worker draining (graceful timeout "

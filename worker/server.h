@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/scoreboard.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
 #include "worker/connection.h"
@@ -41,8 +42,10 @@ class RequestHandler {
 
 class Server {
  public:
-  // REQUIRES: listen_fds are listening, non-blocking sockets; handler outlives the server.
-  Server(const Config& config, std::vector<int> listen_fds, RequestHandler* handler);
+  // REQUIRES: listen_fds are listening, non-blocking sockets; handler and slot (the
+  // worker's scoreboard slot, or nullptr when running alone) outlive the server.
+  Server(const Config& config, std::vector<int> listen_fds, RequestHandler* handler,
+         WorkerSlot* slot);
   ~Server();
 
   Status Init();
@@ -56,11 +59,13 @@ class Server {
   struct Slot;
   class Table;
 
-  void AppThread();
+  void AppThread(int index);
   void HandleEvent(uint64_t data);
   void AcceptOne(int listener_index);
   // Serves requests on an owned connection until it must wait (parked) or is closed.
   void Serve(Connection* conn);
+  // Runs the handler for one parsed request, reporting it in the scoreboard.
+  bool Dispatch(Connection* conn, RequestHead* head, bool keep_alive);
   void Park(Connection* conn);
   void Close(Connection* conn);
   void LingerClose(Connection* conn);
@@ -73,6 +78,7 @@ class Server {
   HttpLimits limits_;
   std::vector<int> listen_fds_;
   RequestHandler* handler_;
+  WorkerSlot* slot_;
   UniqueFd epoll_fd_;
   UniqueFd wake_fd_;  // eventfd: readable once the threads must stop
   std::unique_ptr<Table> table_;

@@ -15,10 +15,6 @@ namespace {
 
 thread_local PyThreadState* t_thread_state = nullptr;
 
-// Up to this many unread body bytes are read and discarded after a response so the
-// connection can be kept; a longer unread body closes it instead.
-constexpr int64_t kMaxDrainBytes = 256 * 1024;
-
 PyObject* Latin1(std::string_view s) {
   return PyUnicode_DecodeLatin1(s.data(), static_cast<Py_ssize_t>(s.size()), nullptr);
 }
@@ -154,7 +150,6 @@ PyObject* WsgiHandler::BuildEnviron(Connection* conn, const RequestHead& head) {
   if (!conn->is_unix) SetItem(env, keys_[kRemotePort], Latin1(conn->remote_port));
 
   const ServerAddress& server = server_addresses_[static_cast<size_t>(conn->listener)];
-  const HeaderField* host = nullptr;
   for (const HeaderField& h : head.headers) {
     PyObject* key = nullptr;
     bool framing = false;  // CONTENT_TYPE / CONTENT_LENGTH: the first one counts
@@ -167,7 +162,6 @@ PyObject* WsgiHandler::BuildEnviron(Connection* conn, const RequestHead& head) {
       }
     }
     if (key == nullptr) key = PyUnicode_FromString(EnvironKey(h.name).c_str());
-    if (host == nullptr && EqualsIgnoreCase(h.name, "host")) host = &h;
     PyObject* value = Latin1(h.value);
     if (key == nullptr || value == nullptr) {
       PyErr_Clear();
@@ -188,27 +182,12 @@ PyObject* WsgiHandler::BuildEnviron(Connection* conn, const RequestHead& head) {
     }
     Py_DECREF(key);
   }
-  if (host != nullptr && !host->value.empty()) {
-    std::string_view h = host->value;
-    std::string_view port;
-    size_t colon = h.rfind(':');
-    size_t bracket = h.rfind(']');
-    if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
-      port = h.substr(colon + 1);
-      h = h.substr(0, colon);
-    }
-    SetItem(env, keys_[kServerName], Latin1(h));
-    if (!port.empty()) {
-      SetItem(env, keys_[kServerPort], Latin1(port));
-    } else {
-      SetItem(env, keys_[kServerPort], PyUnicode_FromString("80"));
-    }
-  } else {
-    Py_INCREF(server.name);
-    SetItem(env, keys_[kServerName], server.name);
-    Py_INCREF(server.port);
-    SetItem(env, keys_[kServerPort], server.port);
-  }
+  // As Gunicorn: the address the request came in on (the client's view is HTTP_HOST,
+  // which PEP 3333's URL reconstruction reads first).
+  Py_INCREF(server.name);
+  SetItem(env, keys_[kServerName], server.name);
+  Py_INCREF(server.port);
+  SetItem(env, keys_[kServerPort], server.port);
   if (IsTrustedProxy(conn)) {
     const HeaderField* proto = head.Find("x-forwarded-proto");
     if (proto != nullptr && EqualsIgnoreCase(proto->value, "https")) {
@@ -233,6 +212,7 @@ bool WsgiHandler::Handle(Connection* conn, RequestHead* head, bool keep_alive) {
   options.keep_alive = keep_alive;
   options.server_header = config_.server_header;
   options.io_timeout = config_.io_timeout;
+  options.request_body = &body;
   Response response(conn, options);
   RequestContext ctx;
   ctx.conn = conn;
@@ -357,7 +337,7 @@ bool WsgiHandler::Handle(Connection* conn, RequestHead* head, bool keep_alive) {
     }
   } else if (!ctx.client_gone) {
     if (Status s = response.Finish(); s.ok()) {
-      keep = response.keep_alive() && body.Drain(kMaxDrainBytes);
+      keep = response.keep_alive() && body.Drain();
     }
   }
   if (access_log_.enabled()) {

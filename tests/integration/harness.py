@@ -76,10 +76,24 @@ class Server:
     def start(self, timeout=30, expect_ready=True):
         self.proc = subprocess.Popen(self.command(), stdout=self._log, stderr=subprocess.STDOUT,
                                      env=self.env, start_new_session=True)
-        if expect_ready and not wait_for_port(self.host, self.port, timeout, self.proc):
+        if expect_ready and not self._wait_ready(timeout):
             self.stop()
             raise RuntimeError("server did not start: %s\n%s" % (self.command(), self.log()))
         return self
+
+    def _wait_ready(self, timeout):
+        """Until a request is answered and, for wsgid, the master says every worker is
+        ready (its "serving" line): signals sent before that would meet a booting pool."""
+        deadline = time.monotonic() + timeout
+        if self.bind and not wait_for_port(self.host, self.port, timeout, self.proc):
+            return False
+        if os.environ.get("WSGID_TEST_SERVER") == "gunicorn":
+            return True
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            if " serving " in self.log():
+                return True
+            time.sleep(0.05)
+        return False
 
     def stop(self, sig=signal.SIGTERM, timeout=15):
         """Signals the server and waits for it; returns its exit code."""
