@@ -49,7 +49,10 @@ std::string DescribeExit(int status) {
 Supervisor::Supervisor(Config config, std::string worker_path)
     : config_(std::move(config)),
       worker_path_(std::move(worker_path)),
-      desired_workers_(config_.workers) {}
+      desired_workers_(config_.workers) {
+  timeout_policy_.timeout_ns = static_cast<int64_t>(config_.timeout * 1e9);
+  timeout_policy_.request_timeout_ns = static_cast<int64_t>(config_.request_timeout * 1e9);
+}
 
 Status Supervisor::Start() {
   // systemd socket activation hands the listeners over as fds 3.. (LISTEN_FDS).
@@ -79,6 +82,10 @@ Status Supervisor::Start() {
   }
   for (const std::string& name : listener_names_)
     Log(LogLevel::kInfo) << "Listening at: " << name;
+  // Room for the largest pool plus as many workers draining during a reload.
+  auto board = Scoreboard::Create(2 * config_.max_workers);
+  if (!board.ok()) return board.status();
+  scoreboard_ = std::move(board).value();
 
   sigset_t mask;
   sigemptyset(&mask);
@@ -126,7 +133,7 @@ StatusOr<pid_t> Supervisor::Spawn(int id, UniqueFd* ready_read_end) {
   UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
 
   // Hand the fds over above every fd in use so no dup2 overwrites a later source.
-  int base = write_end.get();
+  int base = std::max(write_end.get(), scoreboard_.fd());
   for (const UniqueFd& l : listeners_) base = std::max(base, l.get());
   base += 1;
   posix_spawn_file_actions_t actions;
@@ -140,7 +147,10 @@ StatusOr<pid_t> Supervisor::Spawn(int id, UniqueFd* ready_read_end) {
   int ready_fd = base + static_cast<int>(listeners_.size());
   posix_spawn_file_actions_adddup2(&actions, write_end.get(), ready_fd);
   worker_config.worker_ready_fd = ready_fd;
+  worker_config.worker_scoreboard_fd = ready_fd + 1;
+  posix_spawn_file_actions_adddup2(&actions, scoreboard_.fd(), ready_fd + 1);
   worker_config.worker_id = id;
+  scoreboard_.Reset(id - 1, NowNs());
 
   // posix_spawn runs no code in the child: reset the mask and dispositions explicitly, or
   // the signals the master takes through signalfd would stay blocked in the worker.
@@ -188,6 +198,11 @@ int Supervisor::NextId() const {
 void Supervisor::SpawnWorker() {
   Worker w;
   w.id = NextId();
+  if (w.id > scoreboard_.slots()) {
+    Log(LogLevel::kError) << "no free scoreboard slot (--max-workers " << config_.max_workers
+                          << "); not starting another worker";
+    return;
+  }
   auto pid = Spawn(w.id, &w.ready_pipe);
   if (!pid.ok()) {
     Log(LogLevel::kError) << pid.status().message();
@@ -237,6 +252,12 @@ void Supervisor::Reap() {
     if (it == workers_.end()) continue;  // an orphan we adopted as PID 1
     Worker w = std::move(it->second);
     workers_.erase(it);
+    if (w.abort_sent_ns != 0) {
+      // Killed by the timeout ladder: replaced at once, not a crash loop.
+      Log(LogLevel::kError) << "worker " << w.id << " (pid " << pid
+                            << ") killed after a timeout: " << DescribeExit(status);
+      continue;
+    }
     bool expected = w.state == WorkerState::kDraining;
     LogLevel level = expected ? LogLevel::kInfo : LogLevel::kError;
     Log(level) << "worker " << w.id << " (pid " << pid << ") exited: " << DescribeExit(status);
@@ -277,6 +298,42 @@ void Supervisor::Reap() {
   }
 }
 
+WorkerObservation Supervisor::Observe(int id) {
+  WorkerSlot& slot = scoreboard_.slot(id - 1);
+  WorkerObservation observation;
+  // Values from shared memory are the worker's word only: clamp them to what can be true.
+  int64_t now = NowNs();
+  observation.heartbeat_ns = std::min(slot.heartbeat_ns.load(std::memory_order_relaxed), now);
+  for (int t = 0; t < config_.threads; ++t) {
+    ThreadActivity activity = Scoreboard::Read(slot.thread[t]);
+    activity.request_start_ns = std::min(activity.request_start_ns, now);
+    observation.threads.push_back(std::move(activity));
+  }
+  return observation;
+}
+
+void Supervisor::CheckTimeouts() {
+  int64_t now = NowNs();
+  int64_t grace = static_cast<int64_t>(config_.abort_grace * 1e9);
+  for (auto& [pid, w] : workers_) {
+    if (w.abort_sent_ns != 0) {
+      if (!w.kill_sent && now - w.abort_sent_ns >= grace) {
+        ::kill(pid, SIGKILL);
+        w.kill_sent = true;
+      }
+      continue;
+    }
+    if (w.state == WorkerState::kStarting) continue;  // the boot timeout's business
+    FreezeVerdict verdict = JudgeWorker(Observe(w.id), now, timeout_policy_);
+    if (!verdict.frozen()) continue;
+    Log(LogLevel::kCritical) << "WORKER TIMEOUT: worker " << w.id << " (pid " << pid
+                             << ") is frozen: " << verdict.detail
+                             << "; dumping its stacks (SIGABRT), then SIGKILL";
+    ::kill(pid, SIGABRT);
+    w.abort_sent_ns = now;
+  }
+}
+
 void Supervisor::Signal(int sig, bool only_current_generation) {
   for (auto& [pid, w] : workers_)
     if (!only_current_generation || w.generation == generation_) ::kill(pid, sig);
@@ -285,7 +342,8 @@ void Supervisor::Signal(int sig, bool only_current_generation) {
 int Supervisor::LiveCurrentWorkers() const {
   int n = 0;
   for (const auto& [pid, w] : workers_)
-    n += w.generation == generation_ && w.state != WorkerState::kDraining;
+    n += w.generation == generation_ && w.state != WorkerState::kDraining &&
+         w.abort_sent_ns == 0;
   return n;
 }
 
@@ -393,6 +451,7 @@ int Supervisor::Run() {
       }
     }
     Reap();
+    CheckTimeouts();
     Adjust();
   }
 }

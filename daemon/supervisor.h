@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/scoreboard.h"
+#include "daemon/timeout_policy.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
 
@@ -44,6 +46,8 @@ class Supervisor {
     WorkerState state = WorkerState::kStarting;
     UniqueFd ready_pipe;
     int64_t started_ns = 0;
+    int64_t abort_sent_ns = 0;  // the timeout ladder: SIGABRT sent at
+    bool kill_sent = false;     // ... then SIGKILL after --abort-grace
   };
 
   StatusOr<pid_t> Spawn(int id, UniqueFd* ready_read_end);
@@ -51,6 +55,10 @@ class Supervisor {
   // Reaps exited children; returns the exit statuses of workers that died while starting.
   void Reap();
   void CheckReadyPipes(int timeout_ms);
+  // The timeout ladder: frozen workers get SIGABRT (their Python stacks are dumped), then
+  // SIGKILL after --abort-grace; Reap() replaces them.
+  void CheckTimeouts();
+  WorkerObservation Observe(int id);
   void Signal(int sig, bool only_current_generation = false);
   int LiveCurrentWorkers() const;
   void Adjust();
@@ -62,6 +70,8 @@ class Supervisor {
   std::vector<UniqueFd> listeners_;
   std::vector<std::string> listener_names_;
   std::map<pid_t, Worker> workers_;
+  Scoreboard scoreboard_;
+  TimeoutPolicy timeout_policy_;
   int generation_ = 1;
   int desired_workers_;
   int consecutive_failures_ = 0;

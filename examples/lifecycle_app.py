@@ -13,7 +13,10 @@ if VERSION == "broken":
 def app(environ, start_response):
     path = environ["PATH_INFO"]
     query = urllib.parse.parse_qs(environ["QUERY_STRING"])
-    if path == "/sleep":
+    if path == "/spin":
+        while True:  # holds the GIL: the worker's C++ heartbeat keeps beating
+            pass
+    elif path == "/sleep":
         time.sleep(float(query.get("s", ["1"])[0]))
         body = b"slept"
     elif path == "/pid":

@@ -162,6 +162,65 @@ class PoolTest(unittest.TestCase):
             self.assertEqual(get(server.url + "/")[0], 200)
 
 
+class FrozenWorkerTest(unittest.TestCase):
+    """The timeout ladder: a frozen worker is killed and replaced, its stack is logged, and
+    the other worker keeps serving throughout."""
+
+    def freeze_and_watch(self, route, timeout_s=2):
+        server = harness.Server("lifecycle_app:app", "--timeout", str(timeout_s), workers=2)
+        with server:
+            before = worker_pids(server.proc.pid)
+            stuck = threading.Thread(target=lambda: self.request_quietly(server.url + route))
+            stuck.start()
+            started = time.monotonic()
+            time.sleep(0.3)  # the request is inside the app now
+            failures = []
+            replaced_after = None
+            while time.monotonic() - started < timeout_s + 8:
+                try:
+                    status, _ = get(server.url + "/", timeout=5)
+                    if status != 200:
+                        failures.append(status)
+                except Exception as e:  # any failure of another route is a test failure
+                    failures.append(repr(e))
+                now = worker_pids(server.proc.pid)
+                if replaced_after is None and len(now) == 2 and now != before and \
+                        "killed after a timeout" in server.log():
+                    replaced_after = time.monotonic() - started
+                if replaced_after is not None and time.monotonic() - started > replaced_after + 1:
+                    break
+                time.sleep(0.05)
+            stuck.join(10)
+            log = server.log()
+        print("\n%s: worker replaced %.2f s after the request started (timeout %d s)"
+              % (route, replaced_after or -1, timeout_s), file=sys.stderr)
+        self.assertIsNotNone(replaced_after, log)
+        # Killed within timeout + 2 s; the bound adds 2 s for a busy 2-core machine.
+        self.assertLess(replaced_after, timeout_s + 2 + 2, log)
+        self.assertEqual(failures, [])
+        self.assertIn("WORKER TIMEOUT", log)
+        return log
+
+    @staticmethod
+    def request_quietly(url):
+        try:
+            get(url, timeout=30)
+        except Exception:
+            pass  # the worker serving it is killed: the connection drops
+
+    def test_spinning_python_code_is_killed_with_its_stack_in_the_log(self):
+        log = self.freeze_and_watch("/spin")
+        # faulthandler's dump of every Python thread, pointing at the spinning line.
+        self.assertIn("most recent call first", log)
+        self.assertIn("lifecycle_app.py", log)
+        self.assertIn('line', log)
+
+    def test_a_blocking_call_is_caught_by_the_same_timeout(self):
+        log = self.freeze_and_watch("/sleep?s=3600")
+        self.assertIn("GET /sleep", log)  # the stuck request is named
+        self.assertIn("most recent call first", log)
+
+
 class ReloadTest(unittest.TestCase):
     def setUp(self):
         self.version_file = tempfile.NamedTemporaryFile("w", delete=False)
