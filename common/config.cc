@@ -2,6 +2,7 @@
 #include "common/log.h"
 #include "common/scoreboard.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -53,11 +54,14 @@ std::string FormatSeconds(double s) {
   return std::string(buf, result.ptr);
 }
 
-// One flag: its names and how it applies a value (nullptr value for boolean flags).
+// One flag: its names, the kind of value it takes, and how it applies a value.
 struct Flag {
   std::vector<std::string> names;
-  bool takes_value;
+  ValueKind kind;
   std::function<Status(Config&, const std::string&)> apply;
+  bool takes_value() const { return kind != ValueKind::kBool; }
+  // Settings the master hands to its workers: never from a file or the environment.
+  bool internal() const { return names.back().rfind("--worker-", 0) == 0; }
 };
 
 template <typename T>
@@ -91,20 +95,20 @@ std::function<Status(Config&, const std::string&)> StringFlag(std::string Config
 
 const std::vector<Flag>& Flags() {
   static const std::vector<Flag> flags = {
-      {{"-b", "--bind"}, true,
+      {{"-b", "--bind"}, ValueKind::kList,
        [](Config& c, const std::string& v) {
          c.binds.push_back(v);
          return Status::Ok();
        }},
-      {{"-w", "--workers"}, true, IntFlag("--workers", &Config::workers, 1, 1024)},
-      {{"--threads"}, true, IntFlag("--threads", &Config::threads, 1, kMaxThreadsPerWorker)},
-      {{"--chdir"}, true, StringFlag(&Config::chdir)},
-      {{"--pythonpath"}, true,
+      {{"-w", "--workers"}, ValueKind::kInt, IntFlag("--workers", &Config::workers, 1, 1024)},
+      {{"--threads"}, ValueKind::kInt, IntFlag("--threads", &Config::threads, 1, kMaxThreadsPerWorker)},
+      {{"--chdir"}, ValueKind::kString, StringFlag(&Config::chdir)},
+      {{"--pythonpath"}, ValueKind::kList,
        [](Config& c, const std::string& v) {
          for (auto& p : SplitList(v, ',')) c.pythonpath.push_back(p);
          return Status::Ok();
        }},
-      {{"-e", "--env"}, true,
+      {{"-e", "--env"}, ValueKind::kList,
        [](Config& c, const std::string& v) {
          size_t eq = v.find('=');
          if (eq == std::string::npos || eq == 0)
@@ -112,26 +116,26 @@ const std::vector<Flag>& Flags() {
          c.env.emplace_back(v.substr(0, eq), v.substr(eq + 1));
          return Status::Ok();
        }},
-      {{"-t", "--timeout"}, true, SecondsFlag("--timeout", &Config::timeout)},
-      {{"--graceful-timeout"}, true,
+      {{"-t", "--timeout"}, ValueKind::kSeconds, SecondsFlag("--timeout", &Config::timeout)},
+      {{"--graceful-timeout"}, ValueKind::kSeconds,
        SecondsFlag("--graceful-timeout", &Config::graceful_timeout)},
-      {{"--keep-alive"}, true, SecondsFlag("--keep-alive", &Config::keep_alive)},
-      {{"--request-timeout"}, true,
+      {{"--keep-alive"}, ValueKind::kSeconds, SecondsFlag("--keep-alive", &Config::keep_alive)},
+      {{"--request-timeout"}, ValueKind::kSeconds,
        SecondsFlag("--request-timeout", &Config::request_timeout)},
-      {{"--abort-grace"}, true, SecondsFlag("--abort-grace", &Config::abort_grace)},
-      {{"--max-workers"}, true, IntFlag("--max-workers", &Config::max_workers, 1, 1024)},
-      {{"--header-timeout"}, true, SecondsFlag("--header-timeout", &Config::header_timeout)},
-      {{"--io-timeout"}, true, SecondsFlag("--io-timeout", &Config::io_timeout)},
-      {{"--backlog"}, true, IntFlag("--backlog", &Config::backlog, 1, 1 << 20)},
-      {{"--limit-request-line"}, true,
+      {{"--abort-grace"}, ValueKind::kSeconds, SecondsFlag("--abort-grace", &Config::abort_grace)},
+      {{"--max-workers"}, ValueKind::kInt, IntFlag("--max-workers", &Config::max_workers, 1, 1024)},
+      {{"--header-timeout"}, ValueKind::kSeconds, SecondsFlag("--header-timeout", &Config::header_timeout)},
+      {{"--io-timeout"}, ValueKind::kSeconds, SecondsFlag("--io-timeout", &Config::io_timeout)},
+      {{"--backlog"}, ValueKind::kInt, IntFlag("--backlog", &Config::backlog, 1, 1 << 20)},
+      {{"--limit-request-line"}, ValueKind::kInt,
        IntFlag("--limit-request-line", &Config::limit_request_line, 0, 1 << 20)},
-      {{"--limit-request-fields"}, true,
+      {{"--limit-request-fields"}, ValueKind::kInt,
        IntFlag("--limit-request-fields", &Config::limit_request_fields, 1, 32768)},
-      {{"--limit-request-field-size"}, true,
+      {{"--limit-request-field-size"}, ValueKind::kInt,
        IntFlag("--limit-request-field-size", &Config::limit_request_field_size, 0, 1 << 20)},
-      {{"--limit-request-body"}, true,
+      {{"--limit-request-body"}, ValueKind::kInt,
        IntFlag("--limit-request-body", &Config::limit_request_body, -1, INT64_MAX)},
-      {{"--header-map"}, true,
+      {{"--header-map"}, ValueKind::kString,
        [](Config& c, const std::string& v) {
          if (v == "drop") {
            c.header_map = HeaderMap::kDrop;
@@ -145,17 +149,17 @@ const std::vector<Flag>& Flags() {
          }
          return Status::Ok();
        }},
-      {{"--permit-obsolete-folding"}, false,
+      {{"--permit-obsolete-folding"}, ValueKind::kBool,
        [](Config& c, const std::string&) {
          c.permit_obsolete_folding = true;
          return Status::Ok();
        }},
-      {{"--forwarded-allow-ips"}, true,
+      {{"--forwarded-allow-ips"}, ValueKind::kList,
        [](Config& c, const std::string& v) {
          c.forwarded_allow_ips = SplitList(v, ',');
          return Status::Ok();
        }},
-      {{"--root-path"}, true,
+      {{"--root-path"}, ValueKind::kString,
        [](Config& c, const std::string& v) {
          std::string p = v;
          while (!p.empty() && p.back() == '/') p.pop_back();
@@ -164,23 +168,24 @@ const std::vector<Flag>& Flags() {
          c.root_path = p;
          return Status::Ok();
        }},
-      {{"--access-logfile"}, true, StringFlag(&Config::access_logfile)},
-      {{"--access-logformat"}, true, StringFlag(&Config::access_logformat)},
-      {{"--error-logfile", "--log-file"}, true, StringFlag(&Config::error_logfile)},
-      {{"--log-level"}, true,
+      {{"--access-logfile"}, ValueKind::kString, StringFlag(&Config::access_logfile)},
+      {{"--access-logformat"}, ValueKind::kString, StringFlag(&Config::access_logformat)},
+      {{"--error-logfile", "--log-file"}, ValueKind::kString, StringFlag(&Config::error_logfile)},
+      {{"--log-level"}, ValueKind::kString,
        [](Config& c, const std::string& v) {
          auto level = ParseLogLevel(v);
          if (!level.ok()) return Status::Error("--log-level: " + level.status().message());
          c.log_level = v;
          return Status::Ok();
        }},
-      {{"--server-header"}, true, StringFlag(&Config::server_header)},
-      {{"--check-config"}, false,
+      {{"--server-header"}, ValueKind::kString, StringFlag(&Config::server_header)},
+      {{"-c", "--config"}, ValueKind::kString, StringFlag(&Config::config_file)},
+      {{"--check-config"}, ValueKind::kBool,
        [](Config& c, const std::string&) {
          c.check_config = true;
          return Status::Ok();
        }},
-      {{"--worker-listen-fds"}, true,
+      {{"--worker-listen-fds"}, ValueKind::kList,
        [](Config& c, const std::string& v) {
          c.worker_listen_fds.clear();
          for (auto& item : SplitList(v, ',')) {
@@ -190,10 +195,10 @@ const std::vector<Flag>& Flags() {
          }
          return Status::Ok();
        }},
-      {{"--worker-ready-fd"}, true,
+      {{"--worker-ready-fd"}, ValueKind::kInt,
        IntFlag("--worker-ready-fd", &Config::worker_ready_fd, 0, 1 << 20)},
-      {{"--worker-id"}, true, IntFlag("--worker-id", &Config::worker_id, 0, 1 << 20)},
-      {{"--worker-scoreboard-fd"}, true,
+      {{"--worker-id"}, ValueKind::kInt, IntFlag("--worker-id", &Config::worker_id, 0, 1 << 20)},
+      {{"--worker-scoreboard-fd"}, ValueKind::kInt,
        IntFlag("--worker-scoreboard-fd", &Config::worker_scoreboard_fd, 0, 1 << 20)},
   };
   return flags;
@@ -206,10 +211,47 @@ const Flag* FindFlag(const std::string& name) {
   return nullptr;
 }
 
+// "graceful_timeout", "graceful-timeout" or "--graceful-timeout" -> its Flag.
+const Flag* FindSetting(const std::string& key) {
+  std::string name = key;
+  while (!name.empty() && name[0] == '-') name.erase(0, 1);
+  for (char& c : name)
+    if (c == '_') c = '-';
+  const Flag* flag = FindFlag("--" + name);
+  return flag != nullptr && !flag->internal() ? flag : nullptr;
+}
+
 }  // namespace
 
-StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args) {
-  Config config;
+StatusOr<ValueKind> ConfigLayer::KindOf(const std::string& key) {
+  const Flag* flag = FindSetting(key);
+  if (flag == nullptr) return Status::Error("unknown setting '" + key + "'");
+  return flag->kind;
+}
+
+Status ConfigLayer::Set(const std::string& key, const std::string& value) {
+  const Flag* flag = FindSetting(key);
+  if (flag == nullptr) return Status::Error("unknown setting '" + key + "'");
+  if (flag->kind == ValueKind::kBool) {
+    if (value == "false") return Status::Ok();  // every switch is off by default
+    if (value != "true") return Status::Error(key + ": expected true or false");
+  }
+  if (flag->kind == ValueKind::kList &&
+      std::find(lists_replaced_.begin(), lists_replaced_.end(), flag) == lists_replaced_.end()) {
+    lists_replaced_.push_back(flag);
+    Config defaults;
+    if (flag->names.back() == "--bind") config_->binds.clear();
+    if (flag->names.back() == "--pythonpath") config_->pythonpath.clear();
+    if (flag->names.back() == "--env") config_->env.clear();
+    if (flag->names.back() == "--forwarded-allow-ips")
+      config_->forwarded_allow_ips = defaults.forwarded_allow_ips;
+  }
+  return flag->apply(*config_, value);
+}
+
+StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args, const Config& base) {
+  Config config = base;
+  ConfigLayer layer(&config);
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg.size() < 2 || arg[0] != '-') {
@@ -234,13 +276,17 @@ StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args) {
     }
     const Flag* flag = FindFlag(name);
     if (flag == nullptr) return Status::Error("unknown option '" + name + "'");
-    if (flag->takes_value && !has_inline_value) {
+    if (flag->takes_value() && !has_inline_value) {
       if (i + 1 >= args.size()) return Status::Error(name + " needs a value");
       value = args[++i];
-    } else if (!flag->takes_value && has_inline_value) {
+    } else if (!flag->takes_value() && has_inline_value) {
       return Status::Error(name + " takes no value");
     }
-    if (Status s = flag->apply(config, value); !s.ok()) return s;
+    Status s = flag->internal() ? flag->apply(config, value)
+                                : layer.Set(flag->names.back(), value.empty() && !flag->takes_value()
+                                                                    ? "true"
+                                                                    : value);
+    if (!s.ok()) return s;
   }
   return config;
 }

@@ -50,6 +50,7 @@ struct Config {
   std::string log_level = "info";    // --log-level
   std::string server_header = "wsgid";  // --server-header (empty: no Server header)
   bool check_config = false;         // --check-config: validate and exit
+  std::string config_file;           // -c/--config: wsgid.toml or gunicorn.conf.py
 
   // Set only on the worker's command line, by wsgid.
   std::vector<int> worker_listen_fds;  // --worker-listen-fds 3,4
@@ -58,9 +59,31 @@ struct Config {
   int worker_scoreboard_fd = -1;       // --worker-scoreboard-fd
 };
 
-// Parses a Gunicorn-style command line (argv[0] excluded): "--flag value", "--flag=value",
-// short forms -b -w -e. Errors name the flag and what was wrong with it.
-StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args);
+// The kinds of values settings take.
+enum class ValueKind { kBool, kInt, kSeconds, kString, kList };
+
+// Applies settings over a Config, one source at a time (file, environment, command line:
+// later sources win). A list setting (bind, pythonpath, env, forwarded_allow_ips) given by
+// a source replaces what earlier sources said, as in Gunicorn.
+class ConfigLayer {
+ public:
+  explicit ConfigLayer(Config* config) : config_(config) {}
+  // The kind of value `key` takes. Keys are long option names with or without their
+  // dashes, '_' and '-' alike ("graceful_timeout"). Unknown keys and the settings the
+  // master hands its workers are errors naming the key.
+  static StatusOr<ValueKind> KindOf(const std::string& key);
+  // Applies one value given as text ("true"/"false" for kBool; one item for kList).
+  Status Set(const std::string& key, const std::string& value);
+
+ private:
+  Config* config_;
+  std::vector<const void*> lists_replaced_;
+};
+
+// Parses a Gunicorn-style command line (argv[0] excluded) over `base`: "--flag value",
+// "--flag=value", short forms -b -w -e -c. Errors name the flag and what was wrong.
+StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args,
+                                  const Config& base = Config());
 
 // Checks cross-field rules (an app given, counts in range, limits sane).
 Status ValidateConfig(const Config& config);

@@ -5,7 +5,10 @@
 #include <cstdio>
 #include <string>
 
+extern char** environ;
+
 #include "common/config.h"
+#include "common/config_file.h"
 #include "common/log.h"
 #include "daemon/supervisor.h"
 
@@ -35,7 +38,8 @@ int main(int argc, char** argv) {
       return 0;
     }
   }
-  auto config = ParseCommandLine(args);
+  std::vector<std::string> warnings;
+  auto config = LoadConfig(args, environ, &warnings);
   Status valid = config.ok() ? ValidateConfig(*config) : config.status();
   if (!valid.ok()) {
     std::fprintf(stderr, "wsgid: error: %s\n(see wsgid --help)\n", valid.message().c_str());
@@ -50,7 +54,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "wsgid: error: %s\n", s.message().c_str());
     return Supervisor::kExitConfig;
   }
-  Supervisor supervisor(std::move(config).value(), WorkerPath());
+  for (const std::string& w : warnings) Log(LogLevel::kWarning) << w;
+  Supervisor supervisor(std::move(config).value(), WorkerPath(),
+                        [args](std::vector<std::string>* reload_warnings) {
+                          return LoadConfig(args, environ, reload_warnings);
+                        });
   if (Status s = supervisor.Start(); !s.ok()) {
     Log(LogLevel::kCritical) << "cannot start: " << s.message();
     bool app_error = s.message().find("application could not be loaded") != std::string::npos;

@@ -46,9 +46,10 @@ std::string DescribeExit(int status) {
 
 }  // namespace
 
-Supervisor::Supervisor(Config config, std::string worker_path)
+Supervisor::Supervisor(Config config, std::string worker_path, ConfigLoader reload_config)
     : config_(std::move(config)),
       worker_path_(std::move(worker_path)),
+      reload_config_(std::move(reload_config)),
       desired_workers_(config_.workers) {
   timeout_policy_.timeout_ns = static_cast<int64_t>(config_.timeout * 1e9);
   timeout_policy_.request_timeout_ns = static_cast<int64_t>(config_.request_timeout * 1e9);
@@ -63,25 +64,17 @@ Status Supervisor::Start() {
     for (int fd = 3; fd < 3 + n; ++fd) {
       ::fcntl(fd, F_SETFD, FD_CLOEXEC);
       ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-      listeners_.emplace_back(fd);
-      listener_names_.push_back(DescribeSocket(fd));
+      std::string name = DescribeSocket(fd);
+      listeners_.push_back({name, name, UniqueFd(fd)});
     }
     ::unsetenv("LISTEN_FDS");
     ::unsetenv("LISTEN_PID");
     ::unsetenv("LISTEN_FDNAMES");
   } else {
     if (config_.binds.empty()) config_.binds.push_back("127.0.0.1:8000");
-    for (const std::string& bind : config_.binds) {
-      auto address = ParseBindAddress(bind);
-      if (!address.ok()) return address.status();
-      auto fd = OpenListener(*address, config_.backlog);
-      if (!fd.ok()) return fd.status();
-      listener_names_.push_back(DescribeSocket(fd->get()));
-      listeners_.push_back(std::move(fd).value());
-    }
+    if (Status s = OpenListeners(config_.binds); !s.ok()) return s;
   }
-  for (const std::string& name : listener_names_)
-    Log(LogLevel::kInfo) << "Listening at: " << name;
+  for (const Listener& l : listeners_) Log(LogLevel::kInfo) << "Listening at: " << l.name;
   // Room for the largest pool plus as many workers draining during a reload.
   auto board = Scoreboard::Create(2 * config_.max_workers);
   if (!board.ok()) return board.status();
@@ -127,6 +120,65 @@ Status Supervisor::Start() {
   return Status::Ok();
 }
 
+Status Supervisor::OpenListeners(const std::vector<std::string>& binds) {
+  std::vector<Listener> next;
+  for (const std::string& bind : binds) {
+    auto kept = std::find_if(listeners_.begin(), listeners_.end(),
+                             [&](const Listener& l) { return l.bind == bind && l.fd.valid(); });
+    if (kept != listeners_.end()) {
+      next.push_back(std::move(*kept));
+      continue;
+    }
+    auto address = ParseBindAddress(bind);
+    if (!address.ok()) return address.status();
+    auto fd = OpenListener(*address, config_.backlog);
+    if (!fd.ok()) return fd.status();
+    std::string name = DescribeSocket(fd->get());
+    next.push_back({bind, name, std::move(fd).value()});
+  }
+  for (const Listener& l : listeners_)
+    if (l.fd.valid()) Log(LogLevel::kInfo) << "Closing listener " << l.name;
+  // A listener no longer configured closes here; the old generation's copies keep it
+  // open until those workers have drained.
+  listeners_ = std::move(next);
+  return Status::Ok();
+}
+
+void Supervisor::Reload() {
+  std::vector<std::string> warnings;
+  auto fresh = reload_config_ ? reload_config_(&warnings) : StatusOr<Config>(config_);
+  Status valid = fresh.ok() ? ValidateConfig(*fresh) : fresh.status();
+  for (const std::string& w : warnings) Log(LogLevel::kWarning) << w;
+  if (!valid.ok()) {
+    Log(LogLevel::kError) << "reload failed: invalid configuration: " << valid.message()
+                          << "; the running generation keeps serving";
+    return;
+  }
+  Config next = std::move(fresh).value();
+  if (next.binds.empty()) next.binds = config_.binds;
+  if (next.binds != config_.binds) {
+    if (Status s = OpenListeners(next.binds); !s.ok()) {
+      Log(LogLevel::kError) << "reload failed: " << s.message()
+                            << "; the running generation keeps serving";
+      return;
+    }
+    for (const Listener& l : listeners_) Log(LogLevel::kInfo) << "Listening at: " << l.name;
+  }
+  // Counts changed at run time (TTIN/TTOU) are kept; otherwise the new file's count applies.
+  if (!workers_changed_at_run_time_) desired_workers_ = next.workers;
+  next.max_workers = config_.max_workers;  // sizes the scoreboard: fixed at start
+  config_ = std::move(next);
+  timeout_policy_.timeout_ns = static_cast<int64_t>(config_.timeout * 1e9);
+  timeout_policy_.request_timeout_ns = static_cast<int64_t>(config_.request_timeout * 1e9);
+  auto level = ParseLogLevel(config_.log_level);
+  (void)OpenErrorLog(config_.error_logfile, level.ok() ? *level : LogLevel::kInfo);
+  ++generation_;
+  consecutive_failures_ = 0;
+  next_spawn_ns_ = 0;
+  Log(LogLevel::kInfo) << "reload: starting generation " << generation_ << " ("
+                       << desired_workers_ << " worker(s))";
+}
+
 StatusOr<pid_t> Supervisor::Spawn(int id, UniqueFd* ready_read_end) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) < 0) return Status::FromErrno("pipe2", errno);
@@ -134,14 +186,14 @@ StatusOr<pid_t> Supervisor::Spawn(int id, UniqueFd* ready_read_end) {
 
   // Hand the fds over above every fd in use so no dup2 overwrites a later source.
   int base = std::max(write_end.get(), scoreboard_.fd());
-  for (const UniqueFd& l : listeners_) base = std::max(base, l.get());
+  for (const Listener& l : listeners_) base = std::max(base, l.fd.get());
   base += 1;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   Config worker_config = config_;
   worker_config.worker_listen_fds.clear();
   for (size_t i = 0; i < listeners_.size(); ++i) {
-    posix_spawn_file_actions_adddup2(&actions, listeners_[i].get(), base + static_cast<int>(i));
+    posix_spawn_file_actions_adddup2(&actions, listeners_[i].fd.get(), base + static_cast<int>(i));
     worker_config.worker_listen_fds.push_back(base + static_cast<int>(i));
   }
   int ready_fd = base + static_cast<int>(listeners_.size());
@@ -427,16 +479,15 @@ int Supervisor::Run() {
           StopAll(/*graceful=*/false);
           return kExitOk;
         case SIGHUP:
-          Log(LogLevel::kInfo) << "reload: starting generation " << generation_ + 1;
-          ++generation_;
-          consecutive_failures_ = 0;
-          next_spawn_ns_ = 0;
+          Reload();
           break;
         case SIGTTIN:
-          desired_workers_ = std::min(desired_workers_ + 1, 1024);
+          workers_changed_at_run_time_ = true;
+          desired_workers_ = std::min(desired_workers_ + 1, config_.max_workers);
           Log(LogLevel::kInfo) << "workers: " << desired_workers_;
           break;
         case SIGTTOU:
+          workers_changed_at_run_time_ = true;
           desired_workers_ = std::max(desired_workers_ - 1, 1);
           Log(LogLevel::kInfo) << "workers: " << desired_workers_;
           break;

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -29,7 +30,11 @@ class Supervisor {
   static constexpr int kExitConfig = 2;
   static constexpr int kExitAppLoad = 3;
 
-  Supervisor(Config config, std::string worker_path);
+  // Reads the configuration again (file, environment, command line) for a reload;
+  // warnings go to the log.
+  using ConfigLoader = std::function<StatusOr<Config>(std::vector<std::string>* warnings)>;
+
+  Supervisor(Config config, std::string worker_path, ConfigLoader reload_config);
 
   // Binds the listeners and starts the first workers; returns once all are ready, or an
   // error (the app failed to import, a worker could not boot) after stopping them all.
@@ -63,12 +68,24 @@ class Supervisor {
   int LiveCurrentWorkers() const;
   void Adjust();
   void StopAll(bool graceful);
+  // SIGHUP: re-reads the configuration and starts a new generation; an invalid
+  // configuration leaves the running one as it is.
+  void Reload();
+  // Opens the listeners `binds` asks for, keeping the ones already open for the same
+  // address (so a reload never closes a socket with connections queued on it).
+  Status OpenListeners(const std::vector<std::string>& binds);
   int NextId() const;
 
   Config config_;
   std::string worker_path_;
-  std::vector<UniqueFd> listeners_;
-  std::vector<std::string> listener_names_;
+  struct Listener {
+    std::string bind;  // as configured (-b), or the address for inherited sockets
+    std::string name;  // the bound address
+    UniqueFd fd;
+  };
+  std::vector<Listener> listeners_;
+  ConfigLoader reload_config_;
+  bool workers_changed_at_run_time_ = false;
   std::map<pid_t, Worker> workers_;
   Scoreboard scoreboard_;
   TimeoutPolicy timeout_policy_;

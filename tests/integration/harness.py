@@ -65,7 +65,9 @@ class Server:
         flags = []
         if self.bind:
             flags += ["-b", "%s:%d" % (self.host, self.port)]
-        flags += ["-w", str(self.workers), "--threads", str(self.threads)]
+        if self.workers is not None:
+            flags += ["-w", str(self.workers)]
+        flags += ["--threads", str(self.threads)]
         if self.chdir:
             flags += ["--chdir", self.chdir]
         flags += self.flags

@@ -96,6 +96,83 @@ class StartupFailureTest(unittest.TestCase):
         self.assertEqual(result.returncode, 2)
 
 
+class ConfigFileTest(unittest.TestCase):
+    """-c wsgid.toml and -c gunicorn.conf.py, at start and at a reload."""
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.addCleanup(self.dir.cleanup)
+
+    def write(self, name, text):
+        path = os.path.join(self.dir.name, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def start_failure(self, config_text, name="wsgid.toml"):
+        path = self.write(name, config_text)
+        result = subprocess.run(
+            [os.path.join(harness.BIN_DIR, "wsgid"), "-c", path, "--chdir", harness.EXAMPLES,
+             "-b", "127.0.0.1:%d" % harness.free_port(), "hello:app"],
+            capture_output=True, text=True, timeout=30, start_new_session=True)
+        return result
+
+    def test_unknown_key_is_named_and_nothing_starts(self):
+        result = self.start_failure("workers = 2\nwrokers = 3\n")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("wsgid.toml:2", result.stderr)
+        self.assertIn("'wrokers'", result.stderr)
+
+    def test_wrong_type_is_named(self):
+        result = self.start_failure('timeout = "soon"\n')
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("'timeout' must be a number of seconds, not a string", result.stderr)
+
+    def test_toml_settings_apply_and_flags_win(self):
+        path = self.write("wsgid.toml", 'workers = 3\nthreads = 2\nserver_header = "from-file"\n')
+        with harness.Server("hello:app", "-c", path, workers=2) as server:
+            with urllib.request.urlopen(server.url + "/", timeout=10) as response:
+                self.assertEqual(response.headers["Server"], "from-file")
+            # -w on the command line (2) beats the file (3).
+            self.assertEqual(len(worker_pids(server.proc.pid)), 2)
+
+    def test_gunicorn_conf_py_is_read_and_unsupported_settings_named(self):
+        port = harness.free_port()
+        path = self.write("gunicorn.conf.py",
+                          "import multiprocessing\n"
+                          "bind = '127.0.0.1:%d'\n"
+                          "workers = 2\n"
+                          "keepalive = 7\n"
+                          "preload_app = True\n"
+                          "helper_variable = multiprocessing.cpu_count()\n" % port)
+        server = harness.Server("hello:app", "-c", path, bind=False)
+        server.port = port
+        with server:
+            self.assertTrue(harness.wait_for_port("127.0.0.1", port, 20))
+            self.assertEqual(get("http://127.0.0.1:%d/" % port)[0], 200)
+            log = server.log()
+            self.assertIn("'preload_app' is not supported", log)
+            self.assertNotIn("helper_variable", log)
+            self.assertNotIn("'keepalive' is not supported", log)
+
+    def test_reload_rereads_the_file_and_a_broken_file_keeps_serving(self):
+        path = self.write("wsgid.toml", "workers = 1\n")
+        # Without -w on the command line the file decides the count, also at reload.
+        server = harness.Server("lifecycle_app:app", "-c", path)
+        server.workers = None
+        with server:
+            self.assertTrue(wait_until(lambda: len(worker_pids(server.proc.pid)) == 1, 10))
+            self.write("wsgid.toml", "workers = 3\n")
+            os.kill(server.proc.pid, signal.SIGHUP)
+            self.assertTrue(wait_until(lambda: len(worker_pids(server.proc.pid)) == 3, 15),
+                            server.log())
+            self.write("wsgid.toml", "workers = many\n")
+            os.kill(server.proc.pid, signal.SIGHUP)
+            self.assertTrue(wait_until(lambda: "invalid configuration" in server.log(), 10))
+            self.assertEqual(get(server.url + "/")[0], 200)
+            self.assertTrue(wait_until(lambda: len(worker_pids(server.proc.pid)) == 3, 10))
+
+
 class StopTest(unittest.TestCase):
     def test_sigterm_lets_in_flight_requests_finish(self):
         server = harness.Server("lifecycle_app:app", "--graceful-timeout", "10", workers=2,

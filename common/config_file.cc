@@ -1,0 +1,396 @@
+#include "common/config_file.h"
+
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace wsgid {
+namespace {
+
+// One parsed TOML value.
+struct TomlValue {
+  enum class Type { kString, kInteger, kFloat, kBool, kArray } type = Type::kString;
+  std::string text;               // string contents, or the number / bool as written
+  std::vector<TomlValue> items;   // kArray
+  const char* TypeName() const {
+    switch (type) {
+      case Type::kString: return "a string";
+      case Type::kInteger: return "an integer";
+      case Type::kFloat: return "a float";
+      case Type::kBool: return "a boolean";
+      case Type::kArray: return "an array";
+    }
+    return "?";
+  }
+};
+
+class TomlReader {
+ public:
+  explicit TomlReader(const std::string& text) : text_(text) {}
+
+  void SkipSpaces() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t')) ++pos_;
+  }
+  // Spaces, newlines and comments (inside arrays).
+  void SkipBlank() {
+    while (pos_ < text_.size()) {
+      char c = text_[pos_];
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+        if (c == '\n') ++line_;
+        ++pos_;
+      } else if (c == '#') {
+        while (pos_ < text_.size() && text_[pos_] != '\n') ++pos_;
+      } else {
+        break;
+      }
+    }
+  }
+  bool AtEnd() const { return pos_ >= text_.size(); }
+  char Peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
+  int line() const { return line_; }
+
+  // key = value, then the end of the line. Returns false at the end of input.
+  Status Next(std::string* key, TomlValue* value, bool* done) {
+    SkipBlank();
+    if (AtEnd()) {
+      *done = true;
+      return Status::Ok();
+    }
+    *done = false;
+    if (Peek() == '[') return Error("tables are not supported: write every key at the top");
+    size_t start = pos_;
+    while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
+                                   text_[pos_] == '_' || text_[pos_] == '-'))
+      ++pos_;
+    if (pos_ == start) return Error("expected a key");
+    *key = text_.substr(start, pos_ - start);
+    SkipSpaces();
+    if (Peek() != '=') return Error("expected '=' after '" + *key + "'");
+    ++pos_;
+    SkipSpaces();
+    if (Status s = Value(value); !s.ok()) return s;
+    SkipSpaces();
+    if (Peek() == '#') {
+      while (pos_ < text_.size() && text_[pos_] != '\n') ++pos_;
+    }
+    if (Peek() == '\r') ++pos_;
+    if (!AtEnd() && Peek() != '\n') return Error("unexpected text after the value of '" + *key + "'");
+    return Status::Ok();
+  }
+
+  Status Error(const std::string& what) const {
+    return Status::Error("line " + std::to_string(line_) + ": " + what);
+  }
+
+ private:
+  Status Value(TomlValue* v) {
+    char c = Peek();
+    if (c == '"' || c == '\'') return String(v);
+    if (c == '[') {
+      v->type = TomlValue::Type::kArray;
+      ++pos_;
+      while (true) {
+        SkipBlank();
+        if (Peek() == ']') {
+          ++pos_;
+          return Status::Ok();
+        }
+        TomlValue item;
+        if (Status s = Value(&item); !s.ok()) return s;
+        v->items.push_back(std::move(item));
+        SkipBlank();
+        if (Peek() == ',') {
+          ++pos_;
+        } else if (Peek() != ']') {
+          return Error("expected ',' or ']' in an array");
+        }
+      }
+    }
+    size_t start = pos_;
+    while (pos_ < text_.size() && !std::strchr(" \t\r\n#,]", text_[pos_])) ++pos_;
+    std::string word = text_.substr(start, pos_ - start);
+    if (word == "true" || word == "false") {
+      v->type = TomlValue::Type::kBool;
+      v->text = word;
+      return Status::Ok();
+    }
+    std::string digits;
+    for (char d : word)
+      if (d != '_') digits += d;
+    char* end = nullptr;
+    if (!digits.empty()) {
+      errno = 0;
+      std::strtoll(digits.c_str(), &end, 10);
+      if (*end == '\0' && errno == 0) {
+        v->type = TomlValue::Type::kInteger;
+        v->text = digits;
+        return Status::Ok();
+      }
+      std::strtod(digits.c_str(), &end);
+      if (*end == '\0') {
+        v->type = TomlValue::Type::kFloat;
+        v->text = digits;
+        return Status::Ok();
+      }
+    }
+    return Error("invalid value '" + word + "' (strings need quotes)");
+  }
+
+  Status String(TomlValue* v) {
+    char quote = text_[pos_++];
+    v->type = TomlValue::Type::kString;
+    while (pos_ < text_.size() && text_[pos_] != quote) {
+      char c = text_[pos_++];
+      if (c == '\n') return Error("unterminated string");
+      if (c == '\\' && quote == '"' && pos_ < text_.size()) {
+        char e = text_[pos_++];
+        switch (e) {
+          case 'n': v->text += '\n'; break;
+          case 't': v->text += '\t'; break;
+          case '"': v->text += '"'; break;
+          case '\\': v->text += '\\'; break;
+          default: return Error(std::string("unsupported escape \\") + e);
+        }
+      } else {
+        v->text += c;
+      }
+    }
+    if (pos_ >= text_.size()) return Error("unterminated string");
+    ++pos_;
+    return Status::Ok();
+  }
+
+  const std::string& text_;
+  size_t pos_ = 0;
+  int line_ = 1;
+};
+
+// Checks a value against the setting's kind and applies it.
+Status ApplyTyped(ConfigLayer* layer, const std::string& key, const TomlValue& value) {
+  auto kind = ConfigLayer::KindOf(key);
+  if (!kind.ok()) return kind.status();
+  using Type = TomlValue::Type;
+  auto wrong = [&](const char* wanted) {
+    return Status::Error("'" + key + "' must be " + wanted + ", not " + value.TypeName());
+  };
+  switch (*kind) {
+    case ValueKind::kBool:
+      if (value.type != Type::kBool) return wrong("a boolean");
+      return layer->Set(key, value.text);
+    case ValueKind::kInt:
+      if (value.type != Type::kInteger) return wrong("an integer");
+      return layer->Set(key, value.text);
+    case ValueKind::kSeconds:
+      if (value.type != Type::kInteger && value.type != Type::kFloat)
+        return wrong("a number of seconds");
+      return layer->Set(key, value.text);
+    case ValueKind::kString:
+      if (value.type != Type::kString) return wrong("a string");
+      return layer->Set(key, value.text);
+    case ValueKind::kList:
+      if (value.type == Type::kString) return layer->Set(key, value.text);
+      if (value.type != Type::kArray) return wrong("a string or an array of strings");
+      for (const TomlValue& item : value.items) {
+        if (item.type != Type::kString) return wrong("an array of strings");
+        if (Status s = layer->Set(key, item.text); !s.ok()) return s;
+      }
+      return Status::Ok();
+  }
+  return Status::Ok();
+}
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Gunicorn's setting names and the wsgid setting each maps to ("" when wsgid has none).
+const std::vector<std::pair<std::string, std::string>>& GunicornSettings() {
+  static const std::vector<std::pair<std::string, std::string>> settings = {
+      {"bind", "bind"}, {"workers", "workers"}, {"threads", "threads"},
+      {"timeout", "timeout"}, {"graceful_timeout", "graceful_timeout"},
+      {"keepalive", "keep_alive"}, {"backlog", "backlog"}, {"chdir", "chdir"},
+      {"pythonpath", "pythonpath"}, {"raw_env", "env"},
+      {"limit_request_line", "limit_request_line"},
+      {"limit_request_fields", "limit_request_fields"},
+      {"limit_request_field_size", "limit_request_field_size"},
+      {"forwarded_allow_ips", "forwarded_allow_ips"}, {"accesslog", "access_logfile"},
+      {"access_log_format", "access_logformat"}, {"errorlog", "error_logfile"},
+      {"loglevel", "log_level"}, {"wsgi_app", ""}, {"header_map", "header_map"},
+      {"permit_obsolete_folding", "permit_obsolete_folding"},
+      {"max_requests", ""}, {"max_requests_jitter", ""}, {"worker_class", ""},
+      {"worker_connections", ""}, {"preload_app", ""}, {"reload", ""}, {"daemon", ""},
+      {"pidfile", ""}, {"user", ""}, {"group", ""}, {"umask", ""}, {"proc_name", ""},
+      {"certfile", ""}, {"keyfile", ""}, {"statsd_host", ""}, {"capture_output", ""},
+      {"secure_scheme_headers", ""}, {"proxy_protocol", ""}, {"sendfile", ""},
+      {"reuse_port", ""}, {"worker_tmp_dir", ""}, {"spew", ""}, {"check_config", ""},
+      {"print_config", ""}, {"logger_class", ""}, {"logconfig", ""}, {"syslog", ""},
+      {"on_starting", ""}, {"on_reload", ""}, {"when_ready", ""}, {"pre_fork", ""},
+      {"post_fork", ""}, {"post_worker_init", ""}, {"worker_int", ""},
+      {"worker_abort", ""}, {"pre_exec", ""}, {"pre_request", ""}, {"post_request", ""},
+      {"child_exit", ""}, {"worker_exit", ""}, {"nworkers_changed", ""}, {"on_exit", ""},
+      {"strip_header_spaces", ""}, {"casefold_http_method", ""},
+      {"permit_unconventional_http_method", ""}, {"initgroups", ""}, {"tmp_upload_dir", ""},
+      {"paste", ""}, {"raw_paste_global_conf", ""}, {"enable_stdio_inheritance", ""},
+      {"disable_redirect_access_to_syslog", ""}, {"dogstatsd_tags", ""},
+      {"statsd_prefix", ""}, {"default_proc_name", ""}, {"ssl_version", ""},
+      {"cert_reqs", ""}, {"ca_certs", ""}, {"suppress_ragged_eofs", ""},
+      {"do_handshake_on_connect", ""}, {"ciphers", ""}, {"ssl_context", ""},
+      {"threads_per_worker", ""}};
+  return settings;
+}
+
+// Evaluated by /usr/bin/python3 with the file's path as argv[1]: prints the file's globals
+// whose names are in argv[2:] as JSON (values that JSON cannot hold become null).
+constexpr const char* kGunicornReader = R"PY(
+import json, runpy, sys
+names = set(sys.argv[2:])
+scope = runpy.run_path(sys.argv[1])
+out = {}
+for name, value in scope.items():
+    if name in names:
+        try:
+            json.dumps(value)
+            out[name] = value
+        except TypeError:
+            out[name] = None
+print(json.dumps(out))
+)PY";
+
+StatusOr<std::string> RunPython(const std::vector<std::string>& args) {
+  std::string command = "'" WSGID_PYTHON_EXECUTABLE "' -c \"$WSGID_READER\"";
+  for (const std::string& a : args) {
+    std::string quoted;
+    for (char c : a) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    command += " '" + quoted + "'";
+  }
+  ::setenv("WSGID_READER", kGunicornReader, 1);
+  FILE* pipe = ::popen(command.c_str(), "r");
+  ::unsetenv("WSGID_READER");
+  if (pipe == nullptr) return Status::FromErrno("cannot run python", errno);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  int status = ::pclose(pipe);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return Status::Error("evaluating it failed (its Python error is above)");
+  return out;
+}
+
+}  // namespace
+
+Status ApplyToml(const std::string& text, const std::string& origin, Config* config) {
+  TomlReader reader(text);
+  ConfigLayer layer(config);
+  while (true) {
+    std::string key;
+    TomlValue value;
+    bool done = false;
+    Status s = reader.Next(&key, &value, &done);
+    if (s.ok() && !done) {
+      if (key == "app") {
+        if (value.type != TomlValue::Type::kString)
+          s = Status::Error("'app' must be a string");
+        else
+          config->app = value.text;
+      } else {
+        s = ApplyTyped(&layer, key, value);
+      }
+      if (!s.ok()) s = Status::Error("line " + std::to_string(reader.line()) + ": " + s.message());
+    }
+    if (!s.ok()) return Status::Error(origin + ":" + s.message().substr(5));
+    if (done) return Status::Ok();
+  }
+}
+
+Status ApplyTomlFile(const std::string& path, Config* config) {
+  std::ifstream in(path);
+  if (!in) return Status::FromErrno("cannot read config file " + path, errno);
+  std::stringstream text;
+  text << in.rdbuf();
+  return ApplyToml(text.str(), path, config);
+}
+
+Status ApplyGunicornFile(const std::string& path, Config* config,
+                         std::vector<std::string>* warnings) {
+  std::vector<std::string> args = {path};
+  for (const auto& [name, ours] : GunicornSettings()) args.push_back(name);
+  auto out = RunPython(args);
+  if (!out.ok()) return Status::Error("config file " + path + ": " + out.status().message());
+  nlohmann::json settings;
+  try {
+    settings = nlohmann::json::parse(*out);
+  } catch (const std::exception& e) {
+    return Status::Error("config file " + path + ": unreadable output: " + e.what());
+  }
+  ConfigLayer layer(config);
+  for (const auto& [name, ours] : GunicornSettings()) {
+    if (!settings.contains(name)) continue;
+    const nlohmann::json& value = settings[name];
+    if (name == "wsgi_app" && value.is_string()) {
+      config->app = value.get<std::string>();
+      continue;
+    }
+    if (ours.empty()) {
+      warnings->push_back(path + ": Gunicorn setting '" + name + "' is not supported by wsgid; ignored");
+      continue;
+    }
+    std::vector<std::string> items;
+    if (value.is_array()) {
+      for (const auto& item : value)
+        items.push_back(item.is_string() ? item.get<std::string>() : item.dump());
+    } else if (value.is_string()) {
+      items.push_back(value.get<std::string>());
+    } else if (value.is_boolean()) {
+      items.push_back(value.get<bool>() ? "true" : "false");
+    } else if (value.is_number()) {
+      items.push_back(value.dump());
+    } else {
+      return Status::Error("config file " + path + ": '" + name + "' has an unusable value");
+    }
+    for (const std::string& item : items) {
+      if (Status s = layer.Set(ours, item); !s.ok())
+        return Status::Error("config file " + path + ": '" + name + "': " + s.message());
+    }
+  }
+  return Status::Ok();
+}
+
+Status ApplyEnvironment(char** environ, Config* config) {
+  ConfigLayer layer(config);
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string entry = *e;
+    if (entry.rfind("WSGID_", 0) != 0) continue;
+    size_t eq = entry.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = entry.substr(6, eq - 6);
+    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!ConfigLayer::KindOf(key).ok()) continue;  // not a setting (WSGID_BIN_DIR, ...)
+    if (Status s = layer.Set(key, entry.substr(eq + 1)); !s.ok())
+      return Status::Error("environment " + entry.substr(0, eq) + ": " + s.message());
+  }
+  return Status::Ok();
+}
+
+StatusOr<Config> LoadConfig(const std::vector<std::string>& args, char** environ,
+                            std::vector<std::string>* warnings) {
+  // The command line names the file; parse it once for that and its errors.
+  auto first = ParseCommandLine(args);
+  if (!first.ok()) return first.status();
+  Config base;
+  const std::string& file = first->config_file;
+  if (!file.empty()) {
+    Status s = EndsWith(file, ".py") ? ApplyGunicornFile(file, &base, warnings)
+                                     : ApplyTomlFile(file, &base);
+    if (!s.ok()) return s;
+  }
+  if (Status s = ApplyEnvironment(environ, &base); !s.ok()) return s;
+  return ParseCommandLine(args, base);
+}
+
+}  // namespace wsgid
