@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -124,6 +125,25 @@ const std::vector<Flag>& Flags() {
        SecondsFlag("--request-timeout", &Config::request_timeout)},
       {{"--abort-grace"}, ValueKind::kSeconds, SecondsFlag("--abort-grace", &Config::abort_grace)},
       {{"--max-workers"}, ValueKind::kInt, IntFlag("--max-workers", &Config::max_workers, 1, 1024)},
+      {{"--max-requests"}, ValueKind::kInt,
+       IntFlag("--max-requests", &Config::max_requests, 0, INT32_MAX)},
+      {{"--max-requests-jitter"}, ValueKind::kInt,
+       IntFlag("--max-requests-jitter", &Config::max_requests_jitter, 0, INT32_MAX)},
+      {{"-p", "--pid"}, ValueKind::kString, StringFlag(&Config::pidfile)},
+      {{"-u", "--user"}, ValueKind::kString, StringFlag(&Config::user)},
+      {{"-g", "--group"}, ValueKind::kString, StringFlag(&Config::group)},
+      {{"-m", "--umask"}, ValueKind::kString,
+       [](Config& c, const std::string& v) {
+         // Octal as Gunicorn reads it: "0o027", "027" or "0"; a TOML integer arrives as
+         // decimal text, so it is read as written in octal too.
+         std::string digits = v.rfind("0o", 0) == 0 ? v.substr(2) : v;
+         char* end = nullptr;
+         long mask = std::strtol(digits.c_str(), &end, 8);
+         if (digits.empty() || *end != '\0' || mask < 0 || mask > 0777)
+           return Status::Error("--umask: '" + v + "' is not an octal mask like 027");
+         c.umask = static_cast<int>(mask);
+         return Status::Ok();
+       }},
       {{"--header-timeout"}, ValueKind::kSeconds, SecondsFlag("--header-timeout", &Config::header_timeout)},
       {{"--io-timeout"}, ValueKind::kSeconds, SecondsFlag("--io-timeout", &Config::io_timeout)},
       {{"--backlog"}, ValueKind::kInt, IntFlag("--backlog", &Config::backlog, 1, 1 << 20)},
@@ -339,6 +359,16 @@ std::vector<std::string> ToArgs(const Config& c) {
   add("--request-timeout", FormatSeconds(c.request_timeout));
   add("--abort-grace", FormatSeconds(c.abort_grace));
   add("--max-workers", std::to_string(c.max_workers));
+  add("--max-requests", std::to_string(c.max_requests));
+  add("--max-requests-jitter", std::to_string(c.max_requests_jitter));
+  if (!c.pidfile.empty()) add("--pid", c.pidfile);
+  if (!c.user.empty()) add("--user", c.user);
+  if (!c.group.empty()) add("--group", c.group);
+  {
+    char mask[8];
+    std::snprintf(mask, sizeof mask, "0%o", static_cast<unsigned>(c.umask));
+    add("--umask", mask);
+  }
   add("--header-timeout", FormatSeconds(c.header_timeout));
   add("--io-timeout", FormatSeconds(c.io_timeout));
   add("--backlog", std::to_string(c.backlog));
@@ -391,6 +421,13 @@ std::string UsageText(const std::string& program) {
          "      --request-timeout S     kill a worker with a request this long (default off)\n"
          "      --abort-grace S         SIGABRT (stack dump) to SIGKILL (default 1)\n"
          "      --max-workers N         upper bound of the pool (default 32)\n"
+         "      --max-requests N        replace a worker after N requests (default off)\n"
+         "      --max-requests-jitter N plus a random 0..N per worker\n"
+         "  -p, --pid FILE              write the master's pid there\n"
+         "  -u, --user USER             run the workers as this user\n"
+         "  -g, --group GROUP           ... and group\n"
+         "  -m, --umask MASK            file mode mask, octal (default 0)\n"
+         "  -c, --config FILE           wsgid.toml, or a gunicorn.conf.py\n"
          "      --graceful-timeout S    time to finish requests on stop (default 30)\n"
          "      --keep-alive S          idle keep-alive connection lifetime (default 2)\n"
          "      --header-timeout S      time to receive a request head (default 30)\n"

@@ -31,6 +31,12 @@ struct Config {
   double request_timeout = 0;        // --request-timeout: one request this long (0: off)
   double abort_grace = 1;            // --abort-grace: SIGABRT to SIGKILL
   int max_workers = 32;              // --max-workers: bounds the pool (and the scoreboard)
+  int max_requests = 0;              // --max-requests: recycle a worker after this many (0: never)
+  int max_requests_jitter = 0;       // --max-requests-jitter: plus a random 0..jitter
+  std::string pidfile;               // -p/--pid
+  std::string user;                  // -u/--user: workers run as this user (name or uid)
+  std::string group;                 // -g/--group: and group
+  int umask = 0;                     // -m/--umask (octal on the command line, e.g. 0o027 or 027)
   double keep_alive = 2;             // --keep-alive: idle keep-alive connection lifetime
   double header_timeout = 30;        // --header-timeout: to receive a whole request head
   double io_timeout = 30;            // --io-timeout: a stalled body read or response write

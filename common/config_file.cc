@@ -222,9 +222,11 @@ const std::vector<std::pair<std::string, std::string>>& GunicornSettings() {
       {"access_log_format", "access_logformat"}, {"errorlog", "error_logfile"},
       {"loglevel", "log_level"}, {"wsgi_app", ""}, {"header_map", "header_map"},
       {"permit_obsolete_folding", "permit_obsolete_folding"},
-      {"max_requests", ""}, {"max_requests_jitter", ""}, {"worker_class", ""},
+      {"max_requests", "max_requests"}, {"max_requests_jitter", "max_requests_jitter"},
+      {"worker_class", ""},
       {"worker_connections", ""}, {"preload_app", ""}, {"reload", ""}, {"daemon", ""},
-      {"pidfile", ""}, {"user", ""}, {"group", ""}, {"umask", ""}, {"proc_name", ""},
+      {"pidfile", "pid"}, {"user", "user"}, {"group", "group"}, {"umask", "umask"},
+      {"proc_name", ""},
       {"certfile", ""}, {"keyfile", ""}, {"statsd_host", ""}, {"capture_output", ""},
       {"secure_scheme_headers", ""}, {"proxy_protocol", ""}, {"sendfile", ""},
       {"reuse_port", ""}, {"worker_tmp_dir", ""}, {"spew", ""}, {"check_config", ""},
@@ -348,6 +350,10 @@ Status ApplyGunicornFile(const std::string& path, Config* config,
       items.push_back(value.get<std::string>());
     } else if (value.is_boolean()) {
       items.push_back(value.get<bool>() ? "true" : "false");
+    } else if (name == "umask" && value.is_number_integer()) {
+      char octal[16];
+      std::snprintf(octal, sizeof octal, "0%o", value.get<unsigned>());  // 0o027 arrives as 23
+      items.push_back(octal);
     } else if (value.is_number()) {
       items.push_back(value.dump());
     } else {

@@ -1,4 +1,5 @@
 // wsgid: the master process. Parses the configuration and hands over to Supervisor.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <climits>
@@ -10,6 +11,7 @@ extern char** environ;
 #include "common/config.h"
 #include "common/config_file.h"
 #include "common/log.h"
+#include "common/privileges.h"
 #include "daemon/supervisor.h"
 
 namespace {
@@ -55,6 +57,12 @@ int main(int argc, char** argv) {
     return Supervisor::kExitConfig;
   }
   for (const std::string& w : warnings) Log(LogLevel::kWarning) << w;
+  // A typo in --user or --group stops the start, with the reason.
+  if (auto identity = ResolveIdentity(config->user, config->group); !identity.ok()) {
+    Log(LogLevel::kCritical) << "cannot start: " << identity.status().message();
+    return Supervisor::kExitConfig;
+  }
+  ::umask(static_cast<mode_t>(config->umask));  // also the mode of unix: sockets
   Supervisor supervisor(std::move(config).value(), WorkerPath(),
                         [args](std::vector<std::string>* reload_warnings) {
                           return LoadConfig(args, environ, reload_warnings);

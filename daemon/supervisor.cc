@@ -9,9 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
+#include <fstream>
 
 #include "common/listener.h"
 #include "common/log.h"
@@ -117,6 +122,8 @@ Status Supervisor::Start() {
     }
   }
   booting_ = false;
+  WritePidFile();
+  Notify("READY=1\nMAINPID=" + std::to_string(::getpid()));
   return Status::Ok();
 }
 
@@ -265,6 +272,13 @@ void Supervisor::SpawnWorker() {
   w.pid = *pid;
   w.generation = generation_;
   w.started_ns = NowNs();
+  if (config_.max_requests > 0) {
+    // Jitter spreads the recycling so the workers do not all restart at once.
+    jitter_state_ = jitter_state_ * 6364136223846793005ull + 1442695040888963407ull +
+                    static_cast<uint64_t>(w.started_ns);
+    uint64_t span = static_cast<uint64_t>(config_.max_requests_jitter) + 1;
+    w.request_limit = static_cast<uint64_t>(config_.max_requests) + (jitter_state_ >> 33) % span;
+  }
   Log(LogLevel::kDebug) << "spawned worker " << w.id << " (pid " << w.pid << ")";
   workers_.emplace(w.pid, std::move(w));
 }
@@ -394,8 +408,7 @@ void Supervisor::Signal(int sig, bool only_current_generation) {
 int Supervisor::LiveCurrentWorkers() const {
   int n = 0;
   for (const auto& [pid, w] : workers_)
-    n += w.generation == generation_ && w.state != WorkerState::kDraining &&
-         w.abort_sent_ns == 0;
+    n += !Retiring(w) && w.state != WorkerState::kDraining && w.abort_sent_ns == 0;
   return n;
 }
 
@@ -412,31 +425,84 @@ void Supervisor::Adjust() {
   if (live < desired_workers_ && now >= next_spawn_ns_) {
     for (int i = live; i < desired_workers_; ++i) SpawnWorker();
   }
-  // Too many: drain the newest surplus current-generation workers.
+  auto serving = [](const Worker& w) {
+    return w.state != WorkerState::kDraining && w.abort_sent_ns == 0;
+  };
+  // Too many: drain the newest surplus workers.
   while (LiveCurrentWorkers() > desired_workers_) {
     Worker* victim = nullptr;
     for (auto& [pid, w] : workers_)
-      if (w.generation == generation_ && w.state != WorkerState::kDraining &&
-          (victim == nullptr || w.started_ns > victim->started_ns))
+      if (!Retiring(w) && serving(w) && (victim == nullptr || w.started_ns > victim->started_ns))
         victim = &w;
     victim->state = WorkerState::kDraining;
     ::kill(victim->pid, SIGTERM);
   }
-  // Rolling reload: each ready new-generation worker retires one old worker.
-  int ready_new = 0;
-  for (auto& [pid, w] : workers_)
-    ready_new += w.generation == generation_ && w.state == WorkerState::kReady;
-  int old_serving = 0;
-  for (auto& [pid, w] : workers_)
-    old_serving += w.generation != generation_ && w.state != WorkerState::kDraining;
+  // Rolling replacement (reload, --max-requests): each ready replacement retires one
+  // leaving worker, so capacity never dips below the desired count.
+  int ready = 0;
+  int retiring = 0;
   for (auto& [pid, w] : workers_) {
-    if (old_serving == 0 || ready_new + old_serving <= desired_workers_) break;
-    if (w.generation != generation_ && w.state != WorkerState::kDraining) {
+    ready += !Retiring(w) && serving(w) && w.state == WorkerState::kReady;
+    retiring += Retiring(w) && serving(w);
+  }
+  for (auto& [pid, w] : workers_) {
+    if (retiring == 0 || ready + retiring <= desired_workers_) break;
+    if (Retiring(w) && serving(w)) {
       w.state = WorkerState::kDraining;
       ::kill(pid, SIGTERM);
-      --old_serving;
+      --retiring;
     }
   }
+}
+
+void Supervisor::CheckRecycling() {
+  for (auto& [pid, w] : workers_) {
+    if (w.request_limit == 0 || w.recycle || w.state != WorkerState::kReady) continue;
+    uint64_t served = scoreboard_.slot(w.id - 1).requests.load(std::memory_order_relaxed);
+    if (served < w.request_limit) continue;
+    Log(LogLevel::kInfo) << "worker " << w.id << " (pid " << pid << ") served " << served
+                         << " requests (--max-requests): replacing it";
+    w.recycle = true;
+  }
+}
+
+void Supervisor::Notify(const std::string& state) {
+  const char* path = ::getenv("NOTIFY_SOCKET");
+  if (path == nullptr || path[0] == '\0') return;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  size_t len = std::strlen(path);
+  if (len >= sizeof addr.sun_path) return;
+  std::memcpy(addr.sun_path, path, len);
+  if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';  // abstract namespace
+  UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return;
+  ::sendto(fd.get(), state.data(), state.size(), MSG_NOSIGNAL,
+           reinterpret_cast<sockaddr*>(&addr),
+           static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len));
+}
+
+void Supervisor::WritePidFile() {
+  if (config_.pidfile.empty()) return;
+  // A master started by USR2 runs beside the old one: it takes <pidfile>.2.
+  std::string path = config_.pidfile + (::getenv("WSGID_REEXEC") != nullptr ? ".2" : "");
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    Log(LogLevel::kError) << "cannot write pid file " << tmp << ": " << std::strerror(errno);
+    return;
+  }
+  WriteAll(fd, std::to_string(::getpid()) + "\n");
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) == 0) written_pidfile_ = path;
+}
+
+void Supervisor::RemovePidFile() {
+  if (written_pidfile_.empty()) return;
+  // Only if it is still ours (a newer master may have taken the name over).
+  std::ifstream in(written_pidfile_);
+  long pid = 0;
+  if (in >> pid && pid == ::getpid()) ::unlink(written_pidfile_.c_str());
 }
 
 void Supervisor::StopAll(bool graceful) {
@@ -471,16 +537,26 @@ int Supervisor::Run() {
       switch (si.ssi_signo) {
         case SIGTERM:
           Log(LogLevel::kInfo) << "graceful stop requested";
+          Notify("STOPPING=1");
           StopAll(/*graceful=*/true);
+          RemovePidFile();
           return kExitOk;
         case SIGINT:
         case SIGQUIT:
           Log(LogLevel::kInfo) << "fast stop requested";
+          Notify("STOPPING=1");
           StopAll(/*graceful=*/false);
+          RemovePidFile();
           return kExitOk;
-        case SIGHUP:
+        case SIGHUP: {
+          timespec now;
+          ::clock_gettime(CLOCK_MONOTONIC, &now);
+          Notify("RELOADING=1\nMONOTONIC_USEC=" +
+                 std::to_string(now.tv_sec * 1000000ll + now.tv_nsec / 1000));
           Reload();
+          Notify("READY=1");
           break;
+        }
         case SIGTTIN:
           workers_changed_at_run_time_ = true;
           desired_workers_ = std::min(desired_workers_ + 1, config_.max_workers);
@@ -503,6 +579,7 @@ int Supervisor::Run() {
     }
     Reap();
     CheckTimeouts();
+    CheckRecycling();
     Adjust();
   }
 }

@@ -53,6 +53,8 @@ class Supervisor {
     int64_t started_ns = 0;
     int64_t abort_sent_ns = 0;  // the timeout ladder: SIGABRT sent at
     bool kill_sent = false;     // ... then SIGKILL after --abort-grace
+    uint64_t request_limit = 0; // --max-requests plus this worker's jitter (0: none)
+    bool recycle = false;       // reached its limit: replaced, then drained
   };
 
   StatusOr<pid_t> Spawn(int id, UniqueFd* ready_read_end);
@@ -66,6 +68,14 @@ class Supervisor {
   WorkerObservation Observe(int id);
   void Signal(int sig, bool only_current_generation = false);
   int LiveCurrentWorkers() const;
+  // Leaving once replaced: from an older generation, or recycled after --max-requests.
+  bool Retiring(const Worker& w) const { return w.generation != generation_ || w.recycle; }
+  // Marks workers past --max-requests for replacement.
+  void CheckRecycling();
+  // Tells systemd (Type=notify) about the state when NOTIFY_SOCKET is set.
+  void Notify(const std::string& state);
+  void WritePidFile();
+  void RemovePidFile();
   void Adjust();
   void StopAll(bool graceful);
   // SIGHUP: re-reads the configuration and starts a new generation; an invalid
@@ -86,6 +96,8 @@ class Supervisor {
   std::vector<Listener> listeners_;
   ConfigLoader reload_config_;
   bool workers_changed_at_run_time_ = false;
+  std::string written_pidfile_;
+  uint64_t jitter_state_ = 0;
   std::map<pid_t, Worker> workers_;
   Scoreboard scoreboard_;
   TimeoutPolicy timeout_policy_;

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +14,7 @@
 #include "common/config.h"
 #include "common/listener.h"
 #include "common/log.h"
+#include "common/privileges.h"
 #include "common/scoreboard.h"
 #include "worker/python_app.h"
 #include "worker/server.h"
@@ -45,11 +47,9 @@ int main(int argc, char** argv) {
   if (Status s = OpenErrorLog(config.error_logfile, level.ok() ? *level : LogLevel::kInfo);
       !s.ok())
     Die(kExitBootError, s.message());
-  if (config.error_logfile != "-" && !config.error_logfile.empty()) {
-    // The app's prints and stray tracebacks go to the error log too.
-    ::dup2(ErrorLogFd(), STDOUT_FILENO);
-    ::dup2(ErrorLogFd(), STDERR_FILENO);
-  }
+  // The app's prints and stray tracebacks go to the error log too.
+  ::dup2(ErrorLogFd(), STDOUT_FILENO);
+  if (ErrorLogFd() != STDERR_FILENO) ::dup2(ErrorLogFd(), STDERR_FILENO);
   if (::getppid() == 1 && config.worker_ready_fd >= 0) Die(kExitBootError, "master is gone");
 
   rlimit nofile{};
@@ -90,6 +90,11 @@ int main(int argc, char** argv) {
       Die(kExitBootError, "worker id out of the scoreboard's range");
     slot = &scoreboard.slot(config.worker_id - 1);
   }
+
+  ::umask(static_cast<mode_t>(config.umask));
+  auto identity = ResolveIdentity(config.user, config.group);
+  if (!identity.ok()) Die(kExitBootError, identity.status().message());
+  if (Status s = DropPrivileges(*identity); !s.ok()) Die(kExitBootError, s.message());
 
   if (Status s = StartInterpreter(); !s.ok()) Die(kExitBootError, s.message());
   auto app = LoadApplication(config);

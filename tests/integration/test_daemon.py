@@ -298,6 +298,73 @@ class FrozenWorkerTest(unittest.TestCase):
         self.assertIn("most recent call first", log)
 
 
+class OperationsTest(unittest.TestCase):
+    """What service managers and operators rely on: recycling, pid file, sd_notify,
+    privileges."""
+
+    def test_max_requests_recycles_workers_without_a_failed_request(self):
+        with harness.Server("lifecycle_app:app", "--max-requests", "15",
+                            "--max-requests-jitter", "5", workers=2) as server:
+            first = worker_pids(server.proc.pid)
+            pids_seen = set()
+            deadline = time.monotonic() + 20
+            served = 0
+            # Until replacements have served too (each worker recycles after 15-20).
+            while time.monotonic() < deadline and len(pids_seen - first) < 2:
+                # A new connection each time, so both workers take requests.
+                status, body = get(server.url + "/pid")
+                self.assertEqual(status, 200)
+                pids_seen.add(int(body))
+                served += 1
+            self.assertGreaterEqual(len(pids_seen - first), 2, server.log())
+            self.assertGreaterEqual(served, 30)
+            self.assertIn("--max-requests", server.log())
+            self.assertTrue(wait_until(lambda: len(worker_pids(server.proc.pid)) == 2, 10))
+
+    def test_pid_file_is_written_and_removed(self):
+        with tempfile.TemporaryDirectory() as d:
+            pidfile = os.path.join(d, "wsgid.pid")
+            server = harness.Server("hello:app", "--pid", pidfile)
+            with server:
+                with open(pidfile) as f:
+                    self.assertEqual(int(f.read()), server.proc.pid)
+            self.assertFalse(os.path.exists(pidfile))
+
+    def test_sd_notify_ready_reloading_stopping(self):
+        import socket
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "notify")
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            sock.bind(path)
+            sock.settimeout(15)
+            server = harness.Server("hello:app", env={"NOTIFY_SOCKET": path})
+            with server:
+                self.assertIn(b"READY=1", sock.recv(4096))
+                os.kill(server.proc.pid, signal.SIGHUP)
+                self.assertIn(b"RELOADING=1", sock.recv(4096))
+                self.assertIn(b"READY=1", sock.recv(4096))
+                server.stop()
+                self.assertIn(b"STOPPING=1", sock.recv(4096))
+            sock.close()
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to change users")
+    def test_workers_run_as_the_given_user(self):
+        with harness.Server("lifecycle_app:app", "--user", "nobody", "--group", "nogroup",
+                            workers=2) as server:
+            for pid in worker_pids(server.proc.pid):
+                with open("/proc/%d/status" % pid) as f:
+                    uid_line = [l for l in f if l.startswith("Uid:")][0]
+                self.assertEqual(int(uid_line.split()[1]), 65534)
+            self.assertEqual(get(server.url + "/")[0], 200)
+
+    def test_unknown_user_stops_the_start(self):
+        result = subprocess.run([os.path.join(harness.BIN_DIR, "wsgid"), "--user",
+                                 "no-such-user-here", "hello:app"],
+                                capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("no such user 'no-such-user-here'", result.stderr)
+
+
 class ReloadTest(unittest.TestCase):
     def setUp(self):
         self.version_file = tempfile.NamedTemporaryFile("w", delete=False)
