@@ -66,7 +66,8 @@ int main(int argc, char** argv) {
   Supervisor supervisor(std::move(config).value(), WorkerPath(),
                         [args](std::vector<std::string>* reload_warnings) {
                           return LoadConfig(args, environ, reload_warnings);
-                        });
+                        },
+                        args);
   if (Status s = supervisor.Start(); !s.ok()) {
     Log(LogLevel::kCritical) << "cannot start: " << s.message();
     bool app_error = s.message().find("application could not be loaded") != std::string::npos;

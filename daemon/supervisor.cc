@@ -5,12 +5,11 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -28,11 +27,6 @@ namespace {
 
 constexpr int64_t kNsPerSec = 1000000000;
 constexpr int64_t kBootTimeoutNs = 60 * kNsPerSec;
-// A worker that dies sooner than this after starting counts towards a crash loop.
-constexpr int64_t kCrashWindowNs = 2 * kNsPerSec;
-constexpr int64_t kMaxBackoffNs = 30 * kNsPerSec;
-// Worker exit code for "the application could not be imported".
-constexpr int kWorkerAppLoadError = 4;
 
 int64_t NowNs() {
   timespec ts;
@@ -43,34 +37,49 @@ int64_t NowNs() {
 const int kHandledSignals[] = {SIGCHLD, SIGTERM, SIGINT,  SIGQUIT, SIGHUP,
                                SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2};
 
-std::string DescribeExit(int status) {
-  if (WIFEXITED(status)) return "exit code " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return std::string("signal ") + ::strsignal(WTERMSIG(status));
-  return "status " + std::to_string(status);
+// posix_spawn runs no code in the child: reset the mask and dispositions explicitly, or
+// the signals the master takes through signalfd would stay blocked in the child.
+void ResetSignalsInChild(posix_spawnattr_t* attr) {
+  sigset_t empty, defaults;
+  sigemptyset(&empty);
+  sigemptyset(&defaults);
+  for (int s : kHandledSignals) sigaddset(&defaults, s);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigmask(attr, &empty);
+  posix_spawnattr_setsigdefault(attr, &defaults);
+  posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+}
+
+std::vector<char*> CStrings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (std::string& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
 }
 
 }  // namespace
 
-Supervisor::Supervisor(Config config, std::string worker_path, ConfigLoader reload_config)
+Supervisor::Supervisor(Config config, std::string worker_path, ConfigLoader reload_config,
+                       std::vector<std::string> argv)
     : config_(std::move(config)),
       worker_path_(std::move(worker_path)),
       reload_config_(std::move(reload_config)),
-      desired_workers_(config_.workers) {
-  timeout_policy_.timeout_ns = static_cast<int64_t>(config_.timeout * 1e9);
-  timeout_policy_.request_timeout_ns = static_cast<int64_t>(config_.request_timeout * 1e9);
-}
+      argv_(std::move(argv)) {}
 
 Status Supervisor::Start() {
-  // systemd socket activation hands the listeners over as fds 3.. (LISTEN_FDS).
+  // systemd socket activation (and a USR2 re-exec) hand the listeners over as fds 3...
   const char* listen_fds = ::getenv("LISTEN_FDS");
   const char* listen_pid = ::getenv("LISTEN_PID");
   if (listen_fds != nullptr && listen_pid != nullptr && std::atoi(listen_pid) == ::getpid()) {
     int n = std::atoi(listen_fds);
+    // The configured binds name them in order when a USR2 re-exec handed them over.
     for (int fd = 3; fd < 3 + n; ++fd) {
       ::fcntl(fd, F_SETFD, FD_CLOEXEC);
       ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
       std::string name = DescribeSocket(fd);
-      listeners_.push_back({name, name, UniqueFd(fd)});
+      size_t i = static_cast<size_t>(fd - 3);
+      std::string bind = i < config_.binds.size() ? config_.binds[i] : name;
+      listeners_.push_back({bind, name, UniqueFd(fd)});
     }
     ::unsetenv("LISTEN_FDS");
     ::unsetenv("LISTEN_PID");
@@ -80,8 +89,8 @@ Status Supervisor::Start() {
     if (Status s = OpenListeners(config_.binds); !s.ok()) return s;
   }
   for (const Listener& l : listeners_) Log(LogLevel::kInfo) << "Listening at: " << l.name;
-  // Room for the largest pool plus as many workers draining during a reload.
-  auto board = Scoreboard::Create(2 * config_.max_workers);
+  PoolOptions options = PoolOptions::FromConfig(config_);
+  auto board = Scoreboard::Create(options.max_ids);
   if (!board.ok()) return board.status();
   scoreboard_ = std::move(board).value();
 
@@ -92,21 +101,20 @@ Status Supervisor::Start() {
   signal_fd_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!signal_fd_.valid()) return Status::FromErrno("signalfd", errno);
 
-  for (int i = 0; i < desired_workers_; ++i) SpawnWorker();
+  pool_ = std::make_unique<WorkerPool>(this, options);
+  pool_->Start(NowNs());
   int64_t deadline = NowNs() + kBootTimeoutNs;
   while (true) {
     CheckReadyPipes(100);
     Reap();
-    if (boot_failure_code_ != 0) {
+    if (int code = pool_->boot_failure_code(); code != 0) {
       StopAll(/*graceful=*/false);
-      if (boot_failure_code_ == kWorkerAppLoadError)
+      if (code == WorkerPool::kAppLoadError)
         return Status::Error("the application could not be loaded (traceback above)");
       return Status::Error("a worker failed to boot (see above)");
     }
-    int ready = 0;
-    for (auto& [pid, w] : workers_) ready += w.state == WorkerState::kReady;
-    if (ready >= desired_workers_) break;
-    Adjust();  // replaces a worker that died after becoming ready
+    if (pool_->CountInState(WorkerPool::State::kReady) >= pool_->desired()) break;
+    pool_->Tick(NowNs());  // replaces a worker that died after becoming ready
     if (NowNs() > deadline) {
       StopAll(/*graceful=*/false);
       return Status::Error("workers did not become ready within the boot timeout");
@@ -117,11 +125,11 @@ Status Supervisor::Start() {
     for (int s : {SIGTERM, SIGINT, SIGQUIT}) sigaddset(&stop_signals, s);
     timespec no_wait{0, 0};
     if (::sigtimedwait(&stop_signals, nullptr, &no_wait) > 0) {
-      StopAll(false);
+      StopAll(/*graceful=*/false);
       return Status::Error("stopped during boot");
     }
   }
-  booting_ = false;
+  pool_->FinishBoot();
   WritePidFile();
   Notify("READY=1\nMAINPID=" + std::to_string(::getpid()));
   return Status::Ok();
@@ -171,22 +179,62 @@ void Supervisor::Reload() {
     }
     for (const Listener& l : listeners_) Log(LogLevel::kInfo) << "Listening at: " << l.name;
   }
-  // Counts changed at run time (TTIN/TTOU) are kept; otherwise the new file's count applies.
-  if (!workers_changed_at_run_time_) desired_workers_ = next.workers;
   next.max_workers = config_.max_workers;  // sizes the scoreboard: fixed at start
   config_ = std::move(next);
-  timeout_policy_.timeout_ns = static_cast<int64_t>(config_.timeout * 1e9);
-  timeout_policy_.request_timeout_ns = static_cast<int64_t>(config_.request_timeout * 1e9);
   auto level = ParseLogLevel(config_.log_level);
   (void)OpenErrorLog(config_.error_logfile, level.ok() ? *level : LogLevel::kInfo);
-  ++generation_;
-  consecutive_failures_ = 0;
-  next_spawn_ns_ = 0;
-  Log(LogLevel::kInfo) << "reload: starting generation " << generation_ << " ("
-                       << desired_workers_ << " worker(s))";
+  pool_->Reload(PoolOptions::FromConfig(config_), NowNs());
 }
 
-StatusOr<pid_t> Supervisor::Spawn(int id, UniqueFd* ready_read_end) {
+void Supervisor::ReExec() {
+  // The new master is this command line again, from the binary on disk, with the
+  // listening sockets as fds 3.. (LISTEN_FDS, as systemd passes them). LISTEN_PID must be
+  // the new process's own pid, known only after fork: so fork, then only async-signal-safe
+  // calls until execve. Everything the child needs is prepared before.
+  std::string self = worker_path_.substr(0, worker_path_.rfind('/') + 1) + "wsgid";
+  std::vector<std::string> args = argv_;
+  args.insert(args.begin(), self);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry = *e;
+    if (entry.rfind("LISTEN_", 0) == 0 || entry.rfind("WSGID_REEXEC=", 0) == 0) continue;
+    env_strings.push_back(entry);
+  }
+  env_strings.push_back("LISTEN_FDS=" + std::to_string(listeners_.size()));
+  env_strings.push_back("WSGID_REEXEC=1");
+  env_strings.push_back("LISTEN_PID=0000000000");  // the child writes its pid in place
+  std::vector<char*> argv = CStrings(args);
+  std::vector<char*> envp = CStrings(env_strings);
+  char* pid_digits = envp[envp.size() - 2] + std::strlen("LISTEN_PID=");
+  std::vector<int> fds;
+  for (const Listener& l : listeners_) fds.push_back(l.fd.get());
+  // Move the sockets above 3+n first, so placing them at 3.. never overwrites a source.
+  int high = 3 + static_cast<int>(fds.size()) + 64;
+  for (int fd : fds) high = std::max(high, fd + 1);
+
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    Log(LogLevel::kError) << "USR2: fork failed: " << std::strerror(errno);
+    return;
+  }
+  if (pid == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    for (int s : kHandledSignals) ::signal(s, SIG_DFL);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (size_t i = 0; i < fds.size(); ++i) fds[i] = ::fcntl(fds[i], F_DUPFD, high + static_cast<int>(i));
+    for (size_t i = 0; i < fds.size(); ++i) ::dup2(fds[i], 3 + static_cast<int>(i));
+    pid_t me = ::getpid();
+    for (int i = 9; i >= 0; --i, me /= 10) pid_digits[i] = static_cast<char>('0' + me % 10);
+    ::execve(self.c_str(), argv.data(), envp.data());
+    ::_exit(127);
+  }
+  Log(LogLevel::kInfo) << "USR2: started a new master (pid " << pid
+                       << ") with the listening sockets; send TERM to this one (pid "
+                       << ::getpid() << ") once it serves";
+}
+
+StatusOr<pid_t> Supervisor::Spawn(int id) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) < 0) return Status::FromErrno("pipe2", errno);
   UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
@@ -200,8 +248,9 @@ StatusOr<pid_t> Supervisor::Spawn(int id, UniqueFd* ready_read_end) {
   Config worker_config = config_;
   worker_config.worker_listen_fds.clear();
   for (size_t i = 0; i < listeners_.size(); ++i) {
-    posix_spawn_file_actions_adddup2(&actions, listeners_[i].fd.get(), base + static_cast<int>(i));
-    worker_config.worker_listen_fds.push_back(base + static_cast<int>(i));
+    int target = base + static_cast<int>(i);
+    posix_spawn_file_actions_adddup2(&actions, listeners_[i].fd.get(), target);
+    worker_config.worker_listen_fds.push_back(target);
   }
   int ready_fd = base + static_cast<int>(listeners_.size());
   posix_spawn_file_actions_adddup2(&actions, write_end.get(), ready_fd);
@@ -211,157 +260,30 @@ StatusOr<pid_t> Supervisor::Spawn(int id, UniqueFd* ready_read_end) {
   worker_config.worker_id = id;
   scoreboard_.Reset(id - 1, NowNs());
 
-  // posix_spawn runs no code in the child: reset the mask and dispositions explicitly, or
-  // the signals the master takes through signalfd would stay blocked in the worker.
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  sigset_t empty, defaults;
-  sigemptyset(&empty);
-  sigemptyset(&defaults);
-  for (int s : kHandledSignals) sigaddset(&defaults, s);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  ResetSignalsInChild(&attr);
 
   std::vector<std::string> args = ToArgs(worker_config);
   args.insert(args.begin(), worker_path_);
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
   for (const auto& [name, value] : config_.env) env_strings.push_back(name + "=" + value);
-  std::vector<char*> envp;
-  for (std::string& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  std::vector<char*> argv = CStrings(args);
+  std::vector<char*> envp = CStrings(env_strings);
 
   pid_t pid = 0;
   int rc = ::posix_spawn(&pid, worker_path_.c_str(), &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return Status::FromErrno("cannot start " + worker_path_, rc);
-  *ready_read_end = std::move(read_end);
+  ready_pipes_[pid] = std::move(read_end);
   return pid;
 }
 
-int Supervisor::NextId() const {
-  // The smallest id not in use: ids are stable slots, reused after a worker leaves.
-  for (int id = 1;; ++id) {
-    bool used = false;
-    for (const auto& [pid, w] : workers_) used |= w.id == id;
-    if (!used) return id;
-  }
-}
-
-void Supervisor::SpawnWorker() {
-  Worker w;
-  w.id = NextId();
-  if (w.id > scoreboard_.slots()) {
-    Log(LogLevel::kError) << "no free scoreboard slot (--max-workers " << config_.max_workers
-                          << "); not starting another worker";
-    return;
-  }
-  auto pid = Spawn(w.id, &w.ready_pipe);
-  if (!pid.ok()) {
-    Log(LogLevel::kError) << pid.status().message();
-    ++consecutive_failures_;
-    next_spawn_ns_ = NowNs() + kNsPerSec;
-    return;
-  }
-  w.pid = *pid;
-  w.generation = generation_;
-  w.started_ns = NowNs();
-  if (config_.max_requests > 0) {
-    // Jitter spreads the recycling so the workers do not all restart at once.
-    jitter_state_ = jitter_state_ * 6364136223846793005ull + 1442695040888963407ull +
-                    static_cast<uint64_t>(w.started_ns);
-    uint64_t span = static_cast<uint64_t>(config_.max_requests_jitter) + 1;
-    w.request_limit = static_cast<uint64_t>(config_.max_requests) + (jitter_state_ >> 33) % span;
-  }
-  Log(LogLevel::kDebug) << "spawned worker " << w.id << " (pid " << w.pid << ")";
-  workers_.emplace(w.pid, std::move(w));
-}
-
-void Supervisor::CheckReadyPipes(int timeout_ms) {
-  std::vector<pollfd> fds;
-  std::vector<pid_t> pids;
-  fds.push_back({signal_fd_.get(), POLLIN, 0});
-  pids.push_back(0);
-  for (auto& [pid, w] : workers_) {
-    if (w.state == WorkerState::kStarting && w.ready_pipe.valid()) {
-      fds.push_back({w.ready_pipe.get(), POLLIN, 0});
-      pids.push_back(pid);
-    }
-  }
-  if (::poll(fds.data(), fds.size(), timeout_ms) <= 0) return;
-  for (size_t i = 1; i < fds.size(); ++i) {
-    if (fds[i].revents == 0) continue;
-    Worker& w = workers_[pids[i]];
-    char buf[16];
-    ssize_t n = ::read(w.ready_pipe.get(), buf, sizeof buf);
-    w.ready_pipe.reset();
-    if (n > 0) {
-      w.state = WorkerState::kReady;
-      Log(LogLevel::kInfo) << "worker " << w.id << " (pid " << w.pid << ") ready";
-    }
-    // EOF without the ready line: the worker is exiting; Reap() will see why.
-  }
-}
-
-void Supervisor::Reap() {
-  while (true) {
-    int status = 0;
-    pid_t pid = ::waitpid(-1, &status, WNOHANG);
-    if (pid <= 0) return;
-    auto it = workers_.find(pid);
-    if (it == workers_.end()) continue;  // an orphan we adopted as PID 1
-    Worker w = std::move(it->second);
-    workers_.erase(it);
-    if (w.abort_sent_ns != 0) {
-      // Killed by the timeout ladder: replaced at once, not a crash loop.
-      Log(LogLevel::kError) << "worker " << w.id << " (pid " << pid
-                            << ") killed after a timeout: " << DescribeExit(status);
-      continue;
-    }
-    bool expected = w.state == WorkerState::kDraining;
-    LogLevel level = expected ? LogLevel::kInfo : LogLevel::kError;
-    Log(level) << "worker " << w.id << " (pid " << pid << ") exited: " << DescribeExit(status);
-    if (expected) continue;
-    bool before_ready = w.state == WorkerState::kStarting;
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    if (booting_ && before_ready) {
-      boot_failure_code_ = code == 0 ? 1 : code;
-      continue;
-    }
-    if (before_ready && w.generation == generation_ && generation_ > 1 &&
-        code == kWorkerAppLoadError) {
-      // A reload whose code does not import: keep the running generation.
-      Log(LogLevel::kError) << "reload failed: the new application could not be loaded; "
-                               "the previous generation keeps serving";
-      --generation_;
-      for (auto& [other_pid, other] : workers_) {
-        if (other.generation > generation_) {
-          ::kill(other_pid, SIGKILL);
-          other.state = WorkerState::kDraining;
-        }
-      }
-      continue;
-    }
-    if (before_ready || NowNs() - w.started_ns < kCrashWindowNs) {
-      ++consecutive_failures_;
-    } else {
-      consecutive_failures_ = 0;
-    }
-    if (consecutive_failures_ > 0) {
-      int64_t delay = std::min<int64_t>(kMaxBackoffNs,
-                                        (kNsPerSec / 10) << std::min(consecutive_failures_, 10));
-      next_spawn_ns_ = NowNs() + delay;
-      Log(LogLevel::kWarning) << "worker crash loop (" << consecutive_failures_
-                              << " in a row): next start in "
-                              << static_cast<double>(delay) / kNsPerSec << " s";
-    }
-  }
+void Supervisor::Signal(pid_t pid, int sig) {
+  // Only pids the pool got from Spawn() arrive here, never one read from shared memory.
+  ::kill(pid, sig);
 }
 
 WorkerObservation Supervisor::Observe(int id) {
@@ -378,91 +300,112 @@ WorkerObservation Supervisor::Observe(int id) {
   return observation;
 }
 
-void Supervisor::CheckTimeouts() {
-  int64_t now = NowNs();
-  int64_t grace = static_cast<int64_t>(config_.abort_grace * 1e9);
-  for (auto& [pid, w] : workers_) {
-    if (w.abort_sent_ns != 0) {
-      if (!w.kill_sent && now - w.abort_sent_ns >= grace) {
-        ::kill(pid, SIGKILL);
-        w.kill_sent = true;
+uint64_t Supervisor::RequestsServed(int id) {
+  return scoreboard_.slot(id - 1).requests.load(std::memory_order_relaxed);
+}
+
+void Supervisor::CheckReadyPipes(int timeout_ms) {
+  std::vector<pollfd> fds;
+  std::vector<pid_t> pids;
+  fds.push_back({signal_fd_.get(), POLLIN, 0});
+  pids.push_back(0);
+  for (auto& [pid, pipe] : ready_pipes_) {
+    fds.push_back({pipe.get(), POLLIN, 0});
+    pids.push_back(pid);
+  }
+  if (::poll(fds.data(), fds.size(), timeout_ms) <= 0) return;
+  for (size_t i = 1; i < fds.size(); ++i) {
+    if (fds[i].revents == 0) continue;
+    char buf[16];
+    ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+    ready_pipes_.erase(pids[i]);
+    // EOF without the ready line: the worker is exiting; Reap() will see why.
+    if (n > 0) pool_->OnReady(pids[i], NowNs());
+  }
+}
+
+void Supervisor::Reap() {
+  while (true) {
+    int status = 0;
+    pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    ready_pipes_.erase(pid);
+    pool_->OnExit(pid, status, NowNs());  // orphans adopted as PID 1 are ignored there
+  }
+}
+
+void Supervisor::StopAll(bool graceful) {
+  pool_->StopAll(graceful ? SIGTERM : SIGQUIT);
+  int64_t deadline =
+      NowNs() + (graceful ? static_cast<int64_t>(config_.graceful_timeout * 1e9) + kNsPerSec
+                          : kNsPerSec);
+  while (!pool_->empty() && NowNs() < deadline) {
+    ::usleep(20000);
+    Reap();
+  }
+  if (!pool_->empty()) {
+    pool_->StopAll(SIGKILL);
+    while (!pool_->empty()) {
+      int status;
+      pid_t pid = ::waitpid(-1, &status, 0);
+      if (pid < 0) break;
+      pool_->OnExit(pid, status, NowNs());
+    }
+  }
+}
+
+int Supervisor::Run() {
+  Log(LogLevel::kInfo) << "wsgid " << WSGID_VERSION << " serving " << config_.app << " with "
+                       << pool_->desired() << " worker(s) x " << config_.threads
+                       << " thread(s)";
+  while (true) {
+    CheckReadyPipes(100);
+    signalfd_siginfo si;
+    while (::read(signal_fd_.get(), &si, sizeof si) == sizeof si) {
+      switch (si.ssi_signo) {
+        case SIGTERM:
+          Log(LogLevel::kInfo) << "graceful stop requested";
+          Notify("STOPPING=1");
+          StopAll(/*graceful=*/true);
+          RemovePidFile();
+          return kExitOk;
+        case SIGINT:
+        case SIGQUIT:
+          Log(LogLevel::kInfo) << "fast stop requested";
+          Notify("STOPPING=1");
+          StopAll(/*graceful=*/false);
+          RemovePidFile();
+          return kExitOk;
+        case SIGHUP: {
+          timespec now;
+          ::clock_gettime(CLOCK_MONOTONIC, &now);
+          Notify("RELOADING=1\nMONOTONIC_USEC=" +
+                 std::to_string(now.tv_sec * 1000000ll + now.tv_nsec / 1000));
+          Reload();
+          Notify("READY=1");
+          break;
+        }
+        case SIGTTIN:
+          pool_->SetDesired(pool_->desired() + 1);
+          break;
+        case SIGTTOU:
+          pool_->SetDesired(pool_->desired() - 1);
+          break;
+        case SIGUSR1: {
+          auto level = ParseLogLevel(config_.log_level);
+          (void)OpenErrorLog(config_.error_logfile, level.ok() ? *level : LogLevel::kInfo);
+          for (const auto& [pid, w] : pool_->workers()) Signal(pid, SIGUSR1);
+          break;
+        }
+        case SIGUSR2:
+          ReExec();
+          break;
+        default:
+          break;
       }
-      continue;
     }
-    if (w.state == WorkerState::kStarting) continue;  // the boot timeout's business
-    FreezeVerdict verdict = JudgeWorker(Observe(w.id), now, timeout_policy_);
-    if (!verdict.frozen()) continue;
-    Log(LogLevel::kCritical) << "WORKER TIMEOUT: worker " << w.id << " (pid " << pid
-                             << ") is frozen: " << verdict.detail
-                             << "; dumping its stacks (SIGABRT), then SIGKILL";
-    ::kill(pid, SIGABRT);
-    w.abort_sent_ns = now;
-  }
-}
-
-void Supervisor::Signal(int sig, bool only_current_generation) {
-  for (auto& [pid, w] : workers_)
-    if (!only_current_generation || w.generation == generation_) ::kill(pid, sig);
-}
-
-int Supervisor::LiveCurrentWorkers() const {
-  int n = 0;
-  for (const auto& [pid, w] : workers_)
-    n += !Retiring(w) && w.state != WorkerState::kDraining && w.abort_sent_ns == 0;
-  return n;
-}
-
-void Supervisor::Adjust() {
-  int64_t now = NowNs();
-  // Boot timeout for workers started later.
-  for (auto& [pid, w] : workers_) {
-    if (w.state == WorkerState::kStarting && now - w.started_ns > kBootTimeoutNs) {
-      Log(LogLevel::kError) << "worker " << w.id << " did not boot in time; killing it";
-      ::kill(pid, SIGKILL);
-    }
-  }
-  int live = LiveCurrentWorkers();
-  if (live < desired_workers_ && now >= next_spawn_ns_) {
-    for (int i = live; i < desired_workers_; ++i) SpawnWorker();
-  }
-  auto serving = [](const Worker& w) {
-    return w.state != WorkerState::kDraining && w.abort_sent_ns == 0;
-  };
-  // Too many: drain the newest surplus workers.
-  while (LiveCurrentWorkers() > desired_workers_) {
-    Worker* victim = nullptr;
-    for (auto& [pid, w] : workers_)
-      if (!Retiring(w) && serving(w) && (victim == nullptr || w.started_ns > victim->started_ns))
-        victim = &w;
-    victim->state = WorkerState::kDraining;
-    ::kill(victim->pid, SIGTERM);
-  }
-  // Rolling replacement (reload, --max-requests): each ready replacement retires one
-  // leaving worker, so capacity never dips below the desired count.
-  int ready = 0;
-  int retiring = 0;
-  for (auto& [pid, w] : workers_) {
-    ready += !Retiring(w) && serving(w) && w.state == WorkerState::kReady;
-    retiring += Retiring(w) && serving(w);
-  }
-  for (auto& [pid, w] : workers_) {
-    if (retiring == 0 || ready + retiring <= desired_workers_) break;
-    if (Retiring(w) && serving(w)) {
-      w.state = WorkerState::kDraining;
-      ::kill(pid, SIGTERM);
-      --retiring;
-    }
-  }
-}
-
-void Supervisor::CheckRecycling() {
-  for (auto& [pid, w] : workers_) {
-    if (w.request_limit == 0 || w.recycle || w.state != WorkerState::kReady) continue;
-    uint64_t served = scoreboard_.slot(w.id - 1).requests.load(std::memory_order_relaxed);
-    if (served < w.request_limit) continue;
-    Log(LogLevel::kInfo) << "worker " << w.id << " (pid " << pid << ") served " << served
-                         << " requests (--max-requests): replacing it";
-    w.recycle = true;
+    Reap();
+    pool_->Tick(NowNs());
   }
 }
 
@@ -503,85 +446,6 @@ void Supervisor::RemovePidFile() {
   std::ifstream in(written_pidfile_);
   long pid = 0;
   if (in >> pid && pid == ::getpid()) ::unlink(written_pidfile_.c_str());
-}
-
-void Supervisor::StopAll(bool graceful) {
-  Signal(graceful ? SIGTERM : SIGQUIT);
-  for (auto& [pid, w] : workers_) w.state = WorkerState::kDraining;
-  int64_t deadline =
-      NowNs() + (graceful ? static_cast<int64_t>(config_.graceful_timeout * 1e9) + kNsPerSec
-                          : kNsPerSec);
-  while (!workers_.empty() && NowNs() < deadline) {
-    ::usleep(20000);
-    Reap();
-  }
-  if (!workers_.empty()) {
-    Signal(SIGKILL);
-    while (!workers_.empty()) {
-      int status;
-      pid_t pid = ::waitpid(-1, &status, 0);
-      if (pid < 0) break;
-      workers_.erase(pid);
-    }
-  }
-}
-
-int Supervisor::Run() {
-  Log(LogLevel::kInfo) << "wsgid " << WSGID_VERSION << " serving " << config_.app << " with "
-                       << desired_workers_ << " worker(s) x " << config_.threads
-                       << " thread(s)";
-  while (true) {
-    CheckReadyPipes(100);
-    signalfd_siginfo si;
-    while (::read(signal_fd_.get(), &si, sizeof si) == sizeof si) {
-      switch (si.ssi_signo) {
-        case SIGTERM:
-          Log(LogLevel::kInfo) << "graceful stop requested";
-          Notify("STOPPING=1");
-          StopAll(/*graceful=*/true);
-          RemovePidFile();
-          return kExitOk;
-        case SIGINT:
-        case SIGQUIT:
-          Log(LogLevel::kInfo) << "fast stop requested";
-          Notify("STOPPING=1");
-          StopAll(/*graceful=*/false);
-          RemovePidFile();
-          return kExitOk;
-        case SIGHUP: {
-          timespec now;
-          ::clock_gettime(CLOCK_MONOTONIC, &now);
-          Notify("RELOADING=1\nMONOTONIC_USEC=" +
-                 std::to_string(now.tv_sec * 1000000ll + now.tv_nsec / 1000));
-          Reload();
-          Notify("READY=1");
-          break;
-        }
-        case SIGTTIN:
-          workers_changed_at_run_time_ = true;
-          desired_workers_ = std::min(desired_workers_ + 1, config_.max_workers);
-          Log(LogLevel::kInfo) << "workers: " << desired_workers_;
-          break;
-        case SIGTTOU:
-          workers_changed_at_run_time_ = true;
-          desired_workers_ = std::max(desired_workers_ - 1, 1);
-          Log(LogLevel::kInfo) << "workers: " << desired_workers_;
-          break;
-        case SIGUSR1: {
-          auto level = ParseLogLevel(config_.log_level);
-          (void)OpenErrorLog(config_.error_logfile, level.ok() ? *level : LogLevel::kInfo);
-          Signal(SIGUSR1);
-          break;
-        }
-        default:
-          break;
-      }
-    }
-    Reap();
-    CheckTimeouts();
-    CheckRecycling();
-    Adjust();
-  }
 }
 
 }  // namespace wsgid

@@ -1,10 +1,11 @@
-// Supervisor: the master process. Binds the listeners, starts the workers
-// (posix_spawn of wsgid-worker: the master is never forked without exec), and keeps the
-// pool at its size from one loop driven by signalfd: reaping, respawning with back-off,
-// rolling restarts on SIGHUP, graceful and fast stops.
+// Supervisor: the master process. Binds the listeners, owns the scoreboard, starts
+// workers (posix_spawn of wsgid-worker: the master never forks without exec) and runs
+// the one loop that drives the WorkerPool: signals through signalfd, ready pipes, reaping,
+// a 100 ms tick for timeouts. It is the WorkerPool's ProcessControl on the real OS.
 //
-// Worker lifecycle: starting -> ready (its ready line arrived) -> draining (sent TERM)
-// -> exited (reaped).
+// Signals: TERM graceful stop, INT/QUIT fast stop, HUP reload (configuration and code),
+// TTIN/TTOU one worker more/less, USR1 reopen logs, USR2 start a new master (the binary
+// on disk) that inherits the listeners and serves beside this one.
 #pragma once
 
 #include <sys/types.h>
@@ -12,18 +13,19 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "common/config.h"
 #include "common/scoreboard.h"
-#include "daemon/timeout_policy.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
+#include "daemon/worker_pool.h"
 
 namespace wsgid {
 
-class Supervisor {
+class Supervisor : public ProcessControl {
  public:
   // Exit codes of wsgid.
   static constexpr int kExitOk = 0;
@@ -34,7 +36,9 @@ class Supervisor {
   // warnings go to the log.
   using ConfigLoader = std::function<StatusOr<Config>(std::vector<std::string>* warnings)>;
 
-  Supervisor(Config config, std::string worker_path, ConfigLoader reload_config);
+  // `argv` is the master's own command line (USR2 starts it again).
+  Supervisor(Config config, std::string worker_path, ConfigLoader reload_config,
+             std::vector<std::string> argv);
 
   // Binds the listeners and starts the first workers; returns once all are ready, or an
   // error (the app failed to import, a worker could not boot) after stopping them all.
@@ -42,71 +46,47 @@ class Supervisor {
   // Supervises until stopped; returns the process exit code.
   int Run();
 
+  // ProcessControl.
+  StatusOr<pid_t> Spawn(int id) override;
+  void Signal(pid_t pid, int sig) override;
+  WorkerObservation Observe(int id) override;
+  uint64_t RequestsServed(int id) override;
+
  private:
-  enum class WorkerState { kStarting, kReady, kDraining };
-  struct Worker {
-    int id = 0;
-    pid_t pid = 0;
-    int generation = 0;
-    WorkerState state = WorkerState::kStarting;
-    UniqueFd ready_pipe;
-    int64_t started_ns = 0;
-    int64_t abort_sent_ns = 0;  // the timeout ladder: SIGABRT sent at
-    bool kill_sent = false;     // ... then SIGKILL after --abort-grace
-    uint64_t request_limit = 0; // --max-requests plus this worker's jitter (0: none)
-    bool recycle = false;       // reached its limit: replaced, then drained
-  };
-
-  StatusOr<pid_t> Spawn(int id, UniqueFd* ready_read_end);
-  void SpawnWorker();
-  // Reaps exited children; returns the exit statuses of workers that died while starting.
-  void Reap();
-  void CheckReadyPipes(int timeout_ms);
-  // The timeout ladder: frozen workers get SIGABRT (their Python stacks are dumped), then
-  // SIGKILL after --abort-grace; Reap() replaces them.
-  void CheckTimeouts();
-  WorkerObservation Observe(int id);
-  void Signal(int sig, bool only_current_generation = false);
-  int LiveCurrentWorkers() const;
-  // Leaving once replaced: from an older generation, or recycled after --max-requests.
-  bool Retiring(const Worker& w) const { return w.generation != generation_ || w.recycle; }
-  // Marks workers past --max-requests for replacement.
-  void CheckRecycling();
-  // Tells systemd (Type=notify) about the state when NOTIFY_SOCKET is set.
-  void Notify(const std::string& state);
-  void WritePidFile();
-  void RemovePidFile();
-  void Adjust();
-  void StopAll(bool graceful);
-  // SIGHUP: re-reads the configuration and starts a new generation; an invalid
-  // configuration leaves the running one as it is.
-  void Reload();
-  // Opens the listeners `binds` asks for, keeping the ones already open for the same
-  // address (so a reload never closes a socket with connections queued on it).
-  Status OpenListeners(const std::vector<std::string>& binds);
-  int NextId() const;
-
-  Config config_;
-  std::string worker_path_;
   struct Listener {
     std::string bind;  // as configured (-b), or the address for inherited sockets
     std::string name;  // the bound address
     UniqueFd fd;
   };
-  std::vector<Listener> listeners_;
+
+  // Waits up to timeout_ms for ready lines and signals; feeds ready lines to the pool.
+  void CheckReadyPipes(int timeout_ms);
+  void Reap();
+  // Signals every worker, waits for them (graceful: up to --graceful-timeout), then kills
+  // what is left.
+  void StopAll(bool graceful);
+  // SIGHUP: re-reads the configuration and starts a new generation; an invalid
+  // configuration leaves the running one as it is.
+  void Reload();
+  // SIGUSR2: a new master from the binary on disk, handed the listening sockets.
+  void ReExec();
+  // Opens the listeners `binds` asks for, keeping the ones already open for the same
+  // address (so a reload never closes a socket with connections queued on it).
+  Status OpenListeners(const std::vector<std::string>& binds);
+  // Tells systemd (Type=notify) about the state when NOTIFY_SOCKET is set.
+  void Notify(const std::string& state);
+  void WritePidFile();
+  void RemovePidFile();
+
+  Config config_;
+  std::string worker_path_;
   ConfigLoader reload_config_;
-  bool workers_changed_at_run_time_ = false;
-  std::string written_pidfile_;
-  uint64_t jitter_state_ = 0;
-  std::map<pid_t, Worker> workers_;
+  std::vector<std::string> argv_;
+  std::vector<Listener> listeners_;
   Scoreboard scoreboard_;
-  TimeoutPolicy timeout_policy_;
-  int generation_ = 1;
-  int desired_workers_;
-  int consecutive_failures_ = 0;
-  int64_t next_spawn_ns_ = 0;
-  bool booting_ = true;
-  int boot_failure_code_ = 0;
+  std::unique_ptr<WorkerPool> pool_;
+  std::map<pid_t, UniqueFd> ready_pipes_;  // read ends, of workers still starting
+  std::string written_pidfile_;
   UniqueFd signal_fd_;
 };
 

@@ -1,0 +1,260 @@
+#include "daemon/worker_pool.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/log.h"
+
+namespace wsgid {
+namespace {
+
+constexpr int64_t kNsPerSec = 1'000'000'000;
+// A worker that dies sooner than this after starting counts towards a crash loop.
+constexpr int64_t kCrashWindowNs = 2 * kNsPerSec;
+constexpr int64_t kMaxBackoffNs = 30 * kNsPerSec;
+
+std::string DescribeExit(int status) {
+  if (WIFEXITED(status)) return "exit code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("signal ") + ::strsignal(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
+}  // namespace
+
+PoolOptions PoolOptions::FromConfig(const Config& config) {
+  PoolOptions o;
+  o.workers = config.workers;
+  o.max_ids = 2 * config.max_workers;  // the largest pool plus as many draining
+  o.timeouts.timeout_ns = static_cast<int64_t>(config.timeout * 1e9);
+  o.timeouts.request_timeout_ns = static_cast<int64_t>(config.request_timeout * 1e9);
+  o.abort_grace_ns = static_cast<int64_t>(config.abort_grace * 1e9);
+  o.max_requests = config.max_requests;
+  o.max_requests_jitter = config.max_requests_jitter;
+  return o;
+}
+
+WorkerPool::WorkerPool(ProcessControl* control, PoolOptions options)
+    : control_(control), options_(options), desired_(options.workers) {}
+
+void WorkerPool::Start(int64_t now_ns) {
+  for (int i = 0; i < desired_; ++i) SpawnOne(now_ns);
+}
+
+int WorkerPool::NextId() const {
+  // The smallest id not in use: ids are stable scoreboard slots, reused after a worker
+  // leaves.
+  for (int id = 1;; ++id) {
+    bool used = false;
+    for (const auto& [pid, w] : workers_) used |= w.id == id;
+    if (!used) return id;
+  }
+}
+
+void WorkerPool::SpawnOne(int64_t now_ns) {
+  int id = NextId();
+  if (id > options_.max_ids) {
+    Log(LogLevel::kError) << "no free scoreboard slot; not starting another worker";
+    return;
+  }
+  auto pid = control_->Spawn(id);
+  if (!pid.ok()) {
+    Log(LogLevel::kError) << pid.status().message();
+    ++consecutive_failures_;
+    next_spawn_ns_ = now_ns + kNsPerSec;
+    return;
+  }
+  Worker w;
+  w.id = id;
+  w.pid = *pid;
+  w.generation = generation_;
+  w.started_ns = now_ns;
+  if (options_.max_requests > 0) {
+    // Jitter spreads the recycling so the workers do not all restart at once.
+    jitter_state_ ^= jitter_state_ << 13;
+    jitter_state_ ^= jitter_state_ >> 7;
+    jitter_state_ ^= jitter_state_ << 17;
+    uint64_t span = static_cast<uint64_t>(options_.max_requests_jitter) + 1;
+    w.request_limit = static_cast<uint64_t>(options_.max_requests) + jitter_state_ % span;
+  }
+  workers_.emplace(w.pid, w);
+}
+
+void WorkerPool::OnReady(pid_t pid, int64_t) {
+  auto it = workers_.find(pid);
+  if (it == workers_.end() || it->second.state != State::kStarting) return;
+  it->second.state = State::kReady;
+  Log(LogLevel::kInfo) << "worker " << it->second.id << " (pid " << pid << ") ready";
+}
+
+void WorkerPool::OnExit(pid_t pid, int status, int64_t now_ns) {
+  auto it = workers_.find(pid);
+  if (it == workers_.end()) return;
+  Worker w = it->second;
+  workers_.erase(it);
+  if (w.abort_sent_ns != 0) {
+    // Killed by the timeout ladder: replaced at once, not a crash loop.
+    Log(LogLevel::kError) << "worker " << w.id << " (pid " << pid
+                          << ") killed after a timeout: " << DescribeExit(status);
+    return;
+  }
+  bool expected = w.state == State::kDraining;
+  Log(expected ? LogLevel::kInfo : LogLevel::kError)
+      << "worker " << w.id << " (pid " << pid << ") exited: " << DescribeExit(status);
+  if (expected) return;
+  bool before_ready = w.state == State::kStarting;
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (booting_ && before_ready) {
+    boot_failure_code_ = code == 0 ? 1 : code;
+    return;
+  }
+  if (before_ready && w.generation == generation_ && generation_ > 1 && code == kAppLoadError) {
+    // A reload whose code does not import: the running generation keeps serving.
+    Log(LogLevel::kError) << "reload failed: the new application could not be loaded; "
+                             "the previous generation keeps serving";
+    --generation_;
+    for (auto& [other_pid, other] : workers_) {
+      if (other.generation > generation_) {
+        control_->Signal(other_pid, SIGKILL);
+        other.state = State::kDraining;
+      }
+    }
+    return;
+  }
+  if (before_ready || now_ns - w.started_ns < kCrashWindowNs) {
+    ++consecutive_failures_;
+  } else {
+    consecutive_failures_ = 0;
+  }
+  if (consecutive_failures_ > 0) {
+    // Exponential back-off: a crash loop must not become a fork storm.
+    int64_t delay = std::min<int64_t>(kMaxBackoffNs,
+                                      (kNsPerSec / 10) << std::min(consecutive_failures_, 10));
+    next_spawn_ns_ = now_ns + delay;
+    Log(LogLevel::kWarning) << "worker crash loop (" << consecutive_failures_
+                            << " in a row): next start in "
+                            << static_cast<double>(delay) / kNsPerSec << " s";
+  }
+}
+
+void WorkerPool::Tick(int64_t now_ns) {
+  CheckTimeouts(now_ns);
+  CheckRecycling();
+  Adjust(now_ns);
+}
+
+void WorkerPool::CheckTimeouts(int64_t now_ns) {
+  for (auto& [pid, w] : workers_) {
+    if (w.abort_sent_ns != 0) {
+      if (!w.kill_sent && now_ns - w.abort_sent_ns >= options_.abort_grace_ns) {
+        control_->Signal(pid, SIGKILL);
+        w.kill_sent = true;
+      }
+      continue;
+    }
+    if (w.state == State::kStarting) {
+      if (now_ns - w.started_ns > options_.boot_timeout_ns) {
+        Log(LogLevel::kError) << "worker " << w.id << " did not boot in time; killing it";
+        control_->Signal(pid, SIGKILL);
+        w.abort_sent_ns = now_ns;
+        w.kill_sent = true;
+      }
+      continue;
+    }
+    FreezeVerdict verdict = JudgeWorker(control_->Observe(w.id), now_ns, options_.timeouts);
+    if (!verdict.frozen()) continue;
+    Log(LogLevel::kCritical) << "WORKER TIMEOUT: worker " << w.id << " (pid " << pid
+                             << ") is frozen: " << verdict.detail
+                             << "; dumping its stacks (SIGABRT), then SIGKILL";
+    control_->Signal(pid, SIGABRT);
+    w.abort_sent_ns = now_ns;
+  }
+}
+
+void WorkerPool::CheckRecycling() {
+  for (auto& [pid, w] : workers_) {
+    if (w.request_limit == 0 || w.recycle || w.state != State::kReady) continue;
+    uint64_t served = control_->RequestsServed(w.id);
+    if (served < w.request_limit) continue;
+    Log(LogLevel::kInfo) << "worker " << w.id << " (pid " << pid << ") served " << served
+                         << " requests (--max-requests): replacing it";
+    w.recycle = true;
+  }
+}
+
+int WorkerPool::LiveCurrentWorkers() const {
+  int n = 0;
+  for (const auto& [pid, w] : workers_) n += !Retiring(w) && Serving(w);
+  return n;
+}
+
+int WorkerPool::CountInState(State state) const {
+  int n = 0;
+  for (const auto& [pid, w] : workers_) n += w.state == state;
+  return n;
+}
+
+void WorkerPool::Drain(Worker* w) {
+  w->state = State::kDraining;
+  control_->Signal(w->pid, SIGTERM);
+}
+
+void WorkerPool::Adjust(int64_t now_ns) {
+  int live = LiveCurrentWorkers();
+  if (live < desired_ && now_ns >= next_spawn_ns_) {
+    for (int i = live; i < desired_; ++i) SpawnOne(now_ns);
+  }
+  // Too many: drain the newest surplus workers.
+  while (LiveCurrentWorkers() > desired_) {
+    Worker* victim = nullptr;
+    for (auto& [pid, w] : workers_)
+      if (!Retiring(w) && Serving(w) && (victim == nullptr || w.started_ns > victim->started_ns))
+        victim = &w;
+    Drain(victim);
+  }
+  // Rolling replacement (reload, --max-requests): each ready replacement retires one
+  // leaving worker, so capacity never dips below the desired count.
+  int ready = 0;
+  int retiring = 0;
+  for (const auto& [pid, w] : workers_) {
+    ready += !Retiring(w) && Serving(w) && w.state == State::kReady;
+    retiring += Retiring(w) && Serving(w);
+  }
+  for (auto& [pid, w] : workers_) {
+    if (retiring == 0 || ready + retiring <= desired_) break;
+    if (Retiring(w) && Serving(w)) {
+      Drain(&w);
+      --retiring;
+    }
+  }
+}
+
+void WorkerPool::Reload(const PoolOptions& options, int64_t now_ns) {
+  int kept = desired_;
+  options_ = options;
+  if (!desired_changed_at_run_time_) kept = options.workers;
+  desired_ = std::min(kept, options_.max_ids / 2);
+  ++generation_;
+  consecutive_failures_ = 0;
+  next_spawn_ns_ = 0;
+  Log(LogLevel::kInfo) << "reload: starting generation " << generation_ << " (" << desired_
+                       << " worker(s))";
+  Adjust(now_ns);
+}
+
+void WorkerPool::SetDesired(int workers) {
+  desired_changed_at_run_time_ = true;
+  desired_ = std::clamp(workers, 1, options_.max_ids / 2);
+  Log(LogLevel::kInfo) << "workers: " << desired_;
+}
+
+void WorkerPool::StopAll(int sig) {
+  for (auto& [pid, w] : workers_) {
+    control_->Signal(pid, sig);
+    w.state = State::kDraining;
+  }
+}
+
+}  // namespace wsgid
