@@ -170,13 +170,13 @@ const std::vector<Flag>& Flags() {
          return Status::Ok();
        }},
       {{"--permit-obsolete-folding"}, ValueKind::kBool,
-       [](Config& c, const std::string&) {
-         c.permit_obsolete_folding = true;
+       [](Config& c, const std::string& v) {
+         c.permit_obsolete_folding = v == "true";
          return Status::Ok();
        }},
       {{"--forwarded-allow-ips"}, ValueKind::kList,
        [](Config& c, const std::string& v) {
-         c.forwarded_allow_ips = SplitList(v, ',');
+         for (auto& ip : SplitList(v, ',')) c.forwarded_allow_ips.push_back(ip);
          return Status::Ok();
        }},
       {{"--root-path"}, ValueKind::kString,
@@ -201,8 +201,8 @@ const std::vector<Flag>& Flags() {
       {{"--server-header"}, ValueKind::kString, StringFlag(&Config::server_header)},
       {{"-c", "--config"}, ValueKind::kString, StringFlag(&Config::config_file)},
       {{"--check-config"}, ValueKind::kBool,
-       [](Config& c, const std::string&) {
-         c.check_config = true;
+       [](Config& c, const std::string& v) {
+         c.check_config = v == "true";
          return Status::Ok();
        }},
       {{"--worker-listen-fds"}, ValueKind::kList,
@@ -249,36 +249,42 @@ StatusOr<ValueKind> ConfigLayer::KindOf(const std::string& key) {
   return flag->kind;
 }
 
+void ConfigLayer::Clear(const std::string& key) {
+  const Flag* flag = FindSetting(key);
+  if (flag == nullptr || flag->kind != ValueKind::kList) return;
+  if (std::find(lists_replaced_.begin(), lists_replaced_.end(), flag) == lists_replaced_.end())
+    lists_replaced_.push_back(flag);
+  const std::string& name = flag->names.back();
+  if (name == "--bind") config_->binds.clear();
+  if (name == "--pythonpath") config_->pythonpath.clear();
+  if (name == "--env") config_->env.clear();
+  if (name == "--forwarded-allow-ips") config_->forwarded_allow_ips.clear();
+}
+
 Status ConfigLayer::Set(const std::string& key, const std::string& value) {
   const Flag* flag = FindSetting(key);
   if (flag == nullptr) return Status::Error("unknown setting '" + key + "'");
-  if (flag->kind == ValueKind::kBool) {
-    if (value == "false") return Status::Ok();  // every switch is off by default
-    if (value != "true") return Status::Error(key + ": expected true or false");
-  }
+  if (flag->kind == ValueKind::kBool && value != "true" && value != "false")
+    return Status::Error(key + ": expected true or false");
+  // A list given by this source replaces what earlier sources said.
   if (flag->kind == ValueKind::kList &&
-      std::find(lists_replaced_.begin(), lists_replaced_.end(), flag) == lists_replaced_.end()) {
-    lists_replaced_.push_back(flag);
-    Config defaults;
-    if (flag->names.back() == "--bind") config_->binds.clear();
-    if (flag->names.back() == "--pythonpath") config_->pythonpath.clear();
-    if (flag->names.back() == "--env") config_->env.clear();
-    if (flag->names.back() == "--forwarded-allow-ips")
-      config_->forwarded_allow_ips = defaults.forwarded_allow_ips;
-  }
+      std::find(lists_replaced_.begin(), lists_replaced_.end(), flag) == lists_replaced_.end())
+    Clear(key);
   return flag->apply(*config_, value);
 }
 
 StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args, const Config& base) {
   Config config = base;
   ConfigLayer layer(&config);
+  bool app_given = false;  // the command line's app replaces a config file's
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg.size() < 2 || arg[0] != '-') {
-      if (!config.app.empty())
+      if (app_given)
         return Status::Error("unexpected argument '" + arg + "' (the app is '" + config.app +
                              "')");
       config.app = arg;
+      app_given = true;
       continue;
     }
     std::string name = arg;
@@ -302,10 +308,9 @@ StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args, const Co
     } else if (!flag->takes_value() && has_inline_value) {
       return Status::Error(name + " takes no value");
     }
-    Status s = flag->internal() ? flag->apply(config, value)
-                                : layer.Set(flag->names.back(), value.empty() && !flag->takes_value()
-                                                                    ? "true"
-                                                                    : value);
+    Status s = flag->internal()      ? flag->apply(config, value)
+               : flag->takes_value() ? layer.Set(flag->names.back(), value)
+                                     : layer.Set(flag->names.back(), "true");
     if (!s.ok()) return s;
   }
   return config;

@@ -80,6 +80,8 @@ class ConfigLayer {
   static StatusOr<ValueKind> KindOf(const std::string& key);
   // Applies one value given as text ("true"/"false" for kBool; one item for kList).
   Status Set(const std::string& key, const std::string& value);
+  // Empties a list setting (an empty array in a file). No-op for other kinds.
+  void Clear(const std::string& key);
 
  private:
   Config* config_;

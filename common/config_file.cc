@@ -73,7 +73,8 @@ class TomlReader {
     if (Peek() != '=') return Error("expected '=' after '" + *key + "'");
     ++pos_;
     SkipSpaces();
-    if (Status s = Value(value); !s.ok()) return s;
+    if (Status s = Value(value); !s.ok())
+      return Status::Error(s.message() + " (setting '" + *key + "')");
     SkipSpaces();
     if (Peek() == '#') {
       while (pos_ < text_.size() && text_[pos_] != '\n') ++pos_;
@@ -195,6 +196,7 @@ Status ApplyTyped(ConfigLayer* layer, const std::string& key, const TomlValue& v
     case ValueKind::kList:
       if (value.type == Type::kString) return layer->Set(key, value.text);
       if (value.type != Type::kArray) return wrong("a string or an array of strings");
+      layer->Clear(key);  // an empty array empties the list
       for (const TomlValue& item : value.items) {
         if (item.type != Type::kString) return wrong("an array of strings");
         if (Status s = layer->Set(key, item.text); !s.ok()) return s;
@@ -247,19 +249,20 @@ const std::vector<std::pair<std::string, std::string>>& GunicornSettings() {
 }
 
 // Evaluated by /usr/bin/python3 with the file's path as argv[1]: prints the file's globals
-// whose names are in argv[2:] as JSON (values that JSON cannot hold become null).
+// whose names are in argv[2:] as JSON (values JSON cannot hold become {"object": type}).
 constexpr const char* kGunicornReader = R"PY(
-import json, runpy, sys
+import contextlib, json, runpy, sys
 names = set(sys.argv[2:])
-scope = runpy.run_path(sys.argv[1])
+with contextlib.redirect_stdout(sys.stderr):  # the file's own prints stay out of the JSON
+    scope = runpy.run_path(sys.argv[1])
 out = {}
 for name, value in scope.items():
     if name in names:
         try:
             json.dumps(value)
             out[name] = value
-        except TypeError:
-            out[name] = None
+        except TypeError:  # a hook function, say: named, never used
+            out[name] = {"object": type(value).__name__}
 print(json.dumps(out))
 )PY";
 
@@ -334,6 +337,7 @@ Status ApplyGunicornFile(const std::string& path, Config* config,
   for (const auto& [name, ours] : GunicornSettings()) {
     if (!settings.contains(name)) continue;
     const nlohmann::json& value = settings[name];
+    if (value.is_null()) continue;  // None: Gunicorn's "not set", the default applies
     if (name == "wsgi_app" && value.is_string()) {
       config->app = value.get<std::string>();
       continue;
@@ -344,6 +348,7 @@ Status ApplyGunicornFile(const std::string& path, Config* config,
     }
     std::vector<std::string> items;
     if (value.is_array()) {
+      layer.Clear(ours);
       for (const auto& item : value)
         items.push_back(item.is_string() ? item.get<std::string>() : item.dump());
     } else if (value.is_string()) {

@@ -222,7 +222,7 @@ void Supervisor::ReExec() {
     sigemptyset(&none);
     for (int s : kHandledSignals) ::signal(s, SIG_DFL);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (size_t i = 0; i < fds.size(); ++i) fds[i] = ::fcntl(fds[i], F_DUPFD, high + static_cast<int>(i));
+    for (size_t i = 0; i < fds.size(); ++i) fds[i] = ::fcntl(fds[i], F_DUPFD_CLOEXEC, high + static_cast<int>(i));
     for (size_t i = 0; i < fds.size(); ++i) ::dup2(fds[i], 3 + static_cast<int>(i));
     pid_t me = ::getpid();
     for (int i = 9; i >= 0; --i, me /= 10) pid_digits[i] = static_cast<char>('0' + me % 10);

@@ -365,6 +365,76 @@ class OperationsTest(unittest.TestCase):
         self.assertIn("no such user 'no-such-user-here'", result.stderr)
 
 
+class KeepAliveLoad:
+    """Keep-alive clients, as wrk would be, recording every failure: the zero-drop tests
+    run them through a reload or a master change."""
+
+    def __init__(self, host, port, clients=4):
+        import http.client
+        self.failures = []
+        self.served = 0
+        self.stop_event = threading.Event()
+
+        def loop():
+            conn = None
+            while not self.stop_event.is_set():
+                try:
+                    if conn is None:
+                        conn = http.client.HTTPConnection(host, port, timeout=10)
+                    conn.request("GET", "/")
+                    response = conn.getresponse()
+                    response.read()
+                    if response.status != 200:
+                        self.failures.append(response.status)
+                    self.served += 1
+                    if response.getheader("Connection") == "close":
+                        conn.close()
+                        conn = None
+                except Exception as e:  # every failure is a test failure
+                    self.failures.append(repr(e))
+                    conn = None
+
+        self.threads = [threading.Thread(target=loop) for _ in range(clients)]
+        for t in self.threads:
+            t.start()
+
+    def stop(self):
+        self.stop_event.set()
+        for t in self.threads:
+            t.join(15)
+
+
+class ReExecTest(unittest.TestCase):
+    def test_usr2_starts_a_new_master_and_the_old_one_drains_without_failures(self):
+        with tempfile.TemporaryDirectory() as d:
+            pidfile = os.path.join(d, "wsgid.pid")
+            server = harness.Server("lifecycle_app:app", "--pid", pidfile, workers=2)
+            with server:
+                load = KeepAliveLoad(server.host, server.port)
+                try:
+                    time.sleep(0.5)
+                    os.kill(server.proc.pid, signal.SIGUSR2)
+                    self.assertTrue(wait_until(lambda: os.path.exists(pidfile + ".2"), 20),
+                                    server.log())
+                    with open(pidfile + ".2") as f:
+                        new_master = int(f.read())
+                    self.assertNotEqual(new_master, server.proc.pid)
+                    time.sleep(0.5)
+                    self.assertEqual(server.stop(signal.SIGTERM), 0)
+                    time.sleep(1)
+                finally:
+                    load.stop()
+                try:
+                    self.assertEqual(load.failures, [])
+                    self.assertGreater(load.served, 50)
+                    self.assertTrue(alive(new_master))
+                    self.assertEqual(get(server.url + "/")[0], 200)
+                finally:
+                    os.kill(new_master, signal.SIGTERM)
+                    self.assertTrue(wait_until(lambda: not os.path.exists("/proc/%d" % new_master)
+                                               or not alive(new_master), 15))
+
+
 class ReloadTest(unittest.TestCase):
     def setUp(self):
         self.version_file = tempfile.NamedTemporaryFile("w", delete=False)
@@ -382,45 +452,15 @@ class ReloadTest(unittest.TestCase):
                                 threads=2)
         with server:
             self.assertEqual(get(server.url + "/version")[1], b"v1")
-            failures = []
-            served = [0]
-            stop = threading.Event()
-
-            def load():
-                # Keep-alive clients, as wrk would be: a reload must not reset them.
-                import http.client
-                conn = None
-                while not stop.is_set():
-                    try:
-                        if conn is None:
-                            conn = http.client.HTTPConnection(server.host, server.port,
-                                                              timeout=10)
-                        conn.request("GET", "/")
-                        response = conn.getresponse()
-                        response.read()
-                        if response.status != 200:
-                            failures.append(response.status)
-                        served[0] += 1
-                        if response.getheader("Connection") == "close":
-                            conn.close()
-                            conn = None
-                    except Exception as e:  # every failure is a test failure
-                        failures.append(repr(e))
-                        conn = None
-
-            threads = [threading.Thread(target=load) for _ in range(4)]
-            for t in threads:
-                t.start()
+            load = KeepAliveLoad(server.host, server.port)
             for i in range(5):
                 time.sleep(0.6)
                 self.set_version("v%d" % (i + 2))
                 os.kill(server.proc.pid, signal.SIGHUP)
             time.sleep(2)
-            stop.set()
-            for t in threads:
-                t.join(15)
-            self.assertEqual(failures, [])
-            self.assertGreater(served[0], 100)
+            load.stop()
+            self.assertEqual(load.failures, [])
+            self.assertGreater(load.served, 100)
             self.assertTrue(wait_until(lambda: get(server.url + "/version")[1] == b"v6", 10))
             self.assertTrue(wait_until(lambda: len(worker_pids(server.proc.pid)) == 2, 10))
 
