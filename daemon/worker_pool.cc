@@ -37,7 +37,9 @@ PoolOptions PoolOptions::FromConfig(const Config& config) {
 }
 
 WorkerPool::WorkerPool(ProcessControl* control, PoolOptions options)
-    : control_(control), options_(options), desired_(options.workers) {}
+    : control_(control), options_(options), desired_(options.workers) {
+  for (const char* reason : kExitReasons) exits_[reason] = 0;
+}
 
 void WorkerPool::Start(int64_t now_ns) {
   for (int i = 0; i < desired_; ++i) SpawnOne(now_ns);
@@ -80,12 +82,18 @@ void WorkerPool::SpawnOne(int64_t now_ns) {
     w.request_limit = static_cast<uint64_t>(options_.max_requests) + jitter_state_ % span;
   }
   workers_.emplace(w.pid, w);
+  ++spawns_;
 }
 
 void WorkerPool::OnReady(pid_t pid, int64_t) {
   auto it = workers_.find(pid);
   if (it == workers_.end() || it->second.state != State::kStarting) return;
   it->second.state = State::kReady;
+  if (it->second.generation > confirmed_generation_) {
+    // The first worker of a new generation is up: that reload worked.
+    if (confirmed_generation_ != 0) ++reloads_ok_;
+    confirmed_generation_ = it->second.generation;
+  }
   Log(LogLevel::kInfo) << "worker " << it->second.id << " (pid " << pid << ") ready";
 }
 
@@ -98,23 +106,33 @@ void WorkerPool::OnExit(pid_t pid, int status, int64_t now_ns) {
     // Killed by the timeout ladder: replaced at once, not a crash loop.
     Log(LogLevel::kError) << "worker " << w.id << " (pid " << pid
                           << ") killed after a timeout: " << DescribeExit(status);
+    CountExit(w.leave_reason);
     return;
   }
   bool expected = w.state == State::kDraining;
   Log(expected ? LogLevel::kInfo : LogLevel::kError)
       << "worker " << w.id << " (pid " << pid << ") exited: " << DescribeExit(status);
-  if (expected) return;
+  if (expected) {
+    CountExit(w.leave_reason.empty() ? "exit" : w.leave_reason);
+    return;
+  }
   bool before_ready = w.state == State::kStarting;
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  CountExit(before_ready ? "boot_failure" : code == 0 ? "exit" : "crash");
   if (booting_ && before_ready) {
     boot_failure_code_ = code == 0 ? 1 : code;
     return;
   }
-  if (before_ready && w.generation == generation_ && generation_ > 1 && code == kAppLoadError) {
+  bool old_generation_serving = false;
+  for (const auto& [other_pid, other] : workers_)
+    old_generation_serving |= other.generation < generation_ && Serving(other);
+  if (before_ready && w.generation == generation_ && old_generation_serving &&
+      code == kAppLoadError) {
     // A reload whose code does not import: the running generation keeps serving.
     Log(LogLevel::kError) << "reload failed: the new application could not be loaded; "
                              "the previous generation keeps serving";
     --generation_;
+    ++reloads_failed_;
     for (auto& [other_pid, other] : workers_) {
       if (other.generation > generation_) {
         control_->Signal(other_pid, SIGKILL);
@@ -160,6 +178,7 @@ void WorkerPool::CheckTimeouts(int64_t now_ns) {
         control_->Signal(pid, SIGKILL);
         w.abort_sent_ns = now_ns;
         w.kill_sent = true;
+        w.leave_reason = "boot_failure";
       }
       continue;
     }
@@ -170,6 +189,8 @@ void WorkerPool::CheckTimeouts(int64_t now_ns) {
                              << "; dumping its stacks (SIGABRT), then SIGKILL";
     control_->Signal(pid, SIGABRT);
     w.abort_sent_ns = now_ns;
+    w.leave_reason = verdict.kind == FreezeVerdict::Kind::kRequestTimeout ? "request_timeout"
+                                                                           : "heartbeat_timeout";
   }
 }
 
@@ -196,9 +217,33 @@ int WorkerPool::CountInState(State state) const {
   return n;
 }
 
-void WorkerPool::Drain(Worker* w) {
+void WorkerPool::Drain(Worker* w, const char* reason) {
   w->state = State::kDraining;
+  if (w->leave_reason.empty()) w->leave_reason = reason;  // a restart set it already
   control_->Signal(w->pid, SIGTERM);
+}
+
+bool WorkerPool::Restart(int id) {
+  for (auto& [pid, w] : workers_) {
+    if (w.id == id && Serving(w)) {
+      w.recycle = true;  // Adjust starts its replacement and drains it once that is ready
+      w.leave_reason = "exit";
+      return true;
+    }
+  }
+  return false;
+}
+
+bool WorkerPool::Kill(int id) {
+  for (auto& [pid, w] : workers_) {
+    if (w.id == id && w.state != State::kDraining) {
+      control_->Signal(pid, SIGKILL);
+      w.state = State::kDraining;
+      w.leave_reason = "exit";
+      return true;
+    }
+  }
+  return false;
 }
 
 void WorkerPool::Adjust(int64_t now_ns) {
@@ -212,7 +257,7 @@ void WorkerPool::Adjust(int64_t now_ns) {
     for (auto& [pid, w] : workers_)
       if (!Retiring(w) && Serving(w) && (victim == nullptr || w.started_ns > victim->started_ns))
         victim = &w;
-    Drain(victim);
+    Drain(victim, "scale_down");
   }
   // Rolling replacement (reload, --max-requests): each ready replacement retires one
   // leaving worker, so capacity never dips below the desired count.
@@ -225,7 +270,7 @@ void WorkerPool::Adjust(int64_t now_ns) {
   for (auto& [pid, w] : workers_) {
     if (retiring == 0 || ready + retiring <= desired_) break;
     if (Retiring(w) && Serving(w)) {
-      Drain(&w);
+      Drain(&w, w.recycle ? "max_requests" : "reload");
       --retiring;
     }
   }
@@ -254,6 +299,7 @@ void WorkerPool::StopAll(int sig) {
   for (auto& [pid, w] : workers_) {
     control_->Signal(pid, sig);
     w.state = State::kDraining;
+    if (w.leave_reason.empty()) w.leave_reason = "exit";
   }
 }
 

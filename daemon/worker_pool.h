@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 
 #include "common/config.h"
 #include "common/status.h"
@@ -56,7 +57,13 @@ class WorkerPool {
     bool kill_sent = false;      // ...then SIGKILL after the abort grace
     uint64_t request_limit = 0;  // --max-requests plus this worker's jitter (0: none)
     bool recycle = false;        // reached its limit: replaced, then drained
+    std::string leave_reason;    // why it was drained or killed (an exit reason below)
   };
+
+  // The exit reasons counted in exits(), all present from the start.
+  static constexpr const char* kExitReasons[] = {
+      "exit",        "crash",  "heartbeat_timeout", "request_timeout",
+      "max_requests", "scale_down", "reload",        "boot_failure"};
 
   // Exit code of a worker whose application could not be imported.
   static constexpr int kAppLoadError = 4;
@@ -81,12 +88,21 @@ class WorkerPool {
   void SetDesired(int workers);
   // Signals every worker and marks it draining (stop).
   void StopAll(int sig);
+  // Replaces worker `id` gracefully (its replacement is ready first), or kills it at once.
+  // False if there is no such serving worker.
+  bool Restart(int id);
+  bool Kill(int id);
 
   int desired() const { return desired_; }
   int generation() const { return generation_; }
   int CountInState(State state) const;
   bool empty() const { return workers_.empty(); }
   const std::map<pid_t, Worker>& workers() const { return workers_; }
+  uint64_t spawns() const { return spawns_; }
+  // Reloads whose new generation came up, and those reverted (code that does not import).
+  uint64_t reloads_ok() const { return reloads_ok_; }
+  uint64_t reloads_failed() const { return reloads_failed_; }
+  const std::map<std::string, uint64_t>& exits() const { return exits_; }
 
  private:
   void SpawnOne(int64_t now_ns);
@@ -97,7 +113,8 @@ class WorkerPool {
     return w.state != State::kDraining && w.abort_sent_ns == 0;
   }
   int LiveCurrentWorkers() const;
-  void Drain(Worker* w);
+  void Drain(Worker* w, const char* reason);
+  void CountExit(const std::string& reason) { ++exits_[reason]; }
   void CheckTimeouts(int64_t now_ns);
   void CheckRecycling();
   void Adjust(int64_t now_ns);
@@ -113,6 +130,11 @@ class WorkerPool {
   int consecutive_failures_ = 0;
   int64_t next_spawn_ns_ = 0;
   uint64_t jitter_state_ = 0x2545f4914f6cdd1dull;
+  uint64_t spawns_ = 0;
+  uint64_t reloads_ok_ = 0;
+  uint64_t reloads_failed_ = 0;
+  int confirmed_generation_ = 0;  // the newest generation with a worker that became ready
+  std::map<std::string, uint64_t> exits_;
 };
 
 }  // namespace wsgid

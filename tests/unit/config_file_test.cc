@@ -365,9 +365,9 @@ TEST(ConfigFileTomlErrorTest, UnquotedString) {
   EXPECT_TRUE(Contains(message, "quotes"));
 }
 
-// BUG: the unquoted-string error names the value and the line but not the key
+// Regression (fixed): the unquoted-string error names the value and the line but not the key
 // ("wsgid.toml:3: invalid value '/srv/app' (strings need quotes)").
-TEST(ConfigFileTomlErrorTest, UnquotedStringNamesTheKey_Bug) {
+TEST(ConfigFileTomlErrorTest, UnquotedStringNamesTheKey) {
   ExpectTomlError(std::string(kPreamble) + "chdir = /srv/app\n", 3, "chdir");
 }
 
@@ -381,9 +381,9 @@ TEST(ConfigFileTomlErrorTest, UnterminatedString) {
   }
 }
 
-// BUG: the unterminated-string error does not name the key
+// Regression (fixed): the unterminated-string error does not name the key
 // ("wsgid.toml:3: unterminated string").
-TEST(ConfigFileTomlErrorTest, UnterminatedStringNamesTheKey_Bug) {
+TEST(ConfigFileTomlErrorTest, UnterminatedStringNamesTheKey) {
   ExpectTomlError(std::string(kPreamble) + "chdir = \"/srv/app\nworkers = 2\n",
                   3, "chdir");
   ExpectTomlError(std::string(kPreamble) + "chdir = '/srv/app", 3, "chdir");
@@ -490,18 +490,18 @@ TEST(ConfigFileListTest, ForwardedAllowIpsAsAString) {
             (std::vector<std::string>{"10.0.0.1", "10.0.0.2"}));
 }
 
-// BUG: each item of a forwarded_allow_ips array replaces the whole list (the
+// Regression (fixed): each item of a forwarded_allow_ips array replaces the whole list (the
 // setting's apply assigns SplitList(item)), so only the last item survives.
-TEST(ConfigFileListTest, ForwardedAllowIpsArrayKeepsEveryItem_Bug) {
+TEST(ConfigFileListTest, ForwardedAllowIpsArrayKeepsEveryItem) {
   Config config =
       MustApplyToml("forwarded_allow_ips = [\"10.0.0.1\", \"10.0.0.2\"]\n");
   EXPECT_EQ(config.forwarded_allow_ips,
             (std::vector<std::string>{"10.0.0.1", "10.0.0.2"}));
 }
 
-// BUG: an empty array applies no item, so the list is never replaced and the
+// Regression (fixed): an empty array applies no item, so the list is never replaced and the
 // default proxies (127.0.0.1, ::1) stay trusted.
-TEST(ConfigFileListTest, EmptyForwardedAllowIpsArrayTrustsNoProxy_Bug) {
+TEST(ConfigFileListTest, EmptyForwardedAllowIpsArrayTrustsNoProxy) {
   Config config = MustApplyToml("forwarded_allow_ips = []\n");
   EXPECT_TRUE(config.forwarded_allow_ips.empty())
       << "still trusted: " << config.forwarded_allow_ips.size() << " addresses";
@@ -560,9 +560,9 @@ TEST_F(ConfigFilePrecedenceTest, EnvironmentWithoutAFile) {
   EXPECT_EQ(config->app, "mod:app");
 }
 
-// BUG: ConfigLayer::Set treats "false" for a switch as "leave it", so a later
+// Regression (fixed): ConfigLayer::Set treats "false" for a switch as "leave it", so a later
 // layer cannot turn off a switch an earlier layer turned on.
-TEST_F(ConfigFilePrecedenceTest, EnvironmentFalseTurnsOffAFileSwitch_Bug) {
+TEST_F(ConfigFilePrecedenceTest, EnvironmentFalseTurnsOffAFileSwitch) {
   std::string path = dir_.Write(
       "switch.toml", "app = \"mod:app\"\npermit_obsolete_folding = true\n");
   auto config = Load({"-c", path}, {"WSGID_PERMIT_OBSOLETE_FOLDING=false"});
@@ -570,9 +570,9 @@ TEST_F(ConfigFilePrecedenceTest, EnvironmentFalseTurnsOffAFileSwitch_Bug) {
   EXPECT_FALSE(config->permit_obsolete_folding);
 }
 
-// BUG: the command line's positional app is rejected when the file names an app
+// Regression (fixed): the command line's positional app is rejected when the file names an app
 // ("unexpected argument ... (the app is ...)") instead of overriding it.
-TEST_F(ConfigFilePrecedenceTest, CommandLineAppOverridesTheFilesApp_Bug) {
+TEST_F(ConfigFilePrecedenceTest, CommandLineAppOverridesTheFilesApp) {
   auto config = Load({"-c", path_, "other:application"}, {});
   ASSERT_TRUE(config.ok()) << config.status().message();
   EXPECT_EQ(config->app, "other:application");
@@ -846,9 +846,9 @@ TEST_F(ConfigFileGunicornTest, PathWithAQuote) {
   EXPECT_EQ(config.workers, 6);
 }
 
-// BUG: `accesslog = None` (Gunicorn's default, common in real files) is
+// Regression (fixed): `accesslog = None` (Gunicorn's default, common in real files) is
 // rejected as "an unusable value" instead of leaving the access log off.
-TEST_F(ConfigFileGunicornTest, NoneMeansTheDefault_Bug) {
+TEST_F(ConfigFileGunicornTest, NoneMeansTheDefault) {
   Config config;
   std::vector<std::string> warnings;
   Status s = Apply("accesslog = None\nworkers = 2\n", &config, &warnings);
@@ -857,9 +857,9 @@ TEST_F(ConfigFileGunicornTest, NoneMeansTheDefault_Bug) {
   EXPECT_EQ(config.workers, 2);
 }
 
-// BUG: the file's own stdout shares the pipe the reader prints its JSON to, so
+// Regression (fixed): the file's own stdout shares the pipe the reader prints its JSON to, so
 // a print() in the config file makes the output unreadable.
-TEST_F(ConfigFileGunicornTest, PrintInTheFileIsHarmless_Bug) {
+TEST_F(ConfigFileGunicornTest, PrintInTheFileIsHarmless) {
   Config config;
   std::vector<std::string> warnings;
   Status s = Apply("print('loading gunicorn config')\nworkers = 2\n", &config,

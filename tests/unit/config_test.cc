@@ -315,10 +315,10 @@ TEST(ConfigTest, SecondPositionalRejected) {
   ExpectParseError({"a:b", "c:d"}, "c:d");
 }
 
-// BUG: the --log-level error is ParseLogLevel's message, which does not name
+// Regression (fixed): the --log-level error is ParseLogLevel's message, which does not name
 // the flag
 // ("invalid log level 'loud' (...)"); every other flag's error does.
-TEST(ConfigTest, LogLevelErrorNamesTheFlag_Bug) {
+TEST(ConfigTest, LogLevelErrorNamesTheFlag) {
   ExpectParseError({"--log-level=loud"}, "--log-level");
 }
 
@@ -372,19 +372,19 @@ TEST(ConfigTest, ToArgsEndsWithTheApp) {
   EXPECT_EQ(args.back(), c.app);
 }
 
-// BUG: ToArgs drops check_config, so ParseCommandLine(ToArgs(c)) != c when it
+// Regression (fixed): ToArgs drops check_config, so ParseCommandLine(ToArgs(c)) != c when it
 // is set (config.h: "The command line that makes ParseCommandLine return
 // `config` again").
-TEST(ConfigTest, ToArgsRoundTripCheckConfig_Bug) {
+TEST(ConfigTest, ToArgsRoundTripCheckConfig) {
   Config c;
   c.app = "a:b";
   c.check_config = true;
   ExpectRoundTrip(c);
 }
 
-// BUG: seconds are written with the stream's default 6 significant digits, so a
+// Regression (fixed): seconds are written with the stream's default 6 significant digits, so a
 // timeout of 1234567 s comes back as 1234570 and 0.1234567 s as 0.123457.
-TEST(ConfigTest, ToArgsRoundTripSecondsPrecision_Bug) {
+TEST(ConfigTest, ToArgsRoundTripSecondsPrecision) {
   Config c;
   c.app = "a:b";
   c.graceful_timeout = 1234567;
@@ -392,7 +392,7 @@ TEST(ConfigTest, ToArgsRoundTripSecondsPrecision_Bug) {
   ExpectRoundTrip(c);
 }
 
-// BUG: list fields are written one item per flag but parsed by splitting on ','
+// Regression (fixed): list fields are written one item per flag but parsed by splitting on ','
 // (and trimming), so an item containing a comma comes back as two.
 // --pythonpath is comma-separated (as Gunicorn's), so a path holding a comma cannot be
 // handed to the worker: it is refused when the configuration is validated.
@@ -450,11 +450,11 @@ TEST(ConfigTest, ValidateRejectsZeroTimeout) {
   EXPECT_NE(s.message().find("--timeout"), std::string::npos) << s.message();
 }
 
-// BUG: ValidateConfig promises "counts in range, limits sane" but checks only
+// Regression (fixed): ValidateConfig promises "counts in range, limits sane" but checks only
 // the app and timeout == 0: a Config built other than by ParseCommandLine (a
 // reloaded file, the environment) with workers = 0 or a negative timeout
 // passes.
-TEST(ConfigTest, ValidateRejectsOutOfRangeCounts_Bug) {
+TEST(ConfigTest, ValidateRejectsOutOfRangeCounts) {
   Config base;
   base.app = "a:b";
   Config c = base;

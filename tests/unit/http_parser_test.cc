@@ -478,10 +478,10 @@ TEST_F(HttpParserTest, RequestLineAtLimitSplitAfterCr) {
   EXPECT_EQ(error_.status, 414);
 }
 
-// BUG: the same split at a header line: a field of exactly the limit (counted
+// Regression (fixed): the same split at a header line: a field of exactly the limit (counted
 // with its CRLF) whose CR arrived without its LF is refused with 431, although
 // the complete line is accepted.
-TEST_F(HttpParserTest, HeaderLineAtLimitSplitAfterCr_Bug) {
+TEST_F(HttpParserTest, HeaderLineAtLimitSplitAfterCr) {
   limits_.field_size = 20;
   const std::string line = "X-A: " + std::string(13, 'v');  // 18 + CRLF = 20
   ExpectDone("GET / HTTP/1.1\r\n" + line + "\r\n\r\n");

@@ -1,0 +1,801 @@
+// The worker lifecycle state machine: a fake ProcessControl (fake pids,
+// recorded spawns and signals, scripted scoreboard slots) and a fake clock the
+// test advances. No sleeps, no real processes.
+#include "daemon/worker_pool.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <utility>
+#include <vector>
+
+namespace wsgid {
+namespace {
+
+constexpr int64_t kSec = 1'000'000'000;
+constexpr int64_t kMs = 1'000'000;
+
+using State = WorkerPool::State;
+
+struct SignalSent {
+  pid_t pid;
+  int sig;
+  bool operator==(const SignalSent& other) const {
+    return pid == other.pid && sig == other.sig;
+  }
+};
+
+void PrintTo(const SignalSent& s, std::ostream* os) {
+  *os << "{pid " << s.pid << ", sig " << s.sig << "}";
+}
+
+int ExitStatus(int code) { return W_EXITCODE(code, 0); }
+int KilledStatus(int sig) { return W_EXITCODE(0, sig); }
+
+// Fake pids from a counter; records every Spawn(id) and Signal(pid, sig). A
+// slot's observation defaults to a fresh heartbeat and one idle thread; Spawn()
+// resets the slot (as the supervisor resets the scoreboard slot before handing
+// it to a new worker).
+class FakeProcessControl : public ProcessControl {
+ public:
+  explicit FakeProcessControl(const int64_t* now) : now_(now) {}
+
+  StatusOr<pid_t> Spawn(int id) override {
+    ++spawn_attempts_;
+    if (fail_spawns_) return Status::Error("cannot fork (fake)");
+    spawns_.push_back(id);
+    observations_.erase(id);
+    served_[id] = 0;
+    return next_pid_++;
+  }
+  void Signal(pid_t pid, int sig) override { signals_.push_back({pid, sig}); }
+  WorkerObservation Observe(int id) override {
+    auto it = observations_.find(id);
+    if (it != observations_.end()) return it->second;
+    WorkerObservation fresh;
+    fresh.heartbeat_ns = *now_;
+    fresh.threads.emplace_back();
+    return fresh;
+  }
+  uint64_t RequestsServed(int id) override { return served_[id]; }
+
+  void SetObservation(int id, WorkerObservation o) {
+    observations_[id] = std::move(o);
+  }
+  void SetServed(int id, uint64_t n) { served_[id] = n; }
+  void set_fail_spawns(bool fail) { fail_spawns_ = fail; }
+  int spawn_attempts() const { return spawn_attempts_; }
+  pid_t last_pid() const { return next_pid_ - 1; }
+
+  // What happened since the last call (then forgotten).
+  std::vector<int> TakeSpawns() { return std::exchange(spawns_, {}); }
+  std::vector<SignalSent> TakeSignals() { return std::exchange(signals_, {}); }
+
+ private:
+  const int64_t* now_;
+  pid_t next_pid_ = 1000;
+  bool fail_spawns_ = false;
+  int spawn_attempts_ = 0;
+  std::vector<int> spawns_;
+  std::vector<SignalSent> signals_;
+  std::map<int, WorkerObservation> observations_;
+  std::map<int, uint64_t> served_;
+};
+
+PoolOptions Options(int workers) {
+  PoolOptions o;
+  o.workers = workers;
+  o.max_ids = 64;
+  o.timeouts.timeout_ns = 30 * kSec;
+  o.abort_grace_ns = 1 * kSec;
+  o.boot_timeout_ns = 60 * kSec;
+  return o;
+}
+
+class WorkerPoolTest : public ::testing::Test {
+ protected:
+  // Starts the pool; with `ready`, every worker becomes ready and boot
+  // finishes. The records of the start are consumed.
+  void StartPool(const PoolOptions& options, bool ready = true) {
+    pool_ = std::make_unique<WorkerPool>(&control_, options);
+    pool_->Start(now_);
+    if (ready) {
+      for (pid_t pid : Pids()) pool_->OnReady(pid, now_);
+      pool_->FinishBoot();
+    }
+    control_.TakeSpawns();
+    control_.TakeSignals();
+  }
+
+  void Advance(int64_t ns) { now_ += ns; }
+  void Tick() { pool_->Tick(now_); }
+  void Ready(pid_t pid) { pool_->OnReady(pid, now_); }
+  void Exit(pid_t pid, int code) { pool_->OnExit(pid, ExitStatus(code), now_); }
+
+  std::vector<pid_t> Pids() const {
+    std::vector<pid_t> pids;
+    for (const auto& [pid, w] : pool_->workers()) pids.push_back(pid);
+    return pids;
+  }
+  // The pid of the worker in slot `id` (ids are unique among live workers).
+  pid_t PidOf(int id) const {
+    for (const auto& [pid, w] : pool_->workers())
+      if (w.id == id) return pid;
+    ADD_FAILURE() << "no worker with id " << id;
+    return -1;
+  }
+  const WorkerPool::Worker& WorkerOf(int id) const {
+    return pool_->workers().at(PidOf(id));
+  }
+  std::set<int> Ids() const {
+    std::set<int> ids;
+    for (const auto& [pid, w] : pool_->workers()) ids.insert(w.id);
+    return ids;
+  }
+  void ExpectQuiet() {
+    EXPECT_TRUE(control_.TakeSpawns().empty());
+    EXPECT_TRUE(control_.TakeSignals().empty());
+  }
+
+  int64_t now_ = 1000 * kSec;
+  FakeProcessControl control_{&now_};
+  std::unique_ptr<WorkerPool> pool_;
+};
+
+// --- Start, ready, ids ---
+
+TEST_F(WorkerPoolTest, StartSpawnsWorkersWithIdsOneToN) {
+  pool_ = std::make_unique<WorkerPool>(&control_, Options(3));
+  pool_->Start(now_);
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{1, 2, 3}));
+  EXPECT_TRUE(control_.TakeSignals().empty());
+  EXPECT_EQ(pool_->desired(), 3);
+  EXPECT_EQ(pool_->generation(), 1);
+  EXPECT_EQ(pool_->CountInState(State::kStarting), 3);
+  EXPECT_EQ(pool_->CountInState(State::kReady), 0);
+  for (const auto& [pid, w] : pool_->workers()) {
+    EXPECT_EQ(w.pid, pid);
+    EXPECT_EQ(w.generation, 1);
+    EXPECT_EQ(w.started_ns, now_);
+  }
+
+  Ready(PidOf(2));
+  EXPECT_EQ(pool_->CountInState(State::kStarting), 2);
+  EXPECT_EQ(pool_->CountInState(State::kReady), 1);
+  EXPECT_EQ(WorkerOf(2).state, State::kReady);
+  Ready(PidOf(1));
+  Ready(PidOf(3));
+  Ready(PidOf(3));  // a repeated ready line changes nothing
+  EXPECT_EQ(pool_->CountInState(State::kReady), 3);
+  EXPECT_EQ(pool_->CountInState(State::kDraining), 0);
+  EXPECT_EQ(pool_->boot_failure_code(), 0);
+
+  pool_->FinishBoot();
+  Advance(kSec);
+  Tick();
+  ExpectQuiet();
+}
+
+// --- Boot failures, respawn, id reuse ---
+
+TEST_F(WorkerPoolTest,
+       ExitBeforeReadyWhileBootingIsAppLoadErrorAndNotRespawned) {
+  StartPool(Options(2), /*ready=*/false);
+  pid_t first = PidOf(1);
+  Advance(100 * kMs);
+  Exit(first, WorkerPool::kAppLoadError);
+  EXPECT_EQ(pool_->boot_failure_code(), WorkerPool::kAppLoadError);
+  EXPECT_EQ(pool_->workers().size(), 1u);
+  EXPECT_EQ(pool_->workers().count(first), 0u);
+  ExpectQuiet();
+}
+
+TEST_F(WorkerPoolTest, ExitCodeZeroBeforeReadyWhileBootingIsStillAFailure) {
+  StartPool(Options(1), /*ready=*/false);
+  Exit(PidOf(1), 0);
+  EXPECT_EQ(pool_->boot_failure_code(), 1);
+  ExpectQuiet();
+}
+
+TEST_F(WorkerPoolTest, ReadyWorkerExitingWhileBootingIsACrashNotABootFailure) {
+  StartPool(Options(2), /*ready=*/false);
+  Ready(PidOf(1));
+  Advance(5 * kSec);
+  Exit(PidOf(1), 1);
+  EXPECT_EQ(pool_->boot_failure_code(), 0);
+  EXPECT_TRUE(control_.TakeSpawns().empty());
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{1}));
+}
+
+TEST_F(WorkerPoolTest,
+       UnexpectedExitAfterBootIsRespawnedAtNextTickWithSmallestFreeId) {
+  StartPool(Options(3));
+  Advance(10 * kSec);
+  pid_t second = PidOf(2);
+  Exit(second, 1);
+  EXPECT_EQ(pool_->boot_failure_code(), 0);
+  EXPECT_TRUE(control_.TakeSpawns().empty());  // not from OnExit itself
+  EXPECT_EQ(Ids(), (std::set<int>{1, 3}));
+
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{2}));
+  EXPECT_TRUE(control_.TakeSignals().empty());
+  EXPECT_NE(PidOf(2), second);
+  EXPECT_EQ(WorkerOf(2).state, State::kStarting);
+  EXPECT_EQ(WorkerOf(2).started_ns, now_);
+  Tick();
+  ExpectQuiet();
+
+  // Two gaps: filled smallest first.
+  Ready(PidOf(2));
+  Advance(10 * kSec);
+  pool_->OnExit(PidOf(3), KilledStatus(SIGSEGV), now_);
+  Exit(PidOf(1), 0);
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{1, 3}));
+  EXPECT_EQ(Ids(), (std::set<int>{1, 2, 3}));
+}
+
+// --- Crash loop back-off ---
+
+// The delay the pool waits after the n-th consecutive quick crash: 0.1 s << n,
+// at most 30 s.
+int64_t Backoff(int n) {
+  return std::min<int64_t>(30 * kSec, (100 * kMs) << std::min(n, 10));
+}
+
+TEST_F(WorkerPoolTest, CrashLoopDelaysNextSpawnExponentially) {
+  StartPool(Options(1));
+  for (int n = 1; n <= 12; ++n) {
+    SCOPED_TRACE(n);
+    // Alternate: crashes after becoming ready, and before.
+    if (n % 2 == 1) Ready(PidOf(1));
+    Advance(500 * kMs);
+    Exit(PidOf(1), 1);
+    Tick();
+    EXPECT_TRUE(control_.TakeSpawns().empty());
+    Advance(Backoff(n) - 1);
+    Tick();
+    EXPECT_TRUE(control_.TakeSpawns().empty()) << "spawned before the back-off";
+    Advance(1);
+    Tick();
+    EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{1}));
+  }
+  EXPECT_EQ(Backoff(12), 30 * kSec);  // the cap was exercised
+  EXPECT_TRUE(control_.TakeSignals().empty());
+}
+
+TEST_F(WorkerPoolTest, BackoffDelaysOnlyTheSpawnNotTheOtherWorkers) {
+  StartPool(Options(2));
+  Advance(10 * kSec);
+  Exit(PidOf(2), 1);  // lived long: respawned at once
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{2}));
+  Advance(300 * kMs);
+  Exit(PidOf(2), 1);  // before ready: one crash
+  Tick();
+  EXPECT_TRUE(control_.TakeSpawns().empty());
+  EXPECT_EQ(pool_->CountInState(State::kReady), 1);
+  Advance(Backoff(1));
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{2}));
+}
+
+TEST_F(WorkerPoolTest, WorkerOutlivingCrashWindowResetsCrashCount) {
+  StartPool(Options(1));
+  Advance(10 * kSec);
+  Exit(PidOf(1), 1);  // lived long: no back-off
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{1}));
+  for (int n = 1; n <= 3; ++n) {
+    Advance(100 * kMs);
+    Exit(PidOf(1), 1);
+    Advance(Backoff(n));
+    Tick();
+    ASSERT_EQ(control_.TakeSpawns(), (std::vector<int>{1})) << n;
+  }
+  // This one lives longer than the crash window (2 s): the count starts again.
+  Ready(PidOf(1));
+  Advance(3 * kSec);
+  Exit(PidOf(1), 1);
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{1}));
+  // The next quick crash is the first of a new series.
+  Ready(PidOf(1));
+  Advance(500 * kMs);
+  Exit(PidOf(1), 1);
+  Advance(Backoff(1) - 1);
+  Tick();
+  EXPECT_TRUE(control_.TakeSpawns().empty());
+  Advance(1);
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{1}));
+}
+
+TEST_F(WorkerPoolTest, SpawnFailureIsRetriedAfterASecond) {
+  StartPool(Options(1));
+  Advance(10 * kSec);
+  Exit(PidOf(1), 1);
+  control_.set_fail_spawns(true);
+  Tick();
+  EXPECT_EQ(control_.spawn_attempts(), 2);
+  EXPECT_TRUE(pool_->empty());
+  control_.set_fail_spawns(false);
+  Advance(kSec - 1);
+  Tick();
+  EXPECT_EQ(control_.spawn_attempts(), 2);
+  Advance(1);
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{1}));
+}
+
+// --- Timeout ladder ---
+
+TEST_F(WorkerPoolTest,
+       StaleHeartbeatGetsAbortThenOneKillAfterGraceAndImmediateReplacement) {
+  StartPool(Options(2));
+  Advance(40 * kSec);
+  Tick();
+  ExpectQuiet();  // fresh heartbeats
+
+  pid_t frozen = PidOf(1);
+  control_.SetObservation(1, {now_ - 30 * kSec, {ThreadActivity()}});
+  Tick();
+  ExpectQuiet();  // exactly the timeout: not yet stale
+  Advance(1);
+  Tick();
+  EXPECT_EQ(control_.TakeSignals(),
+            (std::vector<SignalSent>{{frozen, SIGABRT}}));
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{3}));  // capacity: at once
+  EXPECT_EQ(pool_->workers().at(frozen).abort_sent_ns, now_);
+
+  Advance(kSec - 1);
+  Tick();
+  ExpectQuiet();  // within the abort grace: no SIGKILL, no second SIGABRT
+  Advance(1);
+  Tick();
+  EXPECT_EQ(control_.TakeSignals(),
+            (std::vector<SignalSent>{{frozen, SIGKILL}}));
+  EXPECT_TRUE(control_.TakeSpawns().empty());
+  Advance(5 * kSec);
+  Tick();
+  Tick();
+  ExpectQuiet();  // SIGKILL only once
+
+  pool_->OnExit(frozen, KilledStatus(SIGKILL), now_);
+  Tick();
+  ExpectQuiet();  // already replaced
+  EXPECT_EQ(Ids(), (std::set<int>{2, 3}));
+}
+
+TEST_F(WorkerPoolTest, AllThreadsBusyPastTimeoutGetsAbort) {
+  StartPool(Options(2));
+  Advance(100 * kSec);
+  ThreadActivity busy;
+  busy.busy = true;
+  busy.request_start_ns = now_ - 31 * kSec;
+  busy.method = "GET";
+  busy.path = "/slow";
+  // One of two threads stuck: still making progress.
+  control_.SetObservation(1, {now_, {busy, ThreadActivity()}});
+  Tick();
+  ExpectQuiet();
+  // Both stuck, heartbeat fresh: frozen.
+  control_.SetObservation(1, {now_, {busy, busy}});
+  Tick();
+  EXPECT_EQ(control_.TakeSignals(),
+            (std::vector<SignalSent>{{PidOf(1), SIGABRT}}));
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{3}));
+}
+
+TEST_F(WorkerPoolTest, TimedOutWorkerExitIsNotCountedAsCrash) {
+  PoolOptions options = Options(1);
+  options.timeouts.timeout_ns = 1 * kSec;
+  options.abort_grace_ns = 200 * kMs;
+  StartPool(options);
+  Advance(10 * kSec);
+  Exit(PidOf(1), 1);  // lived long: respawned at once, no back-off
+  Tick();
+  ASSERT_EQ(control_.TakeSpawns(), (std::vector<int>{1}));
+  Ready(PidOf(1));
+
+  // It freezes soon after starting, and dies well inside the crash window.
+  pid_t frozen = PidOf(1);
+  Advance(1 * kSec + 1);
+  control_.SetObservation(1, {now_ - 1 * kSec - 1, {ThreadActivity()}});
+  Tick();
+  EXPECT_EQ(control_.TakeSignals(),
+            (std::vector<SignalSent>{{frozen, SIGABRT}}));
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{2}));
+  Advance(200 * kMs);
+  Tick();
+  EXPECT_EQ(control_.TakeSignals(),
+            (std::vector<SignalSent>{{frozen, SIGKILL}}));
+  Advance(100 * kMs);
+  pool_->OnExit(frozen, KilledStatus(SIGKILL), now_);
+  Tick();
+  ExpectQuiet();
+
+  // The replacement crashes before ready: the first crash of a series (not the
+  // second).
+  Exit(PidOf(2), 1);
+  Advance(Backoff(1) - 1);
+  Tick();
+  EXPECT_TRUE(control_.TakeSpawns().empty());
+  Advance(1);
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{1}));
+}
+
+TEST_F(WorkerPoolTest, StartingWorkerPastBootTimeoutGetsKill) {
+  StartPool(Options(1), /*ready=*/false);
+  pid_t slow = PidOf(1);
+  // A starting worker is judged by the boot timeout, not by its heartbeat.
+  control_.SetObservation(1, {0, {}});
+  Advance(60 * kSec);
+  Tick();
+  ExpectQuiet();
+  Advance(1);
+  Tick();
+  EXPECT_EQ(control_.TakeSignals(), (std::vector<SignalSent>{{slow, SIGKILL}}));
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{2}));
+  Advance(10 * kSec);
+  Tick();
+  ExpectQuiet();  // no SIGABRT, no second SIGKILL
+  pool_->OnExit(slow, KilledStatus(SIGKILL), now_);
+  EXPECT_EQ(pool_->boot_failure_code(), 0);
+  Tick();
+  ExpectQuiet();
+}
+
+// --- --max-requests ---
+
+TEST_F(WorkerPoolTest, MaxRequestsWithoutJitterReplacesBeforeDraining) {
+  PoolOptions options = Options(2);
+  options.max_requests = 100;
+  StartPool(options);
+  for (const auto& [pid, w] : pool_->workers())
+    EXPECT_EQ(w.request_limit, 100u);
+  pid_t old = PidOf(1);
+
+  control_.SetServed(1, 99);
+  Tick();
+  ExpectQuiet();
+  control_.SetServed(1, 100);
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{3}));
+  EXPECT_TRUE(control_.TakeSignals().empty());
+  EXPECT_TRUE(pool_->workers().at(old).recycle);
+
+  // Until the replacement is ready, the old worker keeps serving.
+  control_.SetServed(1, 150);
+  for (int i = 0; i < 5; ++i) {
+    Advance(kSec);
+    Tick();
+    ExpectQuiet();
+  }
+  EXPECT_EQ(pool_->CountInState(State::kReady), 2);
+  Ready(PidOf(3));
+  EXPECT_TRUE(control_.TakeSignals().empty());  // drained at the next tick
+  Tick();
+  EXPECT_EQ(control_.TakeSignals(), (std::vector<SignalSent>{{old, SIGTERM}}));
+  EXPECT_TRUE(control_.TakeSpawns().empty());
+  EXPECT_EQ(pool_->workers().at(old).state, State::kDraining);
+  EXPECT_EQ(pool_->CountInState(State::kReady), 2);
+  Tick();
+  ExpectQuiet();
+
+  Exit(old, 0);
+  Tick();
+  ExpectQuiet();
+  EXPECT_EQ(Ids(), (std::set<int>{2, 3}));
+}
+
+TEST_F(WorkerPoolTest, MaxRequestsJitterLimitIsWithinRangeAndExact) {
+  PoolOptions options = Options(8);
+  options.max_requests = 100;
+  options.max_requests_jitter = 10;
+  StartPool(options);
+  std::set<uint64_t> limits;
+  for (const auto& [pid, w] : pool_->workers()) {
+    EXPECT_GE(w.request_limit, 100u);
+    EXPECT_LE(w.request_limit, 110u);
+    limits.insert(w.request_limit);
+  }
+  EXPECT_GT(limits.size(), 1u) << "jitter spreads the limits";
+
+  // Each worker is recycled at exactly its own limit, one at a time.
+  for (int id = 1; id <= 8; ++id) {
+    SCOPED_TRACE(id);
+    pid_t pid = PidOf(id);
+    uint64_t limit = WorkerOf(id).request_limit;
+    control_.SetServed(id, limit - 1);
+    Tick();
+    ExpectQuiet();
+    control_.SetServed(id, limit);
+    Tick();
+    std::vector<int> spawned = control_.TakeSpawns();
+    ASSERT_EQ(spawned.size(), 1u);
+    const WorkerPool::Worker& fresh = WorkerOf(spawned[0]);
+    EXPECT_GE(fresh.request_limit, 100u);
+    EXPECT_LE(fresh.request_limit, 110u);
+    EXPECT_TRUE(control_.TakeSignals().empty());
+    Ready(fresh.pid);
+    Tick();
+    EXPECT_EQ(control_.TakeSignals(),
+              (std::vector<SignalSent>{{pid, SIGTERM}}));
+    Exit(pid, 0);
+    Tick();
+    ExpectQuiet();
+    EXPECT_EQ(pool_->CountInState(State::kReady), 8);
+  }
+}
+
+// --- Reload ---
+
+TEST_F(WorkerPoolTest, ReloadReplacesOldWorkersOnePerReadyReplacement) {
+  StartPool(Options(2));
+  pid_t old1 = PidOf(1);
+  pid_t old2 = PidOf(2);
+  Advance(kSec);
+  pool_->Reload(Options(2), now_);
+  EXPECT_EQ(pool_->generation(), 2);
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{3, 4}));
+  EXPECT_TRUE(control_.TakeSignals().empty());
+  EXPECT_EQ(WorkerOf(3).generation, 2);
+  EXPECT_EQ(WorkerOf(4).generation, 2);
+  EXPECT_EQ(WorkerOf(1).generation, 1);
+
+  Advance(kSec);
+  Tick();
+  ExpectQuiet();  // nothing ready yet: the old ones keep serving
+
+  Ready(PidOf(4));
+  Tick();
+  std::vector<SignalSent> first = control_.TakeSignals();
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].sig, SIGTERM);
+  EXPECT_TRUE(first[0].pid == old1 || first[0].pid == old2);
+  EXPECT_TRUE(control_.TakeSpawns().empty());
+  Tick();
+  ExpectQuiet();  // one per ready replacement
+
+  Ready(PidOf(3));
+  Tick();
+  pid_t other = first[0].pid == old1 ? old2 : old1;
+  EXPECT_EQ(control_.TakeSignals(),
+            (std::vector<SignalSent>{{other, SIGTERM}}));
+  EXPECT_EQ(pool_->CountInState(State::kDraining), 2);
+  EXPECT_EQ(pool_->CountInState(State::kReady), 2);
+
+  Exit(old1, 0);
+  Exit(old2, 0);
+  Tick();
+  ExpectQuiet();
+  EXPECT_EQ(Ids(), (std::set<int>{3, 4}));
+}
+
+TEST_F(WorkerPoolTest, ReloadAppliesNewWorkerCount) {
+  StartPool(Options(2));
+  pool_->Reload(Options(3), now_);
+  EXPECT_EQ(pool_->desired(), 3);
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{3, 4, 5}));
+  EXPECT_TRUE(control_.TakeSignals().empty());
+}
+
+TEST_F(WorkerPoolTest, ReloadKeepsCountSetAtRunTime) {
+  StartPool(Options(2));
+  pool_->SetDesired(3);
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{3}));
+  Ready(PidOf(3));
+  pool_->Reload(Options(5), now_);
+  EXPECT_EQ(pool_->desired(), 3);
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{4, 5, 6}));
+  EXPECT_TRUE(control_.TakeSignals().empty());
+  // And again on a later reload.
+  for (int id = 4; id <= 6; ++id) Ready(PidOf(id));
+  Tick();
+  EXPECT_EQ(control_.TakeSignals().size(), 3u);
+  pool_->Reload(Options(1), now_);
+  EXPECT_EQ(pool_->desired(), 3);
+}
+
+TEST_F(WorkerPoolTest, ReloadWhoseAppCannotLoadRevertsGeneration) {
+  StartPool(Options(3));
+  std::vector<pid_t> old = {PidOf(1), PidOf(2), PidOf(3)};
+  Advance(kSec);
+  pool_->Reload(Options(3), now_);
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{4, 5, 6}));
+  pid_t failing = PidOf(5);
+  pid_t n4 = PidOf(4);
+  pid_t n6 = PidOf(6);
+  Advance(500 * kMs);
+  Exit(failing, WorkerPool::kAppLoadError);
+  EXPECT_EQ(pool_->generation(), 1);
+  EXPECT_EQ(control_.TakeSignals(),
+            (std::vector<SignalSent>{{n4, SIGKILL}, {n6, SIGKILL}}));
+  EXPECT_EQ(pool_->workers().at(n4).state, State::kDraining);
+  EXPECT_EQ(pool_->workers().at(n6).state, State::kDraining);
+
+  // A late ready line from a killed worker changes nothing.
+  Ready(n4);
+  EXPECT_EQ(pool_->workers().at(n4).state, State::kDraining);
+  for (int i = 0; i < 3; ++i) {
+    Advance(kSec);
+    Tick();
+    ExpectQuiet();  // no SIGTERM to the old ones, nothing spawned
+  }
+  Exit(n4, 0);
+  pool_->OnExit(n6, KilledStatus(SIGKILL), now_);
+  Tick();
+  ExpectQuiet();
+  for (pid_t pid : old)
+    EXPECT_EQ(pool_->workers().at(pid).state, State::kReady);
+  EXPECT_EQ(pool_->CountInState(State::kReady), 3);
+  EXPECT_EQ(Ids(), (std::set<int>{1, 2, 3}));
+
+  // The next reload works as usual.
+  pool_->Reload(Options(3), now_);
+  EXPECT_EQ(pool_->generation(), 2);
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{4, 5, 6}));
+}
+
+TEST_F(WorkerPoolTest,
+       ReloadWorkerCrashingWithOtherCodeIsRespawnedNotReverted) {
+  StartPool(Options(1));
+  pool_->Reload(Options(1), now_);
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{2}));
+  Advance(100 * kMs);
+  Exit(PidOf(2), 1);
+  EXPECT_EQ(pool_->generation(), 2);
+  EXPECT_TRUE(control_.TakeSignals().empty());
+  Advance(Backoff(1));
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{2}));
+  EXPECT_TRUE(control_.TakeSignals().empty());
+}
+
+// Regression (fixed): the revert also fires after a reload has completed. Once every old
+// worker has been replaced, a later respawn in the (now only) generation that
+// exits with code 4 before ready "reverts" to a generation that has no workers
+// left: the pool SIGKILLs its healthy serving workers and the generation number
+// goes back, instead of treating the exit as a crash (back-off and respawn)
+// while the ready worker keeps serving.
+TEST_F(WorkerPoolTest,
+       AppLoadErrorAfterCompletedReloadKillsServingWorkers) {
+  StartPool(Options(2));
+  pool_->Reload(Options(2), now_);
+  ASSERT_EQ(control_.TakeSpawns(), (std::vector<int>{3, 4}));
+  pid_t old1 = PidOf(1);
+  pid_t old2 = PidOf(2);
+  Ready(PidOf(3));
+  Ready(PidOf(4));
+  Tick();
+  ASSERT_EQ(control_.TakeSignals().size(), 2u);
+  Exit(old1, 0);
+  Exit(old2, 0);
+  Tick();
+  ExpectQuiet();
+  ASSERT_EQ(Ids(), (std::set<int>{3, 4}));  // the reload is over
+
+  // Much later, worker 3 dies; its respawn (into slot 1) cannot import the app.
+  Advance(60 * kSec);
+  pid_t survivor = PidOf(4);
+  Exit(PidOf(3), 1);
+  Tick();
+  ASSERT_EQ(control_.TakeSpawns(), (std::vector<int>{1}));
+  Advance(500 * kMs);
+  Exit(PidOf(1), WorkerPool::kAppLoadError);
+
+  EXPECT_EQ(pool_->generation(), 2);
+  EXPECT_TRUE(control_.TakeSignals().empty())
+      << "the serving worker was killed";
+  EXPECT_EQ(pool_->workers().at(survivor).state, State::kReady);
+}
+
+// --- SetDesired ---
+
+TEST_F(WorkerPoolTest, SetDesiredUpSpawnsAndDownDrainsNewest) {
+  StartPool(Options(2));
+  Advance(kSec);
+  pool_->SetDesired(4);
+  EXPECT_EQ(pool_->desired(), 4);
+  ExpectQuiet();  // acted on at the next tick
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{3, 4}));
+  Ready(PidOf(3));
+  Ready(PidOf(4));
+  Advance(kSec);
+  pool_->SetDesired(5);
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{5}));
+  Ready(PidOf(5));
+  Advance(kSec);
+
+  pool_->SetDesired(3);
+  Tick();
+  std::vector<SignalSent> drained = control_.TakeSignals();
+  ASSERT_EQ(drained.size(), 2u);
+  std::set<pid_t> drained_pids = {drained[0].pid, drained[1].pid};
+  EXPECT_EQ(drained[0].sig, SIGTERM);
+  EXPECT_EQ(drained[1].sig, SIGTERM);
+  // Id 5 is the newest; 3 and 4 started together.
+  EXPECT_EQ(drained_pids.count(PidOf(5)), 1u);
+  EXPECT_TRUE(drained_pids.count(PidOf(3)) + drained_pids.count(PidOf(4)) == 1);
+  EXPECT_EQ(WorkerOf(1).state, State::kReady);
+  EXPECT_EQ(WorkerOf(2).state, State::kReady);
+  EXPECT_TRUE(control_.TakeSpawns().empty());
+  Tick();
+  ExpectQuiet();
+
+  // Their expected exits are not respawned.
+  for (pid_t pid : drained_pids) Exit(pid, 0);
+  Tick();
+  ExpectQuiet();
+  EXPECT_EQ(pool_->CountInState(State::kReady), 3);
+}
+
+TEST_F(WorkerPoolTest, SetDesiredClampsToOneThroughHalfTheIds) {
+  PoolOptions options = Options(2);
+  options.max_ids = 8;
+  StartPool(options);
+  pool_->SetDesired(0);
+  EXPECT_EQ(pool_->desired(), 1);
+  pool_->SetDesired(-3);
+  EXPECT_EQ(pool_->desired(), 1);
+  Tick();
+  EXPECT_EQ(control_.TakeSignals().size(), 1u);
+  EXPECT_EQ(pool_->CountInState(State::kReady), 1);
+  pool_->SetDesired(100);
+  EXPECT_EQ(pool_->desired(), 4);
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{3, 4, 5}));
+}
+
+// --- StopAll, unknown pids ---
+
+TEST_F(WorkerPoolTest, StopAllSignalsEveryWorkerAndTheirExitsAreNotRespawned) {
+  StartPool(Options(3));
+  pool_->SetDesired(4);
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{4}));  // still starting
+  std::vector<pid_t> pids = Pids();
+  pool_->StopAll(SIGTERM);
+  std::vector<SignalSent> expected;
+  for (pid_t pid : pids) expected.push_back({pid, SIGTERM});
+  EXPECT_EQ(control_.TakeSignals(), expected);
+  EXPECT_EQ(pool_->CountInState(State::kDraining), 4);
+  EXPECT_EQ(pool_->CountInState(State::kReady), 0);
+  EXPECT_EQ(pool_->CountInState(State::kStarting), 0);
+
+  Advance(kSec);
+  for (pid_t pid : pids) {
+    EXPECT_FALSE(pool_->empty());
+    Exit(pid, 0);
+  }
+  EXPECT_TRUE(pool_->empty());
+  ExpectQuiet();
+}
+
+TEST_F(WorkerPoolTest, UnknownPidsAreIgnored) {
+  StartPool(Options(2), /*ready=*/false);
+  auto before = Pids();
+  pool_->OnReady(4242, now_);
+  pool_->OnExit(4242, ExitStatus(WorkerPool::kAppLoadError), now_);
+  pool_->OnExit(1, KilledStatus(SIGKILL), now_);
+  EXPECT_EQ(Pids(), before);
+  EXPECT_EQ(pool_->CountInState(State::kStarting), 2);
+  EXPECT_EQ(pool_->boot_failure_code(), 0);
+  pool_->FinishBoot();
+  Tick();
+  ExpectQuiet();
+}
+
+}  // namespace
+}  // namespace wsgid
