@@ -200,6 +200,20 @@ const std::vector<Flag>& Flags() {
        }},
       {{"--server-header"}, ValueKind::kString, StringFlag(&Config::server_header)},
       {{"-c", "--config"}, ValueKind::kString, StringFlag(&Config::config_file)},
+      {{"--ops-bind"}, ValueKind::kString, StringFlag(&Config::ops_bind)},
+      {{"--control-socket"}, ValueKind::kString, StringFlag(&Config::control_socket)},
+      {{"--control-socket-mode"}, ValueKind::kString,
+       [](Config& c, const std::string& v) {
+         char* end = nullptr;
+         long mode = std::strtol(v.c_str(), &end, 8);
+         if (v.empty() || *end != '\0' || (mode & ~0660) != 0 || (mode & 0600) != 0600)
+           return Status::Error("--control-socket-mode: '" + v +
+                                "' must be 0600 or 0660 (owner, optionally group)");
+         c.control_socket_mode = static_cast<int>(mode);
+         return Status::Ok();
+       }},
+      {{"--control-bind"}, ValueKind::kString, StringFlag(&Config::control_bind)},
+      {{"--control-token-file"}, ValueKind::kString, StringFlag(&Config::control_token_file)},
       {{"--check-config"}, ValueKind::kBool,
        [](Config& c, const std::string& v) {
          c.check_config = v == "true";
@@ -433,6 +447,14 @@ std::string UsageText(const std::string& program) {
          "  -g, --group GROUP           ... and group\n"
          "  -m, --umask MASK            file mode mask, octal (default 0)\n"
          "  -c, --config FILE           wsgid.toml, or a gunicorn.conf.py\n"
+         "      --ops-bind HOST:PORT    /livez /readyz /metrics (default 127.0.0.1:9180;\n"
+         "                              off: none)\n"
+         "      --control-socket PATH   control API socket (default /run/wsgid.sock as root,\n"
+         "                              else $XDG_RUNTIME_DIR/wsgid.sock or\n"
+         "                              /tmp/wsgid-UID.sock; off: none)\n"
+         "      --control-socket-mode M 0600 (default) or 0660\n"
+         "      --control-bind HOST:PORT  control API on TCP too (needs a token file)\n"
+         "      --control-token-file F  bearer token for --control-bind\n"
          "      --graceful-timeout S    time to finish requests on stop (default 30)\n"
          "      --keep-alive S          idle keep-alive connection lifetime (default 2)\n"
          "      --header-timeout S      time to receive a request head (default 30)\n"

@@ -37,6 +37,11 @@ struct Config {
   std::string user;                  // -u/--user: workers run as this user (name or uid)
   std::string group;                 // -g/--group: and group
   int umask = 0;                     // -m/--umask (octal on the command line, e.g. 0o027 or 027)
+  std::string ops_bind = "127.0.0.1:9180";  // --ops-bind: /livez /readyz /metrics ("off": none)
+  std::string control_socket;        // --control-socket (empty: the default path; "off")
+  int control_socket_mode = 0600;    // --control-socket-mode (0660 lets a group in)
+  std::string control_bind;          // --control-bind HOST:PORT (TCP; needs a token file)
+  std::string control_token_file;    // --control-token-file
   double keep_alive = 2;             // --keep-alive: idle keep-alive connection lifetime
   double header_timeout = 30;        // --header-timeout: to receive a whole request head
   double io_timeout = 30;            // --io-timeout: a stalled body read or response write

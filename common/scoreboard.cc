@@ -5,10 +5,35 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 namespace wsgid {
+
+int MethodIndex(std::string_view method) {
+  for (int i = 0; i < kMethodCount - 1; ++i)
+    if (method == kMethodLabels[i]) return i;
+  return kMethodCount - 1;
+}
+
+int CodeIndex(int status) {
+  for (int i = 0; i < kListedCodes; ++i)
+    if (status == kStatusCodes[i]) return i;
+  int cls = std::clamp(status / 100, 1, 5);
+  return kListedCodes + cls - 1;
+}
+
+std::string CodeLabel(int index) {
+  if (index < kListedCodes) return std::to_string(kStatusCodes[index]);
+  return std::to_string(index - kListedCodes + 1) + "xx";
+}
+
+int LatencyBucket(double seconds) {
+  for (int i = 0; i < kLatencyBuckets - 1; ++i)
+    if (seconds <= kLatencyBounds[i]) return i;
+  return kLatencyBuckets - 1;
+}
 
 Scoreboard::Scoreboard(Scoreboard&& other) noexcept { *this = std::move(other); }
 

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "common/unique_fd.h"
@@ -19,8 +20,29 @@
 namespace wsgid {
 
 constexpr uint32_t kScoreboardMagic = 0x64677377;  // "wsgd"
-constexpr uint32_t kScoreboardVersion = 1;
+constexpr uint32_t kScoreboardVersion = 2;
 constexpr int kMaxThreadsPerWorker = 256;
+
+// Request counters are kept per method and status, from fixed tables so the memory is
+// fixed and the metrics' label sets are bounded.
+constexpr const char* kMethodLabels[] = {"GET",    "HEAD",    "POST",  "PUT",
+                                         "DELETE", "OPTIONS", "PATCH", "other"};
+constexpr int kMethodCount = 8;
+constexpr int kStatusCodes[] = {200, 201, 202, 204, 206, 301, 302, 303, 304, 307, 308, 400,
+                                401, 403, 404, 405, 408, 409, 410, 413, 414, 415, 422, 429,
+                                431, 500, 501, 502, 503, 504};
+constexpr int kListedCodes = 30;
+constexpr int kCodeCount = kListedCodes + 5;  // then 1xx..5xx for the others
+// Latency histogram upper bounds in seconds (a last bucket holds the rest).
+constexpr double kLatencyBounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                     0.5,   1,      2.5,   5,    10,    30,    60};
+constexpr int kLatencyBuckets = 16;
+
+int MethodIndex(std::string_view method);
+int CodeIndex(int status);
+// "200", ..., or "1xx".."5xx" for the catch-all entries.
+std::string CodeLabel(int index);
+int LatencyBucket(double seconds);
 
 struct alignas(64) ThreadSlot {
   std::atomic<uint32_t> seq;               // odd while method/path are being written
@@ -37,6 +59,12 @@ struct WorkerSlot {
   std::atomic<int32_t> pid;                // as reported by the worker (informational)
   std::atomic<uint32_t> threads;           // app threads running
   std::atomic<uint64_t> requests;          // requests finished by the worker
+  std::atomic<uint64_t> accepts;           // connections accepted
+  std::atomic<uint64_t> bytes_out;         // response body bytes
+  std::atomic<uint64_t> app_exceptions;    // requests the app failed with an exception
+  std::atomic<uint64_t> responses[kMethodCount][kCodeCount];
+  std::atomic<uint64_t> latency[kLatencyBuckets];  // requests per bucket (not cumulative)
+  std::atomic<uint64_t> latency_sum_us;
   ThreadSlot thread[kMaxThreadsPerWorker];
 };
 

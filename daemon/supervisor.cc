@@ -4,6 +4,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -16,6 +19,7 @@
 #include <cstddef>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include "common/listener.h"
 #include "common/log.h"
@@ -66,6 +70,12 @@ Supervisor::Supervisor(Config config, std::string worker_path, ConfigLoader relo
       reload_config_(std::move(reload_config)),
       argv_(std::move(argv)) {}
 
+Supervisor::~Supervisor() {
+  // The HTTP threads read through this object: stop them first.
+  ops_.reset();
+  control_.reset();
+}
+
 Status Supervisor::Start() {
   // systemd socket activation (and a USR2 re-exec) hand the listeners over as fds 3...
   const char* listen_fds = ::getenv("LISTEN_FDS");
@@ -102,11 +112,16 @@ Status Supervisor::Start() {
   if (!signal_fd_.valid()) return Status::FromErrno("signalfd", errno);
 
   pool_ = std::make_unique<WorkerPool>(this, options);
+  started_ns_ = NowNs();
+  command_fd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  PublishSnapshot();
+  if (Status s = StartControlPlane(); !s.ok()) return s;
   pool_->Start(NowNs());
   int64_t deadline = NowNs() + kBootTimeoutNs;
   while (true) {
     CheckReadyPipes(100);
     Reap();
+    PublishSnapshot();
     if (int code = pool_->boot_failure_code(); code != 0) {
       StopAll(/*graceful=*/false);
       if (code == WorkerPool::kAppLoadError)
@@ -159,7 +174,7 @@ Status Supervisor::OpenListeners(const std::vector<std::string>& binds) {
   return Status::Ok();
 }
 
-void Supervisor::Reload() {
+Status Supervisor::Reload() {
   std::vector<std::string> warnings;
   auto fresh = reload_config_ ? reload_config_(&warnings) : StatusOr<Config>(config_);
   Status valid = fresh.ok() ? ValidateConfig(*fresh) : fresh.status();
@@ -167,7 +182,8 @@ void Supervisor::Reload() {
   if (!valid.ok()) {
     Log(LogLevel::kError) << "reload failed: invalid configuration: " << valid.message()
                           << "; the running generation keeps serving";
-    return;
+    ++config_reload_failures_;
+    return Status::Error("invalid configuration: " + valid.message());
   }
   Config next = std::move(fresh).value();
   if (next.binds.empty()) next.binds = config_.binds;
@@ -175,7 +191,8 @@ void Supervisor::Reload() {
     if (Status s = OpenListeners(next.binds); !s.ok()) {
       Log(LogLevel::kError) << "reload failed: " << s.message()
                             << "; the running generation keeps serving";
-      return;
+      ++config_reload_failures_;
+      return s;
     }
     for (const Listener& l : listeners_) Log(LogLevel::kInfo) << "Listening at: " << l.name;
   }
@@ -184,6 +201,7 @@ void Supervisor::Reload() {
   auto level = ParseLogLevel(config_.log_level);
   (void)OpenErrorLog(config_.error_logfile, level.ok() ? *level : LogLevel::kInfo);
   pool_->Reload(PoolOptions::FromConfig(config_), NowNs());
+  return Status::Ok();
 }
 
 void Supervisor::ReExec() {
@@ -258,7 +276,11 @@ StatusOr<pid_t> Supervisor::Spawn(int id) {
   worker_config.worker_scoreboard_fd = ready_fd + 1;
   posix_spawn_file_actions_adddup2(&actions, scoreboard_.fd(), ready_fd + 1);
   worker_config.worker_id = id;
-  scoreboard_.Reset(id - 1, NowNs());
+  {
+    std::lock_guard<std::mutex> lock(totals_mu_);
+    scoreboard_.Reset(id - 1, NowNs());
+    live_ids_.push_back(id);
+  }
 
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
@@ -309,12 +331,14 @@ void Supervisor::CheckReadyPipes(int timeout_ms) {
   std::vector<pid_t> pids;
   fds.push_back({signal_fd_.get(), POLLIN, 0});
   pids.push_back(0);
+  fds.push_back({command_fd_.get(), POLLIN, 0});
+  pids.push_back(0);
   for (auto& [pid, pipe] : ready_pipes_) {
     fds.push_back({pipe.get(), POLLIN, 0});
     pids.push_back(pid);
   }
   if (::poll(fds.data(), fds.size(), timeout_ms) <= 0) return;
-  for (size_t i = 1; i < fds.size(); ++i) {
+  for (size_t i = 2; i < fds.size(); ++i) {
     if (fds[i].revents == 0) continue;
     char buf[16];
     ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
@@ -330,6 +354,13 @@ void Supervisor::Reap() {
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
     ready_pipes_.erase(pid);
+    if (auto it = pool_->workers().find(pid); it != pool_->workers().end()) {
+      // Its counts move to the retired totals before its slot can be reused.
+      std::lock_guard<std::mutex> lock(totals_mu_);
+      int id = it->second.id;
+      retired_.Add(scoreboard_.slot(id - 1));
+      live_ids_.erase(std::remove(live_ids_.begin(), live_ids_.end(), id), live_ids_.end());
+    }
     pool_->OnExit(pid, status, NowNs());  // orphans adopted as PID 1 are ignored there
   }
 }
@@ -339,9 +370,11 @@ void Supervisor::StopAll(bool graceful) {
   int64_t deadline =
       NowNs() + (graceful ? static_cast<int64_t>(config_.graceful_timeout * 1e9) + kNsPerSec
                           : kNsPerSec);
+  stopping_ = true;
   while (!pool_->empty() && NowNs() < deadline) {
     ::usleep(20000);
     Reap();
+    PublishSnapshot();  // /livez keeps answering during the drain, /readyz says 503
   }
   if (!pool_->empty()) {
     pool_->StopAll(SIGKILL);
@@ -376,15 +409,9 @@ int Supervisor::Run() {
           StopAll(/*graceful=*/false);
           RemovePidFile();
           return kExitOk;
-        case SIGHUP: {
-          timespec now;
-          ::clock_gettime(CLOCK_MONOTONIC, &now);
-          Notify("RELOADING=1\nMONOTONIC_USEC=" +
-                 std::to_string(now.tv_sec * 1000000ll + now.tv_nsec / 1000));
-          Reload();
-          Notify("READY=1");
+        case SIGHUP:
+          Apply({Command::Kind::kReload});
           break;
-        }
         case SIGTTIN:
           pool_->SetDesired(pool_->desired() + 1);
           break;
@@ -406,7 +433,210 @@ int Supervisor::Run() {
     }
     Reap();
     pool_->Tick(NowNs());
+    RunCommands();
+    PublishSnapshot();
+    if (stop_requested_ != 0) {
+      bool graceful = stop_requested_ == 1;
+      Log(LogLevel::kInfo) << (graceful ? "graceful" : "fast") << " stop requested (control API)";
+      Notify("STOPPING=1");
+      StopAll(graceful);
+      RemovePidFile();
+      return kExitOk;
+    }
   }
+}
+
+void Supervisor::PublishSnapshot() {
+  PoolSnapshot s;
+  s.loop_turned_ns = NowNs();
+  s.started_ns = started_ns_;
+  s.stopping = stopping_;
+  s.desired = pool_->desired();
+  s.generation = pool_->generation();
+  s.threads = config_.threads;
+  s.max_workers = config_.max_workers;
+  for (const auto& [pid, w] : pool_->workers()) {
+    const char* state = w.state == WorkerPool::State::kStarting ? "starting"
+                        : w.state == WorkerPool::State::kReady  ? "ready"
+                                                                : "draining";
+    s.workers.push_back({w.id, pid, w.generation, state});
+  }
+  for (const Listener& l : listeners_) s.listeners.push_back(l.name);
+  s.spawns = pool_->spawns();
+  s.exits = pool_->exits();
+  s.reloads_ok = pool_->reloads_ok();
+  s.reloads_failed = pool_->reloads_failed() + config_reload_failures_;
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  snapshot_ = std::move(s);
+}
+
+PoolSnapshot Supervisor::Snapshot() {
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  return snapshot_;
+}
+
+RequestTotals Supervisor::Totals() {
+  std::lock_guard<std::mutex> lock(totals_mu_);
+  RequestTotals totals = retired_;
+  for (int id : live_ids_) totals.Add(scoreboard_.slot(id - 1));
+  return totals;
+}
+
+const WorkerSlot* Supervisor::Slot(int id) {
+  return id >= 1 && id <= scoreboard_.slots() ? &scoreboard_.slot(id - 1) : nullptr;
+}
+
+CommandResult Supervisor::Execute(const Command& command) {
+  std::future<CommandResult> result;
+  {
+    std::lock_guard<std::mutex> lock(commands_mu_);
+    commands_.emplace_back(command, std::promise<CommandResult>());
+    result = commands_.back().second.get_future();
+  }
+  uint64_t one = 1;
+  (void)!::write(command_fd_.get(), &one, sizeof one);
+  if (result.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+    return {503, "busy", "the supervisor did not take the command in time", 0};
+  return result.get();
+}
+
+void Supervisor::RunCommands() {
+  uint64_t count;
+  (void)!::read(command_fd_.get(), &count, sizeof count);
+  std::deque<std::pair<Command, std::promise<CommandResult>>> batch;
+  {
+    std::lock_guard<std::mutex> lock(commands_mu_);
+    batch.swap(commands_);
+  }
+  for (auto& [command, promise] : batch) promise.set_value(Apply(command));
+}
+
+CommandResult Supervisor::Apply(const Command& command) {
+  CommandResult r;
+  switch (command.kind) {
+    case Command::Kind::kScale:
+      pool_->SetDesired(command.value);
+      r.value = pool_->desired();
+      break;
+    case Command::Kind::kThreads: {
+      // A new generation with the new thread count: replacements are ready before the
+      // old workers drain, so nothing is dropped.
+      config_.threads = command.value;
+      PoolOptions options = PoolOptions::FromConfig(config_);
+      options.workers = pool_->desired();
+      pool_->Reload(options, NowNs());
+      r.value = command.value;
+      break;
+    }
+    case Command::Kind::kReload: {
+      timespec now;
+      ::clock_gettime(CLOCK_MONOTONIC, &now);
+      Notify("RELOADING=1\nMONOTONIC_USEC=" +
+             std::to_string(now.tv_sec * 1000000ll + now.tv_nsec / 1000));
+      Status s = Reload();
+      Notify("READY=1");
+      if (!s.ok()) return {409, "reload_failed", s.message() + "; the running generation keeps serving", 0};
+      r.status = 202;
+      r.value = pool_->generation();
+      break;
+    }
+    case Command::Kind::kRestartWorker:
+    case Command::Kind::kKillWorker: {
+      bool restart = command.kind == Command::Kind::kRestartWorker;
+      bool found = restart ? pool_->Restart(command.value) : pool_->Kill(command.value);
+      if (!found) return {404, "not_found", "no serving worker with id " + std::to_string(command.value), 0};
+      r.status = 202;
+      r.value = command.value;
+      break;
+    }
+    case Command::Kind::kStop:
+      stop_requested_ = command.graceful ? 1 : 2;
+      r.status = 202;
+      break;
+  }
+  return r;
+}
+
+Status Supervisor::StartControlPlane() {
+  Config defaults;
+  if (!config_.ops_bind.empty() && config_.ops_bind != "off") {
+    ops_ = std::make_unique<OpsServer>(
+        this, [this](const PoolSnapshot& pool, const RequestTotals& totals) {
+          return GatherMetrics(pool, totals);
+        });
+    if (Status s = ops_->Start(config_.ops_bind); !s.ok()) {
+      ops_.reset();
+      // The default port taken (another wsgid on this machine) is no reason not to serve.
+      if (config_.ops_bind != defaults.ops_bind) return Status::Error("--ops-bind: " + s.message());
+      Log(LogLevel::kWarning) << "ops port: " << s.message() << "; running without it";
+    } else {
+      Log(LogLevel::kInfo) << "Ops port (/livez /readyz /metrics) at: " << config_.ops_bind;
+    }
+  }
+  ControlApi::Options options;
+  bool default_socket = config_.control_socket.empty();
+  options.socket_path = default_socket ? DefaultControlSocket() : config_.control_socket;
+  if (options.socket_path == "off") options.socket_path.clear();
+  options.socket_mode = config_.control_socket_mode;
+  options.tcp_bind = config_.control_bind;
+  options.max_workers = config_.max_workers;
+  options.version = WSGID_VERSION;
+  if (!config_.control_token_file.empty()) {
+    std::ifstream in(config_.control_token_file);
+    if (!in) return Status::Error("cannot read --control-token-file " + config_.control_token_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    options.token = text.str();
+    while (!options.token.empty() && std::isspace(static_cast<unsigned char>(options.token.back())))
+      options.token.pop_back();
+    while (!options.token.empty() && std::isspace(static_cast<unsigned char>(options.token.front())))
+      options.token.erase(0, 1);
+    if (options.token.empty()) return Status::Error("--control-token-file " + config_.control_token_file + " is empty");
+  }
+  if (options.socket_path.empty() && options.tcp_bind.empty()) return Status::Ok();
+  control_ = std::make_unique<ControlApi>(this, options);
+  if (Status s = control_->Start(); !s.ok()) {
+    control_.reset();
+    if (!default_socket || !options.tcp_bind.empty()) return Status::Error("control API: " + s.message());
+    Log(LogLevel::kWarning) << "control API: " << s.message() << "; running without it";
+    return Status::Ok();
+  }
+  if (!options.socket_path.empty())
+    Log(LogLevel::kInfo) << "Control API at: unix:" << options.socket_path;
+  if (!options.tcp_bind.empty()) Log(LogLevel::kInfo) << "Control API at: " << options.tcp_bind;
+  return Status::Ok();
+}
+
+MetricsInput Supervisor::GatherMetrics(const PoolSnapshot& pool, const RequestTotals& totals) {
+  MetricsInput in;
+  in.pool = &pool;
+  in.totals = &totals;
+  int64_t now = NowNs();
+  long page = ::sysconf(_SC_PAGESIZE);
+  for (const auto& w : pool.workers) {
+    const WorkerSlot* slot = Slot(w.id);
+    if (slot == nullptr) continue;
+    for (int t = 0; t < pool.threads && t < kMaxThreadsPerWorker; ++t)
+      in.busy_threads += slot->thread[t].busy.load(std::memory_order_relaxed) != 0;
+    double age = std::max<double>(
+        0, static_cast<double>(now - slot->heartbeat_ns.load(std::memory_order_relaxed)) / 1e9);
+    int64_t rss = 0;
+    if (FILE* f = std::fopen(("/proc/" + std::to_string(w.pid) + "/statm").c_str(), "r")) {
+      long size = 0, resident = 0;
+      if (std::fscanf(f, "%ld %ld", &size, &resident) == 2) rss = resident * page;
+      std::fclose(f);
+    }
+    in.workers.push_back({w.id, w.state == "starting" ? 0 : age, rss});
+  }
+  for (const Listener& l : listeners_) {
+    // TCP_INFO on a listening socket: tcpi_unacked is its accept queue's length.
+    tcp_info info{};
+    socklen_t len = sizeof info;
+    int64_t queued = 0;
+    if (::getsockopt(l.fd.get(), IPPROTO_TCP, TCP_INFO, &info, &len) == 0) queued = info.tcpi_unacked;
+    in.listen_queues.emplace_back(l.name, queued);
+  }
+  return in;
 }
 
 void Supervisor::Notify(const std::string& state) {

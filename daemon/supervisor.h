@@ -11,9 +11,12 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -21,11 +24,16 @@
 #include "common/scoreboard.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
+#include "daemon/control_api.h"
+#include "daemon/control_backend.h"
+#include "daemon/metrics.h"
+#include "daemon/ops_server.h"
+#include "daemon/pool_snapshot.h"
 #include "daemon/worker_pool.h"
 
 namespace wsgid {
 
-class Supervisor : public ProcessControl {
+class Supervisor : public ProcessControl, public ControlBackend {
  public:
   // Exit codes of wsgid.
   static constexpr int kExitOk = 0;
@@ -39,6 +47,7 @@ class Supervisor : public ProcessControl {
   // `argv` is the master's own command line (USR2 starts it again).
   Supervisor(Config config, std::string worker_path, ConfigLoader reload_config,
              std::vector<std::string> argv);
+  ~Supervisor() override;
 
   // Binds the listeners and starts the first workers; returns once all are ready, or an
   // error (the app failed to import, a worker could not boot) after stopping them all.
@@ -51,6 +60,12 @@ class Supervisor : public ProcessControl {
   void Signal(pid_t pid, int sig) override;
   WorkerObservation Observe(int id) override;
   uint64_t RequestsServed(int id) override;
+
+  // ControlBackend (called from the ops and control threads).
+  PoolSnapshot Snapshot() override;
+  RequestTotals Totals() override;
+  const WorkerSlot* Slot(int id) override;
+  CommandResult Execute(const Command& command) override;
 
  private:
   struct Listener {
@@ -67,7 +82,15 @@ class Supervisor : public ProcessControl {
   void StopAll(bool graceful);
   // SIGHUP: re-reads the configuration and starts a new generation; an invalid
   // configuration leaves the running one as it is.
-  void Reload();
+  Status Reload();
+  // Publishes the pool's state for the other threads.
+  void PublishSnapshot();
+  // Applies the commands the control API queued.
+  void RunCommands();
+  CommandResult Apply(const Command& command);
+  // Starts the ops port and the control API (a default address in use is a warning).
+  Status StartControlPlane();
+  MetricsInput GatherMetrics(const PoolSnapshot& pool, const RequestTotals& totals);
   // SIGUSR2: a new master from the binary on disk, handed the listening sockets.
   void ReExec();
   // Opens the listeners `binds` asks for, keeping the ones already open for the same
@@ -88,6 +111,24 @@ class Supervisor : public ProcessControl {
   std::map<pid_t, UniqueFd> ready_pipes_;  // read ends, of workers still starting
   std::string written_pidfile_;
   UniqueFd signal_fd_;
+  int64_t started_ns_ = 0;
+  bool stopping_ = false;
+  int stop_requested_ = 0;  // 1 graceful, 2 fast: asked through the API
+
+  std::mutex snapshot_mu_;
+  PoolSnapshot snapshot_;
+  // Counters of exited workers, and the slots of the live ones, for monotonic totals.
+  std::mutex totals_mu_;
+  RequestTotals retired_;
+  std::vector<int> live_ids_;
+  uint64_t config_reload_failures_ = 0;
+
+  std::mutex commands_mu_;
+  std::deque<std::pair<Command, std::promise<CommandResult>>> commands_;
+  UniqueFd command_fd_;  // eventfd: wakes the loop for queued commands
+
+  std::unique_ptr<OpsServer> ops_;
+  std::unique_ptr<ControlApi> control_;
 };
 
 }  // namespace wsgid

@@ -1,0 +1,56 @@
+// PoolSnapshot: what the supervisor loop publishes each turn for the threads that answer
+// the ops port and the control API. They never touch the pool itself (it belongs to the
+// loop); they read the latest snapshot, and the scoreboard, which is lock-free.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/scoreboard.h"
+
+namespace wsgid {
+
+struct PoolSnapshot {
+  struct Worker {
+    int id = 0;
+    pid_t pid = 0;
+    int generation = 0;
+    std::string state;  // starting, ready, draining
+  };
+  int64_t loop_turned_ns = 0;  // CLOCK_MONOTONIC of the loop's latest turn (/livez)
+  int64_t started_ns = 0;
+  bool stopping = false;       // a graceful stop began (/readyz answers 503)
+  int desired = 0;
+  int generation = 0;
+  int threads = 0;             // app threads per worker
+  int max_workers = 0;
+  std::vector<Worker> workers;
+  std::vector<std::string> listeners;
+  uint64_t spawns = 0;
+  std::map<std::string, uint64_t> exits;  // by reason
+  uint64_t reloads_ok = 0;
+  uint64_t reloads_failed = 0;
+};
+
+// Counters summed over every worker that ever ran: the live workers' scoreboard slots
+// plus what exited workers had counted (folded in when they are reaped), so the totals
+// never go down across worker deaths and reloads.
+struct RequestTotals {
+  uint64_t responses[kMethodCount][kCodeCount] = {};
+  uint64_t latency[kLatencyBuckets] = {};
+  uint64_t latency_sum_us = 0;
+  uint64_t bytes_out = 0;
+  uint64_t app_exceptions = 0;
+  uint64_t accepts = 0;
+
+  // Adds one slot's counters.
+  void Add(const WorkerSlot& slot);
+  void Add(const RequestTotals& other);
+};
+
+}  // namespace wsgid
