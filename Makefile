@@ -9,7 +9,7 @@ CMAKE_FLAGS := -DPython_EXECUTABLE=$(PYTHON) -DPYBIND11_FINDPYTHON=ON \
 # Debian packages: build dependencies, then what the tests and benchmarks run.
 BUILD_PACKAGES := g++ cmake make pkg-config python3-dev pybind11-dev libcpp-httplib-dev \
 	nlohmann-json3-dev prometheus-cpp-dev libgtest-dev
-TEST_PACKAGES := python3-flask python3-django curl wrk nghttp2-client nginx-light
+TEST_PACKAGES := python3-flask python3-django curl wrk nghttp2-client nginx-light prometheus tmux
 BENCH_PACKAGES := wrk nghttp2-client gunicorn uwsgi-core uwsgi-plugin-python3 nginx-light \
 	python3-matplotlib
 
