@@ -230,6 +230,7 @@ void Server::AcceptOne(int listener_index) {
     ::close(fd);
     return;
   }
+  if (slot_ != nullptr) slot_->accepts.fetch_add(1, std::memory_order_relaxed);
   Connection* conn = table_->Get(fd);
   uint64_t gen = Connection::Generation(conn->word.load()) + 1;
   conn->Reset(fd, listener_index);
@@ -299,13 +300,22 @@ bool Server::Dispatch(Connection* conn, RequestHead* head, bool keep_alive) {
   busy_threads_.fetch_add(1, std::memory_order_relaxed);
   if (t_thread_slot != nullptr)
     Scoreboard::BeginRequest(t_thread_slot, MonotonicNs(), head->method, head->path);
-  keep_alive = handler_->Handle(conn, head, keep_alive);
+  RequestOutcome outcome = handler_->Handle(conn, head, keep_alive);
   if (t_thread_slot != nullptr) {
-    Scoreboard::EndRequest(t_thread_slot, MonotonicNs());
-    slot_->requests.fetch_add(1, std::memory_order_relaxed);
+    int64_t end = MonotonicNs();
+    int64_t took_ns = end - t_thread_slot->request_start_ns.load(std::memory_order_relaxed);
+    Scoreboard::EndRequest(t_thread_slot, end);
+    auto relaxed = std::memory_order_relaxed;
+    slot_->requests.fetch_add(1, relaxed);
+    slot_->bytes_out.fetch_add(static_cast<uint64_t>(outcome.body_bytes), relaxed);
+    if (outcome.app_exception) slot_->app_exceptions.fetch_add(1, relaxed);
+    if (outcome.status != 0)
+      slot_->responses[MethodIndex(head->method)][CodeIndex(outcome.status)].fetch_add(1, relaxed);
+    slot_->latency[LatencyBucket(static_cast<double>(took_ns) / 1e9)].fetch_add(1, relaxed);
+    slot_->latency_sum_us.fetch_add(static_cast<uint64_t>(took_ns / 1000), relaxed);
   }
   busy_threads_.fetch_sub(1, std::memory_order_relaxed);
-  return keep_alive;
+  return outcome.keep_alive;
 }
 
 void Server::Park(Connection* conn) {

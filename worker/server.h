@@ -27,6 +27,14 @@
 
 namespace wsgid {
 
+// What became of one request, for the connection and the scoreboard.
+struct RequestOutcome {
+  bool keep_alive = false;     // the connection can serve another request
+  int status = 0;              // the status sent (0: none, the client went away)
+  int64_t body_bytes = 0;      // response body bytes sent
+  bool app_exception = false;  // the app raised
+};
+
 // What the server calls for each parsed request. Implementations are thread-safe.
 class RequestHandler {
  public:
@@ -35,9 +43,8 @@ class RequestHandler {
   virtual void ThreadStart() {}
   virtual void ThreadStop() {}
   // Serves one request (the head is consumed from conn->in; the body follows there).
-  // `keep_alive` says whether the server would keep the connection. Returns whether the
-  // connection can serve another request.
-  virtual bool Handle(Connection* conn, RequestHead* head, bool keep_alive) = 0;
+  // `keep_alive` says whether the server would keep the connection.
+  virtual RequestOutcome Handle(Connection* conn, RequestHead* head, bool keep_alive) = 0;
 };
 
 class Server {

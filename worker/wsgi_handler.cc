@@ -203,7 +203,7 @@ PyObject* WsgiHandler::BuildEnviron(Connection* conn, const RequestHead& head) {
   return env;
 }
 
-bool WsgiHandler::Handle(Connection* conn, RequestHead* head, bool keep_alive) {
+RequestOutcome WsgiHandler::Handle(Connection* conn, RequestHead* head, bool keep_alive) {
   const int64_t start_ns = MonotonicNs();
   RequestBody body(conn, *head, config_.limit_request_body, config_.io_timeout);
   Response::Options options;
@@ -345,7 +345,12 @@ bool WsgiHandler::Handle(Connection* conn, RequestHead* head, bool keep_alive) {
                          (MonotonicNs() - start_ns) / 1000, &response.headers()};
     access_log_.Write(entry);
   }
-  return keep;
+  RequestOutcome outcome;
+  outcome.keep_alive = keep;
+  outcome.status = ctx.client_gone && !response.head_sent() ? 0 : status;
+  outcome.body_bytes = response.body_bytes();
+  outcome.app_exception = failed && !body.failed();
+  return outcome;
 }
 
 }  // namespace wsgid

@@ -27,7 +27,7 @@ class WsgiHandler : public RequestHandler {
 
   void ThreadStart() override;
   void ThreadStop() override;
-  bool Handle(Connection* conn, RequestHead* head, bool keep_alive) override;
+  RequestOutcome Handle(Connection* conn, RequestHead* head, bool keep_alive) override;
 
  private:
   struct ServerAddress {
