@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
+#include <vector>
 
 #include "common/config.h"
 #include "common/listener.h"
@@ -31,6 +33,23 @@ constexpr int kExitAppLoadError = 4;
   ::_exit(code);
 }
 
+// The master's HTTP library accepts without close-on-exec, so a control or ops connection
+// open while a worker starts would leak into it (and keep the client's socket open):
+// close every descriptor the master did not hand over on purpose.
+void CloseInheritedFds(const wsgid::Config& config) {
+  std::vector<int> keep = config.worker_listen_fds;
+  keep.push_back(config.worker_ready_fd);
+  keep.push_back(config.worker_scoreboard_fd);
+  std::sort(keep.begin(), keep.end());
+  unsigned int next = 3;
+  for (int fd : keep) {
+    if (fd < static_cast<int>(next)) continue;
+    if (static_cast<unsigned int>(fd) > next) ::close_range(next, static_cast<unsigned int>(fd) - 1, 0);
+    next = static_cast<unsigned int>(fd) + 1;
+  }
+  if (config.worker_ready_fd >= 0) ::close_range(next, ~0u, 0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -43,6 +62,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   Config config = std::move(parsed).value();
+  CloseInheritedFds(config);
   auto level = ParseLogLevel(config.log_level);
   if (Status s = OpenErrorLog(config.error_logfile, level.ok() ? *level : LogLevel::kInfo);
       !s.ok())
