@@ -1,6 +1,4 @@
 #include "common/config.h"
-#include "common/log.h"
-#include "common/scoreboard.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -12,23 +10,28 @@
 #include <map>
 #include <sstream>
 
+#include "common/log.h"
+#include "common/scoreboard.h"
+
 namespace wsgid {
 namespace {
 
-StatusOr<int64_t> ParseInt(const std::string& flag, const std::string& text, int64_t min,
-                           int64_t max) {
+StatusOr<int64_t> ParseInt(const std::string& flag, const std::string& text,
+                           int64_t min, int64_t max) {
   errno = 0;
   char* end = nullptr;
   long long value = std::strtoll(text.c_str(), &end, 10);
   if (text.empty() || *end != '\0' || errno == ERANGE)
     return Status::Error(flag + ": '" + text + "' is not an integer");
   if (value < min || value > max)
-    return Status::Error(flag + ": " + text + " is out of range [" + std::to_string(min) +
-                         ", " + std::to_string(max) + "]");
+    return Status::Error(flag + ": " + text + " is out of range [" +
+                         std::to_string(min) + ", " + std::to_string(max) +
+                         "]");
   return static_cast<int64_t>(value);
 }
 
-StatusOr<double> ParseSeconds(const std::string& flag, const std::string& text) {
+StatusOr<double> ParseSeconds(const std::string& flag,
+                              const std::string& text) {
   char* end = nullptr;
   double value = std::strtod(text.c_str(), &end);
   if (text.empty() || *end != '\0' || !std::isfinite(value) || value < 0)
@@ -61,14 +64,14 @@ struct Flag {
   ValueKind kind;
   std::function<Status(Config&, const std::string&)> apply;
   bool takes_value() const { return kind != ValueKind::kBool; }
-  // Settings the master hands to its workers: never from a file or the environment.
+  // Settings the master hands to its workers: never from a file or the
+  // environment.
   bool internal() const { return names.back().rfind("--worker-", 0) == 0; }
 };
 
 template <typename T>
-std::function<Status(Config&, const std::string&)> IntFlag(const std::string& name,
-                                                            T Config::*field, int64_t min,
-                                                            int64_t max) {
+std::function<Status(Config&, const std::string&)> IntFlag(
+    const std::string& name, T Config::*field, int64_t min, int64_t max) {
   return [=](Config& c, const std::string& v) -> Status {
     auto n = ParseInt(name, v, min, max);
     if (!n.ok()) return n.status();
@@ -77,8 +80,8 @@ std::function<Status(Config&, const std::string&)> IntFlag(const std::string& na
   };
 }
 
-std::function<Status(Config&, const std::string&)> SecondsFlag(const std::string& name,
-                                                               double Config::*field) {
+std::function<Status(Config&, const std::string&)> SecondsFlag(
+    const std::string& name, double Config::*field) {
   return [=](Config& c, const std::string& v) -> Status {
     auto s = ParseSeconds(name, v);
     if (!s.ok()) return s.status();
@@ -87,7 +90,8 @@ std::function<Status(Config&, const std::string&)> SecondsFlag(const std::string
   };
 }
 
-std::function<Status(Config&, const std::string&)> StringFlag(std::string Config::*field) {
+std::function<Status(Config&, const std::string&)> StringFlag(
+    std::string Config::*field) {
   return [=](Config& c, const std::string& v) -> Status {
     c.*field = v;
     return Status::Ok();
@@ -96,20 +100,27 @@ std::function<Status(Config&, const std::string&)> StringFlag(std::string Config
 
 const std::vector<Flag>& Flags() {
   static const std::vector<Flag> flags = {
-      {{"-b", "--bind"}, ValueKind::kList,
+      {{"-b", "--bind"},
+       ValueKind::kList,
        [](Config& c, const std::string& v) {
          c.binds.push_back(v);
          return Status::Ok();
        }},
-      {{"-w", "--workers"}, ValueKind::kInt, IntFlag("--workers", &Config::workers, 1, 1024)},
-      {{"--threads"}, ValueKind::kInt, IntFlag("--threads", &Config::threads, 1, kMaxThreadsPerWorker)},
+      {{"-w", "--workers"},
+       ValueKind::kInt,
+       IntFlag("--workers", &Config::workers, 1, 1024)},
+      {{"--threads"},
+       ValueKind::kInt,
+       IntFlag("--threads", &Config::threads, 1, kMaxThreadsPerWorker)},
       {{"--chdir"}, ValueKind::kString, StringFlag(&Config::chdir)},
-      {{"--pythonpath"}, ValueKind::kList,
+      {{"--pythonpath"},
+       ValueKind::kList,
        [](Config& c, const std::string& v) {
          for (auto& p : SplitList(v, ',')) c.pythonpath.push_back(p);
          return Status::Ok();
        }},
-      {{"-e", "--env"}, ValueKind::kList,
+      {{"-e", "--env"},
+       ValueKind::kList,
        [](Config& c, const std::string& v) {
          size_t eq = v.find('=');
          if (eq == std::string::npos || eq == 0)
@@ -117,45 +128,75 @@ const std::vector<Flag>& Flags() {
          c.env.emplace_back(v.substr(0, eq), v.substr(eq + 1));
          return Status::Ok();
        }},
-      {{"-t", "--timeout"}, ValueKind::kSeconds, SecondsFlag("--timeout", &Config::timeout)},
-      {{"--graceful-timeout"}, ValueKind::kSeconds,
+      {{"-t", "--timeout"},
+       ValueKind::kSeconds,
+       SecondsFlag("--timeout", &Config::timeout)},
+      {{"--graceful-timeout"},
+       ValueKind::kSeconds,
        SecondsFlag("--graceful-timeout", &Config::graceful_timeout)},
-      {{"--keep-alive"}, ValueKind::kSeconds, SecondsFlag("--keep-alive", &Config::keep_alive)},
-      {{"--request-timeout"}, ValueKind::kSeconds,
+      {{"--keep-alive"},
+       ValueKind::kSeconds,
+       SecondsFlag("--keep-alive", &Config::keep_alive)},
+      {{"--request-timeout"},
+       ValueKind::kSeconds,
        SecondsFlag("--request-timeout", &Config::request_timeout)},
-      {{"--abort-grace"}, ValueKind::kSeconds, SecondsFlag("--abort-grace", &Config::abort_grace)},
-      {{"--max-workers"}, ValueKind::kInt, IntFlag("--max-workers", &Config::max_workers, 1, 1024)},
-      {{"--max-requests"}, ValueKind::kInt,
+      {{"--abort-grace"},
+       ValueKind::kSeconds,
+       SecondsFlag("--abort-grace", &Config::abort_grace)},
+      {{"--max-workers"},
+       ValueKind::kInt,
+       IntFlag("--max-workers", &Config::max_workers, 1, 1024)},
+      {{"--max-requests"},
+       ValueKind::kInt,
        IntFlag("--max-requests", &Config::max_requests, 0, INT32_MAX)},
-      {{"--max-requests-jitter"}, ValueKind::kInt,
-       IntFlag("--max-requests-jitter", &Config::max_requests_jitter, 0, INT32_MAX)},
+      {{"--max-requests-jitter"},
+       ValueKind::kInt,
+       IntFlag("--max-requests-jitter", &Config::max_requests_jitter, 0,
+               INT32_MAX)},
       {{"-p", "--pid"}, ValueKind::kString, StringFlag(&Config::pidfile)},
       {{"-u", "--user"}, ValueKind::kString, StringFlag(&Config::user)},
       {{"-g", "--group"}, ValueKind::kString, StringFlag(&Config::group)},
-      {{"-m", "--umask"}, ValueKind::kString,
+      {{"-m", "--umask"},
+       ValueKind::kString,
        [](Config& c, const std::string& v) {
-         // Octal as Gunicorn reads it: "0o027", "027" or "0"; a TOML integer arrives as
-         // decimal text, so it is read as written in octal too.
+         // Octal as Gunicorn reads it: "0o027", "027" or "0"; a TOML integer
+         // arrives as decimal text, so it is read as written in octal too.
          std::string digits = v.rfind("0o", 0) == 0 ? v.substr(2) : v;
          char* end = nullptr;
          long mask = std::strtol(digits.c_str(), &end, 8);
          if (digits.empty() || *end != '\0' || mask < 0 || mask > 0777)
-           return Status::Error("--umask: '" + v + "' is not an octal mask like 027");
+           return Status::Error("--umask: '" + v +
+                                "' is not an octal mask like 027");
          c.umask = static_cast<int>(mask);
          return Status::Ok();
        }},
-      {{"--header-timeout"}, ValueKind::kSeconds, SecondsFlag("--header-timeout", &Config::header_timeout)},
-      {{"--io-timeout"}, ValueKind::kSeconds, SecondsFlag("--io-timeout", &Config::io_timeout)},
-      {{"--backlog"}, ValueKind::kInt, IntFlag("--backlog", &Config::backlog, 1, 1 << 20)},
-      {{"--limit-request-line"}, ValueKind::kInt,
-       IntFlag("--limit-request-line", &Config::limit_request_line, 0, 1 << 20)},
-      {{"--limit-request-fields"}, ValueKind::kInt,
-       IntFlag("--limit-request-fields", &Config::limit_request_fields, 1, 32768)},
-      {{"--limit-request-field-size"}, ValueKind::kInt,
-       IntFlag("--limit-request-field-size", &Config::limit_request_field_size, 0, 1 << 20)},
-      {{"--limit-request-body"}, ValueKind::kInt,
-       IntFlag("--limit-request-body", &Config::limit_request_body, -1, INT64_MAX)},
-      {{"--header-map"}, ValueKind::kString,
+      {{"--header-timeout"},
+       ValueKind::kSeconds,
+       SecondsFlag("--header-timeout", &Config::header_timeout)},
+      {{"--io-timeout"},
+       ValueKind::kSeconds,
+       SecondsFlag("--io-timeout", &Config::io_timeout)},
+      {{"--backlog"},
+       ValueKind::kInt,
+       IntFlag("--backlog", &Config::backlog, 1, 1 << 20)},
+      {{"--limit-request-line"},
+       ValueKind::kInt,
+       IntFlag("--limit-request-line", &Config::limit_request_line, 0,
+               1 << 20)},
+      {{"--limit-request-fields"},
+       ValueKind::kInt,
+       IntFlag("--limit-request-fields", &Config::limit_request_fields, 1,
+               32768)},
+      {{"--limit-request-field-size"},
+       ValueKind::kInt,
+       IntFlag("--limit-request-field-size", &Config::limit_request_field_size,
+               0, 1 << 20)},
+      {{"--limit-request-body"},
+       ValueKind::kInt,
+       IntFlag("--limit-request-body", &Config::limit_request_body, -1,
+               INT64_MAX)},
+      {{"--header-map"},
+       ValueKind::kString,
        [](Config& c, const std::string& v) {
          if (v == "drop") {
            c.header_map = HeaderMap::kDrop;
@@ -169,17 +210,20 @@ const std::vector<Flag>& Flags() {
          }
          return Status::Ok();
        }},
-      {{"--permit-obsolete-folding"}, ValueKind::kBool,
+      {{"--permit-obsolete-folding"},
+       ValueKind::kBool,
        [](Config& c, const std::string& v) {
          c.permit_obsolete_folding = v == "true";
          return Status::Ok();
        }},
-      {{"--forwarded-allow-ips"}, ValueKind::kList,
+      {{"--forwarded-allow-ips"},
+       ValueKind::kList,
        [](Config& c, const std::string& v) {
          for (auto& ip : SplitList(v, ',')) c.forwarded_allow_ips.push_back(ip);
          return Status::Ok();
        }},
-      {{"--root-path"}, ValueKind::kString,
+      {{"--root-path"},
+       ValueKind::kString,
        [](Config& c, const std::string& v) {
          std::string p = v;
          while (!p.empty() && p.back() == '/') p.pop_back();
@@ -188,38 +232,61 @@ const std::vector<Flag>& Flags() {
          c.root_path = p;
          return Status::Ok();
        }},
-      {{"--access-logfile"}, ValueKind::kString, StringFlag(&Config::access_logfile)},
-      {{"--access-logformat"}, ValueKind::kString, StringFlag(&Config::access_logformat)},
-      {{"--error-logfile", "--log-file"}, ValueKind::kString, StringFlag(&Config::error_logfile)},
-      {{"--log-level"}, ValueKind::kString,
+      {{"--access-logfile"},
+       ValueKind::kString,
+       StringFlag(&Config::access_logfile)},
+      {{"--access-logformat"},
+       ValueKind::kString,
+       StringFlag(&Config::access_logformat)},
+      {{"--error-logfile", "--log-file"},
+       ValueKind::kString,
+       StringFlag(&Config::error_logfile)},
+      {{"--log-level"},
+       ValueKind::kString,
        [](Config& c, const std::string& v) {
          auto level = ParseLogLevel(v);
-         if (!level.ok()) return Status::Error("--log-level: " + level.status().message());
+         if (!level.ok())
+           return Status::Error("--log-level: " + level.status().message());
          c.log_level = v;
          return Status::Ok();
        }},
-      {{"--server-header"}, ValueKind::kString, StringFlag(&Config::server_header)},
-      {{"-c", "--config"}, ValueKind::kString, StringFlag(&Config::config_file)},
+      {{"--server-header"},
+       ValueKind::kString,
+       StringFlag(&Config::server_header)},
+      {{"-c", "--config"},
+       ValueKind::kString,
+       StringFlag(&Config::config_file)},
       {{"--ops-bind"}, ValueKind::kString, StringFlag(&Config::ops_bind)},
-      {{"--control-socket"}, ValueKind::kString, StringFlag(&Config::control_socket)},
-      {{"--control-socket-mode"}, ValueKind::kString,
+      {{"--control-socket"},
+       ValueKind::kString,
+       StringFlag(&Config::control_socket)},
+      {{"--control-socket-mode"},
+       ValueKind::kString,
        [](Config& c, const std::string& v) {
          char* end = nullptr;
          long mode = std::strtol(v.c_str(), &end, 8);
-         if (v.empty() || *end != '\0' || (mode & ~0660) != 0 || (mode & 0600) != 0600)
-           return Status::Error("--control-socket-mode: '" + v +
-                                "' must be 0600 or 0660 (owner, optionally group)");
+         if (v.empty() || *end != '\0' || (mode & ~0660) != 0 ||
+             (mode & 0600) != 0600)
+           return Status::Error(
+               "--control-socket-mode: '" + v +
+               "' must be 0600 or 0660 (owner, optionally group)");
          c.control_socket_mode = static_cast<int>(mode);
          return Status::Ok();
        }},
-      {{"--control-bind"}, ValueKind::kString, StringFlag(&Config::control_bind)},
-      {{"--control-token-file"}, ValueKind::kString, StringFlag(&Config::control_token_file)},
-      {{"--check-config"}, ValueKind::kBool,
+      {{"--control-bind"},
+       ValueKind::kString,
+       StringFlag(&Config::control_bind)},
+      {{"--control-token-file"},
+       ValueKind::kString,
+       StringFlag(&Config::control_token_file)},
+      {{"--check-config"},
+       ValueKind::kBool,
        [](Config& c, const std::string& v) {
          c.check_config = v == "true";
          return Status::Ok();
        }},
-      {{"--worker-listen-fds"}, ValueKind::kList,
+      {{"--worker-listen-fds"},
+       ValueKind::kList,
        [](Config& c, const std::string& v) {
          c.worker_listen_fds.clear();
          for (auto& item : SplitList(v, ',')) {
@@ -229,11 +296,16 @@ const std::vector<Flag>& Flags() {
          }
          return Status::Ok();
        }},
-      {{"--worker-ready-fd"}, ValueKind::kInt,
+      {{"--worker-ready-fd"},
+       ValueKind::kInt,
        IntFlag("--worker-ready-fd", &Config::worker_ready_fd, 0, 1 << 20)},
-      {{"--worker-id"}, ValueKind::kInt, IntFlag("--worker-id", &Config::worker_id, 0, 1 << 20)},
-      {{"--worker-scoreboard-fd"}, ValueKind::kInt,
-       IntFlag("--worker-scoreboard-fd", &Config::worker_scoreboard_fd, 0, 1 << 20)},
+      {{"--worker-id"},
+       ValueKind::kInt,
+       IntFlag("--worker-id", &Config::worker_id, 0, 1 << 20)},
+      {{"--worker-scoreboard-fd"},
+       ValueKind::kInt,
+       IntFlag("--worker-scoreboard-fd", &Config::worker_scoreboard_fd, 0,
+               1 << 20)},
   };
   return flags;
 }
@@ -266,7 +338,8 @@ StatusOr<ValueKind> ConfigLayer::KindOf(const std::string& key) {
 void ConfigLayer::Clear(const std::string& key) {
   const Flag* flag = FindSetting(key);
   if (flag == nullptr || flag->kind != ValueKind::kList) return;
-  if (std::find(lists_replaced_.begin(), lists_replaced_.end(), flag) == lists_replaced_.end())
+  if (std::find(lists_replaced_.begin(), lists_replaced_.end(), flag) ==
+      lists_replaced_.end())
     lists_replaced_.push_back(flag);
   const std::string& name = flag->names.back();
   if (name == "--bind") config_->binds.clear();
@@ -282,12 +355,14 @@ Status ConfigLayer::Set(const std::string& key, const std::string& value) {
     return Status::Error(key + ": expected true or false");
   // A list given by this source replaces what earlier sources said.
   if (flag->kind == ValueKind::kList &&
-      std::find(lists_replaced_.begin(), lists_replaced_.end(), flag) == lists_replaced_.end())
+      std::find(lists_replaced_.begin(), lists_replaced_.end(), flag) ==
+          lists_replaced_.end())
     Clear(key);
   return flag->apply(*config_, value);
 }
 
-StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args, const Config& base) {
+StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args,
+                                  const Config& base) {
   Config config = base;
   ConfigLayer layer(&config);
   bool app_given = false;  // the command line's app replaces a config file's
@@ -295,8 +370,8 @@ StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args, const Co
     const std::string& arg = args[i];
     if (arg.size() < 2 || arg[0] != '-') {
       if (app_given)
-        return Status::Error("unexpected argument '" + arg + "' (the app is '" + config.app +
-                             "')");
+        return Status::Error("unexpected argument '" + arg + "' (the app is '" +
+                             config.app + "')");
       config.app = arg;
       app_given = true;
       continue;
@@ -304,7 +379,8 @@ StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args, const Co
     std::string name = arg;
     std::string value;
     bool has_inline_value = false;
-    if (size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+    if (size_t eq = arg.find('=');
+        arg.rfind("--", 0) == 0 && eq != std::string::npos) {
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);
       has_inline_value = true;
@@ -331,21 +407,27 @@ StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args, const Co
 }
 
 Status ValidateConfig(const Config& config) {
-  if (config.app.empty()) return Status::Error("no application given (MODULE:CALLABLE)");
+  if (config.app.empty())
+    return Status::Error("no application given (MODULE:CALLABLE)");
   size_t colon = config.app.find(':');
   std::string module = config.app.substr(0, colon);
   if (module.empty())
-    return Status::Error("application '" + config.app + "' has no module (MODULE:CALLABLE)");
+    return Status::Error("application '" + config.app +
+                         "' has no module (MODULE:CALLABLE)");
   if (colon != std::string::npos && colon + 1 == config.app.size())
-    return Status::Error("application '" + config.app + "' has an empty callable name");
+    return Status::Error("application '" + config.app +
+                         "' has an empty callable name");
   if (config.workers < 1) return Status::Error("--workers must be at least 1");
   if (config.threads < 1 || config.threads > kMaxThreadsPerWorker)
-    return Status::Error("--threads must be between 1 and " + std::to_string(kMaxThreadsPerWorker));
-  for (double seconds : {config.timeout, config.graceful_timeout, config.keep_alive,
-                         config.header_timeout, config.io_timeout, config.request_timeout,
-                         config.abort_grace})
+    return Status::Error("--threads must be between 1 and " +
+                         std::to_string(kMaxThreadsPerWorker));
+  for (double seconds :
+       {config.timeout, config.graceful_timeout, config.keep_alive,
+        config.header_timeout, config.io_timeout, config.request_timeout,
+        config.abort_grace})
     if (!(seconds >= 0)) return Status::Error("timeouts cannot be negative");
-  if (config.timeout <= 0) return Status::Error("--timeout must be greater than 0");
+  if (config.timeout <= 0)
+    return Status::Error("--timeout must be greater than 0");
   if (config.limit_request_fields < 1)
     return Status::Error("--limit-request-fields must be at least 1");
   if (config.limit_request_line < 0 || config.limit_request_field_size < 0)
@@ -354,9 +436,11 @@ Status ValidateConfig(const Config& config) {
     return Status::Error("--limit-request-body must be -1 (unlimited) or more");
   for (const std::string& p : config.pythonpath)
     if (p.find(',') != std::string::npos)
-      return Status::Error("--pythonpath: '" + p + "' contains a comma (the list separator)");
+      return Status::Error("--pythonpath: '" + p +
+                           "' contains a comma (the list separator)");
   if (config.workers > config.max_workers)
-    return Status::Error("--workers " + std::to_string(config.workers) + " is above --max-workers " +
+    return Status::Error("--workers " + std::to_string(config.workers) +
+                         " is above --max-workers " +
                          std::to_string(config.max_workers));
   return Status::Ok();
 }
@@ -400,7 +484,8 @@ std::vector<std::string> ToArgs(const Config& c) {
                                                            : "dangerous");
   if (c.permit_obsolete_folding) a.push_back("--permit-obsolete-folding");
   std::string ips;
-  for (const auto& ip : c.forwarded_allow_ips) ips += (ips.empty() ? "" : ",") + ip;
+  for (const auto& ip : c.forwarded_allow_ips)
+    ips += (ips.empty() ? "" : ",") + ip;
   add("--forwarded-allow-ips", ips);
   if (!c.root_path.empty()) add("--root-path", c.root_path);
   if (!c.access_logfile.empty()) add("--access-logfile", c.access_logfile);
@@ -411,10 +496,12 @@ std::vector<std::string> ToArgs(const Config& c) {
   add("--server-header", c.server_header);
   if (!c.worker_listen_fds.empty()) {
     std::string fds;
-    for (int fd : c.worker_listen_fds) fds += (fds.empty() ? "" : ",") + std::to_string(fd);
+    for (int fd : c.worker_listen_fds)
+      fds += (fds.empty() ? "" : ",") + std::to_string(fd);
     add("--worker-listen-fds", fds);
   }
-  if (c.worker_ready_fd >= 0) add("--worker-ready-fd", std::to_string(c.worker_ready_fd));
+  if (c.worker_ready_fd >= 0)
+    add("--worker-ready-fd", std::to_string(c.worker_ready_fd));
   add("--worker-id", std::to_string(c.worker_id));
   if (c.worker_scoreboard_fd >= 0)
     add("--worker-scoreboard-fd", std::to_string(c.worker_scoreboard_fd));
@@ -426,54 +513,79 @@ std::string UsageText(const std::string& program) {
   return "usage: " + program +
          " [options] MODULE:CALLABLE\n"
          "\n"
-         "Serves a Python WSGI application with a supervised pool of worker processes.\n"
+         "Serves a Python WSGI application with a supervised pool of worker "
+         "processes.\n"
          "\n"
-         "  -b, --bind ADDRESS          HOST:PORT, [V6ADDR]:PORT or unix:/path (repeatable;\n"
+         "  -b, --bind ADDRESS          HOST:PORT, [V6ADDR]:PORT or unix:/path "
+         "(repeatable;\n"
          "                              default 127.0.0.1:8000)\n"
          "  -w, --workers N             worker processes (default 1)\n"
          "      --threads N             app threads per worker (default 1)\n"
          "      --chdir DIR             change to DIR before loading the app\n"
-         "      --pythonpath DIRS       comma-separated dirs prepended to sys.path\n"
-         "  -e, --env VAR=VALUE         set an environment variable for the workers\n"
-         "  -t, --timeout S             a worker silent this long, or with every thread in\n"
-         "                              one request this long, is killed (default 30)\n"
-         "      --request-timeout S     kill a worker with a request this long (default off)\n"
-         "      --abort-grace S         SIGABRT (stack dump) to SIGKILL (default 1)\n"
+         "      --pythonpath DIRS       comma-separated dirs prepended to "
+         "sys.path\n"
+         "  -e, --env VAR=VALUE         set an environment variable for the "
+         "workers\n"
+         "  -t, --timeout S             a worker silent this long, or with "
+         "every thread in\n"
+         "                              one request this long, is killed "
+         "(default 30)\n"
+         "      --request-timeout S     kill a worker with a request this long "
+         "(default off)\n"
+         "      --abort-grace S         SIGABRT (stack dump) to SIGKILL "
+         "(default 1)\n"
          "      --max-workers N         upper bound of the pool (default 32)\n"
-         "      --max-requests N        replace a worker after N requests (default off)\n"
+         "      --max-requests N        replace a worker after N requests "
+         "(default off)\n"
          "      --max-requests-jitter N plus a random 0..N per worker\n"
          "  -p, --pid FILE              write the master's pid there\n"
          "  -u, --user USER             run the workers as this user\n"
          "  -g, --group GROUP           ... and group\n"
          "  -m, --umask MASK            file mode mask, octal (default 0)\n"
          "  -c, --config FILE           wsgid.toml, or a gunicorn.conf.py\n"
-         "      --ops-bind HOST:PORT    /livez /readyz /metrics (default 127.0.0.1:9180;\n"
+         "      --ops-bind HOST:PORT    /livez /readyz /metrics (default "
+         "127.0.0.1:9180;\n"
          "                              off: none)\n"
-         "      --control-socket PATH   control API socket (default /run/wsgid.sock as root,\n"
+         "      --control-socket PATH   control API socket (default "
+         "/run/wsgid.sock as root,\n"
          "                              else $XDG_RUNTIME_DIR/wsgid.sock or\n"
          "                              /tmp/wsgid-UID.sock; off: none)\n"
          "      --control-socket-mode M 0600 (default) or 0660\n"
-         "      --control-bind HOST:PORT  control API on TCP too (needs a token file)\n"
+         "      --control-bind HOST:PORT  control API on TCP too (needs a "
+         "token file)\n"
          "      --control-token-file F  bearer token for --control-bind\n"
-         "      --graceful-timeout S    time to finish requests on stop (default 30)\n"
-         "      --keep-alive S          idle keep-alive connection lifetime (default 2)\n"
-         "      --header-timeout S      time to receive a request head (default 30)\n"
-         "      --io-timeout S          stalled body read / response write (default 30)\n"
+         "      --graceful-timeout S    time to finish requests on stop "
+         "(default 30)\n"
+         "      --keep-alive S          idle keep-alive connection lifetime "
+         "(default 2)\n"
+         "      --header-timeout S      time to receive a request head "
+         "(default 30)\n"
+         "      --io-timeout S          stalled body read / response write "
+         "(default 30)\n"
          "      --backlog N             listen backlog (default 2048)\n"
-         "      --limit-request-line N  longest request line, 0 = unlimited (default 4094)\n"
+         "      --limit-request-line N  longest request line, 0 = unlimited "
+         "(default 4094)\n"
          "      --limit-request-fields N  most header fields (default 100)\n"
-         "      --limit-request-field-size N  longest header field (default 8190)\n"
-         "      --limit-request-body BYTES  largest request body (default unlimited)\n"
-         "      --header-map MODE       headers with '_': drop (default), refuse, dangerous\n"
-         "      --permit-obsolete-folding  accept obs-fold header continuation lines\n"
-         "      --forwarded-allow-ips LIST  proxies trusted for X-Forwarded-* (default\n"
+         "      --limit-request-field-size N  longest header field (default "
+         "8190)\n"
+         "      --limit-request-body BYTES  largest request body (default "
+         "unlimited)\n"
+         "      --header-map MODE       headers with '_': drop (default), "
+         "refuse, dangerous\n"
+         "      --permit-obsolete-folding  accept obs-fold header continuation "
+         "lines\n"
+         "      --forwarded-allow-ips LIST  proxies trusted for X-Forwarded-* "
+         "(default\n"
          "                              127.0.0.1,::1)\n"
          "      --root-path PREFIX      SCRIPT_NAME the app is mounted at\n"
-         "      --access-logfile FILE   access log ('-' = stdout; default off)\n"
+         "      --access-logfile FILE   access log ('-' = stdout; default "
+         "off)\n"
          "      --access-logformat FMT  Gunicorn access log format\n"
          "      --error-logfile FILE    error log ('-' = stderr, the default)\n"
-         "      --log-level LEVEL       debug, info, warning, error, critical (default info)\n"
-         "      --server-header TEXT    Server response header (default wsgid; empty: none)\n"
+         "      --log-level LEVEL       debug, info, warning, error, critical "
+         "(default info)\n"
+         "      --server-header TEXT    Server response header (default wsgid; "
+         "empty: none)\n"
          "      --check-config          validate the configuration and exit\n"
          "  -h, --help                  this text\n"
          "      --version               print the version\n";

@@ -1,8 +1,9 @@
-// Config: the settings shared by wsgid and wsgid-worker, and the Gunicorn-compatible
-// command line that fills them.
+// Config: the settings shared by wsgid and wsgid-worker, and the
+// Gunicorn-compatible command line that fills them.
 //
-// wsgid parses its command line into a Config, validates it, and hands the worker the same
-// settings as a command line again (ToArgs), so both sides parse with one function.
+// wsgid parses its command line into a Config, validates it, and hands the
+// worker the same settings as a command line again (ToArgs), so both sides
+// parse with one function.
 #pragma once
 
 #include <cstdint>
@@ -14,76 +15,92 @@
 
 namespace wsgid {
 
-// What to do with request headers whose name contains '_' (they would collide with '-'
-// in the environ: X_Auth and X-Auth both become HTTP_X_AUTH). Gunicorn's header_map.
+// What to do with request headers whose name contains '_' (they would collide
+// with '-' in the environ: X_Auth and X-Auth both become HTTP_X_AUTH).
+// Gunicorn's header_map.
 enum class HeaderMap { kDrop, kRefuse, kDangerous };
 
 struct Config {
-  std::string app;                   // MODULE:CALLABLE or MODULE:factory()
-  std::vector<std::string> binds;    // -b: HOST:PORT, [V6]:PORT, unix:/path
-  int workers = 1;                   // -w
-  int threads = 1;                   // --threads: app threads per worker
-  std::string chdir;                 // --chdir, before importing the app
+  std::string app;                      // MODULE:CALLABLE or MODULE:factory()
+  std::vector<std::string> binds;       // -b: HOST:PORT, [V6]:PORT, unix:/path
+  int workers = 1;                      // -w
+  int threads = 1;                      // --threads: app threads per worker
+  std::string chdir;                    // --chdir, before importing the app
   std::vector<std::string> pythonpath;  // --pythonpath, prepended to sys.path
   std::vector<std::pair<std::string, std::string>> env;  // -e VAR=VALUE
-  double timeout = 30;               // --timeout: a worker silent this long is frozen
-  double graceful_timeout = 30;      // --graceful-timeout: drain deadline
-  double request_timeout = 0;        // --request-timeout: one request this long (0: off)
-  double abort_grace = 1;            // --abort-grace: SIGABRT to SIGKILL
-  int max_workers = 32;              // --max-workers: bounds the pool (and the scoreboard)
-  int max_requests = 0;              // --max-requests: recycle a worker after this many (0: never)
-  int max_requests_jitter = 0;       // --max-requests-jitter: plus a random 0..jitter
-  std::string pidfile;               // -p/--pid
-  std::string user;                  // -u/--user: workers run as this user (name or uid)
-  std::string group;                 // -g/--group: and group
-  int umask = 0;                     // -m/--umask (octal on the command line, e.g. 0o027 or 027)
-  std::string ops_bind = "127.0.0.1:9180";  // --ops-bind: /livez /readyz /metrics ("off": none)
-  std::string control_socket;        // --control-socket (empty: the default path; "off")
-  int control_socket_mode = 0600;    // --control-socket-mode (0660 lets a group in)
-  std::string control_bind;          // --control-bind HOST:PORT (TCP; needs a token file)
-  std::string control_token_file;    // --control-token-file
-  double keep_alive = 2;             // --keep-alive: idle keep-alive connection lifetime
-  double header_timeout = 30;        // --header-timeout: to receive a whole request head
-  double io_timeout = 30;            // --io-timeout: a stalled body read or response write
-  int backlog = 2048;                // --backlog
-  int limit_request_line = 4094;     // --limit-request-line (0: unlimited)
-  int limit_request_fields = 100;    // --limit-request-fields
-  int limit_request_field_size = 8190;  // --limit-request-field-size (0: the default)
-  int64_t limit_request_body = -1;   // --limit-request-body, bytes (-1: unlimited)
+  double timeout = 30;  // --timeout: a worker silent this long is frozen
+  double graceful_timeout = 30;  // --graceful-timeout: drain deadline
+  double request_timeout =
+      0;                   // --request-timeout: one request this long (0: off)
+  double abort_grace = 1;  // --abort-grace: SIGABRT to SIGKILL
+  int max_workers = 32;  // --max-workers: bounds the pool (and the scoreboard)
+  int max_requests =
+      0;  // --max-requests: recycle a worker after this many (0: never)
+  int max_requests_jitter =
+      0;                // --max-requests-jitter: plus a random 0..jitter
+  std::string pidfile;  // -p/--pid
+  std::string user;     // -u/--user: workers run as this user (name or uid)
+  std::string group;    // -g/--group: and group
+  int umask = 0;  // -m/--umask (octal on the command line, e.g. 0o027 or 027)
+  std::string ops_bind =
+      "127.0.0.1:9180";  // --ops-bind: /livez /readyz /metrics ("off": none)
+  std::string
+      control_socket;  // --control-socket (empty: the default path; "off")
+  int control_socket_mode =
+      0600;  // --control-socket-mode (0660 lets a group in)
+  std::string
+      control_bind;  // --control-bind HOST:PORT (TCP; needs a token file)
+  std::string control_token_file;  // --control-token-file
+  double keep_alive = 2;  // --keep-alive: idle keep-alive connection lifetime
+  double header_timeout =
+      30;  // --header-timeout: to receive a whole request head
+  double io_timeout =
+      30;              // --io-timeout: a stalled body read or response write
+  int backlog = 2048;  // --backlog
+  int limit_request_line = 4094;   // --limit-request-line (0: unlimited)
+  int limit_request_fields = 100;  // --limit-request-fields
+  int limit_request_field_size =
+      8190;  // --limit-request-field-size (0: the default)
+  int64_t limit_request_body =
+      -1;  // --limit-request-body, bytes (-1: unlimited)
   HeaderMap header_map = HeaderMap::kDrop;  // --header-map
   bool permit_obsolete_folding = false;     // --permit-obsolete-folding
-  std::vector<std::string> forwarded_allow_ips{"127.0.0.1", "::1"};  // --forwarded-allow-ips
-  std::string root_path;             // --root-path: SCRIPT_NAME the app is mounted at
-  std::string access_logfile;        // --access-logfile (empty: off; "-": stdout)
+  std::vector<std::string> forwarded_allow_ips{"127.0.0.1",
+                                               "::1"};  // --forwarded-allow-ips
+  std::string root_path;       // --root-path: SCRIPT_NAME the app is mounted at
+  std::string access_logfile;  // --access-logfile (empty: off; "-": stdout)
   std::string access_logformat =
       R"(%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s")";
-  std::string error_logfile = "-";   // --error-logfile
-  std::string log_level = "info";    // --log-level
-  std::string server_header = "wsgid";  // --server-header (empty: no Server header)
-  bool check_config = false;         // --check-config: validate and exit
-  std::string config_file;           // -c/--config: wsgid.toml or gunicorn.conf.py
+  std::string error_logfile = "-";  // --error-logfile
+  std::string log_level = "info";   // --log-level
+  std::string server_header =
+      "wsgid";                // --server-header (empty: no Server header)
+  bool check_config = false;  // --check-config: validate and exit
+  std::string config_file;    // -c/--config: wsgid.toml or gunicorn.conf.py
 
   // Set only on the worker's command line, by wsgid.
   std::vector<int> worker_listen_fds;  // --worker-listen-fds 3,4
   int worker_ready_fd = -1;            // --worker-ready-fd
-  int worker_id = 0;                   // --worker-id (1-based; scoreboard slot id - 1)
-  int worker_scoreboard_fd = -1;       // --worker-scoreboard-fd
+  int worker_id = 0;  // --worker-id (1-based; scoreboard slot id - 1)
+  int worker_scoreboard_fd = -1;  // --worker-scoreboard-fd
 };
 
 // The kinds of values settings take.
 enum class ValueKind { kBool, kInt, kSeconds, kString, kList };
 
-// Applies settings over a Config, one source at a time (file, environment, command line:
-// later sources win). A list setting (bind, pythonpath, env, forwarded_allow_ips) given by
-// a source replaces what earlier sources said, as in Gunicorn.
+// Applies settings over a Config, one source at a time (file, environment,
+// command line: later sources win). A list setting (bind, pythonpath, env,
+// forwarded_allow_ips) given by a source replaces what earlier sources said, as
+// in Gunicorn.
 class ConfigLayer {
  public:
   explicit ConfigLayer(Config* config) : config_(config) {}
-  // The kind of value `key` takes. Keys are long option names with or without their
-  // dashes, '_' and '-' alike ("graceful_timeout"). Unknown keys and the settings the
-  // master hands its workers are errors naming the key.
+  // The kind of value `key` takes. Keys are long option names with or without
+  // their dashes, '_' and '-' alike ("graceful_timeout"). Unknown keys and the
+  // settings the master hands its workers are errors naming the key.
   static StatusOr<ValueKind> KindOf(const std::string& key);
-  // Applies one value given as text ("true"/"false" for kBool; one item for kList).
+  // Applies one value given as text ("true"/"false" for kBool; one item for
+  // kList).
   Status Set(const std::string& key, const std::string& value);
   // Empties a list setting (an empty array in a file). No-op for other kinds.
   void Clear(const std::string& key);
@@ -93,16 +110,18 @@ class ConfigLayer {
   std::vector<const void*> lists_replaced_;
 };
 
-// Parses a Gunicorn-style command line (argv[0] excluded) over `base`: "--flag value",
-// "--flag=value", short forms -b -w -e -c. Errors name the flag and what was wrong.
+// Parses a Gunicorn-style command line (argv[0] excluded) over `base`: "--flag
+// value",
+// "--flag=value", short forms -b -w -e -c. Errors name the flag and what was
+// wrong.
 StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args,
                                   const Config& base = Config());
 
 // Checks cross-field rules (an app given, counts in range, limits sane).
 Status ValidateConfig(const Config& config);
 
-// The command line that makes ParseCommandLine return `config` again (worker fields
-// included when set).
+// The command line that makes ParseCommandLine return `config` again (worker
+// fields included when set).
 std::vector<std::string> ToArgs(const Config& config);
 
 // The --help text.

@@ -14,16 +14,27 @@ namespace {
 
 // One parsed TOML value.
 struct TomlValue {
-  enum class Type { kString, kInteger, kFloat, kBool, kArray } type = Type::kString;
-  std::string text;               // string contents, or the number / bool as written
-  std::vector<TomlValue> items;   // kArray
+  enum class Type {
+    kString,
+    kInteger,
+    kFloat,
+    kBool,
+    kArray
+  } type = Type::kString;
+  std::string text;  // string contents, or the number / bool as written
+  std::vector<TomlValue> items;  // kArray
   const char* TypeName() const {
     switch (type) {
-      case Type::kString: return "a string";
-      case Type::kInteger: return "an integer";
-      case Type::kFloat: return "a float";
-      case Type::kBool: return "a boolean";
-      case Type::kArray: return "an array";
+      case Type::kString:
+        return "a string";
+      case Type::kInteger:
+        return "an integer";
+      case Type::kFloat:
+        return "a float";
+      case Type::kBool:
+        return "a boolean";
+      case Type::kArray:
+        return "an array";
     }
     return "?";
   }
@@ -34,7 +45,8 @@ class TomlReader {
   explicit TomlReader(const std::string& text) : text_(text) {}
 
   void SkipSpaces() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t')) ++pos_;
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t'))
+      ++pos_;
   }
   // Spaces, newlines and comments (inside arrays).
   void SkipBlank() {
@@ -62,10 +74,12 @@ class TomlReader {
       return Status::Ok();
     }
     *done = false;
-    if (Peek() == '[') return Error("tables are not supported: write every key at the top");
+    if (Peek() == '[')
+      return Error("tables are not supported: write every key at the top");
     size_t start = pos_;
-    while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
-                                   text_[pos_] == '_' || text_[pos_] == '-'))
+    while (pos_ < text_.size() &&
+           (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
+            text_[pos_] == '_' || text_[pos_] == '-'))
       ++pos_;
     if (pos_ == start) return Error("expected a key");
     *key = text_.substr(start, pos_ - start);
@@ -80,7 +94,8 @@ class TomlReader {
       while (pos_ < text_.size() && text_[pos_] != '\n') ++pos_;
     }
     if (Peek() == '\r') ++pos_;
-    if (!AtEnd() && Peek() != '\n') return Error("unexpected text after the value of '" + *key + "'");
+    if (!AtEnd() && Peek() != '\n')
+      return Error("unexpected text after the value of '" + *key + "'");
     return Status::Ok();
   }
 
@@ -113,7 +128,8 @@ class TomlReader {
       }
     }
     size_t start = pos_;
-    while (pos_ < text_.size() && !std::strchr(" \t\r\n#,]", text_[pos_])) ++pos_;
+    while (pos_ < text_.size() && !std::strchr(" \t\r\n#,]", text_[pos_]))
+      ++pos_;
     std::string word = text_.substr(start, pos_ - start);
     if (word == "true" || word == "false") {
       v->type = TomlValue::Type::kBool;
@@ -151,11 +167,20 @@ class TomlReader {
       if (c == '\\' && quote == '"' && pos_ < text_.size()) {
         char e = text_[pos_++];
         switch (e) {
-          case 'n': v->text += '\n'; break;
-          case 't': v->text += '\t'; break;
-          case '"': v->text += '"'; break;
-          case '\\': v->text += '\\'; break;
-          default: return Error(std::string("unsupported escape \\") + e);
+          case 'n':
+            v->text += '\n';
+            break;
+          case 't':
+            v->text += '\t';
+            break;
+          case '"':
+            v->text += '"';
+            break;
+          case '\\':
+            v->text += '\\';
+            break;
+          default:
+            return Error(std::string("unsupported escape \\") + e);
         }
       } else {
         v->text += c;
@@ -172,12 +197,14 @@ class TomlReader {
 };
 
 // Checks a value against the setting's kind and applies it.
-Status ApplyTyped(ConfigLayer* layer, const std::string& key, const TomlValue& value) {
+Status ApplyTyped(ConfigLayer* layer, const std::string& key,
+                  const TomlValue& value) {
   auto kind = ConfigLayer::KindOf(key);
   if (!kind.ok()) return kind.status();
   using Type = TomlValue::Type;
   auto wrong = [&](const char* wanted) {
-    return Status::Error("'" + key + "' must be " + wanted + ", not " + value.TypeName());
+    return Status::Error("'" + key + "' must be " + wanted + ", not " +
+                         value.TypeName());
   };
   switch (*kind) {
     case ValueKind::kBool:
@@ -195,7 +222,8 @@ Status ApplyTyped(ConfigLayer* layer, const std::string& key, const TomlValue& v
       return layer->Set(key, value.text);
     case ValueKind::kList:
       if (value.type == Type::kString) return layer->Set(key, value.text);
-      if (value.type != Type::kArray) return wrong("a string or an array of strings");
+      if (value.type != Type::kArray)
+        return wrong("a string or an array of strings");
       layer->Clear(key);  // an empty array empties the list
       for (const TomlValue& item : value.items) {
         if (item.type != Type::kString) return wrong("an array of strings");
@@ -207,49 +235,103 @@ Status ApplyTyped(ConfigLayer* layer, const std::string& key, const TomlValue& v
 }
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Gunicorn's setting names and the wsgid setting each maps to ("" when wsgid has none).
+// Gunicorn's setting names and the wsgid setting each maps to ("" when wsgid
+// has none).
 const std::vector<std::pair<std::string, std::string>>& GunicornSettings() {
   static const std::vector<std::pair<std::string, std::string>> settings = {
-      {"bind", "bind"}, {"workers", "workers"}, {"threads", "threads"},
-      {"timeout", "timeout"}, {"graceful_timeout", "graceful_timeout"},
-      {"keepalive", "keep_alive"}, {"backlog", "backlog"}, {"chdir", "chdir"},
-      {"pythonpath", "pythonpath"}, {"raw_env", "env"},
+      {"bind", "bind"},
+      {"workers", "workers"},
+      {"threads", "threads"},
+      {"timeout", "timeout"},
+      {"graceful_timeout", "graceful_timeout"},
+      {"keepalive", "keep_alive"},
+      {"backlog", "backlog"},
+      {"chdir", "chdir"},
+      {"pythonpath", "pythonpath"},
+      {"raw_env", "env"},
       {"limit_request_line", "limit_request_line"},
       {"limit_request_fields", "limit_request_fields"},
       {"limit_request_field_size", "limit_request_field_size"},
-      {"forwarded_allow_ips", "forwarded_allow_ips"}, {"accesslog", "access_logfile"},
-      {"access_log_format", "access_logformat"}, {"errorlog", "error_logfile"},
-      {"loglevel", "log_level"}, {"wsgi_app", ""}, {"header_map", "header_map"},
+      {"forwarded_allow_ips", "forwarded_allow_ips"},
+      {"accesslog", "access_logfile"},
+      {"access_log_format", "access_logformat"},
+      {"errorlog", "error_logfile"},
+      {"loglevel", "log_level"},
+      {"wsgi_app", ""},
+      {"header_map", "header_map"},
       {"permit_obsolete_folding", "permit_obsolete_folding"},
-      {"max_requests", "max_requests"}, {"max_requests_jitter", "max_requests_jitter"},
+      {"max_requests", "max_requests"},
+      {"max_requests_jitter", "max_requests_jitter"},
       {"worker_class", ""},
-      {"worker_connections", ""}, {"preload_app", ""}, {"reload", ""}, {"daemon", ""},
-      {"pidfile", "pid"}, {"user", "user"}, {"group", "group"}, {"umask", "umask"},
+      {"worker_connections", ""},
+      {"preload_app", ""},
+      {"reload", ""},
+      {"daemon", ""},
+      {"pidfile", "pid"},
+      {"user", "user"},
+      {"group", "group"},
+      {"umask", "umask"},
       {"proc_name", ""},
-      {"certfile", ""}, {"keyfile", ""}, {"statsd_host", ""}, {"capture_output", ""},
-      {"secure_scheme_headers", ""}, {"proxy_protocol", ""}, {"sendfile", ""},
-      {"reuse_port", ""}, {"worker_tmp_dir", ""}, {"spew", ""}, {"check_config", ""},
-      {"print_config", ""}, {"logger_class", ""}, {"logconfig", ""}, {"syslog", ""},
-      {"on_starting", ""}, {"on_reload", ""}, {"when_ready", ""}, {"pre_fork", ""},
-      {"post_fork", ""}, {"post_worker_init", ""}, {"worker_int", ""},
-      {"worker_abort", ""}, {"pre_exec", ""}, {"pre_request", ""}, {"post_request", ""},
-      {"child_exit", ""}, {"worker_exit", ""}, {"nworkers_changed", ""}, {"on_exit", ""},
-      {"strip_header_spaces", ""}, {"casefold_http_method", ""},
-      {"permit_unconventional_http_method", ""}, {"initgroups", ""}, {"tmp_upload_dir", ""},
-      {"paste", ""}, {"raw_paste_global_conf", ""}, {"enable_stdio_inheritance", ""},
-      {"disable_redirect_access_to_syslog", ""}, {"dogstatsd_tags", ""},
-      {"statsd_prefix", ""}, {"default_proc_name", ""}, {"ssl_version", ""},
-      {"cert_reqs", ""}, {"ca_certs", ""}, {"suppress_ragged_eofs", ""},
-      {"do_handshake_on_connect", ""}, {"ciphers", ""}, {"ssl_context", ""},
+      {"certfile", ""},
+      {"keyfile", ""},
+      {"statsd_host", ""},
+      {"capture_output", ""},
+      {"secure_scheme_headers", ""},
+      {"proxy_protocol", ""},
+      {"sendfile", ""},
+      {"reuse_port", ""},
+      {"worker_tmp_dir", ""},
+      {"spew", ""},
+      {"check_config", ""},
+      {"print_config", ""},
+      {"logger_class", ""},
+      {"logconfig", ""},
+      {"syslog", ""},
+      {"on_starting", ""},
+      {"on_reload", ""},
+      {"when_ready", ""},
+      {"pre_fork", ""},
+      {"post_fork", ""},
+      {"post_worker_init", ""},
+      {"worker_int", ""},
+      {"worker_abort", ""},
+      {"pre_exec", ""},
+      {"pre_request", ""},
+      {"post_request", ""},
+      {"child_exit", ""},
+      {"worker_exit", ""},
+      {"nworkers_changed", ""},
+      {"on_exit", ""},
+      {"strip_header_spaces", ""},
+      {"casefold_http_method", ""},
+      {"permit_unconventional_http_method", ""},
+      {"initgroups", ""},
+      {"tmp_upload_dir", ""},
+      {"paste", ""},
+      {"raw_paste_global_conf", ""},
+      {"enable_stdio_inheritance", ""},
+      {"disable_redirect_access_to_syslog", ""},
+      {"dogstatsd_tags", ""},
+      {"statsd_prefix", ""},
+      {"default_proc_name", ""},
+      {"ssl_version", ""},
+      {"cert_reqs", ""},
+      {"ca_certs", ""},
+      {"suppress_ragged_eofs", ""},
+      {"do_handshake_on_connect", ""},
+      {"ciphers", ""},
+      {"ssl_context", ""},
       {"threads_per_worker", ""}};
   return settings;
 }
 
-// Evaluated by /usr/bin/python3 with the file's path as argv[1]: prints the file's globals
-// whose names are in argv[2:] as JSON (values JSON cannot hold become {"object": type}).
+// Evaluated by /usr/bin/python3 with the file's path as argv[1]: prints the
+// file's globals whose names are in argv[2:] as JSON (values JSON cannot hold
+// become {"object": type}).
 constexpr const char* kGunicornReader = R"PY(
 import contextlib, json, runpy, sys
 names = set(sys.argv[2:])
@@ -270,7 +352,8 @@ StatusOr<std::string> RunPython(const std::vector<std::string>& args) {
   std::string command = "'" WSGID_PYTHON_EXECUTABLE "' -c \"$WSGID_READER\"";
   for (const std::string& a : args) {
     std::string quoted;
-    for (char c : a) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    for (char c : a)
+      quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
     command += " '" + quoted + "'";
   }
   ::setenv("WSGID_READER", kGunicornReader, 1);
@@ -289,7 +372,8 @@ StatusOr<std::string> RunPython(const std::vector<std::string>& args) {
 
 }  // namespace
 
-Status ApplyToml(const std::string& text, const std::string& origin, Config* config) {
+Status ApplyToml(const std::string& text, const std::string& origin,
+                 Config* config) {
   TomlReader reader(text);
   ConfigLayer layer(config);
   while (true) {
@@ -306,7 +390,9 @@ Status ApplyToml(const std::string& text, const std::string& origin, Config* con
       } else {
         s = ApplyTyped(&layer, key, value);
       }
-      if (!s.ok()) s = Status::Error("line " + std::to_string(reader.line()) + ": " + s.message());
+      if (!s.ok())
+        s = Status::Error("line " + std::to_string(reader.line()) + ": " +
+                          s.message());
     }
     if (!s.ok()) return Status::Error(origin + ":" + s.message().substr(5));
     if (done) return Status::Ok();
@@ -326,47 +412,55 @@ Status ApplyGunicornFile(const std::string& path, Config* config,
   std::vector<std::string> args = {path};
   for (const auto& [name, ours] : GunicornSettings()) args.push_back(name);
   auto out = RunPython(args);
-  if (!out.ok()) return Status::Error("config file " + path + ": " + out.status().message());
+  if (!out.ok())
+    return Status::Error("config file " + path + ": " + out.status().message());
   nlohmann::json settings;
   try {
     settings = nlohmann::json::parse(*out);
   } catch (const std::exception& e) {
-    return Status::Error("config file " + path + ": unreadable output: " + e.what());
+    return Status::Error("config file " + path +
+                         ": unreadable output: " + e.what());
   }
   ConfigLayer layer(config);
   for (const auto& [name, ours] : GunicornSettings()) {
     if (!settings.contains(name)) continue;
     const nlohmann::json& value = settings[name];
-    if (value.is_null()) continue;  // None: Gunicorn's "not set", the default applies
+    if (value.is_null())
+      continue;  // None: Gunicorn's "not set", the default applies
     if (name == "wsgi_app" && value.is_string()) {
       config->app = value.get<std::string>();
       continue;
     }
     if (ours.empty()) {
-      warnings->push_back(path + ": Gunicorn setting '" + name + "' is not supported by wsgid; ignored");
+      warnings->push_back(path + ": Gunicorn setting '" + name +
+                          "' is not supported by wsgid; ignored");
       continue;
     }
     std::vector<std::string> items;
     if (value.is_array()) {
       layer.Clear(ours);
       for (const auto& item : value)
-        items.push_back(item.is_string() ? item.get<std::string>() : item.dump());
+        items.push_back(item.is_string() ? item.get<std::string>()
+                                         : item.dump());
     } else if (value.is_string()) {
       items.push_back(value.get<std::string>());
     } else if (value.is_boolean()) {
       items.push_back(value.get<bool>() ? "true" : "false");
     } else if (name == "umask" && value.is_number_integer()) {
       char octal[16];
-      std::snprintf(octal, sizeof octal, "0%o", value.get<unsigned>());  // 0o027 arrives as 23
+      std::snprintf(octal, sizeof octal, "0%o",
+                    value.get<unsigned>());  // 0o027 arrives as 23
       items.push_back(octal);
     } else if (value.is_number()) {
       items.push_back(value.dump());
     } else {
-      return Status::Error("config file " + path + ": '" + name + "' has an unusable value");
+      return Status::Error("config file " + path + ": '" + name +
+                           "' has an unusable value");
     }
     for (const std::string& item : items) {
       if (Status s = layer.Set(ours, item); !s.ok())
-        return Status::Error("config file " + path + ": '" + name + "': " + s.message());
+        return Status::Error("config file " + path + ": '" + name +
+                             "': " + s.message());
     }
   }
   return Status::Ok();
@@ -380,15 +474,19 @@ Status ApplyEnvironment(char** environ, Config* config) {
     size_t eq = entry.find('=');
     if (eq == std::string::npos) continue;
     std::string key = entry.substr(6, eq - 6);
-    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (!ConfigLayer::KindOf(key).ok()) continue;  // not a setting (WSGID_BIN_DIR, ...)
+    for (char& c : key)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!ConfigLayer::KindOf(key).ok())
+      continue;  // not a setting (WSGID_BIN_DIR, ...)
     if (Status s = layer.Set(key, entry.substr(eq + 1)); !s.ok())
-      return Status::Error("environment " + entry.substr(0, eq) + ": " + s.message());
+      return Status::Error("environment " + entry.substr(0, eq) + ": " +
+                           s.message());
   }
   return Status::Ok();
 }
 
-StatusOr<Config> LoadConfig(const std::vector<std::string>& args, char** environ,
+StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
+                            char** environ,
                             std::vector<std::string>* warnings) {
   // The command line names the file; parse it once for that and its errors.
   auto first = ParseCommandLine(args);

@@ -1,12 +1,14 @@
-// Where settings come from, in order of precedence (later wins): defaults, the config
-// file (-c), WSGID_* environment variables, the command line.
+// Where settings come from, in order of precedence (later wins): defaults, the
+// config file (-c), WSGID_* environment variables, the command line.
 //
-// -c wsgid.toml is wsgid's own format: `key = value` lines of TOML (strings, integers,
-// floats, booleans, arrays of strings) whose keys are the long option names with '_' for
-// '-'. An unknown key or a value of the wrong type is an error naming the file, line and
-// key. -c gunicorn.conf.py is read for Gunicorn users: a Python subprocess (the daemon runs
-// no Python itself) evaluates it and reports Gunicorn's setting names found among its
-// globals; the ones wsgid has are applied, each one it lacks is named in a warning.
+// -c wsgid.toml is wsgid's own format: `key = value` lines of TOML (strings,
+// integers, floats, booleans, arrays of strings) whose keys are the long option
+// names with '_' for
+// '-'. An unknown key or a value of the wrong type is an error naming the file,
+// line and key. -c gunicorn.conf.py is read for Gunicorn users: a Python
+// subprocess (the daemon runs no Python itself) evaluates it and reports
+// Gunicorn's setting names found among its globals; the ones wsgid has are
+// applied, each one it lacks is named in a warning.
 #pragma once
 
 #include <string>
@@ -20,18 +22,21 @@ namespace wsgid {
 // Applies a TOML config file's settings to *config.
 Status ApplyTomlFile(const std::string& path, Config* config);
 // Parses TOML text (for tests); `origin` names it in errors.
-Status ApplyToml(const std::string& text, const std::string& origin, Config* config);
+Status ApplyToml(const std::string& text, const std::string& origin,
+                 Config* config);
 
-// Applies a gunicorn.conf.py's settings; *warnings gets one line per setting wsgid lacks.
+// Applies a gunicorn.conf.py's settings; *warnings gets one line per setting
+// wsgid lacks.
 Status ApplyGunicornFile(const std::string& path, Config* config,
                          std::vector<std::string>* warnings);
 
-// Applies WSGID_<SETTING> variables (WSGID_WORKERS=4, WSGID_BIND=...) from `environ`
-// (a null-terminated array of NAME=VALUE). Unknown WSGID_ names are left alone.
+// Applies WSGID_<SETTING> variables (WSGID_WORKERS=4, WSGID_BIND=...) from
+// `environ` (a null-terminated array of NAME=VALUE). Unknown WSGID_ names are
+// left alone.
 Status ApplyEnvironment(char** environ, Config* config);
 
 // The whole configuration: command line, the -c file it names, the environment.
-StatusOr<Config> LoadConfig(const std::vector<std::string>& args, char** environ,
-                            std::vector<std::string>* warnings);
+StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
+                            char** environ, std::vector<std::string>* warnings);
 
 }  // namespace wsgid

@@ -16,7 +16,8 @@ namespace wsgid {
 
 std::string BindAddress::ToString() const {
   if (kind == Kind::kUnix) return "unix:" + host;
-  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  if (host.find(':') != std::string::npos)
+    return "[" + host + "]:" + std::to_string(port);
   return host + ":" + std::to_string(port);
 }
 
@@ -25,7 +26,8 @@ StatusOr<BindAddress> ParseBindAddress(const std::string& text) {
   if (text.rfind("unix:", 0) == 0) {
     a.kind = BindAddress::Kind::kUnix;
     a.host = text.substr(5);
-    if (a.host.empty()) return Status::Error("bind '" + text + "': empty socket path");
+    if (a.host.empty())
+      return Status::Error("bind '" + text + "': empty socket path");
     if (a.host.size() >= sizeof(sockaddr_un::sun_path))
       return Status::Error("bind '" + text + "': socket path too long");
     return a;
@@ -33,7 +35,8 @@ StatusOr<BindAddress> ParseBindAddress(const std::string& text) {
   std::string port_text;
   if (!text.empty() && text[0] == '[') {
     size_t close = text.find(']');
-    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+    if (close == std::string::npos || close + 1 >= text.size() ||
+        text[close + 1] != ':')
       return Status::Error("bind '" + text + "': expected [IPV6]:PORT");
     a.host = text.substr(1, close - 1);
     port_text = text.substr(close + 2);
@@ -41,7 +44,8 @@ StatusOr<BindAddress> ParseBindAddress(const std::string& text) {
     a.host = text.substr(0, colon);
     port_text = text.substr(colon + 1);
     if (a.host.find(':') != std::string::npos)
-      return Status::Error("bind '" + text + "': write IPv6 addresses as [ADDR]:PORT");
+      return Status::Error("bind '" + text +
+                           "': write IPv6 addresses as [ADDR]:PORT");
     if (a.host.empty()) a.host = "0.0.0.0";
   } else {
     a.host = "0.0.0.0";
@@ -55,7 +59,8 @@ StatusOr<BindAddress> ParseBindAddress(const std::string& text) {
     port = port * 10 + (c - '0');
   }
   if (!valid || port > 65535)
-    return Status::Error("bind '" + text + "': invalid port '" + port_text + "'");
+    return Status::Error("bind '" + text + "': invalid port '" + port_text +
+                         "'");
   a.port = static_cast<int>(port);
   return a;
 }
@@ -68,7 +73,8 @@ StatusOr<UniqueFd> OpenUnixListener(const BindAddress& address, int backlog) {
   struct stat st;
   if (::lstat(address.host.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode))
-      return Status::Error("bind " + address.ToString() + ": path exists and is not a socket");
+      return Status::Error("bind " + address.ToString() +
+                           ": path exists and is not a socket");
     ::unlink(address.host.c_str());
   }
   sockaddr_un sun{};
@@ -84,18 +90,23 @@ StatusOr<UniqueFd> OpenUnixListener(const BindAddress& address, int backlog) {
 }  // namespace
 
 StatusOr<UniqueFd> OpenListener(const BindAddress& address, int backlog) {
-  if (address.kind == BindAddress::Kind::kUnix) return OpenUnixListener(address, backlog);
+  if (address.kind == BindAddress::Kind::kUnix)
+    return OpenUnixListener(address, backlog);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* found = nullptr;
   std::string port = std::to_string(address.port);
-  if (int rc = ::getaddrinfo(address.host.c_str(), port.c_str(), &hints, &found); rc != 0)
-    return Status::Error("bind " + address.ToString() + ": " + ::gai_strerror(rc));
+  if (int rc =
+          ::getaddrinfo(address.host.c_str(), port.c_str(), &hints, &found);
+      rc != 0)
+    return Status::Error("bind " + address.ToString() + ": " +
+                         ::gai_strerror(rc));
   Status last = Status::Error("bind " + address.ToString() + ": no address");
   for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
-    UniqueFd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    UniqueFd fd(::socket(ai->ai_family,
+                         ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd.valid()) {
       last = Status::FromErrno("socket", errno);
       continue;
@@ -133,7 +144,8 @@ std::string DescribeSocket(int fd) {
   if (ss.ss_family == AF_INET6) {
     auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
     ::inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
-    return "[" + std::string(host) + "]:" + std::to_string(ntohs(sin6->sin6_port));
+    return "[" + std::string(host) +
+           "]:" + std::to_string(ntohs(sin6->sin6_port));
   }
   if (ss.ss_family == AF_UNIX) {
     auto* sun = reinterpret_cast<sockaddr_un*>(&ss);

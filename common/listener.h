@@ -11,19 +11,22 @@ namespace wsgid {
 // A parsed -b value.
 struct BindAddress {
   enum class Kind { kTcp, kUnix } kind = Kind::kTcp;
-  std::string host;  // numeric IPv4/IPv6 address or a name (kTcp); socket path (kUnix)
-  int port = 0;      // kTcp only
+  std::string
+      host;  // numeric IPv4/IPv6 address or a name (kTcp); socket path (kUnix)
+  int port = 0;  // kTcp only
   std::string ToString() const;
 };
 
 // Parses HOST:PORT, [V6]:PORT, :PORT (all IPv4 interfaces), PORT, unix:/path.
 StatusOr<BindAddress> ParseBindAddress(const std::string& text);
 
-// Opens a non-blocking, close-on-exec listening socket. TCP gets SO_REUSEADDR; a UNIX
-// socket path left over from an earlier run is removed first (only if it is a socket).
+// Opens a non-blocking, close-on-exec listening socket. TCP gets SO_REUSEADDR;
+// a UNIX socket path left over from an earlier run is removed first (only if it
+// is a socket).
 StatusOr<UniqueFd> OpenListener(const BindAddress& address, int backlog);
 
-// "127.0.0.1:8000", "[::1]:8000" or "unix:/path" of a bound socket; empty on error.
+// "127.0.0.1:8000", "[::1]:8000" or "unix:/path" of a bound socket; empty on
+// error.
 std::string DescribeSocket(int fd);
 
 }  // namespace wsgid

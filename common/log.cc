@@ -48,7 +48,8 @@ Status OpenErrorLog(const std::string& path, LogLevel level) {
     if (old != STDERR_FILENO) ::close(old);
     return Status::Ok();
   }
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int fd =
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return Status::FromErrno("cannot open error log " + path, errno);
   int old = g_log_fd.exchange(fd);
   if (old != STDERR_FILENO) ::close(old);
@@ -57,7 +58,9 @@ Status OpenErrorLog(const std::string& path, LogLevel level) {
 
 int ErrorLogFd() { return g_log_fd.load(); }
 
-bool LogEnabled(LogLevel level) { return static_cast<int>(level) >= g_level.load(); }
+bool LogEnabled(LogLevel level) {
+  return static_cast<int>(level) >= g_level.load();
+}
 
 void WriteAll(int fd, const std::string& data) {
   size_t done = 0;

@@ -1,7 +1,8 @@
 // Logging shared by the daemon and the workers.
 //
-// Every line is written with a single write(2) to a file opened with O_APPEND, so lines
-// from the master and all workers never interleave. Format, as Gunicorn's:
+// Every line is written with a single write(2) to a file opened with O_APPEND,
+// so lines from the master and all workers never interleave. Format, as
+// Gunicorn's:
 //   [2026-11-26 10:00:00 +0000] [pid] [INFO] message
 // Thread-safe.
 #pragma once
@@ -18,11 +19,12 @@ enum class LogLevel { kDebug = 0, kInfo, kWarning, kError, kCritical };
 // Parses "debug", "info", "warning", "error", "critical".
 StatusOr<LogLevel> ParseLogLevel(const std::string& name);
 
-// Directs the error log to `path` ("-" is stderr) at `level`. Safe to call again to
-// reopen after rotation (SIGUSR1).
+// Directs the error log to `path` ("-" is stderr) at `level`. Safe to call
+// again to reopen after rotation (SIGUSR1).
 Status OpenErrorLog(const std::string& path, LogLevel level);
 
-// The fd the error log writes to (for redirecting a worker's stdout/stderr into it).
+// The fd the error log writes to (for redirecting a worker's stdout/stderr into
+// it).
 int ErrorLogFd();
 
 // True when a message at `level` would be written.

@@ -1,6 +1,6 @@
-// Identity: the user and group workers run as (--user, --group), resolved by the master
-// at start so a typo is a start-up error, and applied by each worker before it imports
-// the application.
+// Identity: the user and group workers run as (--user, --group), resolved by
+// the master at start so a typo is a start-up error, and applied by each worker
+// before it imports the application.
 #pragma once
 
 #include <sys/types.h>
@@ -20,9 +20,11 @@ struct Identity {
 };
 
 // Resolves names or numeric ids; empty strings mean "unchanged".
-StatusOr<Identity> ResolveIdentity(const std::string& user, const std::string& group);
+StatusOr<Identity> ResolveIdentity(const std::string& user,
+                                   const std::string& group);
 
-// setgid/initgroups/setuid in that order. REQUIRES: called before any thread starts.
+// setgid/initgroups/setuid in that order. REQUIRES: called before any thread
+// starts.
 Status DropPrivileges(const Identity& identity);
 
 }  // namespace wsgid

@@ -35,7 +35,9 @@ int LatencyBucket(double seconds) {
   return kLatencyBuckets - 1;
 }
 
-Scoreboard::Scoreboard(Scoreboard&& other) noexcept { *this = std::move(other); }
+Scoreboard::Scoreboard(Scoreboard&& other) noexcept {
+  *this = std::move(other);
+}
 
 Scoreboard& Scoreboard::operator=(Scoreboard&& other) noexcept {
   if (this != &other) {
@@ -54,14 +56,17 @@ Scoreboard::~Scoreboard() {
 
 StatusOr<Scoreboard> Scoreboard::Create(int slots) {
   Scoreboard board;
-  board.fd_.reset(::memfd_create("wsgid-scoreboard", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  board.fd_.reset(
+      ::memfd_create("wsgid-scoreboard", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (!board.fd_.valid()) return Status::FromErrno("memfd_create", errno);
   board.size_ = SizeFor(slots);
   if (::ftruncate(board.fd_.get(), static_cast<off_t>(board.size_)) < 0)
     return Status::FromErrno("ftruncate(scoreboard)", errno);
-  if (::fcntl(board.fd_.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+  if (::fcntl(board.fd_.get(), F_ADD_SEALS,
+              F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
     return Status::FromErrno("sealing the scoreboard", errno);
-  board.map_ = ::mmap(nullptr, board.size_, PROT_READ | PROT_WRITE, MAP_SHARED, board.fd_.get(), 0);
+  board.map_ = ::mmap(nullptr, board.size_, PROT_READ | PROT_WRITE, MAP_SHARED,
+                      board.fd_.get(), 0);
   if (board.map_ == MAP_FAILED) {
     board.map_ = nullptr;
     return Status::FromErrno("mmap(scoreboard)", errno);
@@ -78,8 +83,8 @@ StatusOr<Scoreboard> Scoreboard::Attach(int fd) {
   struct stat st;
   if (::fstat(fd, &st) < 0) return Status::FromErrno("scoreboard fd", errno);
   Scoreboard board;
-  board.map_ = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ | PROT_WRITE,
-                      MAP_SHARED, fd, 0);
+  board.map_ = ::mmap(nullptr, static_cast<size_t>(st.st_size),
+                      PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (board.map_ == MAP_FAILED) {
     board.map_ = nullptr;
     return Status::FromErrno("mmap(scoreboard)", errno);
@@ -87,9 +92,11 @@ StatusOr<Scoreboard> Scoreboard::Attach(int fd) {
   board.size_ = static_cast<size_t>(st.st_size);
   board.fd_.reset(fd);
   auto* header = static_cast<ScoreboardHeader*>(board.map_);
-  if (header->magic != kScoreboardMagic || header->version != kScoreboardVersion ||
+  if (header->magic != kScoreboardMagic ||
+      header->version != kScoreboardVersion ||
       SizeFor(static_cast<int>(header->slots)) > board.size_)
-    return Status::Error("scoreboard layout mismatch (master and worker versions differ?)");
+    return Status::Error(
+        "scoreboard layout mismatch (master and worker versions differ?)");
   board.slots_ = static_cast<int>(header->slots);
   return board;
 }
@@ -100,8 +107,8 @@ void Scoreboard::Reset(int index, int64_t now_ns) {
   s->heartbeat_ns.store(now_ns, std::memory_order_relaxed);
 }
 
-void Scoreboard::BeginRequest(ThreadSlot* t, int64_t now_ns, std::string_view method,
-                              std::string_view path) {
+void Scoreboard::BeginRequest(ThreadSlot* t, int64_t now_ns,
+                              std::string_view method, std::string_view path) {
   uint32_t seq = t->seq.load(std::memory_order_relaxed);
   t->seq.store(seq + 1, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);

@@ -1,5 +1,5 @@
-// Status and StatusOr: how errors cross module boundaries (no exceptions outside the
-// pybind11 layer and HTTP handlers).
+// Status and StatusOr: how errors cross module boundaries (no exceptions
+// outside the pybind11 layer and HTTP handlers).
 #pragma once
 
 #include <cassert>
@@ -14,7 +14,9 @@ class Status {
  public:
   Status() = default;
   static Status Ok() { return Status(); }
-  static Status Error(std::string message) { return Status(std::move(message), true); }
+  static Status Error(std::string message) {
+    return Status(std::move(message), true);
+  }
   // An error built from errno: "what: strerror(errno)".
   static Status FromErrno(const std::string& what, int err);
 
@@ -22,7 +24,8 @@ class Status {
   const std::string& message() const { return message_; }
 
  private:
-  Status(std::string message, bool failed) : message_(std::move(message)), failed_(failed) {}
+  Status(std::string message, bool failed)
+      : message_(std::move(message)), failed_(failed) {}
   std::string message_;
   bool failed_ = false;
 };
@@ -32,7 +35,8 @@ template <typename T>
 class StatusOr {
  public:
   StatusOr(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
-  StatusOr(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
+  StatusOr(Status status)
+      : status_(std::move(status)) {  // NOLINT: implicit by design
     assert(!status_.ok());
   }
 

@@ -21,12 +21,14 @@ int64_t NowNs() {
   return ts.tv_sec * 1'000'000'000 + ts.tv_nsec;
 }
 
-std::pair<int, std::string> Error(int status, const std::string& error, const std::string& detail) {
+std::pair<int, std::string> Error(int status, const std::string& error,
+                                  const std::string& detail) {
   return {status, json{{"error", error}, {"detail", detail}}.dump()};
 }
 
 // Parses a JSON object body whose fields all appear in `allowed`.
-StatusOr<json> ParseObject(const std::string& body, std::initializer_list<const char*> allowed) {
+StatusOr<json> ParseObject(const std::string& body,
+                           std::initializer_list<const char*> allowed) {
   json doc;
   try {
     doc = body.empty() ? json::object() : json::parse(body);
@@ -42,13 +44,15 @@ StatusOr<json> ParseObject(const std::string& body, std::initializer_list<const 
   return doc;
 }
 
-std::pair<int, std::string> FromResult(const CommandResult& r, const json& ok_body) {
+std::pair<int, std::string> FromResult(const CommandResult& r,
+                                       const json& ok_body) {
   if (r.status >= 400) return Error(r.status, r.error, r.detail);
   return {r.status, ok_body.dump()};
 }
 
 int64_t ResidentBytes(pid_t pid) {
-  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/statm").c_str(), "r");
+  FILE* f =
+      std::fopen(("/proc/" + std::to_string(pid) + "/statm").c_str(), "r");
   if (f == nullptr) return 0;
   long size = 0, resident = 0;
   int n = std::fscanf(f, "%ld %ld", &size, &resident);
@@ -60,7 +64,8 @@ int64_t ResidentBytes(pid_t pid) {
 
 bool ConstantTimeEquals(const std::string& a, const std::string& b) {
   unsigned char diff = a.size() == b.size() ? 0 : 1;
-  const std::string& probe = a.size() == b.size() ? b : a;  // same length as a either way
+  const std::string& probe =
+      a.size() == b.size() ? b : a;  // same length as a either way
   for (size_t i = 0; i < a.size(); ++i)
     diff |= static_cast<unsigned char>(a[i] ^ probe[i]);
   return diff == 0;
@@ -81,7 +86,8 @@ ControlApi::~ControlApi() { Stop(); }
 Status ControlApi::Start() {
   auto install = [this](httplib::Server* server, bool tcp) {
     ConfigureSmallServer(server, 16 * 1024);
-    auto handler = [this, tcp](const httplib::Request& req, httplib::Response& res) {
+    auto handler = [this, tcp](const httplib::Request& req,
+                               httplib::Response& res) {
       Serve(req, res, tcp);
     };
     server->Get(".*", handler);
@@ -93,18 +99,21 @@ Status ControlApi::Start() {
   if (!options_.socket_path.empty()) {
     unix_server_ = std::make_unique<httplib::Server>();
     install(unix_server_.get(), false);
-    if (Status s = ListenUnix(unix_server_.get(), options_.socket_path, options_.socket_mode,
-                              &unix_thread_);
+    if (Status s = ListenUnix(unix_server_.get(), options_.socket_path,
+                              options_.socket_mode, &unix_thread_);
         !s.ok())
       return s;
   }
   if (!options_.tcp_bind.empty()) {
     if (options_.token.empty())
-      return Status::Error("--control-bind needs --control-token-file (a TCP control port "
-                           "without a token would let anyone who reaches it steer wsgid)");
+      return Status::Error(
+          "--control-bind needs --control-token-file (a TCP control port "
+          "without a token would let anyone who reaches it steer wsgid)");
     tcp_server_ = std::make_unique<httplib::Server>();
     install(tcp_server_.get(), true);
-    if (Status s = ListenTcp(tcp_server_.get(), options_.tcp_bind, &tcp_thread_); !s.ok())
+    if (Status s =
+            ListenTcp(tcp_server_.get(), options_.tcp_bind, &tcp_thread_);
+        !s.ok())
       return s;
   }
   return Status::Ok();
@@ -115,12 +124,14 @@ void ControlApi::Stop() {
   if (tcp_server_) tcp_server_->stop();
   if (unix_thread_.joinable()) unix_thread_.join();
   if (tcp_thread_.joinable()) tcp_thread_.join();
-  if (unix_server_ && !options_.socket_path.empty()) ::unlink(options_.socket_path.c_str());
+  if (unix_server_ && !options_.socket_path.empty())
+    ::unlink(options_.socket_path.c_str());
   unix_server_.reset();
   tcp_server_.reset();
 }
 
-void ControlApi::Serve(const httplib::Request& req, httplib::Response& res, bool tcp) {
+void ControlApi::Serve(const httplib::Request& req, httplib::Response& res,
+                       bool tcp) {
   std::pair<int, std::string> answer;
   if (tcp) {
     std::string auth = req.get_header_value("Authorization");
@@ -133,8 +144,9 @@ void ControlApi::Serve(const httplib::Request& req, httplib::Response& res, bool
       return;
     }
   }
-  std::string client = tcp ? req.remote_addr + ":" + std::to_string(req.remote_port)
-                           : "the control socket";
+  std::string client =
+      tcp ? req.remote_addr + ":" + std::to_string(req.remote_port)
+          : "the control socket";
   answer = Dispatch(req.method, req.path, req.body, client);
   res.status = answer.first;
   res.set_content(answer.second + "\n", "application/json");
@@ -145,13 +157,15 @@ std::pair<int, std::string> ControlApi::Dispatch(const std::string& method,
                                                  const std::string& body,
                                                  const std::string& client) {
   auto wrong_method = [&](const char* allowed) {
-    return Error(405, "method_not_allowed", method + " " + path + ": use " + allowed);
+    return Error(405, "method_not_allowed",
+                 method + " " + path + ": use " + allowed);
   };
   auto log_change = [&](const std::string& what) {
-    Log(LogLevel::kInfo) << "control API: " << what << " (asked by " << client << ")";
+    Log(LogLevel::kInfo) << "control API: " << what << " (asked by " << client
+                         << ")";
   };
-  auto execute = [&](Command command, const std::string& what, const json& ok_body_with_value,
-                     const char* value_key) {
+  auto execute = [&](Command command, const std::string& what,
+                     const json& ok_body_with_value, const char* value_key) {
     log_change(what);
     CommandResult result = backend_->Execute(command);
     json ok = ok_body_with_value;
@@ -175,7 +189,8 @@ std::pair<int, std::string> ControlApi::Dispatch(const std::string& method,
     json doc = {
         {"version", options_.version},
         {"pid", ::getpid()},
-        {"uptime_seconds", static_cast<double>(NowNs() - pool.started_ns) / 1e9},
+        {"uptime_seconds",
+         static_cast<double>(NowNs() - pool.started_ns) / 1e9},
         {"generation", pool.generation},
         {"pool",
          {{"desired", pool.desired},
@@ -204,18 +219,23 @@ std::pair<int, std::string> ControlApi::Dispatch(const std::string& method,
       uint64_t requests = 0;
       if (slot != nullptr) {
         heartbeat_age = std::max<double>(
-            0, static_cast<double>(now - slot->heartbeat_ns.load(std::memory_order_relaxed)) / 1e9);
+            0, static_cast<double>(
+                   now - slot->heartbeat_ns.load(std::memory_order_relaxed)) /
+                   1e9);
         requests = slot->requests.load(std::memory_order_relaxed);
         for (int t = 0; t < pool.threads && t < kMaxThreadsPerWorker; ++t) {
           ThreadActivity a = Scoreboard::Read(slot->thread[t]);
           if (!a.busy) continue;
           ++busy;
-          // The path without its query string (secrets stay out): the scoreboard only
-          // ever holds the path.
-          current.push_back({{"thread", t},
-                             {"method", a.method},
-                             {"path", a.path},
-                             {"seconds", std::max<double>(0, static_cast<double>(now - a.request_start_ns) / 1e9)}});
+          // The path without its query string (secrets stay out): the
+          // scoreboard only ever holds the path.
+          current.push_back(
+              {{"thread", t},
+               {"method", a.method},
+               {"path", a.path},
+               {"seconds",
+                std::max<double>(
+                    0, static_cast<double>(now - a.request_start_ns) / 1e9)}});
         }
       }
       list.push_back({{"id", w.id},
@@ -235,44 +255,62 @@ std::pair<int, std::string> ControlApi::Dispatch(const std::string& method,
     if (method != "POST") return wrong_method("POST");
     auto doc = ParseObject(body, {"workers", "delta"});
     if (!doc.ok()) return Error(400, "bad_request", doc.status().message());
-    bool has_workers = doc->contains("workers"), has_delta = doc->contains("delta");
-    if (has_workers == has_delta) return Error(400, "bad_request", "give exactly one of 'workers' and 'delta'");
+    bool has_workers = doc->contains("workers"),
+         has_delta = doc->contains("delta");
+    if (has_workers == has_delta)
+      return Error(400, "bad_request",
+                   "give exactly one of 'workers' and 'delta'");
     const json& v = has_workers ? (*doc)["workers"] : (*doc)["delta"];
-    if (!v.is_number_integer()) return Error(422, "invalid_value", std::string(has_workers ? "'workers'" : "'delta'") + " must be an integer");
+    if (!v.is_number_integer())
+      return Error(422, "invalid_value",
+                   std::string(has_workers ? "'workers'" : "'delta'") +
+                       " must be an integer");
     int64_t target = v.get<int64_t>();
     if (has_delta) target += backend_->Snapshot().desired;
     if (target < 1 || target > options_.max_workers)
-      return Error(422, "invalid_value", "workers must be between 1 and " + std::to_string(options_.max_workers) + " (--max-workers); asked for " + std::to_string(target));
+      return Error(422, "invalid_value",
+                   "workers must be between 1 and " +
+                       std::to_string(options_.max_workers) +
+                       " (--max-workers); asked for " + std::to_string(target));
     Command c{Command::Kind::kScale, static_cast<int>(target)};
-    return execute(c, "scale to " + std::to_string(target) + " workers", json::object(), "desired");
+    return execute(c, "scale to " + std::to_string(target) + " workers",
+                   json::object(), "desired");
   }
   if (path == "/v1/threads") {
     if (method != "POST") return wrong_method("POST");
     auto doc = ParseObject(body, {"threads"});
     if (!doc.ok()) return Error(400, "bad_request", doc.status().message());
-    if (!doc->contains("threads")) return Error(400, "bad_request", "'threads' is required");
+    if (!doc->contains("threads"))
+      return Error(400, "bad_request", "'threads' is required");
     const json& v = (*doc)["threads"];
-    if (!v.is_number_integer()) return Error(422, "invalid_value", "'threads' must be an integer");
+    if (!v.is_number_integer())
+      return Error(422, "invalid_value", "'threads' must be an integer");
     int64_t threads = v.get<int64_t>();
     if (threads < 1 || threads > kMaxThreadsPerWorker)
-      return Error(422, "invalid_value", "threads must be between 1 and " + std::to_string(kMaxThreadsPerWorker));
+      return Error(422, "invalid_value",
+                   "threads must be between 1 and " +
+                       std::to_string(kMaxThreadsPerWorker));
     Command c{Command::Kind::kThreads, static_cast<int>(threads)};
-    return execute(c, "set " + std::to_string(threads) + " threads per worker", json::object(), "threads");
+    return execute(c, "set " + std::to_string(threads) + " threads per worker",
+                   json::object(), "threads");
   }
   if (path == "/v1/reload") {
     if (method != "POST") return wrong_method("POST");
     auto doc = ParseObject(body, {});
     if (!doc.ok()) return Error(400, "bad_request", doc.status().message());
-    return execute({Command::Kind::kReload}, "reload", json::object(), "generation");
+    return execute({Command::Kind::kReload}, "reload", json::object(),
+                   "generation");
   }
   if (path == "/v1/autoscale") {
-    if (method == "GET") return {200, json{{"enabled", false}, {"available", false}}.dump()};
+    if (method == "GET")
+      return {200, json{{"enabled", false}, {"available", false}}.dump()};
     if (method != "PUT") return wrong_method("GET, PUT");
     auto doc = ParseObject(body, {"enabled", "min", "max"});
     if (!doc.ok()) return Error(400, "bad_request", doc.status().message());
     if (doc->contains("enabled") && !(*doc)["enabled"].is_boolean())
       return Error(422, "invalid_value", "'enabled' must be true or false");
-    return Error(409, "conflict", "autoscaling is not available in this version");
+    return Error(409, "conflict",
+                 "autoscaling is not available in this version");
   }
   if (path == "/v1/stop") {
     if (method != "POST") return wrong_method("POST");
@@ -280,20 +318,27 @@ std::pair<int, std::string> ControlApi::Dispatch(const std::string& method,
     if (!doc.ok()) return Error(400, "bad_request", doc.status().message());
     bool graceful = true;
     if (doc->contains("graceful")) {
-      if (!(*doc)["graceful"].is_boolean()) return Error(422, "invalid_value", "'graceful' must be true or false");
+      if (!(*doc)["graceful"].is_boolean())
+        return Error(422, "invalid_value", "'graceful' must be true or false");
       graceful = (*doc)["graceful"].get<bool>();
     }
     Command c{Command::Kind::kStop, 0, graceful};
-    return execute(c, graceful ? "graceful stop" : "fast stop", json{{"stopping", true}}, nullptr);
+    return execute(c, graceful ? "graceful stop" : "fast stop",
+                   json{{"stopping", true}}, nullptr);
   }
-  static const std::regex kWorkerAction("^/v1/workers/([0-9]{1,6})/(restart|kill)$");
+  static const std::regex kWorkerAction(
+      "^/v1/workers/([0-9]{1,6})/(restart|kill)$");
   std::smatch m;
   if (std::regex_match(path, m, kWorkerAction)) {
     if (method != "POST") return wrong_method("POST");
     int id = std::stoi(m[1].str());
     bool restart = m[2].str() == "restart";
-    Command c{restart ? Command::Kind::kRestartWorker : Command::Kind::kKillWorker, id};
-    return execute(c, (restart ? "restart worker " : "kill worker ") + std::to_string(id), json::object(), "id");
+    Command c{
+        restart ? Command::Kind::kRestartWorker : Command::Kind::kKillWorker,
+        id};
+    return execute(
+        c, (restart ? "restart worker " : "kill worker ") + std::to_string(id),
+        json::object(), "id");
   }
   return Error(404, "not_found", "no such endpoint: " + path);
 }

@@ -1,9 +1,9 @@
-// ControlApi: the REST control API of the master (/v1, JSON in and out), on a UNIX socket
-// (mode 0600 by default: its permissions are the authentication) and optionally on TCP,
-// where every request must carry `Authorization: Bearer <token>` (compared in constant
-// time). Errors are {"error": code, "detail": text} with 400 (malformed), 401, 404, 405
-// (wrong method), 409 (conflict), 422 (invalid value). Every change is logged with what
-// was asked and by whom.
+// ControlApi: the REST control API of the master (/v1, JSON in and out), on a
+// UNIX socket (mode 0600 by default: its permissions are the authentication)
+// and optionally on TCP, where every request must carry `Authorization: Bearer
+// <token>` (compared in constant time). Errors are {"error": code, "detail":
+// text} with 400 (malformed), 401, 404, 405 (wrong method), 409 (conflict), 422
+// (invalid value). Every change is logged with what was asked and by whom.
 #pragma once
 
 #include <memory>
@@ -27,8 +27,8 @@ class ControlApi {
   struct Options {
     std::string socket_path;  // empty: no UNIX socket
     int socket_mode = 0600;
-    std::string tcp_bind;     // empty: no TCP
-    std::string token;        // required with tcp_bind
+    std::string tcp_bind;  // empty: no TCP
+    std::string token;     // required with tcp_bind
     int max_workers = 32;
     std::string version;
   };
@@ -39,10 +39,13 @@ class ControlApi {
   Status Start();
   void Stop();
 
-  // The answer to one API request (method, path, body, whether it came authenticated
-  // through TCP or the UNIX socket): status and JSON text. Exposed for tests.
-  std::pair<int, std::string> Dispatch(const std::string& method, const std::string& path,
-                                       const std::string& body, const std::string& client);
+  // The answer to one API request (method, path, body, whether it came
+  // authenticated through TCP or the UNIX socket): status and JSON text.
+  // Exposed for tests.
+  std::pair<int, std::string> Dispatch(const std::string& method,
+                                       const std::string& path,
+                                       const std::string& body,
+                                       const std::string& client);
 
  private:
   void Serve(const httplib::Request& req, httplib::Response& res, bool tcp);
@@ -56,11 +59,13 @@ class ControlApi {
   int64_t started_ns_;
 };
 
-// Compares two strings in time that depends only on their lengths, not their contents.
+// Compares two strings in time that depends only on their lengths, not their
+// contents.
 bool ConstantTimeEquals(const std::string& a, const std::string& b);
 
-// The control socket used when none is configured: /run/wsgid.sock for root, else
-// $XDG_RUNTIME_DIR/wsgid.sock, else /tmp/wsgid-<uid>.sock. wsgictl uses the same rule.
+// The control socket used when none is configured: /run/wsgid.sock for root,
+// else $XDG_RUNTIME_DIR/wsgid.sock, else /tmp/wsgid-<uid>.sock. wsgictl uses
+// the same rule.
 std::string DefaultControlSocket();
 
 }  // namespace wsgid

@@ -1,7 +1,8 @@
-// ControlBackend: what the ops port and the control API may ask of the supervisor, from
-// their own threads. Reads come from the snapshot the loop publishes and from the
-// scoreboard; changes are posted to the loop, which applies them between its other
-// events, so the pool is only ever touched by the loop's thread. Thread-safe.
+// ControlBackend: what the ops port and the control API may ask of the
+// supervisor, from their own threads. Reads come from the snapshot the loop
+// publishes and from the scoreboard; changes are posted to the loop, which
+// applies them between its other events, so the pool is only ever touched by
+// the loop's thread. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -13,17 +14,24 @@ namespace wsgid {
 
 // A change asked for through the control API.
 struct Command {
-  enum class Kind { kScale, kThreads, kReload, kRestartWorker, kKillWorker, kStop };
+  enum class Kind {
+    kScale,
+    kThreads,
+    kReload,
+    kRestartWorker,
+    kKillWorker,
+    kStop
+  };
   Kind kind;
-  int value = 0;          // workers, threads, worker id
-  bool graceful = true;   // kStop
+  int value = 0;         // workers, threads, worker id
+  bool graceful = true;  // kStop
 };
 
 struct CommandResult {
-  int status = 200;       // HTTP status for the answer
-  std::string error;      // short error code when status >= 400
-  std::string detail;     // human-readable
-  int value = 0;          // the resulting count, generation or id
+  int status = 200;    // HTTP status for the answer
+  std::string error;   // short error code when status >= 400
+  std::string detail;  // human-readable
+  int value = 0;       // the resulting count, generation or id
 };
 
 class ControlBackend {
@@ -31,9 +39,11 @@ class ControlBackend {
   virtual ~ControlBackend() = default;
   virtual PoolSnapshot Snapshot() = 0;
   virtual RequestTotals Totals() = 0;
-  // The live scoreboard slot of worker `id` (1-based), for its threads and heartbeat.
+  // The live scoreboard slot of worker `id` (1-based), for its threads and
+  // heartbeat.
   virtual const WorkerSlot* Slot(int id) = 0;
-  // Applies a change on the supervisor loop and returns its outcome (blocks until then).
+  // Applies a change on the supervisor loop and returns its outcome (blocks
+  // until then).
   virtual CommandResult Execute(const Command& command) = 0;
 };
 

@@ -21,10 +21,12 @@ void ConfigureSmallServer(httplib::Server* server, size_t max_body_bytes) {
   server->set_payload_max_length(max_body_bytes);
 }
 
-Status ListenTcp(httplib::Server* server, const std::string& bind, std::thread* thread) {
+Status ListenTcp(httplib::Server* server, const std::string& bind,
+                 std::thread* thread) {
   auto address = ParseBindAddress(bind);
   if (!address.ok()) return address.status();
-  if (address->kind != BindAddress::Kind::kTcp) return Status::Error(bind + ": expected HOST:PORT");
+  if (address->kind != BindAddress::Kind::kTcp)
+    return Status::Error(bind + ": expected HOST:PORT");
   if (!server->bind_to_port(address->host, address->port))
     return Status::Error("cannot listen on " + bind + " (in use?)");
   *thread = std::thread([server] { server->listen_after_bind(); });
@@ -35,20 +37,24 @@ Status ListenUnix(httplib::Server* server, const std::string& path, int mode,
                   std::thread* thread) {
   struct stat st;
   if (::lstat(path.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) return Status::Error(path + " exists and is not a socket");
-    // A socket somebody still answers on belongs to a running wsgid: leave it alone.
+    if (!S_ISSOCK(st.st_mode))
+      return Status::Error(path + " exists and is not a socket");
+    // A socket somebody still answers on belongs to a running wsgid: leave it
+    // alone.
     int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un sun{};
     sun.sun_family = AF_UNIX;
     std::strncpy(sun.sun_path, path.c_str(), sizeof sun.sun_path - 1);
-    bool live = ::connect(probe, reinterpret_cast<sockaddr*>(&sun), sizeof sun) == 0;
+    bool live =
+        ::connect(probe, reinterpret_cast<sockaddr*>(&sun), sizeof sun) == 0;
     ::close(probe);
     if (live) return Status::Error("another process answers on " + path);
     ::unlink(path.c_str());
   }
   server->set_address_family(AF_UNIX);
-  // Created without group or other permissions from the first instant (the umask is
-  // process-wide, and no other thread creates files while the master starts).
+  // Created without group or other permissions from the first instant (the
+  // umask is process-wide, and no other thread creates files while the master
+  // starts).
   mode_t old = ::umask(0177);
   bool bound = server->bind_to_port(path, 80);
   ::umask(old);

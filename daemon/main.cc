@@ -1,4 +1,5 @@
-// wsgid: the master process. Parses the configuration and hands over to Supervisor.
+// wsgid: the master process. Parses the configuration and hands over to
+// Supervisor.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,7 +45,8 @@ int main(int argc, char** argv) {
   auto config = LoadConfig(args, environ, &warnings);
   Status valid = config.ok() ? ValidateConfig(*config) : config.status();
   if (!valid.ok()) {
-    std::fprintf(stderr, "wsgid: error: %s\n(see wsgid --help)\n", valid.message().c_str());
+    std::fprintf(stderr, "wsgid: error: %s\n(see wsgid --help)\n",
+                 valid.message().c_str());
     return Supervisor::kExitConfig;
   }
   if (config->check_config) {
@@ -58,19 +60,23 @@ int main(int argc, char** argv) {
   }
   for (const std::string& w : warnings) Log(LogLevel::kWarning) << w;
   // A typo in --user or --group stops the start, with the reason.
-  if (auto identity = ResolveIdentity(config->user, config->group); !identity.ok()) {
+  if (auto identity = ResolveIdentity(config->user, config->group);
+      !identity.ok()) {
     Log(LogLevel::kCritical) << "cannot start: " << identity.status().message();
     return Supervisor::kExitConfig;
   }
-  ::umask(static_cast<mode_t>(config->umask));  // also the mode of unix: sockets
-  Supervisor supervisor(std::move(config).value(), WorkerPath(),
-                        [args](std::vector<std::string>* reload_warnings) {
-                          return LoadConfig(args, environ, reload_warnings);
-                        },
-                        args);
+  ::umask(
+      static_cast<mode_t>(config->umask));  // also the mode of unix: sockets
+  Supervisor supervisor(
+      std::move(config).value(), WorkerPath(),
+      [args](std::vector<std::string>* reload_warnings) {
+        return LoadConfig(args, environ, reload_warnings);
+      },
+      args);
   if (Status s = supervisor.Start(); !s.ok()) {
     Log(LogLevel::kCritical) << "cannot start: " << s.message();
-    bool app_error = s.message().find("application could not be loaded") != std::string::npos;
+    bool app_error = s.message().find("application could not be loaded") !=
+                     std::string::npos;
     return app_error ? Supervisor::kExitAppLoad : 1;
   }
   return supervisor.Run();

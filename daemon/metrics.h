@@ -1,10 +1,11 @@
-// The Prometheus exposition of /metrics (text format 0.0.4), built with prometheus-cpp's
-// core and TextSerializer.
+// The Prometheus exposition of /metrics (text format 0.0.4), built with
+// prometheus-cpp's core and TextSerializer.
 //
-// Every known label value is exported from the start (at 0): prometheus-cpp prints
-// nothing for a label set never created, and dashboards and alerts must not see holes.
-// `{state}` labels partition: workers over starting/ready/draining, threads over
-// idle/busy.
+// Every known label value is exported from the start (at 0): prometheus-cpp
+// prints nothing for a label set never created, and dashboards and alerts must
+// not see holes.
+// `{state}` labels partition: workers over starting/ready/draining, threads
+// over idle/busy.
 #pragma once
 
 #include <cstdint>
@@ -18,14 +19,16 @@ namespace wsgid {
 struct MetricsInput {
   const PoolSnapshot* pool = nullptr;
   const RequestTotals* totals = nullptr;
-  int busy_threads = 0;  // app threads inside a request now (= requests in flight)
+  int busy_threads =
+      0;  // app threads inside a request now (= requests in flight)
   struct WorkerGauges {
     int id;
     double heartbeat_age_seconds;
     int64_t rss_bytes;
   };
   std::vector<WorkerGauges> workers;
-  std::vector<std::pair<std::string, int64_t>> listen_queues;  // listener, queue length
+  std::vector<std::pair<std::string, int64_t>>
+      listen_queues;  // listener, queue length
   bool autoscale_enabled = false;
 };
 
@@ -33,6 +36,7 @@ struct MetricsInput {
 std::string RenderMetrics(const MetricsInput& input);
 
 // The Content-Type of that text.
-inline constexpr const char* kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+inline constexpr const char* kMetricsContentType =
+    "text/plain; version=0.0.4; charset=utf-8";
 
 }  // namespace wsgid

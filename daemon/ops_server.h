@@ -1,11 +1,11 @@
 // OpsServer: the unauthenticated, read-only ops port (--ops-bind, default
-// 127.0.0.1:9180) answered by the master, never by the workers, so it answers while every
-// worker is busy or frozen: /livez (the supervisor loop turned within the last few
-// seconds), /readyz (a ready worker and no stop under way; else 503), /metrics
-// (Prometheus text format 0.0.4).
+// 127.0.0.1:9180) answered by the master, never by the workers, so it answers
+// while every worker is busy or frozen: /livez (the supervisor loop turned
+// within the last few seconds), /readyz (a ready worker and no stop under way;
+// else 503), /metrics (Prometheus text format 0.0.4).
 //
-// Its own small thread pool, short keep-alive and tiny request limits keep slow or idle
-// clients from starving it.
+// Its own small thread pool, short keep-alive and tiny request limits keep slow
+// or idle clients from starving it.
 #pragma once
 
 #include <functional>
@@ -26,7 +26,8 @@ namespace wsgid {
 class OpsServer {
  public:
   // `gather` fills the per-worker and listener parts of the metrics input.
-  using MetricsGatherer = std::function<MetricsInput(const PoolSnapshot&, const RequestTotals&)>;
+  using MetricsGatherer =
+      std::function<MetricsInput(const PoolSnapshot&, const RequestTotals&)>;
 
   OpsServer(ControlBackend* backend, MetricsGatherer gather);
   ~OpsServer();

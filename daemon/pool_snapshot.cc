@@ -5,8 +5,10 @@ namespace wsgid {
 void RequestTotals::Add(const WorkerSlot& slot) {
   auto relaxed = std::memory_order_relaxed;
   for (int m = 0; m < kMethodCount; ++m)
-    for (int c = 0; c < kCodeCount; ++c) responses[m][c] += slot.responses[m][c].load(relaxed);
-  for (int b = 0; b < kLatencyBuckets; ++b) latency[b] += slot.latency[b].load(relaxed);
+    for (int c = 0; c < kCodeCount; ++c)
+      responses[m][c] += slot.responses[m][c].load(relaxed);
+  for (int b = 0; b < kLatencyBuckets; ++b)
+    latency[b] += slot.latency[b].load(relaxed);
   latency_sum_us += slot.latency_sum_us.load(relaxed);
   bytes_out += slot.bytes_out.load(relaxed);
   app_exceptions += slot.app_exceptions.load(relaxed);

@@ -1,6 +1,7 @@
-// PoolSnapshot: what the supervisor loop publishes each turn for the threads that answer
-// the ops port and the control API. They never touch the pool itself (it belongs to the
-// loop); they read the latest snapshot, and the scoreboard, which is lock-free.
+// PoolSnapshot: what the supervisor loop publishes each turn for the threads
+// that answer the ops port and the control API. They never touch the pool
+// itself (it belongs to the loop); they read the latest snapshot, and the
+// scoreboard, which is lock-free.
 #pragma once
 
 #include <sys/types.h>
@@ -22,12 +23,13 @@ struct PoolSnapshot {
     int generation = 0;
     std::string state;  // starting, ready, draining
   };
-  int64_t loop_turned_ns = 0;  // CLOCK_MONOTONIC of the loop's latest turn (/livez)
+  int64_t loop_turned_ns =
+      0;  // CLOCK_MONOTONIC of the loop's latest turn (/livez)
   int64_t started_ns = 0;
-  bool stopping = false;       // a graceful stop began (/readyz answers 503)
+  bool stopping = false;  // a graceful stop began (/readyz answers 503)
   int desired = 0;
   int generation = 0;
-  int threads = 0;             // app threads per worker
+  int threads = 0;  // app threads per worker
   int max_workers = 0;
   std::vector<Worker> workers;
   std::vector<std::string> listeners;
@@ -37,9 +39,9 @@ struct PoolSnapshot {
   uint64_t reloads_failed = 0;
 };
 
-// Counters summed over every worker that ever ran: the live workers' scoreboard slots
-// plus what exited workers had counted (folded in when they are reaped), so the totals
-// never go down across worker deaths and reloads.
+// Counters summed over every worker that ever ran: the live workers' scoreboard
+// slots plus what exited workers had counted (folded in when they are reaped),
+// so the totals never go down across worker deaths and reloads.
 struct RequestTotals {
   uint64_t responses[kMethodCount][kCodeCount] = {};
   uint64_t latency[kLatencyBuckets] = {};

@@ -1,11 +1,11 @@
 #include "daemon/supervisor.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -41,8 +41,9 @@ int64_t NowNs() {
 const int kHandledSignals[] = {SIGCHLD, SIGTERM, SIGINT,  SIGQUIT, SIGHUP,
                                SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2};
 
-// posix_spawn runs no code in the child: reset the mask and dispositions explicitly, or
-// the signals the master takes through signalfd would stay blocked in the child.
+// posix_spawn runs no code in the child: reset the mask and dispositions
+// explicitly, or the signals the master takes through signalfd would stay
+// blocked in the child.
 void ResetSignalsInChild(posix_spawnattr_t* attr) {
   sigset_t empty, defaults;
   sigemptyset(&empty);
@@ -51,7 +52,8 @@ void ResetSignalsInChild(posix_spawnattr_t* attr) {
   sigaddset(&defaults, SIGPIPE);
   posix_spawnattr_setsigmask(attr, &empty);
   posix_spawnattr_setsigdefault(attr, &defaults);
-  posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(attr,
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 }
 
 std::vector<char*> CStrings(std::vector<std::string>& strings) {
@@ -63,7 +65,8 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
 
 }  // namespace
 
-Supervisor::Supervisor(Config config, std::string worker_path, ConfigLoader reload_config,
+Supervisor::Supervisor(Config config, std::string worker_path,
+                       ConfigLoader reload_config,
                        std::vector<std::string> argv)
     : config_(std::move(config)),
       worker_path_(std::move(worker_path)),
@@ -77,12 +80,15 @@ Supervisor::~Supervisor() {
 }
 
 Status Supervisor::Start() {
-  // systemd socket activation (and a USR2 re-exec) hand the listeners over as fds 3...
+  // systemd socket activation (and a USR2 re-exec) hand the listeners over as
+  // fds 3...
   const char* listen_fds = ::getenv("LISTEN_FDS");
   const char* listen_pid = ::getenv("LISTEN_PID");
-  if (listen_fds != nullptr && listen_pid != nullptr && std::atoi(listen_pid) == ::getpid()) {
+  if (listen_fds != nullptr && listen_pid != nullptr &&
+      std::atoi(listen_pid) == ::getpid()) {
     int n = std::atoi(listen_fds);
-    // The configured binds name them in order when a USR2 re-exec handed them over.
+    // The configured binds name them in order when a USR2 re-exec handed them
+    // over.
     for (int fd = 3; fd < 3 + n; ++fd) {
       ::fcntl(fd, F_SETFD, FD_CLOEXEC);
       ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -98,7 +104,8 @@ Status Supervisor::Start() {
     if (config_.binds.empty()) config_.binds.push_back("127.0.0.1:8000");
     if (Status s = OpenListeners(config_.binds); !s.ok()) return s;
   }
-  for (const Listener& l : listeners_) Log(LogLevel::kInfo) << "Listening at: " << l.name;
+  for (const Listener& l : listeners_)
+    Log(LogLevel::kInfo) << "Listening at: " << l.name;
   PoolOptions options = PoolOptions::FromConfig(config_);
   auto board = Scoreboard::Create(options.max_ids);
   if (!board.ok()) return board.status();
@@ -125,16 +132,20 @@ Status Supervisor::Start() {
     if (int code = pool_->boot_failure_code(); code != 0) {
       StopAll(/*graceful=*/false);
       if (code == WorkerPool::kAppLoadError)
-        return Status::Error("the application could not be loaded (traceback above)");
+        return Status::Error(
+            "the application could not be loaded (traceback above)");
       return Status::Error("a worker failed to boot (see above)");
     }
-    if (pool_->CountInState(WorkerPool::State::kReady) >= pool_->desired()) break;
+    if (pool_->CountInState(WorkerPool::State::kReady) >= pool_->desired())
+      break;
     pool_->Tick(NowNs());  // replaces a worker that died after becoming ready
     if (NowNs() > deadline) {
       StopAll(/*graceful=*/false);
-      return Status::Error("workers did not become ready within the boot timeout");
+      return Status::Error(
+          "workers did not become ready within the boot timeout");
     }
-    // A stop request during boot is honoured at once; other signals wait for Run().
+    // A stop request during boot is honoured at once; other signals wait for
+    // Run().
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     for (int s : {SIGTERM, SIGINT, SIGQUIT}) sigaddset(&stop_signals, s);
@@ -153,8 +164,9 @@ Status Supervisor::Start() {
 Status Supervisor::OpenListeners(const std::vector<std::string>& binds) {
   std::vector<Listener> next;
   for (const std::string& bind : binds) {
-    auto kept = std::find_if(listeners_.begin(), listeners_.end(),
-                             [&](const Listener& l) { return l.bind == bind && l.fd.valid(); });
+    auto kept = std::find_if(
+        listeners_.begin(), listeners_.end(),
+        [&](const Listener& l) { return l.bind == bind && l.fd.valid(); });
     if (kept != listeners_.end()) {
       next.push_back(std::move(*kept));
       continue;
@@ -168,19 +180,21 @@ Status Supervisor::OpenListeners(const std::vector<std::string>& binds) {
   }
   for (const Listener& l : listeners_)
     if (l.fd.valid()) Log(LogLevel::kInfo) << "Closing listener " << l.name;
-  // A listener no longer configured closes here; the old generation's copies keep it
-  // open until those workers have drained.
+  // A listener no longer configured closes here; the old generation's copies
+  // keep it open until those workers have drained.
   listeners_ = std::move(next);
   return Status::Ok();
 }
 
 Status Supervisor::Reload() {
   std::vector<std::string> warnings;
-  auto fresh = reload_config_ ? reload_config_(&warnings) : StatusOr<Config>(config_);
+  auto fresh =
+      reload_config_ ? reload_config_(&warnings) : StatusOr<Config>(config_);
   Status valid = fresh.ok() ? ValidateConfig(*fresh) : fresh.status();
   for (const std::string& w : warnings) Log(LogLevel::kWarning) << w;
   if (!valid.ok()) {
-    Log(LogLevel::kError) << "reload failed: invalid configuration: " << valid.message()
+    Log(LogLevel::kError) << "reload failed: invalid configuration: "
+                          << valid.message()
                           << "; the running generation keeps serving";
     ++config_reload_failures_;
     return Status::Error("invalid configuration: " + valid.message());
@@ -194,39 +208,47 @@ Status Supervisor::Reload() {
       ++config_reload_failures_;
       return s;
     }
-    for (const Listener& l : listeners_) Log(LogLevel::kInfo) << "Listening at: " << l.name;
+    for (const Listener& l : listeners_)
+      Log(LogLevel::kInfo) << "Listening at: " << l.name;
   }
-  next.max_workers = config_.max_workers;  // sizes the scoreboard: fixed at start
+  next.max_workers =
+      config_.max_workers;  // sizes the scoreboard: fixed at start
   config_ = std::move(next);
   auto level = ParseLogLevel(config_.log_level);
-  (void)OpenErrorLog(config_.error_logfile, level.ok() ? *level : LogLevel::kInfo);
+  (void)OpenErrorLog(config_.error_logfile,
+                     level.ok() ? *level : LogLevel::kInfo);
   pool_->Reload(PoolOptions::FromConfig(config_), NowNs());
   return Status::Ok();
 }
 
 void Supervisor::ReExec() {
-  // The new master is this command line again, from the binary on disk, with the
-  // listening sockets as fds 3.. (LISTEN_FDS, as systemd passes them). LISTEN_PID must be
-  // the new process's own pid, known only after fork: so fork, then only async-signal-safe
-  // calls until execve. Everything the child needs is prepared before.
-  std::string self = worker_path_.substr(0, worker_path_.rfind('/') + 1) + "wsgid";
+  // The new master is this command line again, from the binary on disk, with
+  // the listening sockets as fds 3.. (LISTEN_FDS, as systemd passes them).
+  // LISTEN_PID must be the new process's own pid, known only after fork: so
+  // fork, then only async-signal-safe calls until execve. Everything the child
+  // needs is prepared before.
+  std::string self =
+      worker_path_.substr(0, worker_path_.rfind('/') + 1) + "wsgid";
   std::vector<std::string> args = argv_;
   args.insert(args.begin(), self);
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) {
     std::string entry = *e;
-    if (entry.rfind("LISTEN_", 0) == 0 || entry.rfind("WSGID_REEXEC=", 0) == 0) continue;
+    if (entry.rfind("LISTEN_", 0) == 0 || entry.rfind("WSGID_REEXEC=", 0) == 0)
+      continue;
     env_strings.push_back(entry);
   }
   env_strings.push_back("LISTEN_FDS=" + std::to_string(listeners_.size()));
   env_strings.push_back("WSGID_REEXEC=1");
-  env_strings.push_back("LISTEN_PID=0000000000");  // the child writes its pid in place
+  env_strings.push_back(
+      "LISTEN_PID=0000000000");  // the child writes its pid in place
   std::vector<char*> argv = CStrings(args);
   std::vector<char*> envp = CStrings(env_strings);
   char* pid_digits = envp[envp.size() - 2] + std::strlen("LISTEN_PID=");
   std::vector<int> fds;
   for (const Listener& l : listeners_) fds.push_back(l.fd.get());
-  // Move the sockets above 3+n first, so placing them at 3.. never overwrites a source.
+  // Move the sockets above 3+n first, so placing them at 3.. never overwrites a
+  // source.
   int high = 3 + static_cast<int>(fds.size()) + 64;
   for (int fd : fds) high = std::max(high, fd + 1);
 
@@ -240,24 +262,30 @@ void Supervisor::ReExec() {
     sigemptyset(&none);
     for (int s : kHandledSignals) ::signal(s, SIG_DFL);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (size_t i = 0; i < fds.size(); ++i) fds[i] = ::fcntl(fds[i], F_DUPFD_CLOEXEC, high + static_cast<int>(i));
-    for (size_t i = 0; i < fds.size(); ++i) ::dup2(fds[i], 3 + static_cast<int>(i));
+    for (size_t i = 0; i < fds.size(); ++i)
+      fds[i] = ::fcntl(fds[i], F_DUPFD_CLOEXEC, high + static_cast<int>(i));
+    for (size_t i = 0; i < fds.size(); ++i)
+      ::dup2(fds[i], 3 + static_cast<int>(i));
     pid_t me = ::getpid();
-    for (int i = 9; i >= 0; --i, me /= 10) pid_digits[i] = static_cast<char>('0' + me % 10);
+    for (int i = 9; i >= 0; --i, me /= 10)
+      pid_digits[i] = static_cast<char>('0' + me % 10);
     ::execve(self.c_str(), argv.data(), envp.data());
     ::_exit(127);
   }
-  Log(LogLevel::kInfo) << "USR2: started a new master (pid " << pid
-                       << ") with the listening sockets; send TERM to this one (pid "
-                       << ::getpid() << ") once it serves";
+  Log(LogLevel::kInfo)
+      << "USR2: started a new master (pid " << pid
+      << ") with the listening sockets; send TERM to this one (pid "
+      << ::getpid() << ") once it serves";
 }
 
 StatusOr<pid_t> Supervisor::Spawn(int id) {
   int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) < 0) return Status::FromErrno("pipe2", errno);
+  if (::pipe2(pipe_fds, O_CLOEXEC) < 0)
+    return Status::FromErrno("pipe2", errno);
   UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
 
-  // Hand the fds over above every fd in use so no dup2 overwrites a later source.
+  // Hand the fds over above every fd in use so no dup2 overwrites a later
+  // source.
   int base = std::max(write_end.get(), scoreboard_.fd());
   for (const Listener& l : listeners_) base = std::max(base, l.fd.get());
   base += 1;
@@ -290,12 +318,14 @@ StatusOr<pid_t> Supervisor::Spawn(int id) {
   args.insert(args.begin(), worker_path_);
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
-  for (const auto& [name, value] : config_.env) env_strings.push_back(name + "=" + value);
+  for (const auto& [name, value] : config_.env)
+    env_strings.push_back(name + "=" + value);
   std::vector<char*> argv = CStrings(args);
   std::vector<char*> envp = CStrings(env_strings);
 
   pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, worker_path_.c_str(), &actions, &attr, argv.data(), envp.data());
+  int rc = ::posix_spawn(&pid, worker_path_.c_str(), &actions, &attr,
+                         argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return Status::FromErrno("cannot start " + worker_path_, rc);
@@ -304,16 +334,19 @@ StatusOr<pid_t> Supervisor::Spawn(int id) {
 }
 
 void Supervisor::Signal(pid_t pid, int sig) {
-  // Only pids the pool got from Spawn() arrive here, never one read from shared memory.
+  // Only pids the pool got from Spawn() arrive here, never one read from shared
+  // memory.
   ::kill(pid, sig);
 }
 
 WorkerObservation Supervisor::Observe(int id) {
   WorkerSlot& slot = scoreboard_.slot(id - 1);
   WorkerObservation observation;
-  // Values from shared memory are the worker's word only: clamp them to what can be true.
+  // Values from shared memory are the worker's word only: clamp them to what
+  // can be true.
   int64_t now = NowNs();
-  observation.heartbeat_ns = std::min(slot.heartbeat_ns.load(std::memory_order_relaxed), now);
+  observation.heartbeat_ns =
+      std::min(slot.heartbeat_ns.load(std::memory_order_relaxed), now);
   for (int t = 0; t < config_.threads; ++t) {
     ThreadActivity activity = Scoreboard::Read(slot.thread[t]);
     activity.request_start_ns = std::min(activity.request_start_ns, now);
@@ -359,22 +392,27 @@ void Supervisor::Reap() {
       std::lock_guard<std::mutex> lock(totals_mu_);
       int id = it->second.id;
       retired_.Add(scoreboard_.slot(id - 1));
-      live_ids_.erase(std::remove(live_ids_.begin(), live_ids_.end(), id), live_ids_.end());
+      live_ids_.erase(std::remove(live_ids_.begin(), live_ids_.end(), id),
+                      live_ids_.end());
     }
-    pool_->OnExit(pid, status, NowNs());  // orphans adopted as PID 1 are ignored there
+    pool_->OnExit(pid, status,
+                  NowNs());  // orphans adopted as PID 1 are ignored there
   }
 }
 
 void Supervisor::StopAll(bool graceful) {
   pool_->StopAll(graceful ? SIGTERM : SIGQUIT);
   int64_t deadline =
-      NowNs() + (graceful ? static_cast<int64_t>(config_.graceful_timeout * 1e9) + kNsPerSec
-                          : kNsPerSec);
+      NowNs() +
+      (graceful
+           ? static_cast<int64_t>(config_.graceful_timeout * 1e9) + kNsPerSec
+           : kNsPerSec);
   stopping_ = true;
   while (!pool_->empty() && NowNs() < deadline) {
     ::usleep(20000);
     Reap();
-    PublishSnapshot();  // /livez keeps answering during the drain, /readyz says 503
+    PublishSnapshot();  // /livez keeps answering during the drain, /readyz says
+                        // 503
   }
   if (!pool_->empty()) {
     pool_->StopAll(SIGKILL);
@@ -388,9 +426,9 @@ void Supervisor::StopAll(bool graceful) {
 }
 
 int Supervisor::Run() {
-  Log(LogLevel::kInfo) << "wsgid " << WSGID_VERSION << " serving " << config_.app << " with "
-                       << pool_->desired() << " worker(s) x " << config_.threads
-                       << " thread(s)";
+  Log(LogLevel::kInfo) << "wsgid " << WSGID_VERSION << " serving "
+                       << config_.app << " with " << pool_->desired()
+                       << " worker(s) x " << config_.threads << " thread(s)";
   while (true) {
     CheckReadyPipes(100);
     signalfd_siginfo si;
@@ -420,7 +458,8 @@ int Supervisor::Run() {
           break;
         case SIGUSR1: {
           auto level = ParseLogLevel(config_.log_level);
-          (void)OpenErrorLog(config_.error_logfile, level.ok() ? *level : LogLevel::kInfo);
+          (void)OpenErrorLog(config_.error_logfile,
+                             level.ok() ? *level : LogLevel::kInfo);
           for (const auto& [pid, w] : pool_->workers()) Signal(pid, SIGUSR1);
           break;
         }
@@ -437,7 +476,8 @@ int Supervisor::Run() {
     PublishSnapshot();
     if (stop_requested_ != 0) {
       bool graceful = stop_requested_ == 1;
-      Log(LogLevel::kInfo) << (graceful ? "graceful" : "fast") << " stop requested (control API)";
+      Log(LogLevel::kInfo) << (graceful ? "graceful" : "fast")
+                           << " stop requested (control API)";
       Notify("STOPPING=1");
       StopAll(graceful);
       RemovePidFile();
@@ -483,7 +523,8 @@ RequestTotals Supervisor::Totals() {
 }
 
 const WorkerSlot* Supervisor::Slot(int id) {
-  return id >= 1 && id <= scoreboard_.slots() ? &scoreboard_.slot(id - 1) : nullptr;
+  return id >= 1 && id <= scoreboard_.slots() ? &scoreboard_.slot(id - 1)
+                                              : nullptr;
 }
 
 CommandResult Supervisor::Execute(const Command& command) {
@@ -519,8 +560,8 @@ CommandResult Supervisor::Apply(const Command& command) {
       r.value = pool_->desired();
       break;
     case Command::Kind::kThreads: {
-      // A new generation with the new thread count: replacements are ready before the
-      // old workers drain, so nothing is dropped.
+      // A new generation with the new thread count: replacements are ready
+      // before the old workers drain, so nothing is dropped.
       config_.threads = command.value;
       PoolOptions options = PoolOptions::FromConfig(config_);
       options.workers = pool_->desired();
@@ -535,7 +576,9 @@ CommandResult Supervisor::Apply(const Command& command) {
              std::to_string(now.tv_sec * 1000000ll + now.tv_nsec / 1000));
       Status s = Reload();
       Notify("READY=1");
-      if (!s.ok()) return {409, "reload_failed", s.message() + "; the running generation keeps serving", 0};
+      if (!s.ok())
+        return {409, "reload_failed",
+                s.message() + "; the running generation keeps serving", 0};
       r.status = 202;
       r.value = pool_->generation();
       break;
@@ -543,8 +586,12 @@ CommandResult Supervisor::Apply(const Command& command) {
     case Command::Kind::kRestartWorker:
     case Command::Kind::kKillWorker: {
       bool restart = command.kind == Command::Kind::kRestartWorker;
-      bool found = restart ? pool_->Restart(command.value) : pool_->Kill(command.value);
-      if (!found) return {404, "not_found", "no serving worker with id " + std::to_string(command.value), 0};
+      bool found =
+          restart ? pool_->Restart(command.value) : pool_->Kill(command.value);
+      if (!found)
+        return {404, "not_found",
+                "no serving worker with id " + std::to_string(command.value),
+                0};
       r.status = 202;
       r.value = command.value;
       break;
@@ -566,16 +613,21 @@ Status Supervisor::StartControlPlane() {
         });
     if (Status s = ops_->Start(config_.ops_bind); !s.ok()) {
       ops_.reset();
-      // The default port taken (another wsgid on this machine) is no reason not to serve.
-      if (config_.ops_bind != defaults.ops_bind) return Status::Error("--ops-bind: " + s.message());
-      Log(LogLevel::kWarning) << "ops port: " << s.message() << "; running without it";
+      // The default port taken (another wsgid on this machine) is no reason not
+      // to serve.
+      if (config_.ops_bind != defaults.ops_bind)
+        return Status::Error("--ops-bind: " + s.message());
+      Log(LogLevel::kWarning)
+          << "ops port: " << s.message() << "; running without it";
     } else {
-      Log(LogLevel::kInfo) << "Ops port (/livez /readyz /metrics) at: " << config_.ops_bind;
+      Log(LogLevel::kInfo) << "Ops port (/livez /readyz /metrics) at: "
+                           << config_.ops_bind;
     }
   }
   ControlApi::Options options;
   bool default_socket = config_.control_socket.empty();
-  options.socket_path = default_socket ? DefaultControlSocket() : config_.control_socket;
+  options.socket_path =
+      default_socket ? DefaultControlSocket() : config_.control_socket;
   if (options.socket_path == "off") options.socket_path.clear();
   options.socket_mode = config_.control_socket_mode;
   options.tcp_bind = config_.control_bind;
@@ -583,31 +635,42 @@ Status Supervisor::StartControlPlane() {
   options.version = WSGID_VERSION;
   if (!config_.control_token_file.empty()) {
     std::ifstream in(config_.control_token_file);
-    if (!in) return Status::Error("cannot read --control-token-file " + config_.control_token_file);
+    if (!in)
+      return Status::Error("cannot read --control-token-file " +
+                           config_.control_token_file);
     std::stringstream text;
     text << in.rdbuf();
     options.token = text.str();
-    while (!options.token.empty() && std::isspace(static_cast<unsigned char>(options.token.back())))
+    while (!options.token.empty() &&
+           std::isspace(static_cast<unsigned char>(options.token.back())))
       options.token.pop_back();
-    while (!options.token.empty() && std::isspace(static_cast<unsigned char>(options.token.front())))
+    while (!options.token.empty() &&
+           std::isspace(static_cast<unsigned char>(options.token.front())))
       options.token.erase(0, 1);
-    if (options.token.empty()) return Status::Error("--control-token-file " + config_.control_token_file + " is empty");
+    if (options.token.empty())
+      return Status::Error("--control-token-file " +
+                           config_.control_token_file + " is empty");
   }
-  if (options.socket_path.empty() && options.tcp_bind.empty()) return Status::Ok();
+  if (options.socket_path.empty() && options.tcp_bind.empty())
+    return Status::Ok();
   control_ = std::make_unique<ControlApi>(this, options);
   if (Status s = control_->Start(); !s.ok()) {
     control_.reset();
-    if (!default_socket || !options.tcp_bind.empty()) return Status::Error("control API: " + s.message());
-    Log(LogLevel::kWarning) << "control API: " << s.message() << "; running without it";
+    if (!default_socket || !options.tcp_bind.empty())
+      return Status::Error("control API: " + s.message());
+    Log(LogLevel::kWarning)
+        << "control API: " << s.message() << "; running without it";
     return Status::Ok();
   }
   if (!options.socket_path.empty())
     Log(LogLevel::kInfo) << "Control API at: unix:" << options.socket_path;
-  if (!options.tcp_bind.empty()) Log(LogLevel::kInfo) << "Control API at: " << options.tcp_bind;
+  if (!options.tcp_bind.empty())
+    Log(LogLevel::kInfo) << "Control API at: " << options.tcp_bind;
   return Status::Ok();
 }
 
-MetricsInput Supervisor::GatherMetrics(const PoolSnapshot& pool, const RequestTotals& totals) {
+MetricsInput Supervisor::GatherMetrics(const PoolSnapshot& pool,
+                                       const RequestTotals& totals) {
   MetricsInput in;
   in.pool = &pool;
   in.totals = &totals;
@@ -617,23 +680,30 @@ MetricsInput Supervisor::GatherMetrics(const PoolSnapshot& pool, const RequestTo
     const WorkerSlot* slot = Slot(w.id);
     if (slot == nullptr) continue;
     for (int t = 0; t < pool.threads && t < kMaxThreadsPerWorker; ++t)
-      in.busy_threads += slot->thread[t].busy.load(std::memory_order_relaxed) != 0;
+      in.busy_threads +=
+          slot->thread[t].busy.load(std::memory_order_relaxed) != 0;
     double age = std::max<double>(
-        0, static_cast<double>(now - slot->heartbeat_ns.load(std::memory_order_relaxed)) / 1e9);
+        0, static_cast<double>(
+               now - slot->heartbeat_ns.load(std::memory_order_relaxed)) /
+               1e9);
     int64_t rss = 0;
-    if (FILE* f = std::fopen(("/proc/" + std::to_string(w.pid) + "/statm").c_str(), "r")) {
+    if (FILE* f = std::fopen(
+            ("/proc/" + std::to_string(w.pid) + "/statm").c_str(), "r")) {
       long size = 0, resident = 0;
-      if (std::fscanf(f, "%ld %ld", &size, &resident) == 2) rss = resident * page;
+      if (std::fscanf(f, "%ld %ld", &size, &resident) == 2)
+        rss = resident * page;
       std::fclose(f);
     }
     in.workers.push_back({w.id, w.state == "starting" ? 0 : age, rss});
   }
   for (const Listener& l : listeners_) {
-    // TCP_INFO on a listening socket: tcpi_unacked is its accept queue's length.
+    // TCP_INFO on a listening socket: tcpi_unacked is its accept queue's
+    // length.
     tcp_info info{};
     socklen_t len = sizeof info;
     int64_t queued = 0;
-    if (::getsockopt(l.fd.get(), IPPROTO_TCP, TCP_INFO, &info, &len) == 0) queued = info.tcpi_unacked;
+    if (::getsockopt(l.fd.get(), IPPROTO_TCP, TCP_INFO, &info, &len) == 0)
+      queued = info.tcpi_unacked;
     in.listen_queues.emplace_back(l.name, queued);
   }
   return in;
@@ -658,11 +728,13 @@ void Supervisor::Notify(const std::string& state) {
 void Supervisor::WritePidFile() {
   if (config_.pidfile.empty()) return;
   // A master started by USR2 runs beside the old one: it takes <pidfile>.2.
-  std::string path = config_.pidfile + (::getenv("WSGID_REEXEC") != nullptr ? ".2" : "");
+  std::string path =
+      config_.pidfile + (::getenv("WSGID_REEXEC") != nullptr ? ".2" : "");
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    Log(LogLevel::kError) << "cannot write pid file " << tmp << ": " << std::strerror(errno);
+    Log(LogLevel::kError) << "cannot write pid file " << tmp << ": "
+                          << std::strerror(errno);
     return;
   }
   WriteAll(fd, std::to_string(::getpid()) + "\n");

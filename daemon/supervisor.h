@@ -1,11 +1,13 @@
-// Supervisor: the master process. Binds the listeners, owns the scoreboard, starts
-// workers (posix_spawn of wsgid-worker: the master never forks without exec) and runs
-// the one loop that drives the WorkerPool: signals through signalfd, ready pipes, reaping,
-// a 100 ms tick for timeouts. It is the WorkerPool's ProcessControl on the real OS.
+// Supervisor: the master process. Binds the listeners, owns the scoreboard,
+// starts workers (posix_spawn of wsgid-worker: the master never forks without
+// exec) and runs the one loop that drives the WorkerPool: signals through
+// signalfd, ready pipes, reaping, a 100 ms tick for timeouts. It is the
+// WorkerPool's ProcessControl on the real OS.
 //
-// Signals: TERM graceful stop, INT/QUIT fast stop, HUP reload (configuration and code),
-// TTIN/TTOU one worker more/less, USR1 reopen logs, USR2 start a new master (the binary
-// on disk) that inherits the listeners and serves beside this one.
+// Signals: TERM graceful stop, INT/QUIT fast stop, HUP reload (configuration
+// and code), TTIN/TTOU one worker more/less, USR1 reopen logs, USR2 start a new
+// master (the binary on disk) that inherits the listeners and serves beside
+// this one.
 #pragma once
 
 #include <sys/types.h>
@@ -40,17 +42,19 @@ class Supervisor : public ProcessControl, public ControlBackend {
   static constexpr int kExitConfig = 2;
   static constexpr int kExitAppLoad = 3;
 
-  // Reads the configuration again (file, environment, command line) for a reload;
-  // warnings go to the log.
-  using ConfigLoader = std::function<StatusOr<Config>(std::vector<std::string>* warnings)>;
+  // Reads the configuration again (file, environment, command line) for a
+  // reload; warnings go to the log.
+  using ConfigLoader =
+      std::function<StatusOr<Config>(std::vector<std::string>* warnings)>;
 
   // `argv` is the master's own command line (USR2 starts it again).
   Supervisor(Config config, std::string worker_path, ConfigLoader reload_config,
              std::vector<std::string> argv);
   ~Supervisor() override;
 
-  // Binds the listeners and starts the first workers; returns once all are ready, or an
-  // error (the app failed to import, a worker could not boot) after stopping them all.
+  // Binds the listeners and starts the first workers; returns once all are
+  // ready, or an error (the app failed to import, a worker could not boot)
+  // after stopping them all.
   Status Start();
   // Supervises until stopped; returns the process exit code.
   int Run();
@@ -69,16 +73,18 @@ class Supervisor : public ProcessControl, public ControlBackend {
 
  private:
   struct Listener {
-    std::string bind;  // as configured (-b), or the address for inherited sockets
+    std::string
+        bind;  // as configured (-b), or the address for inherited sockets
     std::string name;  // the bound address
     UniqueFd fd;
   };
 
-  // Waits up to timeout_ms for ready lines and signals; feeds ready lines to the pool.
+  // Waits up to timeout_ms for ready lines and signals; feeds ready lines to
+  // the pool.
   void CheckReadyPipes(int timeout_ms);
   void Reap();
-  // Signals every worker, waits for them (graceful: up to --graceful-timeout), then kills
-  // what is left.
+  // Signals every worker, waits for them (graceful: up to --graceful-timeout),
+  // then kills what is left.
   void StopAll(bool graceful);
   // SIGHUP: re-reads the configuration and starts a new generation; an invalid
   // configuration leaves the running one as it is.
@@ -88,13 +94,17 @@ class Supervisor : public ProcessControl, public ControlBackend {
   // Applies the commands the control API queued.
   void RunCommands();
   CommandResult Apply(const Command& command);
-  // Starts the ops port and the control API (a default address in use is a warning).
+  // Starts the ops port and the control API (a default address in use is a
+  // warning).
   Status StartControlPlane();
-  MetricsInput GatherMetrics(const PoolSnapshot& pool, const RequestTotals& totals);
-  // SIGUSR2: a new master from the binary on disk, handed the listening sockets.
+  MetricsInput GatherMetrics(const PoolSnapshot& pool,
+                             const RequestTotals& totals);
+  // SIGUSR2: a new master from the binary on disk, handed the listening
+  // sockets.
   void ReExec();
-  // Opens the listeners `binds` asks for, keeping the ones already open for the same
-  // address (so a reload never closes a socket with connections queued on it).
+  // Opens the listeners `binds` asks for, keeping the ones already open for the
+  // same address (so a reload never closes a socket with connections queued on
+  // it).
   Status OpenListeners(const std::vector<std::string>& binds);
   // Tells systemd (Type=notify) about the state when NOTIFY_SOCKET is set.
   void Notify(const std::string& state);
@@ -108,7 +118,8 @@ class Supervisor : public ProcessControl, public ControlBackend {
   std::vector<Listener> listeners_;
   Scoreboard scoreboard_;
   std::unique_ptr<WorkerPool> pool_;
-  std::map<pid_t, UniqueFd> ready_pipes_;  // read ends, of workers still starting
+  std::map<pid_t, UniqueFd>
+      ready_pipes_;  // read ends, of workers still starting
   std::string written_pidfile_;
   UniqueFd signal_fd_;
   int64_t started_ns_ = 0;
@@ -117,7 +128,8 @@ class Supervisor : public ProcessControl, public ControlBackend {
 
   std::mutex snapshot_mu_;
   PoolSnapshot snapshot_;
-  // Counters of exited workers, and the slots of the live ones, for monotonic totals.
+  // Counters of exited workers, and the slots of the live ones, for monotonic
+  // totals.
   std::mutex totals_mu_;
   RequestTotals retired_;
   std::vector<int> live_ids_;

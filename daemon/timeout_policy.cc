@@ -12,8 +12,10 @@ std::string Seconds(int64_t ns) {
 }
 
 std::string Describe(const ThreadActivity& a, int index, int64_t now_ns) {
-  return "thread " + std::to_string(index) + ": " + (a.method.empty() ? "?" : a.method) + " " +
-         (a.path.empty() ? "?" : a.path) + " for " + Seconds(now_ns - a.request_start_ns);
+  return "thread " + std::to_string(index) + ": " +
+         (a.method.empty() ? "?" : a.method) + " " +
+         (a.path.empty() ? "?" : a.path) + " for " +
+         Seconds(now_ns - a.request_start_ns);
 }
 
 }  // namespace
@@ -35,7 +37,8 @@ FreezeVerdict JudgeWorker(const WorkerObservation& observation, int64_t now_ns,
     int64_t age = now_ns - a.request_start_ns;
     if (policy.request_timeout_ns > 0 && age > policy.request_timeout_ns) {
       verdict.kind = FreezeVerdict::Kind::kRequestTimeout;
-      verdict.detail = "request timeout: " + Describe(a, static_cast<int>(i), now_ns);
+      verdict.detail =
+          "request timeout: " + Describe(a, static_cast<int>(i), now_ns);
       return verdict;
     }
     if (age > policy.timeout_ns) {
@@ -44,10 +47,12 @@ FreezeVerdict JudgeWorker(const WorkerObservation& observation, int64_t now_ns,
       stuck_detail += Describe(a, static_cast<int>(i), now_ns);
     }
   }
-  if (!observation.threads.empty() && stuck == static_cast<int>(observation.threads.size())) {
+  if (!observation.threads.empty() &&
+      stuck == static_cast<int>(observation.threads.size())) {
     verdict.kind = FreezeVerdict::Kind::kAllThreadsStuck;
-    verdict.detail = "every thread inside one request for longer than the timeout: " +
-                     stuck_detail;
+    verdict.detail =
+        "every thread inside one request for longer than the timeout: " +
+        stuck_detail;
   }
   return verdict;
 }

@@ -12,13 +12,16 @@ namespace wsgid {
 namespace {
 
 constexpr int64_t kNsPerSec = 1'000'000'000;
-// A worker that dies sooner than this after starting counts towards a crash loop.
+// A worker that dies sooner than this after starting counts towards a crash
+// loop.
 constexpr int64_t kCrashWindowNs = 2 * kNsPerSec;
 constexpr int64_t kMaxBackoffNs = 30 * kNsPerSec;
 
 std::string DescribeExit(int status) {
-  if (WIFEXITED(status)) return "exit code " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return std::string("signal ") + ::strsignal(WTERMSIG(status));
+  if (WIFEXITED(status))
+    return "exit code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status))
+    return std::string("signal ") + ::strsignal(WTERMSIG(status));
   return "status " + std::to_string(status);
 }
 
@@ -29,7 +32,8 @@ PoolOptions PoolOptions::FromConfig(const Config& config) {
   o.workers = config.workers;
   o.max_ids = 2 * config.max_workers;  // the largest pool plus as many draining
   o.timeouts.timeout_ns = static_cast<int64_t>(config.timeout * 1e9);
-  o.timeouts.request_timeout_ns = static_cast<int64_t>(config.request_timeout * 1e9);
+  o.timeouts.request_timeout_ns =
+      static_cast<int64_t>(config.request_timeout * 1e9);
   o.abort_grace_ns = static_cast<int64_t>(config.abort_grace * 1e9);
   o.max_requests = config.max_requests;
   o.max_requests_jitter = config.max_requests_jitter;
@@ -46,8 +50,8 @@ void WorkerPool::Start(int64_t now_ns) {
 }
 
 int WorkerPool::NextId() const {
-  // The smallest id not in use: ids are stable scoreboard slots, reused after a worker
-  // leaves.
+  // The smallest id not in use: ids are stable scoreboard slots, reused after a
+  // worker leaves.
   for (int id = 1;; ++id) {
     bool used = false;
     for (const auto& [pid, w] : workers_) used |= w.id == id;
@@ -58,7 +62,8 @@ int WorkerPool::NextId() const {
 void WorkerPool::SpawnOne(int64_t now_ns) {
   int id = NextId();
   if (id > options_.max_ids) {
-    Log(LogLevel::kError) << "no free scoreboard slot; not starting another worker";
+    Log(LogLevel::kError)
+        << "no free scoreboard slot; not starting another worker";
     return;
   }
   auto pid = control_->Spawn(id);
@@ -79,7 +84,8 @@ void WorkerPool::SpawnOne(int64_t now_ns) {
     jitter_state_ ^= jitter_state_ >> 7;
     jitter_state_ ^= jitter_state_ << 17;
     uint64_t span = static_cast<uint64_t>(options_.max_requests_jitter) + 1;
-    w.request_limit = static_cast<uint64_t>(options_.max_requests) + jitter_state_ % span;
+    w.request_limit =
+        static_cast<uint64_t>(options_.max_requests) + jitter_state_ % span;
   }
   workers_.emplace(w.pid, w);
   ++spawns_;
@@ -94,7 +100,8 @@ void WorkerPool::OnReady(pid_t pid, int64_t) {
     if (confirmed_generation_ != 0) ++reloads_ok_;
     confirmed_generation_ = it->second.generation;
   }
-  Log(LogLevel::kInfo) << "worker " << it->second.id << " (pid " << pid << ") ready";
+  Log(LogLevel::kInfo) << "worker " << it->second.id << " (pid " << pid
+                       << ") ready";
 }
 
 void WorkerPool::OnExit(pid_t pid, int status, int64_t now_ns) {
@@ -105,13 +112,15 @@ void WorkerPool::OnExit(pid_t pid, int status, int64_t now_ns) {
   if (w.abort_sent_ns != 0) {
     // Killed by the timeout ladder: replaced at once, not a crash loop.
     Log(LogLevel::kError) << "worker " << w.id << " (pid " << pid
-                          << ") killed after a timeout: " << DescribeExit(status);
+                          << ") killed after a timeout: "
+                          << DescribeExit(status);
     CountExit(w.leave_reason);
     return;
   }
   bool expected = w.state == State::kDraining;
   Log(expected ? LogLevel::kInfo : LogLevel::kError)
-      << "worker " << w.id << " (pid " << pid << ") exited: " << DescribeExit(status);
+      << "worker " << w.id << " (pid " << pid
+      << ") exited: " << DescribeExit(status);
   if (expected) {
     CountExit(w.leave_reason.empty() ? "exit" : w.leave_reason);
     return;
@@ -128,9 +137,11 @@ void WorkerPool::OnExit(pid_t pid, int status, int64_t now_ns) {
     old_generation_serving |= other.generation < generation_ && Serving(other);
   if (before_ready && w.generation == generation_ && old_generation_serving &&
       code == kAppLoadError) {
-    // A reload whose code does not import: the running generation keeps serving.
-    Log(LogLevel::kError) << "reload failed: the new application could not be loaded; "
-                             "the previous generation keeps serving";
+    // A reload whose code does not import: the running generation keeps
+    // serving.
+    Log(LogLevel::kError)
+        << "reload failed: the new application could not be loaded; "
+           "the previous generation keeps serving";
     --generation_;
     ++reloads_failed_;
     for (auto& [other_pid, other] : workers_) {
@@ -148,8 +159,8 @@ void WorkerPool::OnExit(pid_t pid, int status, int64_t now_ns) {
   }
   if (consecutive_failures_ > 0) {
     // Exponential back-off: a crash loop must not become a fork storm.
-    int64_t delay = std::min<int64_t>(kMaxBackoffNs,
-                                      (kNsPerSec / 10) << std::min(consecutive_failures_, 10));
+    int64_t delay = std::min<int64_t>(
+        kMaxBackoffNs, (kNsPerSec / 10) << std::min(consecutive_failures_, 10));
     next_spawn_ns_ = now_ns + delay;
     Log(LogLevel::kWarning) << "worker crash loop (" << consecutive_failures_
                             << " in a row): next start in "
@@ -174,7 +185,8 @@ void WorkerPool::CheckTimeouts(int64_t now_ns) {
     }
     if (w.state == State::kStarting) {
       if (now_ns - w.started_ns > options_.boot_timeout_ns) {
-        Log(LogLevel::kError) << "worker " << w.id << " did not boot in time; killing it";
+        Log(LogLevel::kError)
+            << "worker " << w.id << " did not boot in time; killing it";
         control_->Signal(pid, SIGKILL);
         w.abort_sent_ns = now_ns;
         w.kill_sent = true;
@@ -182,15 +194,17 @@ void WorkerPool::CheckTimeouts(int64_t now_ns) {
       }
       continue;
     }
-    FreezeVerdict verdict = JudgeWorker(control_->Observe(w.id), now_ns, options_.timeouts);
+    FreezeVerdict verdict =
+        JudgeWorker(control_->Observe(w.id), now_ns, options_.timeouts);
     if (!verdict.frozen()) continue;
-    Log(LogLevel::kCritical) << "WORKER TIMEOUT: worker " << w.id << " (pid " << pid
-                             << ") is frozen: " << verdict.detail
+    Log(LogLevel::kCritical) << "WORKER TIMEOUT: worker " << w.id << " (pid "
+                             << pid << ") is frozen: " << verdict.detail
                              << "; dumping its stacks (SIGABRT), then SIGKILL";
     control_->Signal(pid, SIGABRT);
     w.abort_sent_ns = now_ns;
-    w.leave_reason = verdict.kind == FreezeVerdict::Kind::kRequestTimeout ? "request_timeout"
-                                                                           : "heartbeat_timeout";
+    w.leave_reason = verdict.kind == FreezeVerdict::Kind::kRequestTimeout
+                         ? "request_timeout"
+                         : "heartbeat_timeout";
   }
 }
 
@@ -199,7 +213,8 @@ void WorkerPool::CheckRecycling() {
     if (w.request_limit == 0 || w.recycle || w.state != State::kReady) continue;
     uint64_t served = control_->RequestsServed(w.id);
     if (served < w.request_limit) continue;
-    Log(LogLevel::kInfo) << "worker " << w.id << " (pid " << pid << ") served " << served
+    Log(LogLevel::kInfo) << "worker " << w.id << " (pid " << pid << ") served "
+                         << served
                          << " requests (--max-requests): replacing it";
     w.recycle = true;
   }
@@ -219,14 +234,16 @@ int WorkerPool::CountInState(State state) const {
 
 void WorkerPool::Drain(Worker* w, const char* reason) {
   w->state = State::kDraining;
-  if (w->leave_reason.empty()) w->leave_reason = reason;  // a restart set it already
+  if (w->leave_reason.empty())
+    w->leave_reason = reason;  // a restart set it already
   control_->Signal(w->pid, SIGTERM);
 }
 
 bool WorkerPool::Restart(int id) {
   for (auto& [pid, w] : workers_) {
     if (w.id == id && Serving(w)) {
-      w.recycle = true;  // Adjust starts its replacement and drains it once that is ready
+      w.recycle = true;  // Adjust starts its replacement and drains it once
+                         // that is ready
       w.leave_reason = "exit";
       return true;
     }
@@ -255,12 +272,13 @@ void WorkerPool::Adjust(int64_t now_ns) {
   while (LiveCurrentWorkers() > desired_) {
     Worker* victim = nullptr;
     for (auto& [pid, w] : workers_)
-      if (!Retiring(w) && Serving(w) && (victim == nullptr || w.started_ns > victim->started_ns))
+      if (!Retiring(w) && Serving(w) &&
+          (victim == nullptr || w.started_ns > victim->started_ns))
         victim = &w;
     Drain(victim, "scale_down");
   }
-  // Rolling replacement (reload, --max-requests): each ready replacement retires one
-  // leaving worker, so capacity never dips below the desired count.
+  // Rolling replacement (reload, --max-requests): each ready replacement
+  // retires one leaving worker, so capacity never dips below the desired count.
   int ready = 0;
   int retiring = 0;
   for (const auto& [pid, w] : workers_) {
@@ -284,8 +302,8 @@ void WorkerPool::Reload(const PoolOptions& options, int64_t now_ns) {
   ++generation_;
   consecutive_failures_ = 0;
   next_spawn_ns_ = 0;
-  Log(LogLevel::kInfo) << "reload: starting generation " << generation_ << " (" << desired_
-                       << " worker(s))";
+  Log(LogLevel::kInfo) << "reload: starting generation " << generation_ << " ("
+                       << desired_ << " worker(s))";
   Adjust(now_ns);
 }
 

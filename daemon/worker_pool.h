@@ -1,10 +1,12 @@
-// WorkerPool: the worker lifecycle and the pool's size, as a state machine driven by
-// events (spawned, ready, exited, a clock tick, a reload, a new desired count).
+// WorkerPool: the worker lifecycle and the pool's size, as a state machine
+// driven by events (spawned, ready, exited, a clock tick, a reload, a new
+// desired count).
 //
-// Each worker: starting -> ready (its ready line arrived) -> draining (sent TERM) ->
-// exited (reaped). It decides; the ProcessControl it is given acts (spawn, signal) and
-// reports (the scoreboard), so the logic runs in unit tests with fake processes and a
-// fake clock: every event carries `now_ns` (CLOCK_MONOTONIC). Thread-compatible.
+// Each worker: starting -> ready (its ready line arrived) -> draining (sent
+// TERM) -> exited (reaped). It decides; the ProcessControl it is given acts
+// (spawn, signal) and reports (the scoreboard), so the logic runs in unit tests
+// with fake processes and a fake clock: every event carries `now_ns`
+// (CLOCK_MONOTONIC). Thread-compatible.
 #pragma once
 
 #include <sys/types.h>
@@ -34,11 +36,11 @@ class ProcessControl {
 
 struct PoolOptions {
   int workers = 1;
-  int max_ids = 64;                          // scoreboard slots: ids are 1..max_ids
+  int max_ids = 64;  // scoreboard slots: ids are 1..max_ids
   TimeoutPolicy timeouts;
   int64_t abort_grace_ns = 1'000'000'000;    // SIGABRT to SIGKILL
   int64_t boot_timeout_ns = 60'000'000'000;  // starting to ready
-  int max_requests = 0;                      // recycle after this many (0: never)
+  int max_requests = 0;  // recycle after this many (0: never)
   int max_requests_jitter = 0;
 
   static PoolOptions FromConfig(const Config& config);
@@ -53,25 +55,33 @@ class WorkerPool {
     int generation = 0;
     State state = State::kStarting;
     int64_t started_ns = 0;
-    int64_t abort_sent_ns = 0;   // the timeout ladder: SIGABRT sent at...
-    bool kill_sent = false;      // ...then SIGKILL after the abort grace
-    uint64_t request_limit = 0;  // --max-requests plus this worker's jitter (0: none)
-    bool recycle = false;        // reached its limit: replaced, then drained
-    std::string leave_reason;    // why it was drained or killed (an exit reason below)
+    int64_t abort_sent_ns = 0;  // the timeout ladder: SIGABRT sent at...
+    bool kill_sent = false;     // ...then SIGKILL after the abort grace
+    uint64_t request_limit =
+        0;                 // --max-requests plus this worker's jitter (0: none)
+    bool recycle = false;  // reached its limit: replaced, then drained
+    std::string
+        leave_reason;  // why it was drained or killed (an exit reason below)
   };
 
   // The exit reasons counted in exits(), all present from the start.
-  static constexpr const char* kExitReasons[] = {
-      "exit",        "crash",  "heartbeat_timeout", "request_timeout",
-      "max_requests", "scale_down", "reload",        "boot_failure"};
+  static constexpr const char* kExitReasons[] = {"exit",
+                                                 "crash",
+                                                 "heartbeat_timeout",
+                                                 "request_timeout",
+                                                 "max_requests",
+                                                 "scale_down",
+                                                 "reload",
+                                                 "boot_failure"};
 
   // Exit code of a worker whose application could not be imported.
   static constexpr int kAppLoadError = 4;
 
   WorkerPool(ProcessControl* control, PoolOptions options);
 
-  // Starts the first workers. While booting, a worker exiting before it is ready is a
-  // boot failure (see boot_failure_code) instead of a crash to respawn.
+  // Starts the first workers. While booting, a worker exiting before it is
+  // ready is a boot failure (see boot_failure_code) instead of a crash to
+  // respawn.
   void Start(int64_t now_ns);
   void FinishBoot() { booting_ = false; }
   int boot_failure_code() const { return boot_failure_code_; }
@@ -81,15 +91,15 @@ class WorkerPool {
   void OnExit(pid_t pid, int wait_status, int64_t now_ns);
   // Timeouts, recycling, boot timeouts and the pool's size.
   void Tick(int64_t now_ns);
-  // A new generation started with `options`: replacements become ready before the old
-  // workers drain. A count changed at run time (SetDesired) is kept.
+  // A new generation started with `options`: replacements become ready before
+  // the old workers drain. A count changed at run time (SetDesired) is kept.
   void Reload(const PoolOptions& options, int64_t now_ns);
   // A new desired count (TTIN/TTOU, the control API), within 1..max_ids/2.
   void SetDesired(int workers);
   // Signals every worker and marks it draining (stop).
   void StopAll(int sig);
-  // Replaces worker `id` gracefully (its replacement is ready first), or kills it at once.
-  // False if there is no such serving worker.
+  // Replaces worker `id` gracefully (its replacement is ready first), or kills
+  // it at once. False if there is no such serving worker.
   bool Restart(int id);
   bool Kill(int id);
 
@@ -99,7 +109,8 @@ class WorkerPool {
   bool empty() const { return workers_.empty(); }
   const std::map<pid_t, Worker>& workers() const { return workers_; }
   uint64_t spawns() const { return spawns_; }
-  // Reloads whose new generation came up, and those reverted (code that does not import).
+  // Reloads whose new generation came up, and those reverted (code that does
+  // not import).
   uint64_t reloads_ok() const { return reloads_ok_; }
   uint64_t reloads_failed() const { return reloads_failed_; }
   const std::map<std::string, uint64_t>& exits() const { return exits_; }
@@ -107,8 +118,11 @@ class WorkerPool {
  private:
   void SpawnOne(int64_t now_ns);
   int NextId() const;
-  // Leaving once replaced: from an older generation, or recycled after --max-requests.
-  bool Retiring(const Worker& w) const { return w.generation != generation_ || w.recycle; }
+  // Leaving once replaced: from an older generation, or recycled after
+  // --max-requests.
+  bool Retiring(const Worker& w) const {
+    return w.generation != generation_ || w.recycle;
+  }
   static bool Serving(const Worker& w) {
     return w.state != State::kDraining && w.abort_sent_ns == 0;
   }
@@ -133,7 +147,8 @@ class WorkerPool {
   uint64_t spawns_ = 0;
   uint64_t reloads_ok_ = 0;
   uint64_t reloads_failed_ = 0;
-  int confirmed_generation_ = 0;  // the newest generation with a worker that became ready
+  int confirmed_generation_ =
+      0;  // the newest generation with a worker that became ready
   std::map<std::string, uint64_t> exits_;
 };
 

@@ -11,15 +11,17 @@
 namespace wsgid {
 namespace {
 
-std::string_view HeaderOr(const std::vector<std::pair<std::string, std::string>>* headers,
-                          std::string_view name) {
+std::string_view HeaderOr(
+    const std::vector<std::pair<std::string, std::string>>* headers,
+    std::string_view name) {
   if (headers == nullptr) return "-";
   for (const auto& [n, v] : *headers)
     if (EqualsIgnoreCase(n, name)) return v;
   return "-";
 }
 
-std::string_view RequestHeaderOr(const RequestHead* head, std::string_view name) {
+std::string_view RequestHeaderOr(const RequestHead* head,
+                                 std::string_view name) {
   const HeaderField* h = head->Find(name);
   return h ? h->value : std::string_view("-");
 }
@@ -46,7 +48,8 @@ Status AccessLog::Open(const std::string& path, std::string format) {
     fd_ = STDOUT_FILENO;
     return Status::Ok();
   }
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int fd =
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return Status::FromErrno("cannot open access log " + path, errno);
   owned_.reset(fd);
   fd_ = fd;
@@ -56,7 +59,8 @@ Status AccessLog::Open(const std::string& path, std::string format) {
 std::string AccessLog::Format(const AccessLogEntry& e) const {
   std::string out;
   const std::string& f = format_;
-  std::string_view version = e.head->version_minor >= 1 ? "HTTP/1.1" : "HTTP/1.0";
+  std::string_view version =
+      e.head->version_minor >= 1 ? "HTTP/1.1" : "HTTP/1.0";
   for (size_t i = 0; i < f.size(); ++i) {
     // An atom is %(x)s or %({name}i)s.
     if (f[i] != '%' || i + 1 >= f.size() || f[i + 1] != '(') {
@@ -72,7 +76,8 @@ std::string AccessLog::Format(const AccessLogEntry& e) const {
     i = close + 1;
     if (atom.size() > 3 && atom.front() == '{') {
       size_t end = atom.find('}');
-      std::string_view name = atom.substr(1, end == std::string_view::npos ? 0 : end - 1);
+      std::string_view name =
+          atom.substr(1, end == std::string_view::npos ? 0 : end - 1);
       char kind = atom.back();
       if (kind == 'i') {
         out += RequestHeaderOr(e.head, name);
@@ -121,7 +126,8 @@ std::string AccessLog::Format(const AccessLogEntry& e) const {
       out += std::to_string(e.duration_us);
     } else if (atom == "L") {
       char buf[32];
-      std::snprintf(buf, sizeof buf, "%.6f", static_cast<double>(e.duration_us) / 1e6);
+      std::snprintf(buf, sizeof buf, "%.6f",
+                    static_cast<double>(e.duration_us) / 1e6);
       out += buf;
     } else if (atom == "p") {
       out += "<" + std::to_string(::getpid()) + ">";

@@ -1,10 +1,12 @@
-// AccessLog: one line per request in Gunicorn's access log format (--access-logformat),
-// written with a single write(2) so lines from all workers and threads stay whole.
+// AccessLog: one line per request in Gunicorn's access log format
+// (--access-logformat), written with a single write(2) so lines from all
+// workers and threads stay whole.
 //
-// Atoms: h remote address, l '-', u user ('-'), t time, r request line, m method, U path,
-// q query, H protocol, s status, B body bytes, b body bytes or '-', f referer,
-// a user agent, T seconds, M milliseconds, D microseconds, L seconds (decimal), p pid,
-// {name}i request header, {name}o response header. Thread-safe.
+// Atoms: h remote address, l '-', u user ('-'), t time, r request line, m
+// method, U path, q query, H protocol, s status, B body bytes, b body bytes or
+// '-', f referer, a user agent, T seconds, M milliseconds, D microseconds, L
+// seconds (decimal), p pid, {name}i request header, {name}o response header.
+// Thread-safe.
 #pragma once
 
 #include <cstdint>

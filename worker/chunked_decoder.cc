@@ -31,7 +31,8 @@ bool ChunkedDecoder::CheckTrailerLine(std::string_view line) {
     if (!IsTokenChar(c)) return false;
   for (unsigned char c : line.substr(colon + 1))
     if (c < 0x20 ? c != '\t' : c == 0x7f) return false;
-  // Fields that frame or route the message must not arrive after it (RFC 9110 6.5.1).
+  // Fields that frame or route the message must not arrive after it (RFC
+  // 9110 6.5.1).
   static constexpr std::string_view kForbidden[] = {
       "content-length", "transfer-encoding", "host",  "te",
       "trailer",        "content-encoding",  "expect"};
@@ -40,8 +41,9 @@ bool ChunkedDecoder::CheckTrailerLine(std::string_view line) {
   return true;
 }
 
-ChunkedDecoder::Result ChunkedDecoder::Decode(std::string_view in, std::string* out,
-                                              size_t max_out, size_t* consumed) {
+ChunkedDecoder::Result ChunkedDecoder::Decode(std::string_view in,
+                                              std::string* out, size_t max_out,
+                                              size_t* consumed) {
   size_t i = 0;
   size_t produced = 0;
   auto finish = [&](Result r) {
@@ -57,7 +59,8 @@ ChunkedDecoder::Result ChunkedDecoder::Decode(std::string_view in, std::string* 
       case State::kSize: {
         int v = HexValue(c);
         if (v >= 0) {
-          // Leading zeros are allowed in any number; only significant digits can overflow.
+          // Leading zeros are allowed in any number; only significant digits
+          // can overflow.
           if ((remaining_ != 0 || v != 0) && ++significant_digits_ > 15)
             return finish(Fail("chunk size too large"));
           ++size_digits_;
@@ -78,7 +81,8 @@ ChunkedDecoder::Result ChunkedDecoder::Decode(std::string_view in, std::string* 
         break;
       }
       case State::kExtension:
-        // Quoted strings may hold ';' and '"' escapes; CR, LF and other controls never.
+        // Quoted strings may hold ';' and '"' escapes; CR, LF and other
+        // controls never.
         if (in_quotes_) {
           if (quote_escape_) {
             quote_escape_ = false;
@@ -116,8 +120,8 @@ ChunkedDecoder::Result ChunkedDecoder::Decode(std::string_view in, std::string* 
       case State::kData: {
         size_t room = max_out - produced;
         if (room == 0) return finish(Result::kNeedMore);
-        size_t n = static_cast<size_t>(
-            std::min<uint64_t>({remaining_, in.size() - i, static_cast<uint64_t>(room)}));
+        size_t n = static_cast<size_t>(std::min<uint64_t>(
+            {remaining_, in.size() - i, static_cast<uint64_t>(room)}));
         out->append(in.data() + i, n);
         produced += n;
         remaining_ -= n;
@@ -137,7 +141,8 @@ ChunkedDecoder::Result ChunkedDecoder::Decode(std::string_view in, std::string* 
         break;
       case State::kTrailerLine:
         ++i;
-        if (++trailer_bytes_ > max_trailer_bytes_) return finish(Fail("trailers too large"));
+        if (++trailer_bytes_ > max_trailer_bytes_)
+          return finish(Fail("trailers too large"));
         if (c == '\n') {
           if (trailer_line_.empty() || trailer_line_.back() != '\r')
             return finish(Fail("trailer line without CRLF"));
@@ -146,7 +151,8 @@ ChunkedDecoder::Result ChunkedDecoder::Decode(std::string_view in, std::string* 
             state_ = State::kDone;
             return finish(Result::kDone);
           }
-          if (!CheckTrailerLine(trailer_line_)) return finish(Fail("invalid trailer field"));
+          if (!CheckTrailerLine(trailer_line_))
+            return finish(Fail("invalid trailer field"));
           trailer_line_.clear();
         } else {
           if (!trailer_line_.empty() && trailer_line_.back() == '\r')

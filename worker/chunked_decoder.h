@@ -1,7 +1,8 @@
-// ChunkedDecoder: an incremental decoder of the chunked transfer coding (RFC 9112 7.1),
-// fed whatever bytes arrived. Strict: hex sizes only (no sign, no spaces), CRLF line ends,
-// extensions without control characters, each chunk followed by CRLF, trailer fields
-// validated and the framing fields forbidden in them.
+// ChunkedDecoder: an incremental decoder of the chunked transfer coding (RFC
+// 9112 7.1), fed whatever bytes arrived. Strict: hex sizes only (no sign, no
+// spaces), CRLF line ends, extensions without control characters, each chunk
+// followed by CRLF, trailer fields validated and the framing fields forbidden
+// in them.
 //
 // Thread-compatible.
 #pragma once
@@ -21,23 +22,25 @@ class ChunkedDecoder {
   explicit ChunkedDecoder(size_t max_trailer_bytes = 8192)
       : max_trailer_bytes_(max_trailer_bytes) {}
 
-  // Decodes from `in`, appending at most `max_out` body bytes to *out. *consumed is how
-  // many input bytes were used (the rest belong to this call's caller: either more body
-  // once there is room, or the next pipelined request after kDone).
-  Result Decode(std::string_view in, std::string* out, size_t max_out, size_t* consumed);
+  // Decodes from `in`, appending at most `max_out` body bytes to *out.
+  // *consumed is how many input bytes were used (the rest belong to this call's
+  // caller: either more body once there is room, or the next pipelined request
+  // after kDone).
+  Result Decode(std::string_view in, std::string* out, size_t max_out,
+                size_t* consumed);
 
   bool done() const { return state_ == State::kDone; }
   const std::string& error() const { return error_; }
 
  private:
   enum class State {
-    kSize,           // hex digits of the chunk size
-    kExtension,      // after ';' up to CR
-    kSizeLf,         // CR seen after the size line, LF expected
-    kData,           // remaining_ bytes of data
-    kDataCr,         // CR after data
-    kDataLf,         // LF after data
-    kTrailerLine,    // collecting one trailer line (or the final empty line)
+    kSize,         // hex digits of the chunk size
+    kExtension,    // after ';' up to CR
+    kSizeLf,       // CR seen after the size line, LF expected
+    kData,         // remaining_ bytes of data
+    kDataCr,       // CR after data
+    kDataLf,       // LF after data
+    kTrailerLine,  // collecting one trailer line (or the final empty line)
     kDone,
     kError,
   };
@@ -48,8 +51,9 @@ class ChunkedDecoder {
   State state_ = State::kSize;
   int size_digits_ = 0;
   int significant_digits_ = 0;
-  // Bounds a size line (digits and extensions): an endless one would hold the reading
-  // thread without ever producing body bytes that --limit-request-body could count.
+  // Bounds a size line (digits and extensions): an endless one would hold the
+  // reading thread without ever producing body bytes that --limit-request-body
+  // could count.
   static constexpr size_t kMaxSizeLine = 4096;
   size_t size_line_bytes_ = 0;
   uint64_t remaining_ = 0;

@@ -12,8 +12,8 @@
 namespace wsgid {
 namespace {
 
-// Waits for `events` on fd; false on timeout. EINTR restarts with the full timeout,
-// which is fine for the coarse I/O timeouts used here.
+// Waits for `events` on fd; false on timeout. EINTR restarts with the full
+// timeout, which is fine for the coarse I/O timeouts used here.
 bool WaitFor(int fd, short events, double timeout_s) {
   pollfd p{fd, events, 0};
   int ms = static_cast<int>(std::ceil(timeout_s * 1000));
@@ -39,8 +39,8 @@ void Connection::Consume(size_t n) {
 }
 
 ssize_t Connection::ReadAvailable(size_t max) {
-  // Received into a per-thread buffer and appended, so `in` never zero-fills room it
-  // does not use.
+  // Received into a per-thread buffer and appended, so `in` never zero-fills
+  // room it does not use.
   thread_local char buffer[65536];
   max = std::min(max, sizeof buffer);
   ssize_t n;
@@ -74,7 +74,8 @@ Status Connection::WriteAll(struct iovec* iov, int iovcnt, double timeout_s) {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN) return Status::FromErrno("write", errno);
-      if (!WaitFor(fd, POLLOUT, timeout_s)) return Status::Error("write timed out");
+      if (!WaitFor(fd, POLLOUT, timeout_s))
+        return Status::Error("write timed out");
       continue;
     }
     size_t left = static_cast<size_t>(n);
@@ -96,16 +97,18 @@ Status Connection::WriteAll(std::string_view data, double timeout_s) {
   return WriteAll(&iov, 1, timeout_s);
 }
 
-StatusOr<int64_t> Connection::SendFile(int file_fd, int64_t offset, int64_t count,
-                                       double timeout_s) {
+StatusOr<int64_t> Connection::SendFile(int file_fd, int64_t offset,
+                                       int64_t count, double timeout_s) {
   off_t off = offset;
   int64_t sent = 0;
   while (sent < count) {
-    ssize_t n = ::sendfile(fd, file_fd, &off, static_cast<size_t>(count - sent));
+    ssize_t n =
+        ::sendfile(fd, file_fd, &off, static_cast<size_t>(count - sent));
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN) return Status::FromErrno("sendfile", errno);
-      if (!WaitFor(fd, POLLOUT, timeout_s)) return Status::Error("write timed out");
+      if (!WaitFor(fd, POLLOUT, timeout_s))
+        return Status::Error("write timed out");
       continue;
     }
     if (n == 0) break;  // the file is shorter than announced

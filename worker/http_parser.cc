@@ -12,7 +12,9 @@ bool IsUpper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
 bool IsLower(unsigned char c) { return c >= 'a' && c <= 'z'; }
 bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
 bool IsOws(unsigned char c) { return c == ' ' || c == '\t'; }
-char ToLower(char c) { return IsUpper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
+char ToLower(char c) {
+  return IsUpper(c) ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && IsOws(s.front())) s.remove_prefix(1);
@@ -30,12 +32,15 @@ ParseStatus Fail(HttpError* error, int status, std::string reason) {
 bool IsTargetChar(unsigned char c) { return c > 0x20 && c != 0x7f; }
 
 // Field-value characters: VCHAR, obs-text, SP, HTAB.
-bool IsFieldValueChar(unsigned char c) { return c >= 0x20 ? c != 0x7f : c == '\t'; }
+bool IsFieldValueChar(unsigned char c) {
+  return c >= 0x20 ? c != 0x7f : c == '\t';
+}
 
 // Splits the target into path and query; the fragment is dropped.
 void SplitTarget(std::string_view target, RequestHead* head) {
   std::string_view rest = target;
-  if (size_t hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
+  if (size_t hash = rest.find('#'); hash != std::string_view::npos)
+    rest = rest.substr(0, hash);
   if (size_t q = rest.find('?'); q != std::string_view::npos) {
     head->path = rest.substr(0, q);
     head->query = rest.substr(q + 1);
@@ -46,14 +51,18 @@ void SplitTarget(std::string_view target, RequestHead* head) {
 }
 
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
+  return s.size() >= prefix.size() &&
+         EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
 }
 
-ParseStatus ParseRequestLine(std::string_view line, RequestHead* head, HttpError* error) {
+ParseStatus ParseRequestLine(std::string_view line, RequestHead* head,
+                             HttpError* error) {
   size_t sp1 = line.find(' ');
-  if (sp1 == std::string_view::npos) return Fail(error, 400, "invalid request line");
+  if (sp1 == std::string_view::npos)
+    return Fail(error, 400, "invalid request line");
   size_t sp2 = line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos) return Fail(error, 400, "invalid request line");
+  if (sp2 == std::string_view::npos)
+    return Fail(error, 400, "invalid request line");
   std::string_view method = line.substr(0, sp1);
   std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   std::string_view version = line.substr(sp2 + 1);
@@ -66,8 +75,9 @@ ParseStatus ParseRequestLine(std::string_view line, RequestHead* head, HttpError
   if (method.size() < 3 || method.size() > 20)
     return Fail(error, 400, "invalid request method");
 
-  if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || !IsDigit(version[5]) ||
-      version[6] != '.' || !IsDigit(version[7]) || version[5] == '0')
+  if (version.size() != 8 || version.substr(0, 5) != "HTTP/" ||
+      !IsDigit(version[5]) || version[6] != '.' || !IsDigit(version[7]) ||
+      version[5] == '0')
     return Fail(error, 400, "invalid HTTP version");
   if (version[5] != '1') return Fail(error, 505, "HTTP version not supported");
 
@@ -81,7 +91,8 @@ ParseStatus ParseRequestLine(std::string_view line, RequestHead* head, HttpError
   if (target[0] == '/') {
     SplitTarget(target, head);
   } else if (target == "*") {
-    if (method != "OPTIONS") return Fail(error, 400, "invalid request line: '*' needs OPTIONS");
+    if (method != "OPTIONS")
+      return Fail(error, 400, "invalid request line: '*' needs OPTIONS");
     head->path = target;
     head->query = {};
   } else if (StartsWithIgnoreCase(target, "http://") ||
@@ -102,7 +113,8 @@ ParseStatus ParseRequestLine(std::string_view line, RequestHead* head, HttpError
     head->path = {};  // authority-form: PEP 3333 has no path for it
     head->query = {};
   } else {
-    return Fail(error, 400, "invalid request line: unsupported request-target form");
+    return Fail(error, 400,
+                "invalid request line: unsupported request-target form");
   }
   return ParseStatus::kDone;
 }
@@ -117,12 +129,14 @@ ParseStatus ApplyHeaderSemantics(RequestHead* head, HttpError* error) {
   bool has_host = false;
   bool has_content_type = false;
   for (const HeaderField& h : head->headers) {
-    // A request is routed and framed by these: two of them disagree about which applies.
+    // A request is routed and framed by these: two of them disagree about which
+    // applies.
     if (EqualsIgnoreCase(h.name, "host")) {
       if (has_host) return Fail(error, 400, "duplicate Host header");
       has_host = true;
     } else if (EqualsIgnoreCase(h.name, "content-type")) {
-      if (has_content_type) return Fail(error, 400, "duplicate Content-Type header");
+      if (has_content_type)
+        return Fail(error, 400, "duplicate Content-Type header");
       has_content_type = true;
     }
     if (EqualsIgnoreCase(h.name, "content-length")) {
@@ -137,23 +151,31 @@ ParseStatus ApplyHeaderSemantics(RequestHead* head, HttpError* error) {
       }
       head->content_length = n;
     } else if (EqualsIgnoreCase(h.name, "transfer-encoding")) {
-      // HTTP/1.0 has no transfer codings: a TE header there is a smuggling attempt.
-      if (head->version_minor == 0) return Fail(error, 400, "Transfer-Encoding in HTTP/1.0");
+      // HTTP/1.0 has no transfer codings: a TE header there is a smuggling
+      // attempt.
+      if (head->version_minor == 0)
+        return Fail(error, 400, "Transfer-Encoding in HTTP/1.0");
       has_te = true;
       std::string_view list = h.value;
       while (!list.empty()) {
         size_t comma = list.find(',');
         std::string_view item = Trim(list.substr(0, comma));
-        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+        list = comma == std::string_view::npos ? std::string_view()
+                                               : list.substr(comma + 1);
         if (item.empty()) continue;
         if (EqualsIgnoreCase(item, "chunked")) {
-          if (chunked) return Fail(error, 400, "chunked transfer coding applied twice");
+          if (chunked)
+            return Fail(error, 400, "chunked transfer coding applied twice");
           chunked = true;
         } else if (EqualsIgnoreCase(item, "identity")) {
-          if (chunked) return Fail(error, 400, "chunked must be the last transfer coding");
-        } else if (EqualsIgnoreCase(item, "gzip") || EqualsIgnoreCase(item, "x-gzip") ||
-                   EqualsIgnoreCase(item, "deflate") || EqualsIgnoreCase(item, "compress")) {
-          if (chunked) return Fail(error, 400, "chunked must be the last transfer coding");
+          if (chunked)
+            return Fail(error, 400, "chunked must be the last transfer coding");
+        } else if (EqualsIgnoreCase(item, "gzip") ||
+                   EqualsIgnoreCase(item, "x-gzip") ||
+                   EqualsIgnoreCase(item, "deflate") ||
+                   EqualsIgnoreCase(item, "compress")) {
+          if (chunked)
+            return Fail(error, 400, "chunked must be the last transfer coding");
         } else {
           return Fail(error, 501, "unsupported transfer coding");
         }
@@ -163,7 +185,8 @@ ParseStatus ApplyHeaderSemantics(RequestHead* head, HttpError* error) {
       while (!list.empty()) {
         size_t comma = list.find(',');
         std::string_view item = Trim(list.substr(0, comma));
-        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+        list = comma == std::string_view::npos ? std::string_view()
+                                               : list.substr(comma + 1);
         if (EqualsIgnoreCase(item, "close")) close_token = true;
         if (EqualsIgnoreCase(item, "keep-alive")) keep_alive_token = true;
       }
@@ -175,7 +198,8 @@ ParseStatus ApplyHeaderSemantics(RequestHead* head, HttpError* error) {
   if (chunked && has_length)
     return Fail(error, 400, "both Transfer-Encoding and Content-Length");
   if (has_te && !chunked && has_length) {
-    // "identity" (or a content coding) with Content-Length: the length frames the body.
+    // "identity" (or a content coding) with Content-Length: the length frames
+    // the body.
   } else if (has_te && !chunked) {
     bool identity_only = true;
     for (const HeaderField& h : head->headers)
@@ -183,7 +207,8 @@ ParseStatus ApplyHeaderSemantics(RequestHead* head, HttpError* error) {
           Trim(h.value).find_first_not_of(", \t") != std::string_view::npos &&
           !EqualsIgnoreCase(Trim(h.value), "identity"))
         identity_only = false;
-    if (!identity_only) return Fail(error, 400, "chunked must be the last transfer coding");
+    if (!identity_only)
+      return Fail(error, 400, "chunked must be the last transfer coding");
   }
   if (chunked) {
     head->body_kind = RequestHead::BodyKind::kChunked;
@@ -192,7 +217,9 @@ ParseStatus ApplyHeaderSemantics(RequestHead* head, HttpError* error) {
   } else {
     head->body_kind = RequestHead::BodyKind::kNone;
   }
-  head->keep_alive = head->version_minor >= 1 ? !close_token : keep_alive_token && !close_token;
+  head->keep_alive = head->version_minor >= 1
+                         ? !close_token
+                         : keep_alive_token && !close_token;
   return ParseStatus::kDone;
 }
 
@@ -249,11 +276,13 @@ const HeaderField* RequestHead::Find(std::string_view name) const {
 }
 
 ParseStatus ParseRequestHead(std::string_view buffer, const HttpLimits& limits,
-                             RequestHead* head, size_t* consumed, HttpError* error) {
-  const size_t field_size =
-      static_cast<size_t>(limits.field_size > 0 ? limits.field_size : kDefaultFieldSize);
-  const size_t line_limit =
-      limits.request_line > 0 ? static_cast<size_t>(limits.request_line) : (1u << 20);
+                             RequestHead* head, size_t* consumed,
+                             HttpError* error) {
+  const size_t field_size = static_cast<size_t>(
+      limits.field_size > 0 ? limits.field_size : kDefaultFieldSize);
+  const size_t line_limit = limits.request_line > 0
+                                ? static_cast<size_t>(limits.request_line)
+                                : (1u << 20);
 
   // Empty lines before the request line are ignored (RFC 9112 section 2.2).
   size_t start = 0;
@@ -265,10 +294,14 @@ ParseStatus ParseRequestHead(std::string_view buffer, const HttpLimits& limits,
     }
   }
   std::string_view rest = buffer.substr(start);
-  // Lines end with CRLF only; a bare LF is refused at once rather than waited past.
-  for (size_t lf = rest.find('\n'); lf != std::string_view::npos; lf = rest.find('\n', lf + 1)) {
-    if (lf == 0 || rest[lf - 1] != '\r') return Fail(error, 400, "bare LF in request head");
-    if (lf >= 3 && rest.substr(lf - 3, 4) == "\r\n\r\n") break;  // the body may hold anything
+  // Lines end with CRLF only; a bare LF is refused at once rather than waited
+  // past.
+  for (size_t lf = rest.find('\n'); lf != std::string_view::npos;
+       lf = rest.find('\n', lf + 1)) {
+    if (lf == 0 || rest[lf - 1] != '\r')
+      return Fail(error, 400, "bare LF in request head");
+    if (lf >= 3 && rest.substr(lf - 3, 4) == "\r\n\r\n")
+      break;  // the body may hold anything
   }
   size_t line_end = rest.find("\r\n");
   if (line_end == std::string_view::npos) {
@@ -282,10 +315,14 @@ ParseStatus ParseRequestHead(std::string_view buffer, const HttpLimits& limits,
 
   // Find the end of the head before copying it, and bound its size meanwhile.
   size_t head_end = rest.find("\r\n\r\n", line_end);
-  const size_t max_head = line_limit + 2 + static_cast<size_t>(limits.fields) * (field_size + 2) + 2;
-  std::string_view available = head_end == std::string_view::npos ? rest : rest.substr(0, head_end + 4);
+  const size_t max_head =
+      line_limit + 2 + static_cast<size_t>(limits.fields) * (field_size + 2) +
+      2;
+  std::string_view available =
+      head_end == std::string_view::npos ? rest : rest.substr(0, head_end + 4);
 
-  // Validate the lines seen so far, so bad input is refused without waiting for more.
+  // Validate the lines seen so far, so bad input is refused without waiting for
+  // more.
   head->raw.assign(available.data(), available.size());
   head->headers.clear();
   head->folded.clear();
@@ -299,30 +336,38 @@ ParseStatus ParseRequestHead(std::string_view buffer, const HttpLimits& limits,
   size_t pos = line_end + 2;
   int field_count = 0;
   size_t folded_size = 0;  // the current field with its continuation lines
-  bool last_dropped = false;  // the current field was dropped (its continuations too)
+  bool last_dropped =
+      false;  // the current field was dropped (its continuations too)
   while (true) {
     size_t eol = raw.find("\r\n", pos);
     if (eol == std::string_view::npos) {
-      // An incomplete line: only its length can be judged yet (its CR may have arrived).
+      // An incomplete line: only its length can be judged yet (its CR may have
+      // arrived).
       size_t partial = raw.size() - pos;
       if (partial > 0 && raw.back() == '\r') --partial;
-      if (partial + 2 > field_size) return Fail(error, 431, "header field too large");
-      if (raw.size() > max_head) return Fail(error, 431, "request headers too large");
+      if (partial + 2 > field_size)
+        return Fail(error, 431, "header field too large");
+      if (raw.size() > max_head)
+        return Fail(error, 431, "request headers too large");
       return ParseStatus::kNeedMore;
     }
     std::string_view line = raw.substr(pos, eol - pos);
     pos = eol + 2;
     if (line.empty()) break;
     // The limit counts each line with its CRLF, as Gunicorn's does.
-    if (line.size() + 2 > field_size) return Fail(error, 431, "header field too large");
+    if (line.size() + 2 > field_size)
+      return Fail(error, 431, "header field too large");
     if (IsOws(line[0])) {
       if (!limits.permit_obsolete_folding)
         return Fail(error, 400, "obsolete line folding in headers");
-      if (field_count == 0) return Fail(error, 400, "invalid header: folding first line");
+      if (field_count == 0)
+        return Fail(error, 400, "invalid header: folding first line");
       for (unsigned char c : line)
-        if (!IsFieldValueChar(c)) return Fail(error, 400, "invalid header value");
+        if (!IsFieldValueChar(c))
+          return Fail(error, 400, "invalid header value");
       folded_size += line.size() + 2;
-      if (folded_size > field_size) return Fail(error, 431, "header field too large");
+      if (folded_size > field_size)
+        return Fail(error, 431, "header field too large");
       if (last_dropped) continue;
       HeaderField& last = head->headers.back();
       std::string joined(last.value);
@@ -336,7 +381,8 @@ ParseStatus ParseRequestHead(std::string_view buffer, const HttpLimits& limits,
       continue;
     }
     size_t colon = line.find(':');
-    if (colon == std::string_view::npos) return Fail(error, 400, "invalid header: no colon");
+    if (colon == std::string_view::npos)
+      return Fail(error, 400, "invalid header: no colon");
     std::string_view name = line.substr(0, colon);
     if (name.empty()) return Fail(error, 400, "invalid header name");
     for (unsigned char c : name)
@@ -345,7 +391,8 @@ ParseStatus ParseRequestHead(std::string_view buffer, const HttpLimits& limits,
     std::string_view value = Trim(line.substr(colon + 1));
     for (unsigned char c : value)
       if (!IsFieldValueChar(c)) return Fail(error, 400, "invalid header value");
-    if (++field_count > limits.fields) return Fail(error, 431, "too many header fields");
+    if (++field_count > limits.fields)
+      return Fail(error, 431, "too many header fields");
     last_dropped = false;
     if (name.find('_') != std::string_view::npos) {
       if (limits.header_map == HeaderMap::kRefuse)
@@ -357,7 +404,9 @@ ParseStatus ParseRequestHead(std::string_view buffer, const HttpLimits& limits,
     }
     head->headers.push_back({name, value});
   }
-  if (ParseStatus s = ApplyHeaderSemantics(head, error); s != ParseStatus::kDone) return s;
+  if (ParseStatus s = ApplyHeaderSemantics(head, error);
+      s != ParseStatus::kDone)
+    return s;
   *consumed = start + head->raw.size();
   return ParseStatus::kDone;
 }

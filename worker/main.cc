@@ -1,5 +1,6 @@
-// wsgid-worker: one worker process. Started by wsgid with the listening sockets, a ready
-// pipe and the configuration on its command line; can also run alone with -b.
+// wsgid-worker: one worker process. Started by wsgid with the listening
+// sockets, a ready pipe and the configuration on its command line; can also run
+// alone with -b.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -7,10 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <algorithm>
 #include <vector>
 
 #include "common/config.h"
@@ -33,9 +34,10 @@ constexpr int kExitAppLoadError = 4;
   ::_exit(code);
 }
 
-// The master's HTTP library accepts without close-on-exec, so a control or ops connection
-// open while a worker starts would leak into it (and keep the client's socket open):
-// close every descriptor the master did not hand over on purpose.
+// The master's HTTP library accepts without close-on-exec, so a control or ops
+// connection open while a worker starts would leak into it (and keep the
+// client's socket open): close every descriptor the master did not hand over on
+// purpose.
 void CloseInheritedFds(const wsgid::Config& config) {
   std::vector<int> keep = config.worker_listen_fds;
   keep.push_back(config.worker_ready_fd);
@@ -44,7 +46,8 @@ void CloseInheritedFds(const wsgid::Config& config) {
   unsigned int next = 3;
   for (int fd : keep) {
     if (fd < static_cast<int>(next)) continue;
-    if (static_cast<unsigned int>(fd) > next) ::close_range(next, static_cast<unsigned int>(fd) - 1, 0);
+    if (static_cast<unsigned int>(fd) > next)
+      ::close_range(next, static_cast<unsigned int>(fd) - 1, 0);
     next = static_cast<unsigned int>(fd) + 1;
   }
   if (config.worker_ready_fd >= 0) ::close_range(next, ~0u, 0);
@@ -56,30 +59,37 @@ int main(int argc, char** argv) {
   using namespace wsgid;
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   ::signal(SIGPIPE, SIG_IGN);
-  auto parsed = ParseCommandLine(std::vector<std::string>(argv + 1, argv + argc));
+  auto parsed =
+      ParseCommandLine(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed.ok()) {
-    std::fprintf(stderr, "wsgid-worker: %s\n", parsed.status().message().c_str());
+    std::fprintf(stderr, "wsgid-worker: %s\n",
+                 parsed.status().message().c_str());
     return 2;
   }
   Config config = std::move(parsed).value();
   CloseInheritedFds(config);
   auto level = ParseLogLevel(config.log_level);
-  if (Status s = OpenErrorLog(config.error_logfile, level.ok() ? *level : LogLevel::kInfo);
+  if (Status s = OpenErrorLog(config.error_logfile,
+                              level.ok() ? *level : LogLevel::kInfo);
       !s.ok())
     Die(kExitBootError, s.message());
   // The app's prints and stray tracebacks go to the error log too.
   ::dup2(ErrorLogFd(), STDOUT_FILENO);
   if (ErrorLogFd() != STDERR_FILENO) ::dup2(ErrorLogFd(), STDERR_FILENO);
-  if (::getppid() == 1 && config.worker_ready_fd >= 0) Die(kExitBootError, "master is gone");
+  if (::getppid() == 1 && config.worker_ready_fd >= 0)
+    Die(kExitBootError, "master is gone");
 
   rlimit nofile{};
-  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+      nofile.rlim_cur < nofile.rlim_max) {
     nofile.rlim_cur = nofile.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &nofile);
   }
-  for (const auto& [name, value] : config.env) ::setenv(name.c_str(), value.c_str(), 1);
+  for (const auto& [name, value] : config.env)
+    ::setenv(name.c_str(), value.c_str(), 1);
   if (!config.chdir.empty() && ::chdir(config.chdir.c_str()) != 0)
-    Die(kExitBootError, "cannot chdir to " + config.chdir + ": " + std::strerror(errno));
+    Die(kExitBootError,
+        "cannot chdir to " + config.chdir + ": " + std::strerror(errno));
 
   std::vector<int> listen_fds = config.worker_listen_fds;
   std::vector<UniqueFd> own_listeners;
@@ -96,8 +106,8 @@ int main(int argc, char** argv) {
     }
   }
 
-  // A frozen worker is sent SIGABRT to dump its Python stacks; a core dump would only
-  // delay its replacement.
+  // A frozen worker is sent SIGABRT to dump its Python stacks; a core dump
+  // would only delay its replacement.
   rlimit no_core{0, 0};
   ::setrlimit(RLIMIT_CORE, &no_core);
   Scoreboard scoreboard;
@@ -114,7 +124,8 @@ int main(int argc, char** argv) {
   ::umask(static_cast<mode_t>(config.umask));
   auto identity = ResolveIdentity(config.user, config.group);
   if (!identity.ok()) Die(kExitBootError, identity.status().message());
-  if (Status s = DropPrivileges(*identity); !s.ok()) Die(kExitBootError, s.message());
+  if (Status s = DropPrivileges(*identity); !s.ok())
+    Die(kExitBootError, s.message());
 
   if (Status s = StartInterpreter(); !s.ok()) Die(kExitBootError, s.message());
   auto app = LoadApplication(config);
@@ -131,7 +142,8 @@ int main(int argc, char** argv) {
   }
   Log(LogLevel::kInfo) << "Booting worker with pid: " << ::getpid();
   int code = server.RunMainLoop();
-  // Threads may still be inside the app: leave without finalising Python under them.
+  // Threads may still be inside the app: leave without finalising Python under
+  // them.
   std::fflush(nullptr);
   ::_exit(code);
 }

@@ -13,9 +13,10 @@ Status StartInterpreter() {
   PyConfig_InitPythonConfig(&config);
   config.install_signal_handlers = 0;
   config.parse_argv = 0;
-  config.buffered_stdio = 0;  // prints reach the log even if the worker is killed
-  // Debian's interpreter locates its prefix and dist-packages from this path, whatever
-  // other python3 is first on PATH.
+  config.buffered_stdio =
+      0;  // prints reach the log even if the worker is killed
+  // Debian's interpreter locates its prefix and dist-packages from this path,
+  // whatever other python3 is first on PATH.
   PyStatus status = PyConfig_SetBytesString(&config, &config.program_name,
                                             WSGID_PYTHON_EXECUTABLE);
   if (PyStatus_Exception(status)) {
@@ -24,12 +25,14 @@ Status StartInterpreter() {
   }
   const char* argv[] = {"wsgid"};
   try {
-    py::initialize_interpreter(&config, 1, argv, /*add_program_dir_to_path=*/false);
+    py::initialize_interpreter(&config, 1, argv,
+                               /*add_program_dir_to_path=*/false);
   } catch (const std::exception& e) {
     return Status::Error(std::string("cannot start Python: ") + e.what());
   }
   try {
-    py::module_::import("faulthandler").attr("enable")(py::arg("all_threads") = true);
+    py::module_::import("faulthandler")
+        .attr("enable")(py::arg("all_threads") = true);
   } catch (const py::error_already_set& e) {
     Log(LogLevel::kWarning) << "faulthandler unavailable: " << e.what();
   }
@@ -44,8 +47,9 @@ std::string FormatPythonError() {
   if (tb != nullptr) PyException_SetTraceback(value, tb);
   std::string text;
   PyObject* traceback = PyImport_ImportModule("traceback");
-  PyObject* lines = traceback ? PyObject_CallMethod(traceback, "format_exception", "OOO", type,
-                                                    value ? value : Py_None, tb ? tb : Py_None)
+  PyObject* lines = traceback ? PyObject_CallMethod(
+                                    traceback, "format_exception", "OOO", type,
+                                    value ? value : Py_None, tb ? tb : Py_None)
                               : nullptr;
   if (lines != nullptr) {
     PyObject* empty = PyUnicode_FromString("");
@@ -82,20 +86,24 @@ StatusOr<PyObject*> LoadApplication(const Config& config) {
   }
   try {
     py::list path = py::module_::import("sys").attr("path");
-    // As Gunicorn does: the working directory first, then --pythonpath before it.
-    std::string cwd = py::module_::import("os").attr("getcwd")().cast<std::string>();
+    // As Gunicorn does: the working directory first, then --pythonpath before
+    // it.
+    std::string cwd =
+        py::module_::import("os").attr("getcwd")().cast<std::string>();
     path.insert(0, cwd);
-    for (auto it = config.pythonpath.rbegin(); it != config.pythonpath.rend(); ++it)
+    for (auto it = config.pythonpath.rbegin(); it != config.pythonpath.rend();
+         ++it)
       path.insert(0, *it);
     py::object obj = py::module_::import(module_name.c_str());
     size_t start = 0;
     while (start <= target.size()) {
       size_t dot = target.find('.', start);
-      std::string part = target.substr(start, dot == std::string::npos ? std::string::npos
-                                                                       : dot - start);
+      std::string part = target.substr(
+          start, dot == std::string::npos ? std::string::npos : dot - start);
       if (!py::hasattr(obj, part.c_str()))
-        return Status::Error("application '" + config.app + "': no attribute '" + part +
-                             "' in module '" + module_name + "'");
+        return Status::Error("application '" + config.app +
+                             "': no attribute '" + part + "' in module '" +
+                             module_name + "'");
       obj = obj.attr(part.c_str());
       if (dot == std::string::npos) break;
       start = dot + 1;

@@ -12,14 +12,17 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 }  // namespace
 
-RequestBody::RequestBody(Connection* conn, const RequestHead& head, int64_t limit,
-                         double io_timeout)
+RequestBody::RequestBody(Connection* conn, const RequestHead& head,
+                         int64_t limit, double io_timeout)
     : conn_(conn),
       kind_(head.body_kind),
-      remaining_(head.body_kind == RequestHead::BodyKind::kLength ? head.content_length : 0),
+      remaining_(head.body_kind == RequestHead::BodyKind::kLength
+                     ? head.content_length
+                     : 0),
       limit_(limit),
       io_timeout_(io_timeout),
-      expect_continue_(head.expect_continue && head.body_kind != RequestHead::BodyKind::kNone),
+      expect_continue_(head.expect_continue &&
+                       head.body_kind != RequestHead::BodyKind::kNone),
       complete_(head.body_kind == RequestHead::BodyKind::kNone) {}
 
 bool RequestBody::Fail(int status, std::string why) {
@@ -48,8 +51,10 @@ bool RequestBody::ReadMore() {
       return Fail(400, "client gone: " + s.message());
   }
   auto n = conn_->ReadBlocking(io_timeout_);
-  if (!n.ok()) return Fail(408, "reading the request body: " + n.status().message());
-  if (*n == 0) return Fail(400, "client closed the connection before the end of the body");
+  if (!n.ok())
+    return Fail(408, "reading the request body: " + n.status().message());
+  if (*n == 0)
+    return Fail(400, "client closed the connection before the end of the body");
   return true;
 }
 
@@ -58,10 +63,12 @@ bool RequestBody::Fill() {
   if (!Peek().empty()) return true;
   if (complete_) return false;
   if (kind_ == RequestHead::BodyKind::kLength) {
-    if (limit_ >= 0 && total_ + remaining_ > limit_) return Fail(413, "request body too large");
+    if (limit_ >= 0 && total_ + remaining_ > limit_)
+      return Fail(413, "request body too large");
     if (conn_->Pending().empty() && !ReadMore()) return false;
     std::string_view in = conn_->Pending();
-    size_t n = static_cast<size_t>(std::min<int64_t>(remaining_, static_cast<int64_t>(in.size())));
+    size_t n = static_cast<size_t>(
+        std::min<int64_t>(remaining_, static_cast<int64_t>(in.size())));
     decoded_.assign(in.data(), n);
     conn_->Consume(n);
     remaining_ -= static_cast<int64_t>(n);
@@ -73,10 +80,12 @@ bool RequestBody::Fill() {
   while (true) {
     std::string_view in = conn_->Pending();
     size_t consumed = 0;
-    ChunkedDecoder::Result r = chunked_.Decode(in, &decoded_, kFillChunk, &consumed);
+    ChunkedDecoder::Result r =
+        chunked_.Decode(in, &decoded_, kFillChunk, &consumed);
     conn_->Consume(consumed);
     total_ += static_cast<int64_t>(decoded_.size());
-    if (limit_ >= 0 && total_ > limit_) return Fail(413, "request body too large");
+    if (limit_ >= 0 && total_ > limit_)
+      return Fail(413, "request body too large");
     if (r == ChunkedDecoder::Result::kError) return Fail(400, chunked_.error());
     if (r == ChunkedDecoder::Result::kDone) complete_ = true;
     if (!decoded_.empty()) return true;
@@ -88,9 +97,11 @@ bool RequestBody::Fill() {
 bool RequestBody::Drainable(int64_t max_bytes) const {
   if (failed()) return false;
   if (complete_) return true;
-  if (expect_continue_) return false;  // the client is waiting for a 100 we never sent
+  if (expect_continue_)
+    return false;  // the client is waiting for a 100 we never sent
   if (kind_ == RequestHead::BodyKind::kLength)
-    return remaining_ - static_cast<int64_t>(conn_->Pending().size()) <= max_bytes;
+    return remaining_ - static_cast<int64_t>(conn_->Pending().size()) <=
+           max_bytes;
   return true;  // chunked: the length shows only while draining
 }
 

@@ -1,11 +1,13 @@
 // RequestBody: the body of the request being served, decoded on demand from the
 // connection (Content-Length or chunked), for wsgi.input.
 //
-// Streaming: nothing is read before the app asks for it; the interim "100 Continue" is
-// sent on the first read when the client expects it. Errors (a bad chunk, a body over
-// --limit-request-body, a stalled or vanished client) make every later read fail and are
-// remembered with the status the client should get. Thread-compatible: used by the thread
-// that owns the connection; blocking calls must run without the GIL.
+// Streaming: nothing is read before the app asks for it; the interim "100
+// Continue" is sent on the first read when the client expects it. Errors (a bad
+// chunk, a body over
+// --limit-request-body, a stalled or vanished client) make every later read
+// fail and are remembered with the status the client should get.
+// Thread-compatible: used by the thread that owns the connection; blocking
+// calls must run without the GIL.
 #pragma once
 
 #include <cstdint>
@@ -22,19 +24,25 @@ class Connection;
 
 class RequestBody {
  public:
-  // REQUIRES: `conn` outlives this object; the head has been consumed from conn->in.
-  RequestBody(Connection* conn, const RequestHead& head, int64_t limit, double io_timeout);
+  // REQUIRES: `conn` outlives this object; the head has been consumed from
+  // conn->in.
+  RequestBody(Connection* conn, const RequestHead& head, int64_t limit,
+              double io_timeout);
 
-  // Makes decoded bytes available in Peek(), reading from the socket if needed (blocks
-  // up to io_timeout). Returns false at the end of the body or on error (see error()).
+  // Makes decoded bytes available in Peek(), reading from the socket if needed
+  // (blocks up to io_timeout). Returns false at the end of the body or on error
+  // (see error()).
   bool Fill();
   // Decoded bytes available now.
-  std::string_view Peek() const { return std::string_view(decoded_).substr(decoded_pos_); }
+  std::string_view Peek() const {
+    return std::string_view(decoded_).substr(decoded_pos_);
+  }
   void Consume(size_t n);
 
   // True when the whole body has been read (or there is none).
   bool complete() const { return complete_; }
-  // Set once a read failed; the status to answer if the response has not started.
+  // Set once a read failed; the status to answer if the response has not
+  // started.
   bool failed() const { return error_status_ != 0; }
   int error_status() const { return error_status_; }
   const std::string& error() const { return error_; }
@@ -42,20 +50,22 @@ class RequestBody {
   bool continue_sent() const { return !expect_continue_; }
   int64_t bytes_read() const { return total_; }
 
-  // Up to this many unread body bytes are read and discarded after a response so the
-  // connection can be kept; a longer unread body closes it instead.
+  // Up to this many unread body bytes are read and discarded after a response
+  // so the connection can be kept; a longer unread body closes it instead.
   static constexpr int64_t kMaxDrainBytes = 256 * 1024;
 
-  // Whether Drain() can succeed, as far as is known before the response head is sent (so
-  // the head can announce Connection: close when it cannot).
+  // Whether Drain() can succeed, as far as is known before the response head is
+  // sent (so the head can announce Connection: close when it cannot).
   bool Drainable(int64_t max_bytes = kMaxDrainBytes) const;
-  // Reads and discards the rest of the body, at most `max_bytes`, so the connection can
-  // serve its next request. False if the body was longer, broken or too slow.
+  // Reads and discards the rest of the body, at most `max_bytes`, so the
+  // connection can serve its next request. False if the body was longer, broken
+  // or too slow.
   bool Drain(int64_t max_bytes = kMaxDrainBytes);
 
  private:
   bool Fail(int status, std::string why);
-  // Reads more raw bytes into the connection buffer; false on EOF/error (recorded).
+  // Reads more raw bytes into the connection buffer; false on EOF/error
+  // (recorded).
   bool ReadMore();
 
   Connection* conn_;

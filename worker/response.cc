@@ -21,8 +21,8 @@ bool HasForbiddenChar(std::string_view s) {
 
 bool IsHopByHop(std::string_view name) {
   static constexpr std::string_view kHopByHop[] = {
-      "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
-      "upgrade"};
+      "connection", "keep-alive",        "proxy-connection", "te",
+      "trailer",    "transfer-encoding", "upgrade"};
   for (std::string_view h : kHopByHop)
     if (EqualsIgnoreCase(name, h)) return true;
   return false;
@@ -44,7 +44,8 @@ std::string_view Response::HttpDate() {
   if (now != cached_second) {
     struct tm tm_now;
     ::gmtime_r(&now, &tm_now);
-    cached_len = ::strftime(cached, sizeof cached, "%a, %d %b %Y %H:%M:%S GMT", &tm_now);
+    cached_len =
+        ::strftime(cached, sizeof cached, "%a, %d %b %Y %H:%M:%S GMT", &tm_now);
     cached_second = now;
   }
   return std::string_view(cached, cached_len);
@@ -52,25 +53,40 @@ std::string_view Response::HttpDate() {
 
 std::string_view Response::ReasonPhrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 417: return "Expectation Failed";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 417:
+      return "Expectation Failed";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
   }
 }
 
-Status Response::SetHead(std::string_view status,
-                         std::vector<std::pair<std::string, std::string>> headers) {
+Status Response::SetHead(
+    std::string_view status,
+    std::vector<std::pair<std::string, std::string>> headers) {
   if (head_sent_) return Status::Error("response head already sent");
   if (status.size() < 4 || status[3] != ' ' || HasForbiddenChar(status))
     return Status::Error("invalid status '" + std::string(status) + "'");
@@ -80,17 +96,21 @@ Status Response::SetHead(std::string_view status,
       return Status::Error("invalid status '" + std::string(status) + "'");
     code = code * 10 + (status[i] - '0');
   }
-  if (code < 100) return Status::Error("invalid status '" + std::string(status) + "'");
-  // Validated into locals first: a rejected head leaves the earlier one as it was.
+  if (code < 100)
+    return Status::Error("invalid status '" + std::string(status) + "'");
+  // Validated into locals first: a rejected head leaves the earlier one as it
+  // was.
   int64_t declared_length = -1;
   bool has_date = false, has_server = false;
   size_t kept = 0;
   for (size_t i = 0; i < headers.size(); ++i) {
     auto& [name, value] = headers[i];
     if (name.empty() || HasForbiddenChar(name) || HasForbiddenChar(value))
-      return Status::Error("header " + name + " contains a CR, LF or NUL character");
+      return Status::Error("header " + name +
+                           " contains a CR, LF or NUL character");
     for (unsigned char c : name)
-      if (!IsTokenChar(c)) return Status::Error("invalid header name '" + name + "'");
+      if (!IsTokenChar(c))
+        return Status::Error("invalid header name '" + name + "'");
     if (IsHopByHop(name)) continue;
     if (EqualsIgnoreCase(name, "content-length")) {
       int64_t n = 0;
@@ -100,7 +120,8 @@ Status Response::SetHead(std::string_view status,
         n = n * 10 + (value[k] - '0');
       }
       if (!valid || (declared_length >= 0 && declared_length != n))
-        return Status::Error("invalid or conflicting Content-Length '" + value + "'");
+        return Status::Error("invalid or conflicting Content-Length '" + value +
+                             "'");
       if (declared_length == n) continue;  // an exact repeat says nothing new
       declared_length = n;
     } else if (EqualsIgnoreCase(name, "date")) {
@@ -126,23 +147,24 @@ void Response::Append(std::string_view data) {
   if (declared_length_ >= 0) {
     int64_t room = declared_length_ - accepted_;
     if (room <= 0) return;
-    if (static_cast<int64_t>(data.size()) > room) data = data.substr(0, static_cast<size_t>(room));
+    if (static_cast<int64_t>(data.size()) > room)
+      data = data.substr(0, static_cast<size_t>(room));
   }
   accepted_ += static_cast<int64_t>(data.size());
   body_buffer_.append(data);
 }
 
 void Response::BuildHead(bool body_complete) {
-  keep_alive_ = options_.keep_alive &&
-                (options_.request_body == nullptr || options_.request_body->Drainable());
-  bool no_body = options_.is_head || status_code_ < 200 || status_code_ == 204 ||
-                 status_code_ == 304;
+  keep_alive_ = options_.keep_alive && (options_.request_body == nullptr ||
+                                        options_.request_body->Drainable());
+  bool no_body = options_.is_head || status_code_ < 200 ||
+                 status_code_ == 204 || status_code_ == 304;
   std::string length_header;
   if (no_body) {
     framing_ = Framing::kNoBody;
     // HEAD: the app's Content-Length describes the GET body; keep it as is.
-    if (options_.is_head && declared_length_ < 0 && body_complete && status_code_ >= 200 &&
-        status_code_ != 204 && status_code_ != 304)
+    if (options_.is_head && declared_length_ < 0 && body_complete &&
+        status_code_ >= 200 && status_code_ != 204 && status_code_ != 304)
       length_header = std::to_string(body_buffer_.size());
   } else if (declared_length_ >= 0) {
     framing_ = Framing::kLength;
@@ -218,14 +240,16 @@ Status Response::Flush() {
 }
 
 Status Response::SendFile(int file_fd, int64_t offset, int64_t count) {
-  if (declared_length_ >= 0) count = std::min(count, declared_length_ - accepted_);
+  if (declared_length_ >= 0)
+    count = std::min(count, declared_length_ - accepted_);
   if (!head_sent_ || !body_buffer_.empty()) {
     if (Status s = Flush(); !s.ok()) return s;
   }
   if (framing_ == Framing::kNoBody || count <= 0) return Status::Ok();
   if (framing_ == Framing::kChunked) {
     std::string prefix = Hex(static_cast<size_t>(count)) + "\r\n";
-    if (Status s = conn_->WriteAll(prefix, options_.io_timeout); !s.ok()) return s;
+    if (Status s = conn_->WriteAll(prefix, options_.io_timeout); !s.ok())
+      return s;
   }
   auto sent = conn_->SendFile(file_fd, offset, count, options_.io_timeout);
   if (!sent.ok()) {
@@ -238,14 +262,15 @@ Status Response::SendFile(int file_fd, int64_t offset, int64_t count) {
     keep_alive_ = false;  // the framing promised more than the file had
     return Status::Error("file shorter than expected");
   }
-  if (framing_ == Framing::kChunked) return conn_->WriteAll("\r\n", options_.io_timeout);
+  if (framing_ == Framing::kChunked)
+    return conn_->WriteAll("\r\n", options_.io_timeout);
   return Status::Ok();
 }
 
 Status Response::Finish() {
   if (!head_sent_) {
-    bool expects_body = !options_.is_head && status_code_ >= 200 && status_code_ != 204 &&
-                        status_code_ != 304;
+    bool expects_body = !options_.is_head && status_code_ >= 200 &&
+                        status_code_ != 204 && status_code_ != 304;
     if (expects_body && declared_length_ >= 0 && accepted_ < declared_length_)
       options_.keep_alive = false;
     BuildHead(/*body_complete=*/true);
@@ -266,14 +291,17 @@ Status Response::Finish() {
     if (!s.ok()) keep_alive_ = false;
     return s;
   }
-  if (framing_ == Framing::kLength && declared_length_ >= 0 && body_sent_ < declared_length_) {
-    keep_alive_ = false;  // the client would wait for bytes that never come: close
+  if (framing_ == Framing::kLength && declared_length_ >= 0 &&
+      body_sent_ < declared_length_) {
+    keep_alive_ =
+        false;  // the client would wait for bytes that never come: close
     return Status::Error("response shorter than its Content-Length");
   }
   return Status::Ok();
 }
 
-Status Response::WriteError(Connection* conn, int status, std::string_view detail,
+Status Response::WriteError(Connection* conn, int status,
+                            std::string_view detail,
                             std::string_view server_header, double io_timeout) {
   std::string body(ReasonPhrase(status));
   body += "\n";

@@ -1,12 +1,14 @@
-// Response: turns what a WSGI app hands back (status, headers, body bytes) into an
-// HTTP/1.1 response on the connection, safely.
+// Response: turns what a WSGI app hands back (status, headers, body bytes) into
+// an HTTP/1.1 response on the connection, safely.
 //
-// It validates the app's status and headers (no CR, LF or NUL: no response splitting),
-// drops hop-by-hop headers, adds Date, Server and Connection, and chooses the framing:
-// the app's Content-Length (a longer body is cut, a shorter one closes the connection),
-// a Content-Length of its own when the whole body is known before the head is sent,
-// chunked for HTTP/1.1, or close-delimited for HTTP/1.0. HEAD, 1xx, 204 and 304 carry no
-// body. Thread-compatible; Flush/Finish/SendFile block on the socket (call without GIL).
+// It validates the app's status and headers (no CR, LF or NUL: no response
+// splitting), drops hop-by-hop headers, adds Date, Server and Connection, and
+// chooses the framing: the app's Content-Length (a longer body is cut, a
+// shorter one closes the connection), a Content-Length of its own when the
+// whole body is known before the head is sent, chunked for HTTP/1.1, or
+// close-delimited for HTTP/1.0. HEAD, 1xx, 204 and 304 carry no body.
+// Thread-compatible; Flush/Finish/SendFile block on the socket (call without
+// GIL).
 #pragma once
 
 #include <cstdint>
@@ -27,30 +29,35 @@ class Response {
   struct Options {
     bool is_head = false;
     int version_minor = 1;
-    bool keep_alive = true;           // the client allows it and the server is not draining
-    std::string_view server_header;   // empty: no Server header
+    bool keep_alive =
+        true;  // the client allows it and the server is not draining
+    std::string_view server_header;  // empty: no Server header
     double io_timeout = 30;
     // The request's body: when its unread rest cannot be drained, the head says
     // Connection: close. Optional.
     const RequestBody* request_body = nullptr;
   };
 
-  Response(Connection* conn, const Options& options) : conn_(conn), options_(options) {}
+  Response(Connection* conn, const Options& options)
+      : conn_(conn), options_(options) {}
 
-  // Records the status line ("200 OK") and headers after validating them. May be called
-  // again until the head is sent (start_response with exc_info).
-  Status SetHead(std::string_view status, std::vector<std::pair<std::string, std::string>> headers);
+  // Records the status line ("200 OK") and headers after validating them. May
+  // be called again until the head is sent (start_response with exc_info).
+  Status SetHead(std::string_view status,
+                 std::vector<std::pair<std::string, std::string>> headers);
   bool has_head() const { return status_code_ != 0; }
   bool head_sent() const { return head_sent_; }
 
-  // Buffers body bytes (cut at the declared Content-Length; dropped when there is no body).
+  // Buffers body bytes (cut at the declared Content-Length; dropped when there
+  // is no body).
   void Append(std::string_view data);
   // True when enough is buffered that it should be sent now.
   bool ShouldFlush() const { return body_buffer_.size() >= kFlushThreshold; }
-  // Sends the head (if not yet sent) and the buffered body. REQUIRES: has_head().
+  // Sends the head (if not yet sent) and the buffered body. REQUIRES:
+  // has_head().
   Status Flush();
-  // Sends `count` bytes of a file from `offset` (wsgi.file_wrapper), after the head.
-  // REQUIRES: has_head().
+  // Sends `count` bytes of a file from `offset` (wsgi.file_wrapper), after the
+  // head. REQUIRES: has_head().
   Status SendFile(int file_fd, int64_t offset, int64_t count);
   // Completes the response. REQUIRES: has_head().
   Status Finish();
@@ -58,11 +65,17 @@ class Response {
   // Whether the connection may serve another request after Finish().
   bool keep_alive() const { return keep_alive_; }
   int status_code() const { return status_code_; }
-  int64_t body_bytes() const { return body_sent_ + static_cast<int64_t>(body_buffer_.size()); }
-  const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
+  int64_t body_bytes() const {
+    return body_sent_ + static_cast<int64_t>(body_buffer_.size());
+  }
+  const std::vector<std::pair<std::string, std::string>>& headers() const {
+    return headers_;
+  }
 
-  // Writes a complete error response with a short text body and Connection: close.
-  static Status WriteError(Connection* conn, int status, std::string_view detail,
+  // Writes a complete error response with a short text body and Connection:
+  // close.
+  static Status WriteError(Connection* conn, int status,
+                           std::string_view detail,
                            std::string_view server_header, double io_timeout);
 
   // "Thu, 26 Nov 2026 10:00:00 GMT", cached per second.
@@ -89,8 +102,8 @@ class Response {
   Framing framing_ = Framing::kLength;
   std::string head_buffer_;
   std::string body_buffer_;
-  int64_t body_sent_ = 0;   // body bytes written (framing overhead excluded)
-  int64_t accepted_ = 0;    // body bytes accepted into the buffer so far
+  int64_t body_sent_ = 0;  // body bytes written (framing overhead excluded)
+  int64_t accepted_ = 0;   // body bytes accepted into the buffer so far
 };
 
 }  // namespace wsgid

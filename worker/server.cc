@@ -29,7 +29,8 @@ constexpr int64_t kNsPerSec = 1000000000;
 constexpr int64_t kLingerNs = 2 * kNsPerSec;
 constexpr size_t kLingerMaxBytes = 1 << 20;
 constexpr int kMaxBatch = 64;
-// While draining, a parked connection waits at most this long for its next request.
+// While draining, a parked connection waits at most this long for its next
+// request.
 constexpr double kDrainIdleSeconds = 1.0;
 
 int64_t SecondsToNs(double s) { return static_cast<int64_t>(s * 1e9); }
@@ -61,8 +62,9 @@ int64_t MonotonicNs() {
   return ts.tv_sec * kNsPerSec + ts.tv_nsec;
 }
 
-// Connections indexed by fd, allocated in chunks on first use and never freed, so a
-// thread holding a stale epoll event can always look at the slot's generation word.
+// Connections indexed by fd, allocated in chunks on first use and never freed,
+// so a thread holding a stale epoll event can always look at the slot's
+// generation word.
 class Server::Table {
  public:
   static constexpr int kChunkBits = 10;
@@ -92,7 +94,8 @@ class Server::Table {
     Chunk* chunk = chunks_[c].load(std::memory_order_acquire);
     if (chunk == nullptr) {
       auto* fresh = new Chunk();
-      if (chunks_[c].compare_exchange_strong(chunk, fresh, std::memory_order_acq_rel)) {
+      if (chunks_[c].compare_exchange_strong(chunk, fresh,
+                                             std::memory_order_acq_rel)) {
         chunk = fresh;
       } else {
         delete fresh;
@@ -117,8 +120,8 @@ class Server::Table {
   std::unique_ptr<std::atomic<Chunk*>[]> chunks_;
 };
 
-Server::Server(const Config& config, std::vector<int> listen_fds, RequestHandler* handler,
-               WorkerSlot* slot)
+Server::Server(const Config& config, std::vector<int> listen_fds,
+               RequestHandler* handler, WorkerSlot* slot)
     : config_(config),
       limits_(HttpLimits::FromConfig(config)),
       listen_fds_(std::move(listen_fds)),
@@ -144,7 +147,8 @@ Status Server::Init() {
     return Status::FromErrno("epoll_ctl", errno);
   rlimit nofile{};
   ::getrlimit(RLIMIT_NOFILE, &nofile);
-  size_t max_fds = nofile.rlim_cur == RLIM_INFINITY ? (1u << 20) : nofile.rlim_cur;
+  size_t max_fds =
+      nofile.rlim_cur == RLIM_INFINITY ? (1u << 20) : nofile.rlim_cur;
   table_ = std::make_unique<Table>(max_fds);
   SetListening(true);
   return Status::Ok();
@@ -159,7 +163,8 @@ void Server::SetListening(bool on) {
       ev.events = EPOLLIN | EPOLLEXCLUSIVE;
       ev.data.u64 = kListenerTag | i;
       if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, listen_fds_[i], &ev) < 0)
-        Log(LogLevel::kError) << "epoll_ctl(add listener): " << std::strerror(errno);
+        Log(LogLevel::kError)
+            << "epoll_ctl(add listener): " << std::strerror(errno);
     } else {
       ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, listen_fds_[i], nullptr);
     }
@@ -168,11 +173,12 @@ void Server::SetListening(bool on) {
 }
 
 void Server::AppThread(int index) {
-  if (slot_ != nullptr && index < kMaxThreadsPerWorker) t_thread_slot = &slot_->thread[index];
+  if (slot_ != nullptr && index < kMaxThreadsPerWorker)
+    t_thread_slot = &slot_->thread[index];
   handler_->ThreadStart();
-  // A lone thread takes every ready event in one call, as nginx does. With several
-  // threads each takes one, so a slow request never sits on events another thread
-  // could serve.
+  // A lone thread takes every ready event in one call, as nginx does. With
+  // several threads each takes one, so a slow request never sits on events
+  // another thread could serve.
   const int batch = config_.threads == 1 ? kMaxBatch : 1;
   epoll_event events[kMaxBatch];
   while (!stop_.load(std::memory_order_relaxed)) {
@@ -193,15 +199,18 @@ void Server::HandleEvent(uint64_t data) {
   uint32_t gen = static_cast<uint32_t>(data);
   Connection* conn = table_->Find(fd);
   if (conn == nullptr) return;
-  // Claim the connection. The parker arms epoll before publishing kParked, and the
-  // reaper may hold it in kClosing for a moment: wait out both windows.
+  // Claim the connection. The parker arms epoll before publishing kParked, and
+  // the reaper may hold it in kClosing for a moment: wait out both windows.
   uint64_t word = conn->word.load(std::memory_order_acquire);
   while (true) {
     if (static_cast<uint32_t>(Connection::Generation(word)) != gen) return;
     Connection::State state = Connection::StateOf(word);
     if (state == Connection::kParked) {
-      uint64_t active = Connection::Make(Connection::Generation(word), Connection::kActive);
-      if (conn->word.compare_exchange_weak(word, active, std::memory_order_acq_rel)) break;
+      uint64_t active =
+          Connection::Make(Connection::Generation(word), Connection::kActive);
+      if (conn->word.compare_exchange_weak(word, active,
+                                           std::memory_order_acq_rel))
+        break;
       continue;
     }
     if (state != Connection::kActive && state != Connection::kClosing) return;
@@ -215,12 +224,15 @@ void Server::AcceptOne(int listener_index) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   int fd = ::accept4(listen_fds_[static_cast<size_t>(listener_index)],
-                     reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                     reinterpret_cast<sockaddr*>(&ss), &len,
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd < 0) {
-    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-      // Out of descriptors: stop accepting for a moment instead of spinning on the
-      // always-readable listener; the main loop turns accepting back on.
-      Log(LogLevel::kWarning) << "accept: " << std::strerror(errno) << "; pausing accepts";
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+        errno == ENOMEM) {
+      // Out of descriptors: stop accepting for a moment instead of spinning on
+      // the always-readable listener; the main loop turns accepting back on.
+      Log(LogLevel::kWarning)
+          << "accept: " << std::strerror(errno) << "; pausing accepts";
       accept_paused_until_ns_ = MonotonicNs() + kNsPerSec / 10;
       SetListening(false);
     }
@@ -235,28 +247,30 @@ void Server::AcceptOne(int listener_index) {
   uint64_t gen = Connection::Generation(conn->word.load()) + 1;
   conn->Reset(fd, listener_index);
   FillPeer(conn, ss);
-  conn->word.store(Connection::Make(gen, Connection::kActive), std::memory_order_release);
+  conn->word.store(Connection::Make(gen, Connection::kActive),
+                   std::memory_order_release);
   open_connections_.fetch_add(1);
   Serve(conn);
 }
 
 void Server::Serve(Connection* conn) {
   thread_local RequestHead head;
-  // Called when the socket is readable (or freshly accepted: with its request usually
-  // waiting). After a response the next request has usually not arrived yet, so the loop
-  // parks instead of trying a read that would fail.
+  // Called when the socket is readable (or freshly accepted: with its request
+  // usually waiting). After a response the next request has usually not arrived
+  // yet, so the loop parks instead of trying a read that would fail.
   bool try_read = true;
   while (true) {
     std::string_view pending = conn->Pending();
     if (!pending.empty()) {
       size_t consumed = 0;
       HttpError error;
-      ParseStatus status = ParseRequestHead(pending, limits_, &head, &consumed, &error);
+      ParseStatus status =
+          ParseRequestHead(pending, limits_, &head, &consumed, &error);
       if (status == ParseStatus::kError) {
-        Log(LogLevel::kDebug) << "bad request from " << conn->remote_addr << ": "
-                              << error.reason;
-        Response::WriteError(conn, error.status, error.reason, config_.server_header,
-                             config_.io_timeout);
+        Log(LogLevel::kDebug)
+            << "bad request from " << conn->remote_addr << ": " << error.reason;
+        Response::WriteError(conn, error.status, error.reason,
+                             config_.server_header, config_.io_timeout);
         LingerClose(conn);
         return;
       }
@@ -265,8 +279,8 @@ void Server::Serve(Connection* conn) {
         if (config_.limit_request_body >= 0 &&
             head.body_kind == RequestHead::BodyKind::kLength &&
             head.content_length > config_.limit_request_body) {
-          Response::WriteError(conn, 413, "request body too large", config_.server_header,
-                               config_.io_timeout);
+          Response::WriteError(conn, 413, "request body too large",
+                               config_.server_header, config_.io_timeout);
           LingerClose(conn);
           return;
         }
@@ -299,20 +313,26 @@ void Server::Serve(Connection* conn) {
 bool Server::Dispatch(Connection* conn, RequestHead* head, bool keep_alive) {
   busy_threads_.fetch_add(1, std::memory_order_relaxed);
   if (t_thread_slot != nullptr)
-    Scoreboard::BeginRequest(t_thread_slot, MonotonicNs(), head->method, head->path);
+    Scoreboard::BeginRequest(t_thread_slot, MonotonicNs(), head->method,
+                             head->path);
   RequestOutcome outcome = handler_->Handle(conn, head, keep_alive);
   if (t_thread_slot != nullptr) {
     int64_t end = MonotonicNs();
-    int64_t took_ns = end - t_thread_slot->request_start_ns.load(std::memory_order_relaxed);
+    int64_t took_ns =
+        end - t_thread_slot->request_start_ns.load(std::memory_order_relaxed);
     Scoreboard::EndRequest(t_thread_slot, end);
     auto relaxed = std::memory_order_relaxed;
     slot_->requests.fetch_add(1, relaxed);
-    slot_->bytes_out.fetch_add(static_cast<uint64_t>(outcome.body_bytes), relaxed);
+    slot_->bytes_out.fetch_add(static_cast<uint64_t>(outcome.body_bytes),
+                               relaxed);
     if (outcome.app_exception) slot_->app_exceptions.fetch_add(1, relaxed);
     if (outcome.status != 0)
-      slot_->responses[MethodIndex(head->method)][CodeIndex(outcome.status)].fetch_add(1, relaxed);
-    slot_->latency[LatencyBucket(static_cast<double>(took_ns) / 1e9)].fetch_add(1, relaxed);
-    slot_->latency_sum_us.fetch_add(static_cast<uint64_t>(took_ns / 1000), relaxed);
+      slot_->responses[MethodIndex(head->method)][CodeIndex(outcome.status)]
+          .fetch_add(1, relaxed);
+    slot_->latency[LatencyBucket(static_cast<double>(took_ns) / 1e9)].fetch_add(
+        1, relaxed);
+    slot_->latency_sum_us.fetch_add(static_cast<uint64_t>(took_ns / 1000),
+                                    relaxed);
   }
   busy_threads_.fetch_sub(1, std::memory_order_relaxed);
   return outcome.keep_alive;
@@ -322,11 +342,14 @@ void Server::Park(Connection* conn) {
   bool idle = conn->Pending().empty() && conn->requests > 0;
   double timeout = idle ? config_.keep_alive : config_.header_timeout;
   if (draining()) timeout = std::min(timeout, kDrainIdleSeconds);
-  conn->deadline_ns.store(MonotonicNs() + SecondsToNs(timeout), std::memory_order_relaxed);
-  uint64_t gen = Connection::Generation(conn->word.load(std::memory_order_relaxed));
+  conn->deadline_ns.store(MonotonicNs() + SecondsToNs(timeout),
+                          std::memory_order_relaxed);
+  uint64_t gen =
+      Connection::Generation(conn->word.load(std::memory_order_relaxed));
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLONESHOT | EPOLLRDHUP;
-  ev.data.u64 = static_cast<uint64_t>(conn->fd) << 32 | static_cast<uint32_t>(gen);
+  ev.data.u64 =
+      static_cast<uint64_t>(conn->fd) << 32 | static_cast<uint32_t>(gen);
   int op = conn->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
   conn->registered = true;
   if (::epoll_ctl(epoll_fd_.get(), op, conn->fd, &ev) < 0) {
@@ -334,8 +357,10 @@ void Server::Park(Connection* conn) {
     Close(conn);
     return;
   }
-  // From here on another thread may own the connection: touch nothing after this store.
-  conn->word.store(Connection::Make(gen, Connection::kParked), std::memory_order_release);
+  // From here on another thread may own the connection: touch nothing after
+  // this store.
+  conn->word.store(Connection::Make(gen, Connection::kParked),
+                   std::memory_order_release);
 }
 
 void Server::Close(Connection* conn) {
@@ -343,16 +368,18 @@ void Server::Close(Connection* conn) {
   conn->in.clear();
   if (conn->in.capacity() > (1u << 20)) conn->in.shrink_to_fit();
   conn->in_pos = 0;
-  uint64_t gen = Connection::Generation(conn->word.load(std::memory_order_relaxed));
-  conn->word.store(Connection::Make(gen, Connection::kFree), std::memory_order_release);
+  uint64_t gen =
+      Connection::Generation(conn->word.load(std::memory_order_relaxed));
+  conn->word.store(Connection::Make(gen, Connection::kFree),
+                   std::memory_order_release);
   open_connections_.fetch_sub(1);
   ::close(fd);
 }
 
 void Server::LingerClose(Connection* conn) {
-  // Closing with unread input makes the kernel send a reset, which can destroy the
-  // response before the client reads it: stop writing, read what still comes for a
-  // moment, then close.
+  // Closing with unread input makes the kernel send a reset, which can destroy
+  // the response before the client reads it: stop writing, read what still
+  // comes for a moment, then close.
   int pending = 0;
   ::ioctl(conn->fd, FIONREAD, &pending);
   if (pending == 0 && conn->Pending().empty()) {
@@ -383,8 +410,9 @@ void Server::ExpireConnections() {
     if (Connection::StateOf(word) != Connection::kParked) return;
     if (conn->deadline_ns.load(std::memory_order_relaxed) > now) return;
     uint64_t gen = Connection::Generation(word);
-    if (!conn->word.compare_exchange_strong(word, Connection::Make(gen, Connection::kClosing),
-                                            std::memory_order_acq_rel))
+    if (!conn->word.compare_exchange_strong(
+            word, Connection::Make(gen, Connection::kClosing),
+            std::memory_order_acq_rel))
       return;
     ::shutdown(conn->fd, SHUT_RDWR);
     Close(conn);
@@ -394,14 +422,16 @@ void Server::ExpireConnections() {
 void Server::StartDrain() {
   if (draining_.exchange(true)) return;
   SetListening(false);
-  // Idle keep-alive connections are not closed at once: a client may be sending its next
-  // request right now, and closing would lose it. They get a short deadline instead; a
-  // request that arrives meanwhile is served with Connection: close.
+  // Idle keep-alive connections are not closed at once: a client may be sending
+  // its next request right now, and closing would lose it. They get a short
+  // deadline instead; a request that arrives meanwhile is served with
+  // Connection: close.
   int64_t deadline = MonotonicNs() + SecondsToNs(kDrainIdleSeconds);
   table_->ForEach([&](Connection* conn) {
     int64_t current = conn->deadline_ns.load(std::memory_order_relaxed);
     while (current > deadline &&
-           !conn->deadline_ns.compare_exchange_weak(current, deadline, std::memory_order_relaxed)) {
+           !conn->deadline_ns.compare_exchange_weak(
+               current, deadline, std::memory_order_relaxed)) {
     }
   });
 }
@@ -409,17 +439,20 @@ void Server::StartDrain() {
 int Server::RunMainLoop() {
   sigset_t signals;
   sigemptyset(&signals);
-  for (int s : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU})
+  for (int s :
+       {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU})
     sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   int threads = config_.threads;
   if (slot_ != nullptr) {
     slot_->pid.store(::getpid(), std::memory_order_relaxed);
-    slot_->threads.store(static_cast<uint32_t>(threads), std::memory_order_relaxed);
+    slot_->threads.store(static_cast<uint32_t>(threads),
+                         std::memory_order_relaxed);
     slot_->heartbeat_ns.store(MonotonicNs(), std::memory_order_relaxed);
   }
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this, i] { AppThread(i); });
+  for (int i = 0; i < threads; ++i)
+    threads_.emplace_back([this, i] { AppThread(i); });
 
   pid_t parent = ::getppid();
   int64_t drain_deadline = 0;
@@ -428,9 +461,10 @@ int Server::RunMainLoop() {
     timespec tick{0, 100 * 1000 * 1000};
     siginfo_t info;
     int sig = ::sigtimedwait(&signals, &info, &tick);
-    // The heartbeat: this loop never waits for the GIL, so a stale one means the process
-    // itself is stuck or stopped.
-    if (slot_ != nullptr) slot_->heartbeat_ns.store(MonotonicNs(), std::memory_order_relaxed);
+    // The heartbeat: this loop never waits for the GIL, so a stale one means
+    // the process itself is stuck or stopped.
+    if (slot_ != nullptr)
+      slot_->heartbeat_ns.store(MonotonicNs(), std::memory_order_relaxed);
     if (sig == SIGTERM) {
       if (!draining()) {
         Log(LogLevel::kInfo) << "worker draining (graceful timeout "
@@ -442,7 +476,8 @@ int Server::RunMainLoop() {
       break;
     } else if (sig == SIGUSR1) {
       auto level = ParseLogLevel(config_.log_level);
-      (void)OpenErrorLog(config_.error_logfile, level.ok() ? *level : LogLevel::kInfo);
+      (void)OpenErrorLog(config_.error_logfile,
+                         level.ok() ? *level : LogLevel::kInfo);
     }
     if (::getppid() != parent) {
       Log(LogLevel::kWarning) << "master went away; worker exiting";
@@ -458,8 +493,8 @@ int Server::RunMainLoop() {
     if (draining()) {
       if (open_connections_.load() == 0) break;
       if (MonotonicNs() >= drain_deadline) {
-        Log(LogLevel::kWarning) << "graceful timeout: closing " << open_connections_.load()
-                                << " connection(s)";
+        Log(LogLevel::kWarning) << "graceful timeout: closing "
+                                << open_connections_.load() << " connection(s)";
         break;
       }
     }

@@ -1,15 +1,15 @@
 // Server: the worker's HTTP/1.1 connection engine.
 //
-// Leader/followers: every app thread waits on one shared epoll set holding the listening
-// sockets (EPOLLEXCLUSIVE) and the parked connections (EPOLLONESHOT). The thread that
-// wakes accepts or reads, parses, calls the RequestHandler inline, writes, and parks the
-// connection again. No hand-off between threads; a slow request holds only its own thread;
-// idle and half-received connections hold none. Only idle threads wait in epoll, so a
-// worker whose threads are all busy accepts nothing and the kernel hands new connections
-// to another worker.
+// Leader/followers: every app thread waits on one shared epoll set holding the
+// listening sockets (EPOLLEXCLUSIVE) and the parked connections (EPOLLONESHOT).
+// The thread that wakes accepts or reads, parses, calls the RequestHandler
+// inline, writes, and parks the connection again. No hand-off between threads;
+// a slow request holds only its own thread; idle and half-received connections
+// hold none. Only idle threads wait in epoll, so a worker whose threads are all
+// busy accepts nothing and the kernel hands new connections to another worker.
 //
-// The main thread runs RunMainLoop(): signals (sigtimedwait, no handlers), expiry of
-// idle and slow connections, and the graceful drain.
+// The main thread runs RunMainLoop(): signals (sigtimedwait, no handlers),
+// expiry of idle and slow connections, and the graceful drain.
 #pragma once
 
 #include <atomic>
@@ -29,35 +29,38 @@ namespace wsgid {
 
 // What became of one request, for the connection and the scoreboard.
 struct RequestOutcome {
-  bool keep_alive = false;     // the connection can serve another request
-  int status = 0;              // the status sent (0: none, the client went away)
-  int64_t body_bytes = 0;      // response body bytes sent
+  bool keep_alive = false;  // the connection can serve another request
+  int status = 0;           // the status sent (0: none, the client went away)
+  int64_t body_bytes = 0;   // response body bytes sent
   bool app_exception = false;  // the app raised
 };
 
-// What the server calls for each parsed request. Implementations are thread-safe.
+// What the server calls for each parsed request. Implementations are
+// thread-safe.
 class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
   // Called on each app thread before its first request and after its last one.
   virtual void ThreadStart() {}
   virtual void ThreadStop() {}
-  // Serves one request (the head is consumed from conn->in; the body follows there).
-  // `keep_alive` says whether the server would keep the connection.
-  virtual RequestOutcome Handle(Connection* conn, RequestHead* head, bool keep_alive) = 0;
+  // Serves one request (the head is consumed from conn->in; the body follows
+  // there). `keep_alive` says whether the server would keep the connection.
+  virtual RequestOutcome Handle(Connection* conn, RequestHead* head,
+                                bool keep_alive) = 0;
 };
 
 class Server {
  public:
-  // REQUIRES: listen_fds are listening, non-blocking sockets; handler and slot (the
-  // worker's scoreboard slot, or nullptr when running alone) outlive the server.
-  Server(const Config& config, std::vector<int> listen_fds, RequestHandler* handler,
-         WorkerSlot* slot);
+  // REQUIRES: listen_fds are listening, non-blocking sockets; handler and slot
+  // (the worker's scoreboard slot, or nullptr when running alone) outlive the
+  // server.
+  Server(const Config& config, std::vector<int> listen_fds,
+         RequestHandler* handler, WorkerSlot* slot);
   ~Server();
 
   Status Init();
-  // Starts the app threads and runs the signal/housekeeping loop until the worker stops.
-  // Returns the exit code for the process.
+  // Starts the app threads and runs the signal/housekeeping loop until the
+  // worker stops. Returns the exit code for the process.
   int RunMainLoop();
 
   bool draining() const { return draining_.load(std::memory_order_relaxed); }
@@ -69,14 +72,16 @@ class Server {
   void AppThread(int index);
   void HandleEvent(uint64_t data);
   void AcceptOne(int listener_index);
-  // Serves requests on an owned connection until it must wait (parked) or is closed.
+  // Serves requests on an owned connection until it must wait (parked) or is
+  // closed.
   void Serve(Connection* conn);
   // Runs the handler for one parsed request, reporting it in the scoreboard.
   bool Dispatch(Connection* conn, RequestHead* head, bool keep_alive);
   void Park(Connection* conn);
   void Close(Connection* conn);
   void LingerClose(Connection* conn);
-  // Closes parked connections whose deadline passed (idle or too slow to send a head).
+  // Closes parked connections whose deadline passed (idle or too slow to send a
+  // head).
   void ExpireConnections();
   void StartDrain();
   void SetListening(bool on);

@@ -16,7 +16,8 @@ namespace {
 thread_local PyThreadState* t_thread_state = nullptr;
 
 PyObject* Latin1(std::string_view s) {
-  return PyUnicode_DecodeLatin1(s.data(), static_cast<Py_ssize_t>(s.size()), nullptr);
+  return PyUnicode_DecodeLatin1(s.data(), static_cast<Py_ssize_t>(s.size()),
+                                nullptr);
 }
 
 // Sets env[key] = value, stealing the value reference.
@@ -40,23 +41,46 @@ void SetItem(PyObject* env, PyObject* key, PyObject* value) {
 }
 
 // Headers most requests carry; their environ keys are made once.
-constexpr const char* kCommonHeaders[] = {
-    "host", "user-agent", "accept", "accept-encoding", "accept-language", "connection",
-    "cookie", "referer", "cache-control", "origin", "authorization", "x-forwarded-for",
-    "x-forwarded-proto", "x-forwarded-host", "x-real-ip", "x-request-id", "if-none-match",
-    "if-modified-since", "pragma", "upgrade-insecure-requests", "dnt", "sec-fetch-mode",
-    "sec-fetch-site", "sec-fetch-dest", "expect", "transfer-encoding"};
+constexpr const char* kCommonHeaders[] = {"host",
+                                          "user-agent",
+                                          "accept",
+                                          "accept-encoding",
+                                          "accept-language",
+                                          "connection",
+                                          "cookie",
+                                          "referer",
+                                          "cache-control",
+                                          "origin",
+                                          "authorization",
+                                          "x-forwarded-for",
+                                          "x-forwarded-proto",
+                                          "x-forwarded-host",
+                                          "x-real-ip",
+                                          "x-request-id",
+                                          "if-none-match",
+                                          "if-modified-since",
+                                          "pragma",
+                                          "upgrade-insecure-requests",
+                                          "dnt",
+                                          "sec-fetch-mode",
+                                          "sec-fetch-site",
+                                          "sec-fetch-dest",
+                                          "expect",
+                                          "transfer-encoding"};
 
 // HTTP_<NAME> for a header name, '-' as '_', upper-cased.
 std::string EnvironKey(std::string_view name) {
   std::string key = "HTTP_";
-  for (char c : name) key += c == '-' ? '_' : (c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c);
+  for (char c : name)
+    key +=
+        c == '-' ? '_' : (c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c);
   return key;
 }
 
 }  // namespace
 
-WsgiHandler::WsgiHandler(const Config& config, PyObject* app, const std::vector<int>& listen_fds)
+WsgiHandler::WsgiHandler(const Config& config, PyObject* app,
+                         const std::vector<int>& listen_fds)
     : config_(config), app_(app), interp_(PyInterpreterState_Get()) {
   for (int fd : listen_fds) {
     std::string address = DescribeSocket(fd);
@@ -65,16 +89,20 @@ WsgiHandler::WsgiHandler(const Config& config, PyObject* app, const std::vector<
       size_t colon = address.rfind(':');
       name = address.substr(0, colon);
       port = address.substr(colon + 1);
-      if (name.size() > 1 && name.front() == '[') name = name.substr(1, name.size() - 2);
+      if (name.size() > 1 && name.front() == '[')
+        name = name.substr(1, name.size() - 2);
     }
     server_addresses_.push_back({Latin1(name), Latin1(port)});
   }
 }
 
 Status WsgiHandler::Init() {
-  if (Status s = access_log_.Open(config_.access_logfile, config_.access_logformat); !s.ok())
+  if (Status s =
+          access_log_.Open(config_.access_logfile, config_.access_logformat);
+      !s.ok())
     return s;
-  if (!InitWsgiTypes()) return Status::Error("cannot create WSGI types: " + FormatPythonError());
+  if (!InitWsgiTypes())
+    return Status::Error("cannot create WSGI types: " + FormatPythonError());
   PyObject* env = PyDict_New();
   SetItem(env, "wsgi.version", Py_BuildValue("(ii)", 1, 0));
   SetItem(env, "wsgi.url_scheme", PyUnicode_FromString("http"));
@@ -96,15 +124,20 @@ Status WsgiHandler::Init() {
   https_ = PyUnicode_InternFromString("https");
   wsgi_input_key_ = PyUnicode_InternFromString("wsgi.input");
   close_key_ = PyUnicode_InternFromString("close");
-  for (const char* m : {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"})
+  for (const char* m :
+       {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"})
     method_cache_.emplace_back(m, PyUnicode_InternFromString(m));
   for (const char* name : kCommonHeaders)
-    header_keys_.emplace_back(name, PyUnicode_InternFromString(EnvironKey(name).c_str()));
-  header_keys_.emplace_back("content-type", PyUnicode_InternFromString("CONTENT_TYPE"));
-  header_keys_.emplace_back("content-length", PyUnicode_InternFromString("CONTENT_LENGTH"));
-  for (const char* key : {"REQUEST_METHOD", "RAW_URI", "PATH_INFO", "QUERY_STRING",
-                          "SERVER_PROTOCOL", "REMOTE_ADDR", "REMOTE_PORT", "SERVER_NAME",
-                          "SERVER_PORT", "wsgi.url_scheme"})
+    header_keys_.emplace_back(
+        name, PyUnicode_InternFromString(EnvironKey(name).c_str()));
+  header_keys_.emplace_back("content-type",
+                            PyUnicode_InternFromString("CONTENT_TYPE"));
+  header_keys_.emplace_back("content-length",
+                            PyUnicode_InternFromString("CONTENT_LENGTH"));
+  for (const char* key :
+       {"REQUEST_METHOD", "RAW_URI", "PATH_INFO", "QUERY_STRING",
+        "SERVER_PROTOCOL", "REMOTE_ADDR", "REMOTE_PORT", "SERVER_NAME",
+        "SERVER_PORT", "wsgi.url_scheme"})
     keys_.push_back(PyUnicode_InternFromString(key));
   return Status::Ok();
 }
@@ -112,8 +145,8 @@ Status WsgiHandler::Init() {
 void WsgiHandler::ThreadStart() { t_thread_state = PyThreadState_New(interp_); }
 
 void WsgiHandler::ThreadStop() {
-  // The thread state is left to process exit: clearing it needs the GIL, which a thread
-  // stuck in the app may hold.
+  // The thread state is left to process exit: clearing it needs the GIL, which
+  // a thread stuck in the app may hold.
   t_thread_state = nullptr;
 }
 
@@ -147,12 +180,15 @@ PyObject* WsgiHandler::BuildEnviron(Connection* conn, const RequestHead& head) {
   Py_INCREF(protocol);
   SetItem(env, keys_[kServerProtocol], protocol);
   SetItem(env, keys_[kRemoteAddr], Latin1(conn->remote_addr));
-  if (!conn->is_unix) SetItem(env, keys_[kRemotePort], Latin1(conn->remote_port));
+  if (!conn->is_unix)
+    SetItem(env, keys_[kRemotePort], Latin1(conn->remote_port));
 
-  const ServerAddress& server = server_addresses_[static_cast<size_t>(conn->listener)];
+  const ServerAddress& server =
+      server_addresses_[static_cast<size_t>(conn->listener)];
   for (const HeaderField& h : head.headers) {
     PyObject* key = nullptr;
-    bool framing = false;  // CONTENT_TYPE / CONTENT_LENGTH: the first one counts
+    bool framing =
+        false;  // CONTENT_TYPE / CONTENT_LENGTH: the first one counts
     for (const auto& [name, obj] : header_keys_) {
       if (EqualsIgnoreCase(h.name, name)) {
         key = obj;
@@ -182,8 +218,8 @@ PyObject* WsgiHandler::BuildEnviron(Connection* conn, const RequestHead& head) {
     }
     Py_DECREF(key);
   }
-  // As Gunicorn: the address the request came in on (the client's view is HTTP_HOST,
-  // which PEP 3333's URL reconstruction reads first).
+  // As Gunicorn: the address the request came in on (the client's view is
+  // HTTP_HOST, which PEP 3333's URL reconstruction reads first).
   Py_INCREF(server.name);
   SetItem(env, keys_[kServerName], server.name);
   Py_INCREF(server.port);
@@ -203,7 +239,8 @@ PyObject* WsgiHandler::BuildEnviron(Connection* conn, const RequestHead& head) {
   return env;
 }
 
-RequestOutcome WsgiHandler::Handle(Connection* conn, RequestHead* head, bool keep_alive) {
+RequestOutcome WsgiHandler::Handle(Connection* conn, RequestHead* head,
+                                   bool keep_alive) {
   const int64_t start_ns = MonotonicNs();
   RequestBody body(conn, *head, config_.limit_request_body, config_.io_timeout);
   Response::Options options;
@@ -240,15 +277,17 @@ RequestOutcome WsgiHandler::Handle(Connection* conn, RequestHead* head, bool kee
     if (FileWrapperFd(result, &file_fd, &offset, &size)) {
       if (!response.has_head()) {
         failed = true;
-        failure = "the application returned a file without calling start_response";
+        failure =
+            "the application returned a file without calling start_response";
       } else {
         Status s;
-        Py_BEGIN_ALLOW_THREADS s = response.SendFile(file_fd, offset, size - offset);
-        Py_END_ALLOW_THREADS
-        if (!s.ok()) ctx.client_gone = true;
+        Py_BEGIN_ALLOW_THREADS s =
+            response.SendFile(file_fd, offset, size - offset);
+        Py_END_ALLOW_THREADS if (!s.ok()) ctx.client_gone = true;
       }
     } else {
-      // Lists and tuples are walked directly; anything else through the iterator protocol.
+      // Lists and tuples are walked directly; anything else through the
+      // iterator protocol.
       PyObject* iterator = nullptr;
       Py_ssize_t index = 0;
       bool sequence = PyList_CheckExact(result) || PyTuple_CheckExact(result);
@@ -275,21 +314,22 @@ RequestOutcome WsgiHandler::Handle(Connection* conn, RequestHead* head, bool kee
         }
         if (!PyBytes_Check(item)) {
           failed = true;
-          failure = std::string("the application yielded ") + Py_TYPE(item)->tp_name +
-                    ", not bytes";
+          failure = std::string("the application yielded ") +
+                    Py_TYPE(item)->tp_name + ", not bytes";
         } else if (PyBytes_GET_SIZE(item) > 0) {
           if (!response.has_head()) {
             failed = true;
-            failure = "the application sent body data before calling start_response";
+            failure =
+                "the application sent body data before calling start_response";
           } else {
-            response.Append(std::string_view(PyBytes_AS_STRING(item),
-                                             static_cast<size_t>(PyBytes_GET_SIZE(item))));
+            response.Append(
+                std::string_view(PyBytes_AS_STRING(item),
+                                 static_cast<size_t>(PyBytes_GET_SIZE(item))));
             if (response.ShouldFlush() || !sequence) {
               // A generator streams: each item goes out as it is produced.
               Status s;
               Py_BEGIN_ALLOW_THREADS s = response.Flush();
-              Py_END_ALLOW_THREADS
-              if (!s.ok()) ctx.client_gone = true;
+              Py_END_ALLOW_THREADS if (!s.ok()) ctx.client_gone = true;
             }
           }
         }
@@ -297,8 +337,9 @@ RequestOutcome WsgiHandler::Handle(Connection* conn, RequestHead* head, bool kee
       }
       Py_XDECREF(iterator);
     }
-    // PEP 3333: close() is called whatever happened, also when the client went away.
-    // (Lists and tuples have none; looking it up would build an AttributeError.)
+    // PEP 3333: close() is called whatever happened, also when the client went
+    // away. (Lists and tuples have none; looking it up would build an
+    // AttributeError.)
     PyObject* close = nullptr;
     if (!PyList_CheckExact(result) && !PyTuple_CheckExact(result) &&
         _PyObject_LookupAttr(result, close_key_, &close) < 0)
@@ -330,10 +371,12 @@ RequestOutcome WsgiHandler::Handle(Connection* conn, RequestHead* head, bool kee
   int status = response.status_code();
   bool keep = false;
   if (failed) {
-    Log(LogLevel::kError) << "Error handling request " << head->target << "\n" << failure;
+    Log(LogLevel::kError) << "Error handling request " << head->target << "\n"
+                          << failure;
     if (!response.head_sent() && !ctx.client_gone) {
       status = body.failed() ? body.error_status() : 500;
-      Response::WriteError(conn, status, "", config_.server_header, config_.io_timeout);
+      Response::WriteError(conn, status, "", config_.server_header,
+                           config_.io_timeout);
     }
   } else if (!ctx.client_gone) {
     if (Status s = response.Finish(); s.ok()) {
@@ -341,8 +384,12 @@ RequestOutcome WsgiHandler::Handle(Connection* conn, RequestHead* head, bool kee
     }
   }
   if (access_log_.enabled()) {
-    AccessLogEntry entry{conn, head, status, response.body_bytes(),
-                         (MonotonicNs() - start_ns) / 1000, &response.headers()};
+    AccessLogEntry entry{conn,
+                         head,
+                         status,
+                         response.body_bytes(),
+                         (MonotonicNs() - start_ns) / 1000,
+                         &response.headers()};
     access_log_.Write(entry);
   }
   RequestOutcome outcome;

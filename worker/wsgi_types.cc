@@ -9,12 +9,15 @@
 namespace wsgid {
 namespace {
 
-// --- helpers -------------------------------------------------------------------------
+// --- helpers
+// -------------------------------------------------------------------------
 
-// A str as latin-1 bytes (PEP 3333 "native strings"); false with TypeError/ValueError.
+// A str as latin-1 bytes (PEP 3333 "native strings"); false with
+// TypeError/ValueError.
 bool Latin1(PyObject* obj, const char* what, std::string* out) {
   if (!PyUnicode_Check(obj)) {
-    PyErr_Format(PyExc_TypeError, "%s must be a str, not %.100s", what, Py_TYPE(obj)->tp_name);
+    PyErr_Format(PyExc_TypeError, "%s must be a str, not %.100s", what,
+                 Py_TYPE(obj)->tp_name);
     return false;
   }
   if (PyUnicode_IS_COMPACT_ASCII(obj)) {
@@ -24,35 +27,36 @@ bool Latin1(PyObject* obj, const char* what, std::string* out) {
   }
   PyObject* bytes = PyUnicode_AsLatin1String(obj);
   if (bytes == nullptr) return false;
-  out->assign(PyBytes_AS_STRING(bytes), static_cast<size_t>(PyBytes_GET_SIZE(bytes)));
+  out->assign(PyBytes_AS_STRING(bytes),
+              static_cast<size_t>(PyBytes_GET_SIZE(bytes)));
   Py_DECREF(bytes);
   return true;
 }
 
 PyObject* RaiseDetached() {
-  PyErr_SetString(PyExc_RuntimeError, "the request this object belonged to has finished");
+  PyErr_SetString(PyExc_RuntimeError,
+                  "the request this object belonged to has finished");
   return nullptr;
 }
 
-// --- start_response ------------------------------------------------------------------
+// --- start_response
+// ------------------------------------------------------------------
 
 struct StartResponseObject {
-  PyObject_HEAD
-  RequestContext* ctx;
+  PyObject_HEAD RequestContext* ctx;
   vectorcallfunc vectorcall;
 };
 
 // The write() callable start_response returns.
 struct WriterObject {
-  PyObject_HEAD
-  RequestContext* ctx;
+  PyObject_HEAD RequestContext* ctx;
 };
 
 PyTypeObject kWriterType = {};  // filled in by InitWsgiTypes
 
-// A per-thread object of `type` for this request: the one from the previous request when
-// nobody else kept a reference to it (saving an allocation per request), else a new one.
-// Returns a new reference; the cache keeps its own.
+// A per-thread object of `type` for this request: the one from the previous
+// request when nobody else kept a reference to it (saving an allocation per
+// request), else a new one. Returns a new reference; the cache keeps its own.
 template <typename T>
 T* Reuse(PyObject** cache, PyTypeObject* type) {
   if (*cache == nullptr || Py_REFCNT(*cache) != 1) {
@@ -68,25 +72,30 @@ thread_local PyObject* t_start_response = nullptr;
 thread_local PyObject* t_writer = nullptr;
 thread_local PyObject* t_input = nullptr;
 
-PyObject* StartResponseCall(PyObject* self, PyObject* const* args, size_t nargsf,
-                            PyObject* kwnames) {
+PyObject* StartResponseCall(PyObject* self, PyObject* const* args,
+                            size_t nargsf, PyObject* kwnames) {
   auto* sr = reinterpret_cast<StartResponseObject*>(self);
   RequestContext* ctx = sr->ctx;
   if (ctx == nullptr) return RaiseDetached();
   Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
   PyObject* exc_info = nargs == 3 ? args[2] : Py_None;
   if (kwnames != nullptr && PyTuple_GET_SIZE(kwnames) == 1 && nargs == 2 &&
-      PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "exc_info") == 0) {
+      PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0),
+                                       "exc_info") == 0) {
     exc_info = args[2];
-  } else if ((kwnames != nullptr && PyTuple_GET_SIZE(kwnames) > 0) || nargs < 2 || nargs > 3) {
-    PyErr_SetString(PyExc_TypeError, "start_response(status, headers, exc_info=None)");
+  } else if ((kwnames != nullptr && PyTuple_GET_SIZE(kwnames) > 0) ||
+             nargs < 2 || nargs > 3) {
+    PyErr_SetString(PyExc_TypeError,
+                    "start_response(status, headers, exc_info=None)");
     return nullptr;
   }
   if (exc_info != Py_None) {
     if (ctx->response->head_sent()) {
-      // PEP 3333: too late to change the response; re-raise the app's exception.
+      // PEP 3333: too late to change the response; re-raise the app's
+      // exception.
       if (!PyTuple_Check(exc_info) || PyTuple_GET_SIZE(exc_info) != 3) {
-        PyErr_SetString(PyExc_TypeError, "exc_info must be a (type, value, traceback) tuple");
+        PyErr_SetString(PyExc_TypeError,
+                        "exc_info must be a (type, value, traceback) tuple");
         return nullptr;
       }
       PyObject* type = PyTuple_GET_ITEM(exc_info, 0);
@@ -116,7 +125,8 @@ PyObject* StartResponseCall(PyObject* self, PyObject* const* args, size_t nargsf
   for (Py_ssize_t i = 0; i < PyList_GET_SIZE(headers); ++i) {
     PyObject* item = PyList_GET_ITEM(headers, i);
     if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
-      PyErr_SetString(PyExc_TypeError, "each header must be a (name, value) tuple");
+      PyErr_SetString(PyExc_TypeError,
+                      "each header must be a (name, value) tuple");
       return nullptr;
     }
     std::string name, value;
@@ -146,19 +156,19 @@ PyObject* WriteCallable(PyObject* self, PyObject* args, PyObject* kwargs) {
     return nullptr;
   }
   if (!PyBytes_Check(data)) {
-    PyErr_Format(PyExc_TypeError, "write() takes bytes, not %.100s", Py_TYPE(data)->tp_name);
+    PyErr_Format(PyExc_TypeError, "write() takes bytes, not %.100s",
+                 Py_TYPE(data)->tp_name);
     return nullptr;
   }
   if (ctx->client_gone) {
     PyErr_SetString(PyExc_OSError, "client disconnected");
     return nullptr;
   }
-  ctx->response->Append(std::string_view(PyBytes_AS_STRING(data),
-                                         static_cast<size_t>(PyBytes_GET_SIZE(data))));
+  ctx->response->Append(std::string_view(
+      PyBytes_AS_STRING(data), static_cast<size_t>(PyBytes_GET_SIZE(data))));
   Status s;
   Py_BEGIN_ALLOW_THREADS s = ctx->response->Flush();
-  Py_END_ALLOW_THREADS
-  if (!s.ok()) {
+  Py_END_ALLOW_THREADS if (!s.ok()) {
     ctx->client_gone = true;
     PyErr_SetString(PyExc_OSError, s.message().c_str());
     return nullptr;
@@ -168,21 +178,21 @@ PyObject* WriteCallable(PyObject* self, PyObject* args, PyObject* kwargs) {
 
 PyTypeObject kStartResponseType = {};  // filled in by InitWsgiTypes
 
-// --- wsgi.input ----------------------------------------------------------------------
+// --- wsgi.input
+// ----------------------------------------------------------------------
 
 struct InputObject {
-  PyObject_HEAD
-  RequestContext* ctx;
+  PyObject_HEAD RequestContext* ctx;
 };
 
-// Ensures decoded bytes are available; false at the end of the body; -1 on error (set).
+// Ensures decoded bytes are available; false at the end of the body; -1 on
+// error (set).
 int InputFill(RequestContext* ctx) {
   RequestBody* body = ctx->body;
   if (!body->Peek().empty()) return 1;
   bool ok;
   Py_BEGIN_ALLOW_THREADS ok = body->Fill();
-  Py_END_ALLOW_THREADS
-  if (ok) return 1;
+  Py_END_ALLOW_THREADS if (ok) return 1;
   if (body->failed()) {
     PyErr_Format(PyExc_OSError, "request body: %s", body->error().c_str());
     return -1;
@@ -209,11 +219,13 @@ PyObject* InputRead(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
     if (r == 0) break;
     std::string_view avail = ctx->body->Peek();
     size_t take = avail.size();
-    if (size >= 0) take = std::min(take, static_cast<size_t>(size) - out.size());
+    if (size >= 0)
+      take = std::min(take, static_cast<size_t>(size) - out.size());
     out.append(avail.data(), take);
     ctx->body->Consume(take);
   }
-  return PyBytes_FromStringAndSize(out.data(), static_cast<Py_ssize_t>(out.size()));
+  return PyBytes_FromStringAndSize(out.data(),
+                                   static_cast<Py_ssize_t>(out.size()));
 }
 
 PyObject* ReadLine(RequestContext* ctx, Py_ssize_t size) {
@@ -224,17 +236,20 @@ PyObject* ReadLine(RequestContext* ctx, Py_ssize_t size) {
     if (r == 0) break;
     std::string_view avail = ctx->body->Peek();
     size_t limit = avail.size();
-    if (size >= 0) limit = std::min(limit, static_cast<size_t>(size) - out.size());
+    if (size >= 0)
+      limit = std::min(limit, static_cast<size_t>(size) - out.size());
     size_t nl = avail.substr(0, limit).find('\n');
     size_t take = nl == std::string_view::npos ? limit : nl + 1;
     out.append(avail.data(), take);
     ctx->body->Consume(take);
     if (nl != std::string_view::npos) break;
   }
-  return PyBytes_FromStringAndSize(out.data(), static_cast<Py_ssize_t>(out.size()));
+  return PyBytes_FromStringAndSize(out.data(),
+                                   static_cast<Py_ssize_t>(out.size()));
 }
 
-PyObject* InputReadLine(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
+PyObject* InputReadLine(PyObject* self, PyObject* const* args,
+                        Py_ssize_t nargs) {
   RequestContext* ctx = reinterpret_cast<InputObject*>(self)->ctx;
   if (ctx == nullptr) return RaiseDetached();
   Py_ssize_t size = -1;
@@ -245,7 +260,8 @@ PyObject* InputReadLine(PyObject* self, PyObject* const* args, Py_ssize_t nargs)
   return ReadLine(ctx, size);
 }
 
-PyObject* InputReadLines(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
+PyObject* InputReadLines(PyObject* self, PyObject* const* args,
+                         Py_ssize_t nargs) {
   RequestContext* ctx = reinterpret_cast<InputObject*>(self)->ctx;
   if (ctx == nullptr) return RaiseDetached();
   Py_ssize_t hint = -1;
@@ -285,21 +301,25 @@ PyObject* InputIterNext(PyObject* self) {
 }
 
 PyMethodDef kInputMethods[] = {
-    {"read", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(InputRead)),
+    {"read",
+     reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(InputRead)),
      METH_FASTCALL, "read([size]) -> bytes"},
-    {"readline", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(InputReadLine)),
+    {"readline",
+     reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(InputReadLine)),
      METH_FASTCALL, "readline([size]) -> bytes"},
-    {"readlines", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(InputReadLines)),
+    {"readlines",
+     reinterpret_cast<PyCFunction>(
+         reinterpret_cast<void (*)()>(InputReadLines)),
      METH_FASTCALL, "readlines([hint]) -> list of bytes"},
     {nullptr, nullptr, 0, nullptr}};
 
 PyTypeObject kInputType = {};  // filled in by InitWsgiTypes
 
-// --- wsgi.file_wrapper ---------------------------------------------------------------
+// --- wsgi.file_wrapper
+// ---------------------------------------------------------------
 
 struct FileWrapperObject {
-  PyObject_HEAD
-  PyObject* filelike;
+  PyObject_HEAD PyObject* filelike;
   Py_ssize_t blksize;
 };
 
@@ -308,8 +328,8 @@ int FileWrapperInit(PyObject* self, PyObject* args, PyObject* kwargs) {
   static const char* kwlist[] = {"filelike", "block_size", nullptr};
   PyObject* filelike = nullptr;
   Py_ssize_t blksize = 8192;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|n", const_cast<char**>(kwlist), &filelike,
-                                   &blksize))
+  if (!PyArg_ParseTupleAndKeywords(
+          args, kwargs, "O|n", const_cast<char**>(kwlist), &filelike, &blksize))
     return -1;
   Py_INCREF(filelike);
   Py_XSETREF(fw->filelike, filelike);
@@ -328,7 +348,8 @@ PyObject* FileWrapperNext(PyObject* self) {
   if (data == nullptr) return nullptr;
   if (!PyBytes_Check(data) || PyBytes_GET_SIZE(data) == 0) {
     if (!PyBytes_Check(data))
-      PyErr_SetString(PyExc_TypeError, "file_wrapper: read() must return bytes");
+      PyErr_SetString(PyExc_TypeError,
+                      "file_wrapper: read() must return bytes");
     Py_DECREF(data);
     return nullptr;
   }
@@ -354,7 +375,8 @@ PyTypeObject kFileWrapperType = {};  // filled in by InitWsgiTypes
 }  // namespace
 
 bool InitWsgiTypes() {
-  for (PyTypeObject* type : {&kStartResponseType, &kWriterType, &kInputType, &kFileWrapperType})
+  for (PyTypeObject* type :
+       {&kStartResponseType, &kWriterType, &kInputType, &kFileWrapperType})
     Py_SET_REFCNT(type, 1);  // static types are never freed
 
   kWriterType.tp_name = "wsgid.Write";
@@ -365,7 +387,8 @@ bool InitWsgiTypes() {
   kStartResponseType.tp_name = "wsgid.StartResponse";
   kStartResponseType.tp_basicsize = sizeof(StartResponseObject);
   kStartResponseType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL;
-  kStartResponseType.tp_vectorcall_offset = offsetof(StartResponseObject, vectorcall);
+  kStartResponseType.tp_vectorcall_offset =
+      offsetof(StartResponseObject, vectorcall);
   kStartResponseType.tp_call = PyVectorcall_Call;
   kStartResponseType.tp_doc = "start_response(status, headers, exc_info=None)";
 
@@ -388,8 +411,8 @@ bool InitWsgiTypes() {
   kFileWrapperType.tp_methods = kFileWrapperMethods;
   kFileWrapperType.tp_doc = "wsgi.file_wrapper(filelike, block_size=8192)";
 
-  return PyType_Ready(&kStartResponseType) == 0 && PyType_Ready(&kWriterType) == 0 &&
-         PyType_Ready(&kInputType) == 0 &&
+  return PyType_Ready(&kStartResponseType) == 0 &&
+         PyType_Ready(&kWriterType) == 0 && PyType_Ready(&kInputType) == 0 &&
          PyType_Ready(&kFileWrapperType) == 0;
 }
 
@@ -408,13 +431,17 @@ PyObject* NewInputStream(RequestContext* ctx) {
   return reinterpret_cast<PyObject*>(in);
 }
 
-void DetachContext(RequestContext* ctx, PyObject* start_response, PyObject* input) {
-  if (start_response) reinterpret_cast<StartResponseObject*>(start_response)->ctx = nullptr;
+void DetachContext(RequestContext* ctx, PyObject* start_response,
+                   PyObject* input) {
+  if (start_response)
+    reinterpret_cast<StartResponseObject*>(start_response)->ctx = nullptr;
   if (input) reinterpret_cast<InputObject*>(input)->ctx = nullptr;
   if (ctx->writer) reinterpret_cast<WriterObject*>(ctx->writer)->ctx = nullptr;
 }
 
-PyObject* FileWrapperType() { return reinterpret_cast<PyObject*>(&kFileWrapperType); }
+PyObject* FileWrapperType() {
+  return reinterpret_cast<PyObject*>(&kFileWrapperType);
+}
 
 bool FileWrapperFd(PyObject* result, int* fd, int64_t* offset, int64_t* size) {
   if (Py_TYPE(result) != &kFileWrapperType) return false;
@@ -430,7 +457,8 @@ bool FileWrapperFd(PyObject* result, int* fd, int64_t* offset, int64_t* size) {
     PyErr_Clear();
     return false;
   }
-  // Buffered Python files may have read ahead: flush them and take the logical position.
+  // Buffered Python files may have read ahead: flush them and take the logical
+  // position.
   PyObject* pos = PyObject_CallMethod(fw->filelike, "tell", nullptr);
   if (pos == nullptr) {
     PyErr_Clear();

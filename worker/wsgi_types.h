@@ -1,10 +1,10 @@
-// The Python objects a WSGI request sees, written against the CPython C API because they
-// sit on the hot path: start_response (and the write() it returns), wsgi.input and
-// wsgi.file_wrapper.
+// The Python objects a WSGI request sees, written against the CPython C API
+// because they sit on the hot path: start_response (and the write() it
+// returns), wsgi.input and wsgi.file_wrapper.
 //
-// REQUIRES: the GIL for every function here. A RequestContext lives on the serving
-// thread's stack for one request; objects the app keeps afterwards are detached from it
-// (DetachContext) and raise if used later.
+// REQUIRES: the GIL for every function here. A RequestContext lives on the
+// serving thread's stack for one request; objects the app keeps afterwards are
+// detached from it (DetachContext) and raise if used later.
 #pragma once
 
 #include <Python.h>
@@ -20,8 +20,8 @@ struct RequestContext {
   Connection* conn = nullptr;
   RequestBody* body = nullptr;
   Response* response = nullptr;
-  bool head_set = false;      // start_response was called
-  bool client_gone = false;   // a write failed: stop producing the response
+  bool head_set = false;       // start_response was called
+  bool client_gone = false;    // a write failed: stop producing the response
   PyObject* writer = nullptr;  // the write() callable handed out (borrowed)
 };
 
@@ -32,14 +32,16 @@ bool InitWsgiTypes();
 PyObject* NewStartResponse(RequestContext* ctx);
 // A new wsgi.input stream reading ctx->body.
 PyObject* NewInputStream(RequestContext* ctx);
-// Clears the context pointer of the objects made for ctx (start_response, its write(),
-// wsgi.input), so an app that kept them gets an error instead of a dangling request.
-void DetachContext(RequestContext* ctx, PyObject* start_response, PyObject* input);
+// Clears the context pointer of the objects made for ctx (start_response, its
+// write(), wsgi.input), so an app that kept them gets an error instead of a
+// dangling request.
+void DetachContext(RequestContext* ctx, PyObject* start_response,
+                   PyObject* input);
 
 // The wsgi.file_wrapper type object (a borrowed reference).
 PyObject* FileWrapperType();
-// If `result` is a FileWrapper over a regular file with a descriptor, sets *fd and
-// *offset (the file's current position) and returns true. Never raises.
+// If `result` is a FileWrapper over a regular file with a descriptor, sets *fd
+// and *offset (the file's current position) and returns true. Never raises.
 bool FileWrapperFd(PyObject* result, int* fd, int64_t* offset, int64_t* size);
 
 }  // namespace wsgid
