@@ -36,6 +36,17 @@ bool IsFieldValueChar(unsigned char c) {
   return c >= 0x20 ? c != 0x7f : c == '\t';
 }
 
+// Takes the next comma-separated item of a header list (trimmed) off *list;
+// false once the list is used up.
+bool NextListItem(std::string_view* list, std::string_view* item) {
+  if (list->empty()) return false;
+  size_t comma = list->find(',');
+  *item = Trim(list->substr(0, comma));
+  *list = comma == std::string_view::npos ? std::string_view()
+                                          : list->substr(comma + 1);
+  return true;
+}
+
 // Splits the target into path and query; the fragment is dropped.
 void SplitTarget(std::string_view target, RequestHead* head) {
   std::string_view rest = target;
@@ -157,11 +168,7 @@ ParseStatus ApplyHeaderSemantics(RequestHead* head, HttpError* error) {
         return Fail(error, 400, "Transfer-Encoding in HTTP/1.0");
       has_te = true;
       std::string_view list = h.value;
-      while (!list.empty()) {
-        size_t comma = list.find(',');
-        std::string_view item = Trim(list.substr(0, comma));
-        list = comma == std::string_view::npos ? std::string_view()
-                                               : list.substr(comma + 1);
+      for (std::string_view item; NextListItem(&list, &item);) {
         if (item.empty()) continue;
         if (EqualsIgnoreCase(item, "chunked")) {
           if (chunked)
@@ -182,11 +189,7 @@ ParseStatus ApplyHeaderSemantics(RequestHead* head, HttpError* error) {
       }
     } else if (EqualsIgnoreCase(h.name, "connection")) {
       std::string_view list = h.value;
-      while (!list.empty()) {
-        size_t comma = list.find(',');
-        std::string_view item = Trim(list.substr(0, comma));
-        list = comma == std::string_view::npos ? std::string_view()
-                                               : list.substr(comma + 1);
+      for (std::string_view item; NextListItem(&list, &item);) {
         if (EqualsIgnoreCase(item, "close")) close_token = true;
         if (EqualsIgnoreCase(item, "keep-alive")) keep_alive_token = true;
       }

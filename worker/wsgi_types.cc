@@ -200,18 +200,27 @@ int InputFill(RequestContext* ctx) {
   return 0;
 }
 
+// The optional size/hint argument of read(), readline(), readlines(): -1 when
+// absent or None. False with a Python error set.
+bool OptionalSize(PyObject* const* args, Py_ssize_t nargs, const char* usage,
+                  Py_ssize_t* size) {
+  *size = -1;
+  if (nargs > 1) {
+    PyErr_SetString(PyExc_TypeError, usage);
+    return false;
+  }
+  if (nargs == 1 && args[0] != Py_None) {
+    *size = PyLong_AsSsize_t(args[0]);
+    if (*size == -1 && PyErr_Occurred()) return false;
+  }
+  return true;
+}
+
 PyObject* InputRead(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
   RequestContext* ctx = reinterpret_cast<InputObject*>(self)->ctx;
   if (ctx == nullptr) return RaiseDetached();
-  Py_ssize_t size = -1;
-  if (nargs > 1) {
-    PyErr_SetString(PyExc_TypeError, "read([size])");
-    return nullptr;
-  }
-  if (nargs == 1 && args[0] != Py_None) {
-    size = PyLong_AsSsize_t(args[0]);
-    if (size == -1 && PyErr_Occurred()) return nullptr;
-  }
+  Py_ssize_t size;
+  if (!OptionalSize(args, nargs, "read([size])", &size)) return nullptr;
   std::string out;
   while (size < 0 || static_cast<Py_ssize_t>(out.size()) < size) {
     int r = InputFill(ctx);
@@ -252,11 +261,8 @@ PyObject* InputReadLine(PyObject* self, PyObject* const* args,
                         Py_ssize_t nargs) {
   RequestContext* ctx = reinterpret_cast<InputObject*>(self)->ctx;
   if (ctx == nullptr) return RaiseDetached();
-  Py_ssize_t size = -1;
-  if (nargs == 1 && args[0] != Py_None) {
-    size = PyLong_AsSsize_t(args[0]);
-    if (size == -1 && PyErr_Occurred()) return nullptr;
-  }
+  Py_ssize_t size;
+  if (!OptionalSize(args, nargs, "readline([size])", &size)) return nullptr;
   return ReadLine(ctx, size);
 }
 
@@ -264,11 +270,8 @@ PyObject* InputReadLines(PyObject* self, PyObject* const* args,
                          Py_ssize_t nargs) {
   RequestContext* ctx = reinterpret_cast<InputObject*>(self)->ctx;
   if (ctx == nullptr) return RaiseDetached();
-  Py_ssize_t hint = -1;
-  if (nargs == 1 && args[0] != Py_None) {
-    hint = PyLong_AsSsize_t(args[0]);
-    if (hint == -1 && PyErr_Occurred()) return nullptr;
-  }
+  Py_ssize_t hint;
+  if (!OptionalSize(args, nargs, "readlines([hint])", &hint)) return nullptr;
   PyObject* lines = PyList_New(0);
   Py_ssize_t total = 0;
   while (true) {
