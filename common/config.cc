@@ -109,6 +109,9 @@ const std::vector<Flag>& Flags() {
       {{"-w", "--workers"},
        ValueKind::kInt,
        IntFlag("--workers", &Config::workers, 1, 1024)},
+      {{"--max-threads"},
+       ValueKind::kInt,
+       IntFlag("--max-threads", &Config::max_threads, 0, kMaxThreadsPerWorker)},
       {{"--threads"},
        ValueKind::kInt,
        IntFlag("--threads", &Config::threads, 1, kMaxThreadsPerWorker)},
@@ -418,6 +421,10 @@ Status ValidateConfig(const Config& config) {
     return Status::Error("application '" + config.app +
                          "' has an empty callable name");
   if (config.workers < 1) return Status::Error("--workers must be at least 1");
+  if (config.max_threads != 0 && config.max_threads < config.threads)
+    return Status::Error("--max-threads " + std::to_string(config.max_threads) +
+                         " is below --threads " +
+                         std::to_string(config.threads));
   if (config.threads < 1 || config.threads > kMaxThreadsPerWorker)
     return Status::Error("--threads must be between 1 and " +
                          std::to_string(kMaxThreadsPerWorker));
@@ -453,6 +460,7 @@ std::vector<std::string> ToArgs(const Config& c) {
   for (const auto& b : c.binds) add("--bind", b);
   add("--workers", std::to_string(c.workers));
   add("--threads", std::to_string(c.threads));
+  add("--max-threads", std::to_string(c.max_threads));
   if (!c.chdir.empty()) add("--chdir", c.chdir);
   for (const auto& p : c.pythonpath) add("--pythonpath", p);
   for (const auto& [k, v] : c.env) add("--env", k + "=" + v);
@@ -521,6 +529,9 @@ std::string UsageText(const std::string& program) {
          "                              default 127.0.0.1:8000)\n"
          "  -w, --workers N             worker processes (default 1)\n"
          "      --threads N             app threads per worker (default 1)\n"
+         "      --max-threads N         how far the thread count may be raised "
+         "at run\n"
+         "                              time (default: --threads)\n"
          "      --chdir DIR             change to DIR before loading the app\n"
          "      --pythonpath DIRS       comma-separated dirs prepended to "
          "sys.path\n"

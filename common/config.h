@@ -21,11 +21,12 @@ namespace wsgid {
 enum class HeaderMap { kDrop, kRefuse, kDangerous };
 
 struct Config {
-  std::string app;                      // MODULE:CALLABLE or MODULE:factory()
-  std::vector<std::string> binds;       // -b: HOST:PORT, [V6]:PORT, unix:/path
-  int workers = 1;                      // -w
-  int threads = 1;                      // --threads: app threads per worker
-  std::string chdir;                    // --chdir, before importing the app
+  std::string app;                 // MODULE:CALLABLE or MODULE:factory()
+  std::vector<std::string> binds;  // -b: HOST:PORT, [V6]:PORT, unix:/path
+  int workers = 1;                 // -w
+  int threads = 1;                 // --threads: app threads per worker
+  int max_threads = 0;  // --max-threads: run-time bound (0: --threads)
+  std::string chdir;    // --chdir, before importing the app
   std::vector<std::string> pythonpath;  // --pythonpath, prepended to sys.path
   std::vector<std::pair<std::string, std::string>> env;  // -e VAR=VALUE
   double timeout = 30;  // --timeout: a worker silent this long is frozen
@@ -119,6 +120,13 @@ StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args,
 
 // Checks cross-field rules (an app given, counts in range, limits sane).
 Status ValidateConfig(const Config& config);
+
+// The most app threads a worker may run: --max-threads, or --threads without
+// it.
+inline int MaxThreads(const Config& config) {
+  return config.max_threads > config.threads ? config.max_threads
+                                             : config.threads;
+}
 
 // The command line that makes ParseCommandLine return `config` again (worker
 // fields included when set).

@@ -21,7 +21,7 @@
 namespace wsgid {
 
 constexpr uint32_t kScoreboardMagic = 0x64677377;  // "wsgd"
-constexpr uint32_t kScoreboardVersion = 2;
+constexpr uint32_t kScoreboardVersion = 3;
 constexpr int kMaxThreadsPerWorker = 256;
 
 // Request counters are kept per method and status, from fixed tables so the
@@ -59,8 +59,10 @@ struct alignas(64) ThreadSlot {
 
 struct WorkerSlot {
   std::atomic<int64_t> heartbeat_ns;  // stamped by the worker's C++ main loop
-  std::atomic<int32_t> pid;         // as reported by the worker (informational)
-  std::atomic<uint32_t> threads;    // app threads running
+  std::atomic<int32_t> pid;       // as reported by the worker (informational)
+  std::atomic<uint32_t> threads;  // app threads running
+  std::atomic<uint32_t>
+      desired_threads;              // written by the master: the thread target
   std::atomic<uint64_t> requests;   // requests finished by the worker
   std::atomic<uint64_t> accepts;    // connections accepted
   std::atomic<uint64_t> bytes_out;  // response body bytes

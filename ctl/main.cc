@@ -1,13 +1,9 @@
-// wsgictl: the command-line client of wsgid's control API. This first version only
-// reports its version; the control API arrives with the control plane.
-#include <cstdio>
-#include <cstring>
+// wsgictl: the command-line client of wsgid's control API. See ctl/wsgictl.h.
+#include <string>
+#include <vector>
+
+#include "ctl/wsgictl.h"
 
 int main(int argc, char** argv) {
-  if (argc == 2 && (std::strcmp(argv[1], "version") == 0 || std::strcmp(argv[1], "--version") == 0)) {
-    std::printf("wsgictl %s\n", WSGID_VERSION);
-    return 0;
-  }
-  std::fprintf(stderr, "usage: wsgictl version\n(the control API is not available yet)\n");
-  return 2;
+  return wsgid::ctl::Main(std::vector<std::string>(argv + 1, argv + argc));
 }

@@ -182,7 +182,7 @@ std::pair<int, std::string> ControlApi::Dispatch(const std::string& method,
       ready += w.state == "ready";
       draining += w.state == "draining";
       if (const WorkerSlot* slot = backend_->Slot(w.id)) {
-        for (int t = 0; t < pool.threads && t < kMaxThreadsPerWorker; ++t)
+        for (int t = 0; t < WorkerThreads(*slot); ++t)
           busy += slot->thread[t].busy.load(std::memory_order_relaxed) != 0;
       }
     }
@@ -223,7 +223,7 @@ std::pair<int, std::string> ControlApi::Dispatch(const std::string& method,
                    now - slot->heartbeat_ns.load(std::memory_order_relaxed)) /
                    1e9);
         requests = slot->requests.load(std::memory_order_relaxed);
-        for (int t = 0; t < pool.threads && t < kMaxThreadsPerWorker; ++t) {
+        for (int t = 0; t < WorkerThreads(*slot); ++t) {
           ThreadActivity a = Scoreboard::Read(slot->thread[t]);
           if (!a.busy) continue;
           ++busy;
@@ -242,7 +242,7 @@ std::pair<int, std::string> ControlApi::Dispatch(const std::string& method,
                       {"pid", w.pid},
                       {"generation", w.generation},
                       {"state", w.state},
-                      {"threads", pool.threads},
+                      {"threads", slot ? WorkerThreads(*slot) : 0},
                       {"busy_threads", busy},
                       {"requests", requests},
                       {"rss_bytes", ResidentBytes(w.pid)},

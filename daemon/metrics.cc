@@ -121,7 +121,7 @@ std::string RenderMetrics(const MetricsInput& in) {
       .Add({})
       .Set(pool.desired);
 
-  int running_threads = (starting + ready + draining) * pool.threads;
+  int running_threads = in.running_threads;
   int busy = std::min(in.busy_threads, running_threads);
   auto& threads = BuildGauge()
                       .Name("wsgid_worker_threads")

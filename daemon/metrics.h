@@ -19,8 +19,8 @@ namespace wsgid {
 struct MetricsInput {
   const PoolSnapshot* pool = nullptr;
   const RequestTotals* totals = nullptr;
-  int busy_threads =
-      0;  // app threads inside a request now (= requests in flight)
+  int busy_threads = 0;     // app threads inside a request now (= in flight)
+  int running_threads = 0;  // app threads of the live workers
   struct WorkerGauges {
     int id;
     double heartbeat_age_seconds;

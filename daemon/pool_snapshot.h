@@ -39,6 +39,14 @@ struct PoolSnapshot {
   uint64_t reloads_failed = 0;
 };
 
+// The app threads a worker reports running, bounded to what a slot can hold
+// (shared memory is the worker's word only).
+inline int WorkerThreads(const WorkerSlot& slot) {
+  uint32_t n = slot.threads.load(std::memory_order_relaxed);
+  return n > static_cast<uint32_t>(kMaxThreadsPerWorker) ? kMaxThreadsPerWorker
+                                                         : static_cast<int>(n);
+}
+
 // Counters summed over every worker that ever ran: the live workers' scoreboard
 // slots plus what exited workers had counted (folded in when they are reaped),
 // so the totals never go down across worker deaths and reloads.

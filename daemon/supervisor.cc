@@ -307,6 +307,8 @@ StatusOr<pid_t> Supervisor::Spawn(int id) {
   {
     std::lock_guard<std::mutex> lock(totals_mu_);
     scoreboard_.Reset(id - 1, NowNs());
+    scoreboard_.slot(id - 1).desired_threads.store(
+        static_cast<uint32_t>(config_.threads));
     live_ids_.push_back(id);
   }
 
@@ -347,7 +349,11 @@ WorkerObservation Supervisor::Observe(int id) {
   int64_t now = NowNs();
   observation.heartbeat_ns =
       std::min(slot.heartbeat_ns.load(std::memory_order_relaxed), now);
-  for (int t = 0; t < config_.threads; ++t) {
+  // The threads the worker says it runs (bounded: shared memory is untrusted).
+  int threads = std::clamp<int>(
+      static_cast<int>(slot.threads.load(std::memory_order_relaxed)), 1,
+      kMaxThreadsPerWorker);
+  for (int t = 0; t < threads; ++t) {
     ThreadActivity activity = Scoreboard::Read(slot.thread[t]);
     activity.request_start_ns = std::min(activity.request_start_ns, now);
     observation.threads.push_back(std::move(activity));
@@ -560,12 +566,18 @@ CommandResult Supervisor::Apply(const Command& command) {
       r.value = pool_->desired();
       break;
     case Command::Kind::kThreads: {
-      // A new generation with the new thread count: replacements are ready
-      // before the old workers drain, so nothing is dropped.
+      if (command.value > MaxThreads(config_))
+        return {422, "invalid_value",
+                "threads must be between 1 and " +
+                    std::to_string(MaxThreads(config_)) + " (--max-threads)",
+                0};
+      // Workers grow or shrink their thread pools in place; new workers start
+      // with the new count.
       config_.threads = command.value;
-      PoolOptions options = PoolOptions::FromConfig(config_);
-      options.workers = pool_->desired();
-      pool_->Reload(options, NowNs());
+      std::lock_guard<std::mutex> lock(totals_mu_);
+      for (int id : live_ids_)
+        scoreboard_.slot(id - 1).desired_threads.store(
+            static_cast<uint32_t>(command.value));
       r.value = command.value;
       break;
     }
@@ -679,7 +691,8 @@ MetricsInput Supervisor::GatherMetrics(const PoolSnapshot& pool,
   for (const auto& w : pool.workers) {
     const WorkerSlot* slot = Slot(w.id);
     if (slot == nullptr) continue;
-    for (int t = 0; t < pool.threads && t < kMaxThreadsPerWorker; ++t)
+    in.running_threads += WorkerThreads(*slot);
+    for (int t = 0; t < WorkerThreads(*slot); ++t)
       in.busy_threads +=
           slot->thread[t].busy.load(std::memory_order_relaxed) != 0;
     double age = std::max<double>(

@@ -176,17 +176,48 @@ void Server::AppThread(int index) {
   if (slot_ != nullptr && index < kMaxThreadsPerWorker)
     t_thread_slot = &slot_->thread[index];
   handler_->ThreadStart();
-  // A lone thread takes every ready event in one call, as nginx does. With
-  // several threads each takes one, so a slow request never sits on events
-  // another thread could serve.
-  const int batch = config_.threads == 1 ? kMaxBatch : 1;
   epoll_event events[kMaxBatch];
-  while (!stop_.load(std::memory_order_relaxed)) {
-    int n = ::epoll_wait(epoll_fd_.get(), events, batch, -1);
+  while (!stop_.load(std::memory_order_relaxed) &&
+         index < thread_target_.load(std::memory_order_relaxed)) {
+    // A lone thread takes every ready event in one call, as nginx does. With
+    // several threads each takes one, so a slow request never sits on events
+    // another thread could serve. The timeout lets a retired thread notice.
+    int batch =
+        thread_target_.load(std::memory_order_relaxed) == 1 ? kMaxBatch : 1;
+    int n = ::epoll_wait(epoll_fd_.get(), events, batch, 1000);
     for (int i = 0; i < n && !stop_.load(std::memory_order_relaxed); ++i)
       HandleEvent(events[i].data.u64);
   }
-  handler_->ThreadStop();
+  // A thread retired by a lower target releases its interpreter state; at a
+  // stop the process exits around the threads instead.
+  handler_->ThreadStop(/*retired=*/!stop_.load());
+  thread_alive_[index].store(false);
+}
+
+void Server::AdjustThreads() {
+  int target = thread_target_.load();
+  if (slot_ != nullptr) {
+    uint32_t wanted = slot_->desired_threads.load(std::memory_order_relaxed);
+    // The master's word, through shared memory: bounded all the same.
+    if (wanted >= 1)
+      target = std::min<int>(static_cast<int>(wanted), MaxThreads(config_));
+  }
+  if (target != thread_target_.load()) {
+    Log(LogLevel::kInfo) << "app threads: " << thread_target_.load() << " -> "
+                         << target;
+    thread_target_ = target;
+  }
+  int running = 0;
+  for (int i = 0; i < kMaxThreadsPerWorker; ++i) {
+    if (i < target && !thread_alive_[i].load()) {
+      thread_alive_[i] = true;
+      std::thread([this, i] { AppThread(i); }).detach();
+    }
+    running += thread_alive_[i].load();
+  }
+  if (slot_ != nullptr)
+    slot_->threads.store(static_cast<uint32_t>(running),
+                         std::memory_order_relaxed);
 }
 
 void Server::HandleEvent(uint64_t data) {
@@ -444,15 +475,14 @@ int Server::RunMainLoop() {
     sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  int threads = config_.threads;
+  thread_alive_ = std::make_unique<std::atomic<bool>[]>(kMaxThreadsPerWorker);
+  for (int i = 0; i < kMaxThreadsPerWorker; ++i) thread_alive_[i] = false;
+  thread_target_ = config_.threads;
   if (slot_ != nullptr) {
     slot_->pid.store(::getpid(), std::memory_order_relaxed);
-    slot_->threads.store(static_cast<uint32_t>(threads),
-                         std::memory_order_relaxed);
     slot_->heartbeat_ns.store(MonotonicNs(), std::memory_order_relaxed);
   }
-  for (int i = 0; i < threads; ++i)
-    threads_.emplace_back([this, i] { AppThread(i); });
+  AdjustThreads();
 
   pid_t parent = ::getppid();
   int64_t drain_deadline = 0;
@@ -490,6 +520,7 @@ int Server::RunMainLoop() {
       SetListening(true);
     }
     ExpireConnections();
+    if (!draining()) AdjustThreads();
     if (draining()) {
       if (open_connections_.load() == 0) break;
       if (MonotonicNs() >= drain_deadline) {
@@ -503,7 +534,6 @@ int Server::RunMainLoop() {
   uint64_t one = 1;
   (void)!::write(wake_fd_.get(), &one, sizeof one);
   // Threads inside a request are not waited for: the process exits around them.
-  for (std::thread& t : threads_) t.detach();
   return exit_code;
 }
 

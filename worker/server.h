@@ -42,7 +42,9 @@ class RequestHandler {
   virtual ~RequestHandler() = default;
   // Called on each app thread before its first request and after its last one.
   virtual void ThreadStart() {}
-  virtual void ThreadStop() {}
+  // `retired`: the thread leaves a running worker (fewer threads wanted), not
+  // one that is exiting.
+  virtual void ThreadStop(bool retired) { (void)retired; }
   // Serves one request (the head is consumed from conn->in; the body follows
   // there). `keep_alive` says whether the server would keep the connection.
   virtual RequestOutcome Handle(Connection* conn, RequestHead* head,
@@ -70,6 +72,9 @@ class Server {
   class Table;
 
   void AppThread(int index);
+  // Starts or retires app threads to meet the target the master set in the
+  // scoreboard (a retiring thread leaves after its current request).
+  void AdjustThreads();
   void HandleEvent(uint64_t data);
   void AcceptOne(int listener_index);
   // Serves requests on an owned connection until it must wait (parked) or is
@@ -94,7 +99,10 @@ class Server {
   UniqueFd epoll_fd_;
   UniqueFd wake_fd_;  // eventfd: readable once the threads must stop
   std::unique_ptr<Table> table_;
-  std::vector<std::thread> threads_;
+  // App thread i runs while i < thread_target_; thread_alive_[i] says whether
+  // it is running (it clears it on its way out).
+  std::atomic<int> thread_target_{0};
+  std::unique_ptr<std::atomic<bool>[]> thread_alive_;
   std::atomic<bool> draining_{false};
   std::atomic<bool> stop_{false};
   std::atomic<int> open_connections_{0};

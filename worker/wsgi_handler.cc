@@ -110,7 +110,7 @@ Status WsgiHandler::Init() {
   Py_XINCREF(stderr_stream);
   SetItem(env, "wsgi.errors", stderr_stream);
   // True whenever this worker has, or may be given, more than one thread.
-  SetItem(env, "wsgi.multithread", PyBool_FromLong(config_.threads > 1));
+  SetItem(env, "wsgi.multithread", PyBool_FromLong(MaxThreads(config_) > 1));
   SetItem(env, "wsgi.multiprocess", PyBool_FromLong(config_.workers > 1));
   SetItem(env, "wsgi.run_once", PyBool_FromLong(0));
   SetItem(env, "wsgi.input_terminated", PyBool_FromLong(1));
@@ -144,9 +144,15 @@ Status WsgiHandler::Init() {
 
 void WsgiHandler::ThreadStart() { t_thread_state = PyThreadState_New(interp_); }
 
-void WsgiHandler::ThreadStop() {
-  // The thread state is left to process exit: clearing it needs the GIL, which
-  // a thread stuck in the app may hold.
+void WsgiHandler::ThreadStop(bool retired) {
+  // At a stop the thread state is left to process exit: clearing it needs the
+  // GIL, which a thread stuck in the app may hold. A retired thread is between
+  // requests, so it can take the GIL and give its state back.
+  if (retired && t_thread_state != nullptr) {
+    PyEval_RestoreThread(t_thread_state);
+    PyThreadState_Clear(t_thread_state);
+    PyThreadState_DeleteCurrent();
+  }
   t_thread_state = nullptr;
 }
 

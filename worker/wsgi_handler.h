@@ -30,7 +30,7 @@ class WsgiHandler : public RequestHandler {
   Status Init();
 
   void ThreadStart() override;
-  void ThreadStop() override;
+  void ThreadStop(bool retired) override;
   RequestOutcome Handle(Connection* conn, RequestHead* head,
                         bool keep_alive) override;
 

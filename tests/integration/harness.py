@@ -70,10 +70,12 @@ class Server:
         flags += ["--threads", str(self.threads)]
         if self.chdir:
             flags += ["--chdir", self.chdir]
-        flags += self.flags
         if os.environ.get("WSGID_TEST_SERVER") == "gunicorn":
-            return [PYTHON, "-m", "gunicorn"] + flags + [self.app]
-        return [os.path.join(BIN_DIR, "wsgid")] + flags + [self.app]
+            return [PYTHON, "-m", "gunicorn"] + flags + self.flags + [self.app]
+        # No ops port or control socket unless a test asks (its flags come later and
+        # win): tests running in parallel would otherwise meet on the default ones.
+        flags += ["--ops-bind", "off", "--control-socket", "off"]
+        return [os.path.join(BIN_DIR, "wsgid")] + flags + self.flags + [self.app]
 
     def start(self, timeout=30, expect_ready=True):
         self.proc = subprocess.Popen(self.command(), stdout=self._log, stderr=subprocess.STDOUT,

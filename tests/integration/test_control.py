@@ -278,18 +278,37 @@ class ControlApiTest(unittest.TestCase):
             self.assertNotIn(first["pid"], pids)
             self.assertEqual(len(pids), 2)
 
-    def test_threads_change_replaces_the_workers(self):
-        with ControlPlane() as cp:
-            status, body, _ = cp.api("POST", "/v1/threads", {"threads": 3})
-            self.assertEqual((status, body), (200, {"threads": 3}))
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline:
-                _, workers, _ = cp.api("GET", "/v1/workers")
-                if all(w["threads"] == 3 and w["generation"] == 2 for w in workers["workers"]) \
-                        and len(workers["workers"]) == 2:
-                    break
-                time.sleep(0.1)
-            self.assertEqual([w["generation"] for w in workers["workers"]], [2, 2])
+    def test_threads_grow_and_shrink_in_place(self):
+        with ControlPlane("--max-threads", "4") as cp:
+            _, before, _ = cp.api("GET", "/v1/workers")
+            pids = sorted(w["pid"] for w in before["workers"])
+            status, body, _ = cp.api("POST", "/v1/threads", {"threads": 5})
+            self.assertEqual(status, 422)
+            self.assertIn("--max-threads", body["detail"])
+            for threads in (4, 1):
+                status, body, _ = cp.api("POST", "/v1/threads", {"threads": threads})
+                self.assertEqual((status, body), (200, {"threads": threads}))
+                deadline = time.monotonic() + 15
+                while time.monotonic() < deadline:
+                    _, workers, _ = cp.api("GET", "/v1/workers")
+                    if [w["threads"] for w in workers["workers"]] == [threads, threads]:
+                        break
+                    time.sleep(0.1)
+                self.assertEqual([w["threads"] for w in workers["workers"]], [threads, threads])
+                # The same processes: no restart.
+                self.assertEqual(sorted(w["pid"] for w in workers["workers"]), pids)
+            # Four threads in one worker serve four slow requests at once.
+            status, _, _ = cp.api("POST", "/v1/scale", {"workers": 1})
+            cp.api("POST", "/v1/threads", {"threads": 4})
+            self.assertTrue(cp.wait_workers(1))
+            time.sleep(1.5)
+            started = time.monotonic()
+            with concurrent.futures.ThreadPoolExecutor(4) as pool:
+                bodies = list(pool.map(
+                    lambda _: urllib.request.urlopen(cp.server.url + "/sleep?s=1", timeout=10).read(),
+                    range(4)))
+            self.assertEqual(bodies, [b"slept"] * 4)
+            self.assertLess(time.monotonic() - started, 3.5)
 
     def test_stop_through_the_api(self):
         with ControlPlane() as cp:

@@ -1,0 +1,142 @@
+#include "ctl/endpoint.h"
+
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace wsgid::ctl {
+namespace {
+
+constexpr char kWhitespace[] = " \t\r\n\f\v";
+
+std::string Strip(const std::string& s) {
+  size_t begin = s.find_first_not_of(kWhitespace);
+  if (begin == std::string::npos) return "";
+  size_t end = s.find_last_not_of(kWhitespace);
+  return s.substr(begin, end - begin + 1);
+}
+
+StatusOr<std::string> ReadToken(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::FromErrno("cannot read token file " + path, errno);
+  std::ostringstream content;
+  content << in.rdbuf();
+  std::string token = Strip(content.str());
+  if (token.empty()) return Status::Error("token file " + path + " is empty");
+  // A newline inside would end the header early and smuggle the rest into the
+  // request.
+  if (token.find_first_of("\r\n") != std::string::npos) {
+    return Status::Error("token file " + path + " holds more than one line");
+  }
+  return token;
+}
+
+// Accepts http://HOST[:PORT][/] with HOST a name, an IPv4 address or [IPv6].
+Status ParseUrl(const std::string& url, Endpoint* endpoint) {
+  const std::string scheme = "http://";
+  if (url.rfind(scheme, 0) != 0) {
+    return Status::Error("--url " + url +
+                         ": expected http://HOST:PORT (the control API speaks "
+                         "plain HTTP)");
+  }
+  std::string rest = url.substr(scheme.size());
+  if (!rest.empty() && rest.back() == '/') rest.pop_back();
+  if (rest.find('/') != std::string::npos) {
+    return Status::Error("--url " + url + ": expected no path after HOST:PORT");
+  }
+  std::string host;
+  std::string port;
+  if (!rest.empty() && rest.front() == '[') {
+    size_t close = rest.find(']');
+    if (close == std::string::npos) {
+      return Status::Error("--url " + url + ": unterminated [IPv6] address");
+    }
+    host = rest.substr(1, close - 1);
+    std::string after = rest.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') {
+        return Status::Error("--url " + url + ": expected :PORT after ]");
+      }
+      port = after.substr(1);
+    }
+  } else {
+    size_t colon = rest.rfind(':');
+    host = rest.substr(0, colon);
+    if (colon != std::string::npos) port = rest.substr(colon + 1);
+  }
+  if (host.empty()) return Status::Error("--url " + url + ": no host");
+  endpoint->host = host;
+  endpoint->port = 80;
+  if (!port.empty()) {
+    int value = 0;
+    auto [end, ec] =
+        std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || end != port.data() + port.size() || value < 1 ||
+        value > 65535) {
+      return Status::Error("--url " + url + ": port '" + port +
+                           "' is not a number in 1..65535");
+    }
+    endpoint->port = value;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string Endpoint::Describe() const {
+  if (kind == Kind::kUnix) return socket_path;
+  bool v6 = host.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + host + "]" : host) + ":" +
+         std::to_string(port);
+}
+
+std::string DefaultSocketPath() {
+  if (::geteuid() == 0) return "/run/wsgid.sock";
+  const char* runtime_dir = std::getenv("XDG_RUNTIME_DIR");
+  if (runtime_dir != nullptr && runtime_dir[0] != '\0') {
+    return std::string(runtime_dir) + "/wsgid.sock";
+  }
+  return "/tmp/wsgid-" + std::to_string(::getuid()) + ".sock";
+}
+
+StatusOr<Endpoint> ResolveEndpoint(const EndpointRequest& request) {
+  Endpoint endpoint;
+  if (request.url && request.socket) {
+    return Status::Error("--url and --socket exclude each other: pick one");
+  }
+  if (request.url) {
+    endpoint.kind = Endpoint::Kind::kTcp;
+    if (Status s = ParseUrl(*request.url, &endpoint); !s.ok()) return s;
+  } else {
+    endpoint.kind = Endpoint::Kind::kUnix;
+    if (request.socket) {
+      endpoint.socket_path = *request.socket;
+    } else if (request.env_socket && !request.env_socket->empty()) {
+      endpoint.socket_path = *request.env_socket;
+    } else {
+      endpoint.socket_path = DefaultSocketPath();
+    }
+    if (endpoint.socket_path.empty()) {
+      return Status::Error("--socket needs a path");
+    }
+    if (endpoint.socket_path.size() >= sizeof(sockaddr_un::sun_path)) {
+      return Status::Error("socket path " + endpoint.socket_path +
+                           " is longer than " +
+                           std::to_string(sizeof(sockaddr_un::sun_path) - 1) +
+                           " bytes, the limit of a UNIX socket address");
+    }
+  }
+  if (request.token_file) {
+    auto token = ReadToken(*request.token_file);
+    if (!token.ok()) return token.status();
+    endpoint.token = std::move(token).value();
+  }
+  return endpoint;
+}
+
+}  // namespace wsgid::ctl
