@@ -196,7 +196,7 @@ class ControlApiTest(unittest.TestCase):
             self.assertEqual(stat.S_IMODE(os.stat(cp.socket).st_mode), 0o600)
         self.assertFalse(os.path.exists(cp.socket))
 
-    def test_scale_to_12_and_back_to_2_under_load_without_a_failure(self):
+    def test_wsgictl_scale_to_12_and_back_to_2_under_load_without_a_failure(self):
         with ControlPlane(workers=2) as cp:
             failures = []
             stop = threading.Event()
@@ -214,16 +214,19 @@ class ControlApiTest(unittest.TestCase):
             for t in threads:
                 t.start()
             try:
-                status, body, _ = cp.api("POST", "/v1/scale", {"workers": 12})
-                self.assertEqual((status, body), (200, {"desired": 12}))
+                wsgictl = os.path.join(harness.BIN_DIR, "wsgictl")
+                scaled = subprocess.run([wsgictl, "-s", cp.socket, "scale", "12"],
+                                        capture_output=True, text=True, timeout=30)
+                self.assertEqual(scaled.returncode, 0, scaled.stderr)
                 self.assertTrue(cp.wait_workers(12, timeout=30))
                 _, workers, _ = cp.api("GET", "/v1/workers")
                 self.assertEqual(len(workers["workers"]), 12)
                 self.assertEqual({w["state"] for w in workers["workers"]}, {"ready"})
                 _, text, _ = cp.ops("/metrics")
                 self.assertEqual(sum(metric_values(text, "wsgid_workers").values()), 12)
-                status, body, _ = cp.api("POST", "/v1/scale", {"delta": -10})
-                self.assertEqual((status, body), (200, {"desired": 2}))
+                scaled = subprocess.run([wsgictl, "-s", cp.socket, "scale", "2"],
+                                        capture_output=True, text=True, timeout=30)
+                self.assertEqual(scaled.returncode, 0, scaled.stderr)
                 self.assertTrue(cp.wait_workers(2, timeout=30))
             finally:
                 stop.set()
