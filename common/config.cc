@@ -276,6 +276,42 @@ const std::vector<Flag>& Flags() {
          c.control_socket_mode = static_cast<int>(mode);
          return Status::Ok();
        }},
+      {{"--autoscale"},
+       ValueKind::kBool,
+       [](Config& c, const std::string& v) {
+         c.autoscale = v == "true";
+         return Status::Ok();
+       }},
+      {{"--min-workers"},
+       ValueKind::kInt,
+       IntFlag("--min-workers", &Config::min_workers, 1, 1024)},
+      {{"--min-threads"},
+       ValueKind::kInt,
+       IntFlag("--min-threads", &Config::min_threads, 1, kMaxThreadsPerWorker)},
+      {{"--max-memory"},
+       ValueKind::kString,
+       [](Config& c, const std::string& v) {
+         // Bytes, or with a K, M or G suffix (powers of 1024).
+         char* end = nullptr;
+         double n = std::strtod(v.c_str(), &end);
+         std::string unit = end ? end : "";
+         double scale = unit.empty()  ? 1
+                        : unit == "K" ? 1024.0
+                        : unit == "M" ? 1048576.0
+                        : unit == "G" ? 1073741824.0
+                                      : -1;
+         if (v.empty() || scale < 0 || n < 0)
+           return Status::Error("--max-memory: '" + v +
+                                "' is not a size like 512M or 2G");
+         c.max_memory = static_cast<int64_t>(n * scale);
+         return Status::Ok();
+       }},
+      {{"--scale-down-window"},
+       ValueKind::kSeconds,
+       SecondsFlag("--scale-down-window", &Config::scale_down_window)},
+      {{"--autoscale-tick"},
+       ValueKind::kSeconds,
+       SecondsFlag("--autoscale-tick", &Config::autoscale_tick)},
       {{"--control-bind"},
        ValueKind::kString,
        StringFlag(&Config::control_bind)},
@@ -565,6 +601,17 @@ std::string UsageText(const std::string& program) {
          "      --control-bind HOST:PORT  control API on TCP too (needs a "
          "token file)\n"
          "      --control-token-file F  bearer token for --control-bind\n"
+         "      --autoscale             tune workers and threads from measured "
+         "load\n"
+         "      --min-workers N, --min-threads N  the scaler's floors (default "
+         "1)\n"
+         "      --max-memory SIZE       workers' total PSS budget (e.g. 2G; "
+         "default: 80%\n"
+         "                              of the cgroup's memory limit, if any)\n"
+         "      --scale-down-window S   underuse before shrinking (default "
+         "30)\n"
+         "      --autoscale-tick S      how often the scaler looks (default "
+         "1)\n"
          "      --graceful-timeout S    time to finish requests on stop "
          "(default 30)\n"
          "      --keep-alive S          idle keep-alive connection lifetime "

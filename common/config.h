@@ -52,6 +52,13 @@ struct Config {
   std::string
       control_bind;  // --control-bind HOST:PORT (TCP; needs a token file)
   std::string control_token_file;  // --control-token-file
+  bool autoscale = false;  // --autoscale: the scaler tunes workers and threads
+  int min_workers = 1;     // --min-workers (the scaler's floor)
+  int min_threads = 1;     // --min-threads
+  int64_t max_memory = 0;  // --max-memory: workers' total PSS budget, bytes
+  double scale_down_window =
+      30;                     // --scale-down-window: underuse before shrinking
+  double autoscale_tick = 1;  // --autoscale-tick
   double keep_alive = 2;  // --keep-alive: idle keep-alive connection lifetime
   double header_timeout =
       30;  // --header-timeout: to receive a whole request head

@@ -200,7 +200,7 @@ std::pair<int, std::string> ControlApi::Dispatch(const std::string& method,
           {"draining", draining},
           {"threads", pool.threads},
           {"busy_threads", busy}}},
-        {"autoscale", {{"enabled", false}}},
+        {"autoscale", {{"enabled", pool.autoscale}}},
         {"listeners", pool.listeners},
         {"max_workers", pool.max_workers},
     };
@@ -302,15 +302,46 @@ std::pair<int, std::string> ControlApi::Dispatch(const std::string& method,
                    "generation");
   }
   if (path == "/v1/autoscale") {
-    if (method == "GET")
-      return {200, json{{"enabled", false}, {"available", false}}.dump()};
+    if (method == "GET") {
+      PoolSnapshot pool = backend_->Snapshot();
+      json decisions = json::object();
+      for (const auto& [key, count] : pool.decisions) decisions[key] = count;
+      return {200, json{{"enabled", pool.autoscale},
+                        {"workers", pool.desired},
+                        {"threads", pool.threads},
+                        {"min_workers", pool.min_workers},
+                        {"max_workers", pool.max_workers},
+                        {"min_threads", pool.min_threads},
+                        {"max_threads", pool.max_threads},
+                        {"cores", pool.cores},
+                        {"rule_of_thumb_workers", 2 * pool.cores + 1},
+                        {"memory_budget_bytes", pool.memory_budget_bytes},
+                        {"decisions", decisions},
+                        {"recent", pool.recent_decisions}}
+                       .dump()};
+    }
     if (method != "PUT") return wrong_method("GET, PUT");
     auto doc = ParseObject(body, {"enabled", "min", "max"});
     if (!doc.ok()) return Error(400, "bad_request", doc.status().message());
-    if (doc->contains("enabled") && !(*doc)["enabled"].is_boolean())
-      return Error(422, "invalid_value", "'enabled' must be true or false");
-    return Error(409, "conflict",
-                 "autoscaling is not available in this version");
+    Command c{Command::Kind::kAutoscale};
+    if (doc->contains("enabled")) {
+      if (!(*doc)["enabled"].is_boolean())
+        return Error(422, "invalid_value", "'enabled' must be true or false");
+      c.enabled = (*doc)["enabled"].get<bool>() ? 1 : 0;
+    }
+    for (const char* bound : {"min", "max"}) {
+      if (!doc->contains(bound)) continue;
+      const json& v = (*doc)[bound];
+      if (!v.is_number_integer() || v.get<int64_t>() < 1 ||
+          v.get<int64_t>() > options_.max_workers)
+        return Error(422, "invalid_value",
+                     std::string("'") + bound +
+                         "' must be a worker count between 1 and " +
+                         std::to_string(options_.max_workers));
+      (std::string(bound) == "min" ? c.min : c.max) =
+          static_cast<int>(v.get<int64_t>());
+    }
+    return execute(c, "autoscale " + doc->dump(), json::object(), nullptr);
   }
   if (path == "/v1/stop") {
     if (method != "POST") return wrong_method("POST");

@@ -20,11 +20,15 @@ struct Command {
     kReload,
     kRestartWorker,
     kKillWorker,
-    kStop
+    kStop,
+    kAutoscale
   };
   Kind kind;
   int value = 0;         // workers, threads, worker id
   bool graceful = true;  // kStop
+  int enabled = -1;      // kAutoscale: 1 on, 0 off, -1 unchanged
+  int min = 0;           // kAutoscale: worker bounds, 0 unchanged
+  int max = 0;
 };
 
 struct CommandResult {

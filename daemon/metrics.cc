@@ -231,9 +231,14 @@ std::string RenderMetrics(const MetricsInput& in) {
                         .Name("wsgid_autoscale_decisions_total")
                         .Help("Autoscaling decisions, by direction and kind.")
                         .Register(registry);
-  for (const char* direction : {"up", "down"})
-    for (const char* kind : {"workers", "threads"})
-      decisions.Add({{"direction", direction}, {"kind", kind}});
+  for (const char* direction : {"up", "down"}) {
+    for (const char* kind : {"workers", "threads"}) {
+      auto it = pool.decisions.find(std::string(direction) + "/" + kind);
+      decisions.Add({{"direction", direction}, {"kind", kind}})
+          .Increment(
+              it == pool.decisions.end() ? 0 : static_cast<double>(it->second));
+    }
+  }
   BuildGauge()
       .Name("wsgid_autoscale_enabled")
       .Help("1 while the scaler tunes the pool.")

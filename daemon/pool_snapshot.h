@@ -37,6 +37,12 @@ struct PoolSnapshot {
   std::map<std::string, uint64_t> exits;  // by reason
   uint64_t reloads_ok = 0;
   uint64_t reloads_failed = 0;
+  // The scaler.
+  bool autoscale = false;
+  int min_workers = 0, min_threads = 0, max_threads = 0, cores = 0;
+  int64_t memory_budget_bytes = 0;
+  std::map<std::string, uint64_t> decisions;  // "up/workers" -> count
+  std::vector<std::string> recent_decisions;  // newest last, with reasons
 };
 
 // The app threads a worker reports running, bounded to what a slot can hold

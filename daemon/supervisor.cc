@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/eventfd.h>
@@ -16,9 +17,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstddef>
 #include <cstring>
 #include <fstream>
+#include <iterator>
+#include <optional>
 #include <sstream>
 
 #include "common/listener.h"
@@ -119,6 +123,8 @@ Status Supervisor::Start() {
   if (!signal_fd_.valid()) return Status::FromErrno("signalfd", errno);
 
   pool_ = std::make_unique<WorkerPool>(this, options);
+  scaler_ = std::make_unique<Scaler>(LimitsFromConfig());
+  autoscale_ = config_.autoscale;
   started_ns_ = NowNs();
   command_fd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   PublishSnapshot();
@@ -479,6 +485,7 @@ int Supervisor::Run() {
     Reap();
     pool_->Tick(NowNs());
     RunCommands();
+    AutoscaleTick();
     PublishSnapshot();
     if (stop_requested_ != 0) {
       bool graceful = stop_requested_ == 1;
@@ -489,6 +496,185 @@ int Supervisor::Run() {
       RemovePidFile();
       return kExitOk;
     }
+  }
+}
+
+void Supervisor::SetThreads(int threads) {
+  // Workers grow or shrink their thread pools in place; new workers start with
+  // the new count.
+  config_.threads = threads;
+  std::lock_guard<std::mutex> lock(totals_mu_);
+  for (int id : live_ids_)
+    scoreboard_.slot(id - 1).desired_threads.store(
+        static_cast<uint32_t>(threads));
+}
+
+namespace {
+
+// CPUs this process may use: the cgroup's quota (v2 cpu.max, v1 cfs) or the
+// affinity mask.
+int AvailableCores() {
+  cpu_set_t set;
+  int cores =
+      ::sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+  double quota = -1, period = -1;
+  std::ifstream v2("/sys/fs/cgroup/cpu.max");
+  std::string max;
+  if (v2 >> max >> period && max != "max") quota = std::stod(max);
+  if (quota < 0) {
+    std::ifstream q("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"),
+        p("/sys/fs/cgroup/cpu/cpu.cfs_period_us");
+    if (!(q >> quota && p >> period)) quota = -1;
+  }
+  if (quota > 0 && period > 0)
+    cores = std::max(
+        1, std::min(cores, static_cast<int>(std::ceil(quota / period))));
+  return cores;
+}
+
+// The cgroup's memory limit (v2 memory.max, v1 limit_in_bytes); 0 when none.
+int64_t CgroupMemoryLimit() {
+  for (const char* path : {"/sys/fs/cgroup/memory.max",
+                           "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+    std::ifstream f(path);
+    std::string value;
+    if (f >> value && value != "max") {
+      double bytes = std::stod(value);
+      if (bytes > 0 && bytes < 1e18) return static_cast<int64_t>(bytes);
+    }
+  }
+  return 0;
+}
+
+// Proportional set size of a process (its fair share of shared pages).
+int64_t PssBytes(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/smaps_rollup");
+  std::string key;
+  int64_t kb = 0;
+  while (f >> key) {
+    if (key == "Pss:") {
+      f >> kb;
+      return kb * 1024;
+    }
+    f.ignore(1 << 20, '\n');
+  }
+  return 0;
+}
+
+// User plus system CPU time of a process, seconds.
+double CpuSeconds(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(f)),
+                   std::istreambuf_iterator<char>());
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; fields >> field; ++i) {
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) {
+      stime = std::stod(field);
+      break;
+    }
+  }
+  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace
+
+ScalerLimits Supervisor::LimitsFromConfig() const {
+  ScalerLimits l;
+  l.min_workers = config_.min_workers;
+  l.max_workers = config_.max_workers;
+  l.min_threads = config_.min_threads;
+  l.max_threads = MaxThreads(config_);
+  l.cores = AvailableCores();
+  l.memory_budget_bytes = config_.max_memory;
+  if (l.memory_budget_bytes == 0)
+    l.memory_budget_bytes = CgroupMemoryLimit() * 8 / 10;
+  l.scale_down_window_ns =
+      static_cast<int64_t>(config_.scale_down_window * 1e9);
+  return l;
+}
+
+void Supervisor::AutoscaleTick() {
+  int64_t now = NowNs();
+  if (now - last_scale_tick_ns_ <
+      static_cast<int64_t>(config_.autoscale_tick * 1e9))
+    return;
+  int64_t interval = now - last_scale_tick_ns_;
+  bool first = last_scale_tick_ns_ == 0;
+  last_scale_tick_ns_ = now;
+  // Busy time per thread, counting a request still running up to now, so the
+  // differences between ticks are exactly the busy time in between.
+  double busy_ns = 0, thread_ns = 0, cpu_s = 0;
+  int64_t memory = 0;
+  std::map<int64_t, int64_t> busy_now;
+  std::map<pid_t, double> cpu_now;
+  for (const auto& [pid, w] : pool_->workers()) {
+    if (w.state != WorkerPool::State::kReady) continue;
+    const WorkerSlot& slot = scoreboard_.slot(w.id - 1);
+    int threads = WorkerThreads(slot);
+    for (int t = 0; t < threads; ++t) {
+      const ThreadSlot& ts = slot.thread[t];
+      int64_t busy = ts.busy_ns.load(std::memory_order_relaxed);
+      if (ts.busy.load(std::memory_order_relaxed))
+        busy += std::max<int64_t>(
+            0, now - ts.request_start_ns.load(std::memory_order_relaxed));
+      int64_t key = static_cast<int64_t>(w.id) << 16 | t;
+      busy_now[key] = busy;
+      auto before = busy_before_.find(key);
+      if (before != busy_before_.end()) {
+        busy_ns += static_cast<double>(
+            std::clamp<int64_t>(busy - before->second, 0, interval));
+        thread_ns += static_cast<double>(interval);
+      }
+    }
+    double cpu = CpuSeconds(pid);
+    cpu_now[pid] = cpu;
+    if (auto before = cpu_before_.find(pid); before != cpu_before_.end())
+      cpu_s += std::max(0.0, cpu - before->second);
+    memory += PssBytes(pid);
+  }
+  busy_before_ = std::move(busy_now);
+  cpu_before_ = std::move(cpu_now);
+  if (first || !autoscale_ || thread_ns == 0) return;
+
+  ScalerInputs in;
+  in.now_ns = now;
+  in.workers = pool_->desired();
+  in.threads = config_.threads;
+  in.busy_ratio = busy_ns / thread_ns;
+  int ready_workers = pool_->CountInState(WorkerPool::State::kReady);
+  in.cpu_load =
+      ready_workers > 0
+          ? cpu_s * 1e9 / (static_cast<double>(interval) * ready_workers)
+          : 0;
+  in.memory_bytes = memory;
+  for (const Listener& l : listeners_) {
+    tcp_info info{};
+    socklen_t len = sizeof info;
+    if (::getsockopt(l.fd.get(), IPPROTO_TCP, TCP_INFO, &info, &len) == 0)
+      in.queue += info.tcpi_unacked;
+  }
+  std::optional<ScalerDecision> d = scaler_->Decide(in);
+  if (!d) return;
+  bool up = d->direction == ScalerDecision::Direction::kUp;
+  bool workers = d->kind == ScalerDecision::Kind::kWorkers;
+  std::string summary = std::string(up ? "up" : "down") + " to " +
+                        std::to_string(d->workers) + " worker(s) x " +
+                        std::to_string(d->threads) + " thread(s): " + d->reason;
+  Log(LogLevel::kInfo) << "autoscale " << summary;
+  ++decisions_[std::string(up ? "up" : "down") + "/" +
+               (workers ? "workers" : "threads")];
+  recent_decisions_.push_back(summary);
+  if (recent_decisions_.size() > 10)
+    recent_decisions_.erase(recent_decisions_.begin());
+  if (workers) {
+    pool_->SetDesired(d->workers);
+  } else {
+    SetThreads(d->threads);
   }
 }
 
@@ -512,6 +698,16 @@ void Supervisor::PublishSnapshot() {
   s.exits = pool_->exits();
   s.reloads_ok = pool_->reloads_ok();
   s.reloads_failed = pool_->reloads_failed() + config_reload_failures_;
+  s.autoscale = autoscale_;
+  s.min_workers = config_.min_workers;
+  s.min_threads = config_.min_threads;
+  s.max_threads = MaxThreads(config_);
+  if (scaler_) {
+    s.cores = scaler_->limits().cores;
+    s.memory_budget_bytes = scaler_->limits().memory_budget_bytes;
+  }
+  s.decisions = decisions_;
+  s.recent_decisions = recent_decisions_;
   std::lock_guard<std::mutex> lock(snapshot_mu_);
   snapshot_ = std::move(s);
 }
@@ -571,14 +767,21 @@ CommandResult Supervisor::Apply(const Command& command) {
                 "threads must be between 1 and " +
                     std::to_string(MaxThreads(config_)) + " (--max-threads)",
                 0};
-      // Workers grow or shrink their thread pools in place; new workers start
-      // with the new count.
-      config_.threads = command.value;
-      std::lock_guard<std::mutex> lock(totals_mu_);
-      for (int id : live_ids_)
-        scoreboard_.slot(id - 1).desired_threads.store(
-            static_cast<uint32_t>(command.value));
+      SetThreads(command.value);
       r.value = command.value;
+      break;
+    }
+    case Command::Kind::kAutoscale: {
+      if (command.min > 0) config_.min_workers = command.min;
+      if (command.max > 0)
+        config_.max_workers = std::min(command.max, config_.max_workers);
+      if (config_.min_workers > config_.max_workers)
+        return {422, "invalid_value", "min is above max", 0};
+      if (command.enabled >= 0) autoscale_ = command.enabled == 1;
+      scaler_->set_limits(LimitsFromConfig());
+      Log(LogLevel::kInfo) << "autoscale " << (autoscale_ ? "on" : "off")
+                           << " (workers " << config_.min_workers << ".."
+                           << config_.max_workers << ")";
       break;
     }
     case Command::Kind::kReload: {
@@ -686,6 +889,7 @@ MetricsInput Supervisor::GatherMetrics(const PoolSnapshot& pool,
   MetricsInput in;
   in.pool = &pool;
   in.totals = &totals;
+  in.autoscale_enabled = pool.autoscale;
   int64_t now = NowNs();
   long page = ::sysconf(_SC_PAGESIZE);
   for (const auto& w : pool.workers) {

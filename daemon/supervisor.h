@@ -31,6 +31,7 @@
 #include "daemon/metrics.h"
 #include "daemon/ops_server.h"
 #include "daemon/pool_snapshot.h"
+#include "daemon/scaler.h"
 #include "daemon/worker_pool.h"
 
 namespace wsgid {
@@ -97,6 +98,13 @@ class Supervisor : public ProcessControl, public ControlBackend {
   // Starts the ops port and the control API (a default address in use is a
   // warning).
   Status StartControlPlane();
+  // The scaler's tick: measures the interval since the last one and applies a
+  // decision, if any.
+  void AutoscaleTick();
+  ScalerLimits LimitsFromConfig() const;
+  // Sets every live worker's thread target (and the one new workers start
+  // with).
+  void SetThreads(int threads);
   MetricsInput GatherMetrics(const PoolSnapshot& pool,
                              const RequestTotals& totals);
   // SIGUSR2: a new master from the binary on disk, handed the listening
@@ -138,6 +146,15 @@ class Supervisor : public ProcessControl, public ControlBackend {
   std::mutex commands_mu_;
   std::deque<std::pair<Command, std::promise<CommandResult>>> commands_;
   UniqueFd command_fd_;  // eventfd: wakes the loop for queued commands
+
+  // The scaler and what its previous tick measured.
+  std::unique_ptr<Scaler> scaler_;
+  bool autoscale_ = false;
+  int64_t last_scale_tick_ns_ = 0;
+  std::map<int64_t, int64_t> busy_before_;  // (id << 16 | thread) -> busy ns
+  std::map<pid_t, double> cpu_before_;      // worker pid -> CPU seconds
+  std::map<std::string, uint64_t> decisions_;
+  std::vector<std::string> recent_decisions_;
 
   std::unique_ptr<OpsServer> ops_;
   std::unique_ptr<ControlApi> control_;

@@ -16,6 +16,12 @@ def app(environ, start_response):
     if path == "/spin":
         while True:  # holds the GIL: the worker's C++ heartbeat keeps beating
             pass
+    elif path == "/burn":
+        # Burns CPU in Python (holding the GIL) for the given milliseconds.
+        end = time.thread_time() + float(query.get("ms", ["5"])[0]) / 1000
+        while time.thread_time() < end:
+            pass
+        body = b"burnt"
     elif path == "/sleep":
         time.sleep(float(query.get("s", ["1"])[0]))
         body = b"slept"

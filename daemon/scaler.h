@@ -1,0 +1,79 @@
+// Scaler: decides worker and thread counts from measured load, one tick at a
+// time.
+//
+// A pure function of (inputs, its own state, the clock carried by the inputs),
+// so it is unit-tested with recorded and synthetic traces, no sleeps. Policy:
+// - up fast: on a queue or sustained busyness, one step per tick;
+// - processes versus threads: busy workers that burn CPU (GIL-bound) get more
+// processes,
+//   up to the cores and the memory budget; busy workers that mostly wait
+//   (I/O-bound) get more threads, which cost little memory;
+// - down slowly: only after the pool has been underused for a whole
+// stabilisation window,
+//   one step at a time (threads first, then workers), and never below the
+//   minimums;
+// - hysteresis: the up and down thresholds are far apart, so it never flaps.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace wsgid {
+
+struct ScalerLimits {
+  int min_workers = 1;
+  int max_workers = 32;
+  int min_threads = 1;
+  int max_threads = 1;
+  int cores = 1;                    // processes beyond this do not add CPU
+  int64_t memory_budget_bytes = 0;  // total PSS of the workers; 0: none
+  int64_t scale_down_window_ns = 30'000'000'000;
+};
+
+// What one tick measured, over the interval since the previous tick.
+struct ScalerInputs {
+  int64_t now_ns = 0;
+  int workers = 1;        // the current desired count
+  int threads = 1;        // the current threads per worker
+  double busy_ratio = 0;  // busy thread-time / running thread-time (0..1)
+  int64_t queue = 0;      // connections waiting in the accept queues
+  double cpu_load = 0;    // CPU used per worker process, in cores (a GIL-bound
+                          // worker tops out near 1)
+  int64_t memory_bytes = 0;  // total PSS of the workers now
+};
+
+struct ScalerDecision {
+  enum class Direction { kUp, kDown };
+  enum class Kind { kWorkers, kThreads };
+  Direction direction;
+  Kind kind;
+  int workers;
+  int threads;
+  std::string reason;  // with the inputs, for the log and the API
+};
+
+class Scaler {
+ public:
+  explicit Scaler(ScalerLimits limits) : limits_(limits) {}
+
+  // One tick: a change to make, or none.
+  std::optional<ScalerDecision> Decide(const ScalerInputs& in);
+  const ScalerLimits& limits() const { return limits_; }
+  void set_limits(const ScalerLimits& limits) { limits_ = limits; }
+
+  // Busy above this (or any queue) is saturation; below kIdleRatio for a whole
+  // window is underuse. Workers using more than kCpuBound of a core each are
+  // GIL/CPU-bound.
+  static constexpr double kBusyRatio = 0.75;
+  static constexpr double kIdleRatio = 0.3;
+  static constexpr double kCpuBound = 0.6;
+  // CPU-bound workers gain nothing from more threads than this.
+  static constexpr int kCpuBoundThreads = 4;
+
+ private:
+  ScalerLimits limits_;
+  int64_t underused_since_ns_ = -1;  // -1: not underused now
+};
+
+}  // namespace wsgid

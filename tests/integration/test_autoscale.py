@@ -1,0 +1,93 @@
+"""The scaler on the real loop: under I/O-bound load threads grow and throughput
+follows, under CPU-bound load processes grow instead, and after the load they shrink.
+
+Bounded (about 40 s); loads come from wrk on loopback."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+WRK = shutil.which("wrk")
+
+
+def wrk(url, clients, seconds):
+    out = subprocess.run([WRK, "-c", str(clients), "-t", "2", "-d", "%ds" % seconds,
+                          "--timeout", "10s", url], capture_output=True, text=True,
+                         timeout=seconds + 30).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    failures = (sum(int(g) for g in errors.groups()) if errors else 0) + \
+        (int(non2xx.group(1)) if non2xx else 0)
+    return rate, failures, out
+
+
+@unittest.skipUnless(WRK, "wrk is not installed (make test installs it)")
+class AutoscaleTest(unittest.TestCase):
+    def start(self, *flags):
+        self.dir = tempfile.mkdtemp(prefix="wsgid-autoscale-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.sock = os.path.join(self.dir, "ctl.sock")
+        server = harness.Server("lifecycle_app:app", "--autoscale", "--control-socket",
+                                self.sock, "--scale-down-window", "4", *flags, workers=1,
+                                threads=1)
+        server.start()
+        self.addCleanup(server.stop)
+        return server
+
+    def autoscale(self):
+        out = subprocess.run([os.path.join(harness.BIN_DIR, "wsgictl"), "-s", self.sock, "-o",
+                              "json", "autoscale"], capture_output=True, text=True, timeout=10)
+        return json.loads(out.stdout)
+
+    def test_io_bound_load_grows_threads_then_shrinks(self):
+        server = self.start("--max-threads", "64", "--max-workers", "6")
+        rate, failures, out = wrk(server.url + "/sleep?s=0.05", 100, 12)
+        state = self.autoscale()
+        print("\nI/O-bound, 100 clients on a 50 ms route: %.0f req/s over 12 s (ideal 2000), "
+              "%d failures, settled at %d worker(s) x %d thread(s)"
+              % (rate, failures, state["workers"], state["threads"]), file=sys.stderr)
+        self.assertEqual(failures, 0, out)
+        self.assertGreaterEqual(state["threads"], 2 * state["workers"])
+        self.assertGreater(state["decisions"].get("up/threads", 0), 0)
+        # Generous for a busy 2-core machine; the quick figure in the issue is 1000.
+        self.assertGreater(rate, 500)
+        peak = state["workers"] * state["threads"]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            state = self.autoscale()
+            if state["workers"] * state["threads"] < peak:
+                break
+            time.sleep(0.5)
+        self.assertLess(state["workers"] * state["threads"], peak, state)
+        self.assertTrue(any(d.startswith("down") for d in state["recent"]), state)
+
+    def test_cpu_bound_load_grows_processes_not_threads(self):
+        # CPU-boundness shows as workers using most of a core each, which they cannot
+        # while other programs hold the cores.
+        if os.getloadavg()[0] > 2 * os.cpu_count():
+            self.skipTest("load average %.1f: too busy a machine to see CPU-bound workers"
+                          % os.getloadavg()[0])
+        server = self.start("--max-threads", "16", "--max-workers", "6")
+        rate, failures, out = wrk(server.url + "/burn?ms=5", 32, 10)
+        state = self.autoscale()
+        print("\nCPU-bound, 32 clients on a 5 ms CPU route: %.0f req/s, %d failures, "
+              "settled at %d worker(s) x %d thread(s) (cores %d)"
+              % (rate, failures, state["workers"], state["threads"], state["cores"]),
+              file=sys.stderr)
+        self.assertEqual(failures, 0, out)
+        self.assertLessEqual(state["threads"], 4)
+        if state["cores"] >= 2:
+            self.assertGreaterEqual(state["workers"], 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
