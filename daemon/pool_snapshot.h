@@ -41,6 +41,7 @@ struct PoolSnapshot {
   bool autoscale = false;
   int min_workers = 0, min_threads = 0, max_threads = 0, cores = 0;
   int64_t memory_budget_bytes = 0;
+  int autoscale_max_workers = 0;  // the scaler's bound (<= max_workers)
   std::map<std::string, uint64_t> decisions;  // "up/workers" -> count
   std::vector<std::string> recent_decisions;  // newest last, with reasons
 };

@@ -702,7 +702,9 @@ void Supervisor::PublishSnapshot() {
   s.reloads_ok = pool_->reloads_ok();
   s.reloads_failed = pool_->reloads_failed() + config_reload_failures_;
   s.autoscale = autoscale_;
-  s.min_workers = config_.min_workers;
+  s.min_workers = scaler_ ? scaler_->limits().min_workers : config_.min_workers;
+  s.autoscale_max_workers =
+      scaler_ ? scaler_->limits().max_workers : config_.max_workers;
   s.min_threads = config_.min_threads;
   s.max_threads = MaxThreads(config_);
   if (scaler_) {
@@ -775,16 +777,18 @@ CommandResult Supervisor::Apply(const Command& command) {
       break;
     }
     case Command::Kind::kAutoscale: {
-      if (command.min > 0) config_.min_workers = command.min;
+      // The scaler's own bounds; --max-workers (manual scaling) stays as is.
+      ScalerLimits limits = scaler_->limits();
+      if (command.min > 0) limits.min_workers = command.min;
       if (command.max > 0)
-        config_.max_workers = std::min(command.max, config_.max_workers);
-      if (config_.min_workers > config_.max_workers)
+        limits.max_workers = std::min(command.max, config_.max_workers);
+      if (limits.min_workers > limits.max_workers)
         return {422, "invalid_value", "min is above max", 0};
       if (command.enabled >= 0) autoscale_ = command.enabled == 1;
-      scaler_->set_limits(LimitsFromConfig());
+      scaler_->set_limits(limits);
       Log(LogLevel::kInfo) << "autoscale " << (autoscale_ ? "on" : "off")
-                           << " (workers " << config_.min_workers << ".."
-                           << config_.max_workers << ")";
+                           << " (workers " << limits.min_workers << ".."
+                           << limits.max_workers << ")";
       break;
     }
     case Command::Kind::kReload: {
