@@ -11,7 +11,7 @@ BUILD_PACKAGES := g++ cmake make pkg-config python3-dev pybind11-dev libcpp-http
 	nlohmann-json3-dev prometheus-cpp-dev libgtest-dev
 TEST_PACKAGES := python3-flask python3-django curl wrk nghttp2-client nginx-light prometheus tmux
 BENCH_PACKAGES := wrk nghttp2-client gunicorn uwsgi-core uwsgi-plugin-python3 nginx-light \
-	python3-matplotlib
+	python3-matplotlib python3-waitress
 
 .PHONY: setup setup-bench build run test bench clean
 

@@ -1,25 +1,32 @@
 #!/usr/bin/python3
 """Benchmarks wsgid against its peers on loopback: a measurement, not a timed test.
 
-Each server runs with 2 processes (the cores of the reference machine) in its best documented
-configuration for a hello-world keep-alive workload (see README.md for why each flag is there),
-is warmed up, then loaded twice for --duration seconds:
+For each workload and each server: start the server with 2 processes (the cores of the
+reference machine) in its best documented configuration (README.md says why each flag is
+there), check it answers correctly, warm it up, measure, stop it with its documented stop
+signal (it must exit on its own). Workloads (--workloads):
 
-  h2load --h1 -c 32 -t 2 -D DURATION   requests/s, per-client req/s min/mean (does every client
-                                       get served?), mean and max request time, failures
-  wrk -c 32 -t 2 -d DURATION --latency requests/s and the p50/p90/p99 latency
+  hello     GET, 13-byte body (examples/hello.py)          h2load --h1 + wrk, 32 clients
+  body10k   GET, 10 KiB body (examples/bench_body.py)       h2load --h1 + wrk
+  file      GET, 1 MiB file via wsgi.file_wrapper            h2load --h1 + wrk
+  post64k   POST of 64 KiB echoed back (bench_echo.py)      h2load --h1 + wrk
+  flask     Flask route answering JSON (bench_flask.py)     h2load --h1 + wrk
+  idle      hello with 10,000 idle keep-alive connections held open: wrk before and while
+            they are held (p99 and RSS added)
+  slow      hello while 16 clients trickle their request headers a byte every 100 ms: wrk
 
-While it runs, the whole server process tree (the process started and every descendant) is
-sampled from /proc for CPU time and peak RSS (and PSS, which does not count shared pages once per
-process). The server is then stopped with its documented stop signal and must exit on its own.
+h2load gives requests/s and the per-client fairness (min/mean of each client's req/s); wrk
+the p50/p90/p99 latency. The server's whole process tree is sampled from /proc for CPU time and
+peak RSS/PSS. Prints one markdown table per workload with wsgid's ratio to each server, checks
+the targets of issue 6, and (unless --quick) writes tests/bench/results/results.md plus PNG
+charts of requests/s and p99 there. --json PATH writes every raw number.
 
-Prints a markdown table with the ratio wsgid/server of requests/s and writes the raw results as
-JSON with --json PATH. Exit status: 0 when every server that ran was served without errors, 1
-otherwise, 2 for a usage error. A server whose software is missing is skipped with a message.
+Exit status: 0 when every server started, served and stopped cleanly and wsgid and nginx
+answered every request; a peer's failed requests are a result, not a failure of the run. 1
+otherwise, 2 for a usage error, 130 when interrupted.
 
-Only the standard library; run with Debian's /usr/bin/python3. Everything listens on 127.0.0.1;
-every process started runs in its own session and is killed (the whole group, plus any
-descendant seen) at the end, also on Ctrl-C, SIGTERM or an error.
+Only loopback; every process started runs in its own session and is killed at the end (its
+group, plus any descendant seen), also on Ctrl-C, SIGTERM or an error. Use /usr/bin/python3.
 """
 import argparse
 import datetime
@@ -27,260 +34,113 @@ import http.client
 import json
 import os
 import platform
-import re
 import resource
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import (BenchError, TreeSampler, cleanup_all, find_tool, free_port,  # noqa: E402
+                      kill_group, log, parse_h2load, parse_wrk, run_client, spawn, _LIVE,
+                      _raise_interrupt)
+from clients import IdleConnections, SlowClients  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 EXAMPLES = os.path.join(REPO, "examples")
+RESULTS_DIR = os.path.join(HERE, "results")
 PYTHON = "/usr/bin/python3"
-APP = "hello:app"
-BODY = b"Hello, World!"  # what examples/hello.py and the nginx ceiling both return (13 bytes)
 CLIENTS = 32
 CLIENT_THREADS = 2
 PROCESSES = 2
-ALL_SERVERS = ["wsgid", "gunicorn-gthread", "gunicorn-sync", "uwsgi", "nginx"]
+HELLO = b"Hello, World!"
+BODY10K = b"0123456789abcdef" * 640          # what examples/bench_body.py returns
+FILE_SIZE = 1024 * 1024
+POST_SIZE = 64 * 1024
+ALL_SERVERS = ["wsgid", "gunicorn-gthread", "gunicorn-sync", "uwsgi", "waitress", "nginx"]
 ALIASES = {"gunicorn": ["gunicorn-gthread", "gunicorn-sync"], "all": ALL_SERVERS}
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-class BenchError(Exception):
-    """A server failed to start, serve or stop, or a load generator failed."""
-
-
-def log(msg):
-    print("[bench] " + msg, file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def find_tool(name):
-    """Path of an executable on PATH or in the sbin directories (nginx lives in /usr/sbin)."""
-    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin:/usr/local/sbin")
+PEERS = ["gunicorn-gthread", "gunicorn-sync", "uwsgi", "waitress"]  # nginx is the ceiling
 
 
 # ---------------------------------------------------------------------------------------------
-# Process tree sampling from /proc.
+# Workloads.
 
-def _read_stat(pid):
-    """(ppid, starttime, cpu ticks, rss bytes) of pid, or None if it is gone."""
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
-            data = f.read()
-    except OSError:
+class Workload:
+    """What is requested, how the answer is checked, and how nginx serves the same bytes."""
+
+    def __init__(self, name, title, app, kind="load", path="/", method="GET", body=None,
+                 nginx=None, check=None):
+        self.name, self.title, self.app, self.kind = name, title, app, kind
+        self.path, self.method, self.body = path, method, body
+        self.nginx = nginx      # None: nginx does not apply; else "return" or a file name
+        self.check = check      # check(body bytes) -> error text or None
+
+    def url(self, port):
+        return "http://127.0.0.1:%d%s" % (port, self.path)
+
+
+def _expect(expected):
+    def check(body):
+        if body != expected:
+            return "expected %d bytes %r..., got %d bytes %r..." % (
+                len(expected), expected[:20], len(body), body[:60])
         return None
-    # The command name may contain spaces and parentheses: split after the last ')'.
-    fields = data[data.rfind(b")") + 2:].split()
-    # fields[0] is field 3 (state) of proc(5).
-    ppid = int(fields[1])
-    utime, stime = int(fields[11]), int(fields[12])
-    starttime = int(fields[19])
-    rss_pages = int(fields[21])
-    return ppid, starttime, utime + stime, rss_pages * PAGE
+    return check
 
 
-def _read_pss(pid):
+def _expect_len(n):
+    def check(body):
+        return None if len(body) == n else "expected %d bytes, got %d" % (n, len(body))
+    return check
+
+
+def _expect_json(body):
     try:
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
-    return 0
+        doc = json.loads(body)
+    except ValueError:
+        return "not JSON: %r" % body[:100]
+    return None if doc.get("message") == "Hello, World!" else "unexpected JSON %r" % doc
 
 
-def _children(pid):
-    """Direct children of pid (all its threads), from /proc/PID/task/*/children."""
-    kids = []
-    try:
-        tasks = os.listdir("/proc/%d/task" % pid)
-    except OSError:
-        return kids
-    for tid in tasks:
-        try:
-            with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
-                kids.extend(int(x) for x in f.read().split())
-        except (OSError, ValueError):
-            pass
-    return kids
+POST_BODY = bytes(range(256)) * (POST_SIZE // 256)
 
-
-def _children_by_scan(pid):
-    """Fallback when the kernel has no /proc/PID/task/TID/children: scan every process."""
-    kids = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            st = _read_stat(int(name))
-            if st is not None and st[0] == pid:
-                kids.append(int(name))
-    return kids
-
-
-_HAVE_CHILDREN_FILE = os.path.exists("/proc/self/task/%d/children" % os.getpid())
-
-
-def process_tree(root):
-    """{pid: (starttime, cpu ticks, rss bytes)} for root and all its descendants alive now."""
-    tree = {}
-    todo = [root]
-    while todo:
-        pid = todo.pop()
-        if pid in tree:
-            continue
-        st = _read_stat(pid)
-        if st is None:
-            continue
-        tree[pid] = st[1:]
-        todo.extend(_children(pid) if _HAVE_CHILDREN_FILE else _children_by_scan(pid))
-    return tree
-
-
-class TreeSampler(threading.Thread):
-    """Samples a process tree every `interval` s: CPU time per process, peak RSS/PSS sums.
-
-    CPU time over a window is the sum, over every process seen in the tree (keyed by pid and
-    start time, so a reused pid is a new process), of its last sampled CPU ticks minus its
-    ticks at the window start: processes that start or exit inside the window count too
-    (up to their last sample)."""
-
-    def __init__(self, root, interval=0.1, pss_every=5):
-        super().__init__(daemon=True)
-        self.root = root
-        self.interval = interval
-        self.pss_every = pss_every
-        self.lock = threading.Lock()
-        self.stop_event = threading.Event()
-        self.ticks = {}           # (pid, starttime) -> last sampled cpu ticks
-        self.pids = {}            # pid -> starttime, every descendant ever seen
-        self.max_procs = 0
-        self.nprocs = 0
-        self.peak_rss = 0
-        self.peak_pss = 0
-        self.samples = 0
-
-    def sample(self):
-        tree = process_tree(self.root)
-        pss = None
-        if self.samples % self.pss_every == 0:
-            pss = sum(_read_pss(pid) for pid in tree)
-        with self.lock:
-            self.samples += 1
-            rss = 0
-            for pid, (start, ticks, rss_bytes) in tree.items():
-                self.ticks[(pid, start)] = ticks
-                self.pids[pid] = start
-                rss += rss_bytes
-            self.nprocs = len(tree)
-            self.max_procs = max(self.max_procs, len(tree))
-            self.peak_rss = max(self.peak_rss, rss)
-            if pss is not None:
-                self.peak_pss = max(self.peak_pss, pss)
-
-    def run(self):
-        while not self.stop_event.is_set():
-            self.sample()
-            self.stop_event.wait(self.interval)
-
-    def stop(self):
-        self.stop_event.set()
-        if self.is_alive():
-            self.join(5)
-
-    def window_start(self):
-        """Marks the start of a measurement window; returns an opaque mark."""
-        self.sample()
-        with self.lock:
-            mark = dict(self.ticks)
-            self.peak_rss = 0
-            self.peak_pss = 0
-        return mark
-
-    def window_end(self, mark):
-        """CPU seconds since mark and the peak RSS/PSS (bytes) seen since then."""
-        self.sample()
-        with self.lock:
-            ticks = sum(t - mark.get(k, 0) for k, t in self.ticks.items())
-            return {"cpu_s": ticks / CLK_TCK, "peak_rss_bytes": self.peak_rss,
-                    "peak_pss_bytes": self.peak_pss}
-
-    def alive_descendants(self):
-        """pids seen in the tree that still exist with the same start time (not the root)."""
-        with self.lock:
-            seen = dict(self.pids)
-        alive = []
-        for pid, start in seen.items():
-            if pid == self.root:
-                continue
-            st = _read_stat(pid)
-            if st is not None and st[1] == start:
-                alive.append(pid)
-        return alive
-
-
-# ---------------------------------------------------------------------------------------------
-# Child process bookkeeping: every process started is killed at the end, whatever happens.
-
-_LIVE = []
-
-
-def spawn(cmd, **kw):
-    """Popen in a new session (its own process group), remembered for the final cleanup."""
-    proc = subprocess.Popen(cmd, start_new_session=True, **kw)
-    _LIVE.append(proc)
-    return proc
-
-
-def kill_group(proc):
-    """SIGKILLs proc's process group while proc is unreaped (so the group id is still ours)."""
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        pass
-
-
-def cleanup_all():
-    for proc in _LIVE:
-        kill_group(proc)
-    _LIVE.clear()
-
-
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt("signal %d" % signum)
+WORKLOADS = {w.name: w for w in [
+    Workload("hello", "hello world (13 bytes)", "hello:app", nginx="return",
+             check=_expect(HELLO)),
+    Workload("body10k", "10 KiB body", "bench_body:app", nginx="body10k.bin",
+             check=_expect(BODY10K)),
+    Workload("file", "1 MiB file via wsgi.file_wrapper", "bench_file:app", nginx="file1m.bin",
+             check=_expect_len(FILE_SIZE)),
+    Workload("post64k", "POST 64 KiB, echoed", "bench_echo:app", method="POST",
+             body=POST_BODY, check=_expect(POST_BODY)),
+    Workload("flask", "Flask route, JSON response", "bench_flask:app", path="/json",
+             check=_expect_json),
+    Workload("idle", "10,000 idle keep-alive connections held", "hello:app", kind="idle",
+             nginx="return", check=_expect(HELLO)),
+    Workload("slow", "slow clients trickling headers", "hello:app", kind="slow",
+             nginx="return", check=_expect(HELLO)),
+]}
 
 
 # ---------------------------------------------------------------------------------------------
 # Servers.
 
 class Server:
-    """One server under test. Subclasses give the command line and the stop signal."""
+    """One server under test for one workload. Subclasses give the command and stop signal."""
     name = "?"
+    label = "?"
     stop_signal = signal.SIGTERM
     keep_alive = True     # whether h2load --h1 can drive it (sync gunicorn closes every request)
-    # Processes in the tree once it is fully up (master + PROCESSES workers).
-    expected_procs = 1 + PROCESSES
+    expected_procs = 1 + PROCESSES   # processes once fully up (master + workers)
 
-    def __init__(self, opts, tmpdir):
+    def __init__(self, opts, tmpdir, workload):
         self.opts = opts
-        self.tmpdir = os.path.join(tmpdir, self.name)
+        self.workload = workload
+        self.tmpdir = os.path.join(tmpdir, "%s-%s" % (workload.name, self.name))
         os.makedirs(self.tmpdir, exist_ok=True)
         self.port = free_port()
         self.proc = None
@@ -288,21 +148,29 @@ class Server:
         self.logfile = None
 
     def missing(self):
-        """Why this server cannot run here, or None."""
+        """Why this server cannot run here at all, or None."""
+        return None
+
+    def not_applicable(self):
+        """Why this workload does not apply to this server, or None."""
+        if self.workload.kind == "idle" and not self.keep_alive:
+            return "closes every connection after its response: nothing to hold idle"
         return None
 
     def command(self):
         raise NotImplementedError
 
     def env(self):
-        return dict(os.environ)
+        env = dict(os.environ)
+        env["WSGID_BENCH_FILE"] = self.opts.file_path
+        return env
 
     def describe(self):
         return " ".join(shlex.quote(a) for a in self.command())
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d/" % self.port
+        return self.workload.url(self.port)
 
     def start(self):
         self.logfile = open(self.logpath, "wb")
@@ -317,18 +185,27 @@ class Server:
             return ""
         return "\n".join(lines[-n:])
 
-    def get(self, timeout=5):
-        """One GET /; returns (status, body)."""
+    def request(self, timeout=5):
+        """One request of the workload; returns (status, body)."""
+        w = self.workload
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
-            conn.request("GET", "/")
+            headers = {"Content-Type": "application/octet-stream"} if w.body else {}
+            conn.request(w.method, w.path, body=w.body, headers=headers)
             resp = conn.getresponse()
             return resp.status, resp.read()
         finally:
             conn.close()
 
+    def check_answer(self, status, body):
+        if status != 200:
+            raise BenchError("%s answered %d %r" % (self.name, status, body[:100]))
+        why = self.workload.check(body)
+        if why:
+            raise BenchError("%s: wrong answer: %s" % (self.name, why))
+
     def wait_ready(self, sampler, timeout):
-        """Waits until / answers 200 with the hello body and every worker process exists."""
+        """Waits until the workload's request is answered right and every process exists."""
         deadline = time.monotonic() + timeout
         last_error = None
         while time.monotonic() < deadline:
@@ -336,10 +213,8 @@ class Server:
                 raise BenchError("%s exited with status %s while starting:\n%s"
                                  % (self.name, self.proc.returncode, self.log_tail()))
             try:
-                status, body = self.get(timeout=2)
-                if status != 200 or body != BODY:
-                    raise BenchError("%s answered %d %r, expected 200 %r"
-                                     % (self.name, status, body[:100], BODY))
+                status, body = self.request(timeout=2)
+                self.check_answer(status, body)
                 sampler.sample()
                 if sampler.nprocs >= self.expected_procs:
                     return
@@ -351,7 +226,7 @@ class Server:
                          % (self.name, timeout, last_error, self.log_tail()))
 
     def stop(self, sampler, timeout=20):
-        """Stops with the documented signal; returns (exit status, seconds, leftover pids)."""
+        """Stops with the documented signal; returns exit status, seconds, leftover pids."""
         result = {"signal": signal.Signals(self.stop_signal).name}
         if self.proc is None:
             return result
@@ -388,12 +263,7 @@ class Server:
 
 class Wsgid(Server):
     name = "wsgid"
-    notes = "-w 2 --threads 1: leader/followers epoll loop in C++, the GIL only around the app"
-
-    def __init__(self, opts, tmpdir):
-        super().__init__(opts, tmpdir)
-        if opts.wsgid_flags:
-            self.notes += " (extra flags: %s)" % opts.wsgid_flags
+    label = "wsgid, 2 workers x 1 thread"
 
     def binary(self, name):
         return os.path.join(self.opts.bin_dir, name)
@@ -408,43 +278,52 @@ class Wsgid(Server):
         return ([self.binary("wsgid"), "-b", "127.0.0.1:%d" % self.port,
                  "-w", str(PROCESSES), "--threads", "1",
                  "--keep-alive", str(self.opts.keep_alive),
+                 "--ops-bind", "off", "--control-socket", "off",
                  "--chdir", EXAMPLES]
-                + shlex.split(self.opts.wsgid_flags) + [APP])
+                + shlex.split(self.opts.wsgid_flags) + [self.workload.app])
 
 
-def _have_gunicorn():
-    try:
-        r = subprocess.run([PYTHON, "-c", "import gunicorn"], capture_output=True, timeout=20)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return r.returncode == 0
+_GUNICORN = {}
+
+
+def _have_module(module):
+    if module not in _GUNICORN:
+        try:
+            r = subprocess.run([PYTHON, "-c", "import " + module], capture_output=True,
+                               timeout=20)
+            _GUNICORN[module] = r.returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            _GUNICORN[module] = False
+    return _GUNICORN[module]
 
 
 class GunicornGthread(Server):
     name = "gunicorn-gthread"
-    notes = ("-k gthread -w 2 --threads 4: keep-alive connections wait in the worker's "
-             "selector, not in a thread")
+    label = "Gunicorn gthread, 2 x 4 threads"
 
     def missing(self):
-        if not os.access(PYTHON, os.X_OK) or not _have_gunicorn():
+        if not os.access(PYTHON, os.X_OK) or not _have_module("gunicorn"):
             return "gunicorn is not importable by %s (make setup-bench)" % PYTHON
         return None
 
     def worker_flags(self):
-        return ["-k", "gthread", "--threads", "4", "--keep-alive", str(self.opts.keep_alive)]
+        # --worker-connections: gthread's cap on the connections a worker holds (default
+        # 1000); raised so 10,000 idle keep-alive connections fit in 2 workers.
+        return ["-k", "gthread", "--threads", "4", "--worker-connections", "12000",
+                "--keep-alive", str(self.opts.keep_alive)]
 
     def command(self):
         cmd = [PYTHON, "-m", "gunicorn", "-b", "127.0.0.1:%d" % self.port,
                "-w", str(PROCESSES)] + self.worker_flags()
         if os.path.isdir("/dev/shm"):
             cmd += ["--worker-tmp-dir", "/dev/shm"]
-        return cmd + ["--chdir", EXAMPLES, APP]
+        return cmd + ["--chdir", EXAMPLES, self.workload.app]
 
 
 class GunicornSync(GunicornGthread):
     name = "gunicorn-sync"
+    label = "Gunicorn sync, 2 workers (no keep-alive)"
     keep_alive = False
-    notes = "-k sync -w 2: closes the connection after every response, so wrk only"
 
     def worker_flags(self):
         return ["-k", "sync"]
@@ -452,12 +331,11 @@ class GunicornSync(GunicornGthread):
 
 class Uwsgi(Server):
     name = "uwsgi"
+    label = "uWSGI --http11-socket, 2 x 16 threads"
     stop_signal = signal.SIGINT   # uWSGI 2.0: INT/QUIT stop, TERM is a brutal reload
-    # 16 threads per worker: a thread holds its keep-alive connection for as long as the client
-    # keeps it, so 2 x 16 threads are needed to serve all 32 clients at once.
+    # A thread holds its keep-alive connection for as long as the client keeps it, so
+    # 2 x 16 threads are needed to serve all 32 clients at once.
     threads = CLIENTS // PROCESSES
-    notes = ("--http11-socket --master --processes 2 --threads 16 --thunder-lock: "
-             "a thread holds its keep-alive connection, so 32 threads for 32 clients")
 
     def missing(self):
         if not find_tool("uwsgi"):
@@ -472,17 +350,41 @@ class Uwsgi(Server):
                 "--http11-socket", "127.0.0.1:%d" % self.port,
                 "--master", "--processes", str(PROCESSES), "--threads", str(self.threads),
                 "--thunder-lock", "--single-interpreter", "--need-app", "--die-on-term",
-                "--disable-logging", "--chdir", EXAMPLES, "--module", APP]
+                "--listen", "1024", "--disable-logging", "--chdir", EXAMPLES,
+                "--module", self.workload.app]
+
+
+class Waitress(Server):
+    name = "waitress"
+    label = "waitress, 2 processes x 4 threads"
+
+    def missing(self):
+        if not _have_module("waitress"):
+            return "waitress is not importable by %s (apt-get install python3-waitress)" % PYTHON
+        return None
+
+    def command(self):
+        # waitress is one process; waitress_prefork.py forks 2 sharing the listening socket.
+        return [PYTHON, os.path.join(HERE, "waitress_prefork.py"),
+                "--bind", "127.0.0.1:%d" % self.port, "--processes", str(PROCESSES),
+                "--chdir", EXAMPLES, self.workload.app,
+                "threads=4", "connection_limit=12000", "asyncore_use_poll=true",
+                "channel_timeout=%d" % self.opts.keep_alive, "backlog=2048"]
 
 
 class Nginx(Server):
     name = "nginx"
+    label = "nginx (the ceiling: no Python)"
     stop_signal = signal.SIGQUIT  # graceful shutdown
-    notes = 'return 200 "Hello, World!" with worker_processes 2: the ceiling, no Python'
 
     def missing(self):
         if not find_tool("nginx"):
             return "nginx not installed (make setup-bench: nginx-light)"
+        return None
+
+    def not_applicable(self):
+        if self.workload.nginx is None:
+            return "needs an application (nginx-light cannot echo a body or run Flask)"
         return None
 
     def conf_path(self):
@@ -493,6 +395,13 @@ class Nginx(Server):
         os.makedirs(os.path.join(d, "logs"), exist_ok=True)
         temps = "\n".join("  %s_temp_path %s;" % (k, os.path.join(d, k))
                           for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        if self.workload.nginx == "return":
+            location = ('      default_type text/plain;\n'
+                        '      return 200 "Hello, World!";')
+        else:  # the same bytes as the app, from a file (a return string is capped at 4 KiB)
+            location = ("      default_type application/octet-stream;\n"
+                        "      root %s;\n      try_files /%s =404;"
+                        % (self.opts.data_dir, self.workload.nginx))
         conf = """\
 # Generated by tests/bench/run.py.
 worker_processes %(procs)d;
@@ -501,24 +410,27 @@ master_process on;
 pid %(d)s/nginx.pid;
 error_log %(d)s/error.log warn;
 events {
-  worker_connections 1024;
+  # 10,000 idle connections plus the load must fit in 2 workers.
+  worker_connections 12000;
 }
 http {
   access_log off;
   # h2load --h1 stalls a client whose connection nginx closes after the default 1000 requests.
   keepalive_requests 1000000000;
   keepalive_timeout %(ka)ds;
+  sendfile on;
+  tcp_nopush on;
+  open_file_cache max=16 inactive=60s;
 %(temps)s
   server {
     listen 127.0.0.1:%(port)d;
     location / {
-      default_type text/plain;
-      return 200 "Hello, World!";
+%(location)s
     }
   }
 }
 """ % {"procs": PROCESSES, "d": d, "ka": self.opts.keep_alive, "temps": temps,
-            "port": self.port}
+            "port": self.port, "location": location}
         with open(self.conf_path(), "w") as f:
             f.write(conf)
 
@@ -540,124 +452,125 @@ http {
         return out
 
 
-SERVER_CLASSES = {c.name: c for c in (Wsgid, GunicornGthread, GunicornSync, Uwsgi, Nginx)}
+SERVER_CLASSES = {c.name: c for c in (Wsgid, GunicornGthread, GunicornSync, Uwsgi, Waitress,
+                                      Nginx)}
 
 
 # ---------------------------------------------------------------------------------------------
-# Load generators and their output.
+# Load generators for a workload.
 
-_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def parse_duration(text):
-    """'474us' / '11.63ms' / '2.00s' -> seconds."""
-    m = re.fullmatch(r"([0-9.]+)(us|ms|s|m|h)", text.strip())
-    if not m:
-        raise ValueError("bad duration %r" % text)
-    return float(m.group(1)) * _UNITS[m.group(2)]
+def h2load_cmd(server, duration, opts):
+    cmd = [find_tool("h2load"), "--h1", "-c", str(CLIENTS), "-t", str(CLIENT_THREADS),
+           "-D", str(duration)]
+    if server.workload.body is not None:
+        cmd += ["-d", opts.post_file, "-H", "Content-Type: application/octet-stream"]
+    return cmd + [server.url]
 
 
-def parse_h2load(out):
-    r = {}
-    m = re.search(r"finished in ([0-9.]+\w+), ([0-9.]+) req/s", out)
-    if not m:
-        raise BenchError("h2load printed no result:\n" + out[-2000:])
-    r["elapsed_s"] = parse_duration(m.group(1))
-    r["rps"] = float(m.group(2))
-    m = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
-                  r"(\d+) failed, (\d+) errored, (\d+) timeout", out)
-    if m:
-        keys = ["total", "started", "done", "succeeded", "failed", "errored", "timeout"]
-        r.update({"requests_" + k: int(v) for k, v in zip(keys, m.groups())})
-    m = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", out)
-    if m:
-        r["status_2xx"], r["status_3xx"], r["status_4xx"], r["status_5xx"] = map(int, m.groups())
-    m = re.search(r"time for request:\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)", out)
-    if m:
-        r["latency_min_ms"] = parse_duration(m.group(1)) * 1e3
-        r["latency_max_ms"] = parse_duration(m.group(2)) * 1e3
-        r["latency_mean_ms"] = parse_duration(m.group(3)) * 1e3
-        r["latency_sd_ms"] = parse_duration(m.group(4)) * 1e3
-    m = re.search(r"req/s\s+:\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)", out)
-    if m:
-        mn, mx, mean, sd = map(float, m.groups())
-        r["client_rps_min"], r["client_rps_max"] = mn, mx
-        r["client_rps_mean"], r["client_rps_sd"] = mean, sd
-        r["client_min_over_mean"] = mn / mean if mean > 0 else 0.0
-    r["errors"] = (r.get("requests_failed", 0) + r.get("requests_errored", 0)
-                   + r.get("requests_timeout", 0) + r.get("status_3xx", 0)
-                   + r.get("status_4xx", 0) + r.get("status_5xx", 0))
-    r["requests"] = r.get("requests_succeeded", 0)
+def wrk_cmd(server, duration, opts, clients=CLIENTS):
+    cmd = [find_tool("wrk"), "-c", str(clients), "-t", str(CLIENT_THREADS),
+           "-d", "%ds" % duration, "--timeout", "5s", "--latency"]
+    if server.workload.body is not None:
+        cmd += ["-s", opts.wrk_post_script]
+    return cmd + [server.url]
+
+
+def measure(server, sampler, tool, opts, tools, label=None):
+    """One measured run of h2load or wrk; returns its parsed numbers and the tree's CPU/RSS."""
+    make, parse = {"h2load": (h2load_cmd, parse_h2load), "wrk": (wrk_cmd, parse_wrk)}[tool]
+    log("%s/%s: %s%s for %d s" % (server.workload.name, server.name, tool,
+                                  " (%s)" % label if label else "", opts.duration))
+    mark = sampler.window_start()
+    out, client_cpu = run_client(make(server, opts.duration, opts), opts.duration + 30)
+    r = parse(out)
+    if not r.get("requests") and not r.get("rps"):
+        # Nothing answered during the whole run: wrk then prints 0.00us percentiles, which
+        # must not read as a fast server. Every client counts as failed.
+        r["no_response"] = True
+        r["errors"] = r.get("errors", 0) + CLIENTS
+        for k in ("p50_ms", "p75_ms", "p90_ms", "p99_ms", "latency_mean_ms", "latency_max_ms"):
+            r.pop(k, None)
+    r.update(sampler.window_end(mark))
+    r["client_cpu_s"] = round(client_cpu, 3)
+    if r.get("requests"):
+        r["server_cpu_ms_per_1k_requests"] = r["cpu_s"] * 1e6 / r["requests"]
+    r["output"] = out[-4000:]
+    if server.proc.poll() is not None:
+        raise BenchError("%s exited with %s during %s:\n%s" % (
+            server.name, server.proc.returncode, tool, server.log_tail()))
     return r
 
 
-def parse_wrk(out):
-    r = {}
-    m = re.search(r"Requests/sec:\s+([0-9.]+)", out)
-    if not m:
-        raise BenchError("wrk printed no result:\n" + out[-2000:])
-    r["rps"] = float(m.group(1))
-    m = re.search(r"(\d+) requests in ([0-9.]+\w+)", out)
-    if m:
-        r["requests"] = int(m.group(1))
-        r["elapsed_s"] = parse_duration(m.group(2))
-    m = re.search(r"^\s+Latency\s+(\S+)\s+(\S+)\s+(\S+)", out, re.M)
-    if m:
-        r["latency_mean_ms"] = parse_duration(m.group(1)) * 1e3
-        r["latency_sd_ms"] = parse_duration(m.group(2)) * 1e3
-        r["latency_max_ms"] = parse_duration(m.group(3)) * 1e3
-    for pct in ("50", "75", "90", "99"):
-        m = re.search(r"^\s+%s%%\s+(\S+)" % pct, out, re.M)
-        if m:
-            r["p%s_ms" % pct] = parse_duration(m.group(1)) * 1e3
-    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    socket_errors = dict(zip(("connect", "read", "write", "timeout"),
-                             map(int, m.groups()))) if m else {}
-    r["socket_errors"] = socket_errors
-    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    r["non_2xx_3xx"] = int(m.group(1)) if m else 0
-    r["errors"] = sum(socket_errors.values()) + r["non_2xx_3xx"]
-    return r
+def warm_up(server, opts, tools):
+    for _ in range(20):
+        server.check_answer(*server.request())
+    if opts.warmup > 0:
+        if server.keep_alive and tools.get("h2load"):
+            run_client(h2load_cmd(server, opts.warmup, opts), opts.warmup + 30)
+        elif tools.get("wrk"):
+            run_client(wrk_cmd(server, opts.warmup, opts), opts.warmup + 30)
 
 
-def run_client(cmd, timeout):
-    """Runs a load generator in its own session; returns (stdout+stderr text, client cpu s)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                 stdin=subprocess.DEVNULL)
+# ---------------------------------------------------------------------------------------------
+# One server, one workload, start to stop.
+
+def run_load(server, sampler, opts, tools, result):
+    if server.keep_alive and tools.get("h2load"):
+        result["h2load"] = measure(server, sampler, "h2load", opts, tools)
+    elif not server.keep_alive:
+        result["h2load"] = {"skipped": "no keep-alive: h2load --h1 stalls on it"}
+    else:
+        result["h2load"] = {"skipped": "h2load not installed (nghttp2-client)"}
+    if tools.get("wrk"):
+        result["wrk"] = measure(server, sampler, "wrk", opts, tools)
+    else:
+        result["wrk"] = {"skipped": "wrk not installed"}
+
+
+def run_idle(server, sampler, opts, tools, result):
+    if not tools.get("wrk"):
+        raise BenchError("the idle workload needs wrk")
+    result["wrk_base"] = measure(server, sampler, "wrk", opts, tools, "no idle connections")
+    idle = IdleConnections(server.port, opts.idle_connections,
+                           deadline_s=max(10.0, opts.idle_connections / 300.0))
     try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill_group(proc)
-        raise BenchError("%s did not finish within %.0f s" % (cmd[0], timeout))
+        log("%s/%s: opening %d idle keep-alive connections" % (
+            server.workload.name, server.name, opts.idle_connections))
+        mark = sampler.window_start()
+        stats = idle.open()
+        time.sleep(0.5)
+        held = sampler.window_end(mark)
+        stats["rss_after_open_bytes"] = sampler.current_rss
+        stats["peak_rss_while_opening_bytes"] = held["peak_rss_bytes"]
+        log("%s/%s: idle: %s" % (server.workload.name, server.name, {
+            k: stats[k] for k in ("held", "unanswered", "failed", "open_s", "stopped_by")}))
+        result["idle_stats"] = stats
+        result["wrk"] = measure(server, sampler, "wrk", opts, tools,
+                                "%d idle connections held" % stats["held"])
+        idle.check()
     finally:
-        # Forgotten only once it has exited; on Ctrl-C it stays in _LIVE for cleanup_all().
-        if proc.poll() is not None:
-            _LIVE.remove(proc)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    text = out.decode("utf-8", "replace")
-    if proc.returncode != 0:
-        raise BenchError("%s exited with %d:\n%s" % (cmd[0], proc.returncode, text[-2000:]))
-    return text, cpu
+        idle.close()
 
 
-def h2load_cmd(url, duration):
-    return [find_tool("h2load"), "--h1", "-c", str(CLIENTS), "-t", str(CLIENT_THREADS),
-            "-D", str(duration), url]
+def run_slow(server, sampler, opts, tools, result):
+    if not tools.get("wrk"):
+        raise BenchError("the slow workload needs wrk")
+    slow = SlowClients(server.port, opts.slow_clients, interval=opts.slow_interval)
+    slow.start()
+    try:
+        time.sleep(min(1.0, opts.duration / 2))  # every slow client is connected and trickling
+        result["wrk"] = measure(server, sampler, "wrk", opts, tools,
+                                "%d slow clients trickling" % opts.slow_clients)
+    finally:
+        result["slow_stats"] = slow.stop()
+    if result["slow_stats"].get("error"):
+        raise BenchError("slow clients failed: %s" % result["slow_stats"]["error"])
 
 
-def wrk_cmd(url, duration):
-    return [find_tool("wrk"), "-c", str(CLIENTS), "-t", str(CLIENT_THREADS),
-            "-d", "%ds" % duration, "--timeout", "5s", "--latency", url]
-
-
-# ---------------------------------------------------------------------------------------------
-# One server, start to stop.
-
-def bench_server(server, opts, tools):
-    result = {"name": server.name, "command": server.command(), "notes": server.notes,
-              "keep_alive_clients": server.keep_alive}
+def bench_one(server, opts, tools):
+    w = server.workload
+    result = {"name": server.name, "workload": w.name, "label": server.label,
+              "command": server.command(), "keep_alive_clients": server.keep_alive}
     sampler = None
     try:
         t0 = time.monotonic()
@@ -666,118 +579,71 @@ def bench_server(server, opts, tools):
         server.wait_ready(sampler, opts.start_timeout)
         result["startup_s"] = round(time.monotonic() - t0, 3)
         sampler.start()
-
-        # Warm-up: a few requests (--quick) or a short run of the load generator.
-        for _ in range(20):
-            status, body = server.get()
-            if status != 200 or body != BODY:
-                raise BenchError("%s answered %d %r" % (server.name, status, body[:100]))
-        if opts.warmup > 0:
-            if server.keep_alive and tools.get("h2load"):
-                run_client(h2load_cmd(server.url, opts.warmup), opts.warmup + 30)
-            elif tools.get("wrk"):
-                run_client(wrk_cmd(server.url, opts.warmup), opts.warmup + 30)
+        warm_up(server, opts, tools)
         life = sampler.window_start()
-
-        phases = []
-        if server.keep_alive and tools.get("h2load"):
-            phases.append(("h2load", h2load_cmd, parse_h2load))
-        elif not server.keep_alive:
-            result["h2load"] = {"skipped": "no keep-alive: h2load --h1 stalls on it"}
-        else:
-            result["h2load"] = {"skipped": "h2load not installed (nghttp2-client)"}
-        if tools.get("wrk"):
-            phases.append(("wrk", wrk_cmd, parse_wrk))
-        else:
-            result["wrk"] = {"skipped": "wrk not installed"}
-
-        for tool, make_cmd, parse in phases:
-            log("%s: %s for %d s" % (server.name, tool, opts.duration))
-            mark = sampler.window_start()
-            out, client_cpu = run_client(make_cmd(server.url, opts.duration),
-                                         opts.duration + 30)
-            r = parse(out)
-            r.update(sampler.window_end(mark))
-            r["client_cpu_s"] = round(client_cpu, 3)
-            if r.get("requests"):
-                r["server_cpu_ms_per_1k_requests"] = r["cpu_s"] * 1e6 / r["requests"]
-            r["output"] = out[-4000:]
-            result[tool] = r
-            if server.proc.poll() is not None:
-                raise BenchError("%s exited with %s during %s:\n%s" % (
-                    server.name, server.proc.returncode, tool, server.log_tail()))
-
+        {"load": run_load, "idle": run_idle, "slow": run_slow}[w.kind](
+            server, sampler, opts, tools, result)
         whole = sampler.window_end(life)
         result["server_cpu_s"] = whole["cpu_s"]
-        # Peak over both load phases (window_end resets nothing; window_start did).
-        result["peak_rss_bytes"] = max([result[t].get("peak_rss_bytes", 0)
-                                        for t in ("h2load", "wrk") if t in result] + [0])
-        result["peak_pss_bytes"] = max([result[t].get("peak_pss_bytes", 0)
-                                        for t in ("h2load", "wrk") if t in result] + [0])
+        phases = [v for v in result.values() if isinstance(v, dict) and "rps" in v]
+        result["peak_rss_bytes"] = max([p.get("peak_rss_bytes", 0) for p in phases] + [0])
+        result["peak_pss_bytes"] = max([p.get("peak_pss_bytes", 0) for p in phases] + [0])
         result["max_processes"] = sampler.max_procs
+        # Still answering right after the load?
+        server.check_answer(*server.request())
     except (BenchError, OSError, http.client.HTTPException) as e:
         result["error"] = str(e) or repr(e)
-        log("%s: ERROR: %s" % (server.name, e))
+        log("%s/%s: ERROR: %s" % (w.name, server.name, result["error"]))
     finally:
         if sampler is not None:
             sampler.stop()
             result["stop"] = server.stop(sampler)
             if not result["stop"].get("clean"):
                 result.setdefault("error", "did not stop cleanly: %s" % result["stop"])
-                log("%s: did not stop cleanly: %s\n%s" % (server.name, result["stop"],
-                                                          server.log_tail()))
+                log("%s/%s: did not stop cleanly: %s\n%s" % (
+                    w.name, server.name, result["stop"], server.log_tail()))
         elif server.proc is not None:
             kill_group(server.proc)
+            result["stop"] = {"clean": False, "killed": True}
+        if "error" in result:
+            result["log_tail"] = server.log_tail(40)
     return result
 
 
 # ---------------------------------------------------------------------------------------------
-# Report.
+# Setup: data files, limits, machine description.
 
-def fmt(v, spec="%.0f"):
-    return "n/a" if v is None else spec % v
+def write_data_files(opts, tmpdir):
+    opts.data_dir = os.path.join(tmpdir, "data")
+    os.makedirs(opts.data_dir, exist_ok=True)
+    with open(os.path.join(opts.data_dir, "body10k.bin"), "wb") as f:
+        f.write(BODY10K)
+    opts.file_path = os.path.join(opts.data_dir, "file1m.bin")
+    with open(opts.file_path, "wb") as f:
+        f.write(bytes(range(256)) * (FILE_SIZE // 256))
+    opts.post_file = os.path.join(opts.data_dir, "post64k.bin")
+    with open(opts.post_file, "wb") as f:
+        f.write(POST_BODY)
+    # wrk's POST: the body from the same bytes (a Lua string built at load time).
+    opts.wrk_post_script = os.path.join(opts.data_dir, "post.lua")
+    with open(opts.wrk_post_script, "w") as f:
+        f.write('wrk.method = "POST"\n'
+                'local f = assert(io.open("%s", "rb"))\n'
+                'wrk.body = f:read("*a")\n'
+                'f:close()\n'
+                'wrk.headers["Content-Type"] = "application/octet-stream"\n' % opts.post_file)
 
 
-def ratio(num, den):
-    if not num or not den:
-        return None
-    return num / den
-
-
-def table(results):
-    ran = [r for r in results if "skipped" not in r]
-    wsgid = next((r for r in ran if r["name"] == "wsgid" and "error" not in r), None)
-    w_h2 = wsgid and wsgid.get("h2load", {}).get("rps")
-    w_wrk = wsgid and wsgid.get("wrk", {}).get("rps")
-    head = ["server", "h2load req/s", "wsgid/x h2load", "client min/mean", "mean ms",
-            "max ms", "wrk req/s", "wsgid/x wrk", "p50 ms", "p90 ms", "p99 ms", "errors",
-            "CPU s", "CPU ms/1k req", "peak RSS MB", "peak PSS MB"]
-    rows = []
-    for r in ran:
-        h2 = r.get("h2load", {})
-        wk = r.get("wrk", {})
-        errs = None
-        if "rps" in h2 or "rps" in wk:
-            errs = h2.get("errors", 0) + wk.get("errors", 0)
-        reqs = h2.get("requests", 0) + wk.get("requests", 0)
-        cpu = r.get("server_cpu_s")
-        name = r["name"] + (" (FAILED)" if "error" in r else "")
-        rows.append([
-            name, fmt(h2.get("rps")), fmt(ratio(w_h2, h2.get("rps")), "%.2f"),
-            fmt(h2.get("client_min_over_mean"), "%.2f"),
-            fmt(h2.get("latency_mean_ms"), "%.2f"), fmt(h2.get("latency_max_ms"), "%.1f"),
-            fmt(wk.get("rps")), fmt(ratio(w_wrk, wk.get("rps")), "%.2f"),
-            fmt(wk.get("p50_ms"), "%.2f"), fmt(wk.get("p90_ms"), "%.2f"),
-            fmt(wk.get("p99_ms"), "%.2f"), fmt(errs, "%d"), fmt(cpu, "%.1f"),
-            fmt(cpu * 1e6 / reqs if cpu is not None and reqs else None, "%.1f"),
-            fmt(r.get("peak_rss_bytes", 0) / 2**20 if r.get("peak_rss_bytes") else None,
-                "%.1f"),
-            fmt(r.get("peak_pss_bytes", 0) / 2**20 if r.get("peak_pss_bytes") else None,
-                "%.1f"),
-        ])
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
+def raise_nofile(need):
+    """Raises this process's soft open-file limit to the hard limit; returns (soft, hard)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard != resource.RLIM_INFINITY else max(soft, need)
+    if soft < want:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        except (ValueError, OSError) as e:
+            log("cannot raise the open-file limit to %d: %s" % (want, e))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)
 
 
 def machine_info():
@@ -788,86 +654,185 @@ def machine_info():
         for line in out.splitlines():
             if line.startswith("Model name:"):
                 info["cpu_model"] = line.split(":", 1)[1].strip()
+            elif line.startswith("Hypervisor vendor:"):
+                info["hypervisor"] = line.split(":", 1)[1].strip()
     except (OSError, subprocess.TimeoutExpired):
         pass
     try:
-        info["loadavg_before"] = open("/proc/loadavg").read().split()[:3]
+        with open("/proc/meminfo") as f:
+            info["mem_total_mb"] = int(f.readline().split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open("/etc/debian_version") as f:
+            info["debian"] = f.read().strip()
     except OSError:
         pass
     return info
 
 
-def tool_versions(tools):
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return f.read().split()[:3]
+    except OSError:
+        return None
+
+
+def tool_versions(bin_dir):
     v = {}
-    for name, cmd in (("h2load", ["h2load", "--version"]), ("wrk", ["wrk", "-v"]),
+    for name, cmd in (("wsgid", [os.path.join(bin_dir, "wsgid"), "--version"]),("h2load", ["h2load", "--version"]), ("wrk", ["wrk", "-v"]),
                       ("nginx", ["nginx", "-v"]), ("uwsgi", ["uwsgi", "--version"]),
-                      ("gunicorn", [PYTHON, "-m", "gunicorn", "--version"])):
-        exe = find_tool(cmd[0]) if cmd[0] != PYTHON else PYTHON
+                      ("gunicorn", [PYTHON, "-m", "gunicorn", "--version"]),
+                      ("waitress", [PYTHON, "-c",
+                                    "import importlib.metadata as m;"
+                                    "print('waitress', m.version('waitress'))"]),
+                      ("flask", [PYTHON, "-c", "import flask; print('flask', flask.__version__)"
+                                 ])):
+        exe = cmd[0] if os.path.isabs(cmd[0]) else find_tool(cmd[0])
         if not exe:
             continue
         try:
             r = subprocess.run([exe] + cmd[1:], capture_output=True, text=True, timeout=20)
             text = (r.stdout + r.stderr).strip().splitlines()
-            v[name] = text[0] if text else ""
+            if r.returncode in (0, 1) and text:
+                v[name] = text[0].replace("__main__.py", name)
         except (OSError, subprocess.TimeoutExpired):
             pass
     return v
 
 
+# ---------------------------------------------------------------------------------------------
+# Command line.
+
+def _names(text, known, aliases, what, p):
+    names = []
+    for n in text.split(","):
+        n = n.strip()
+        if not n:
+            continue
+        for m in aliases.get(n, [n]):
+            if m not in known:
+                p.error("unknown %s %r (known: %s)" % (what, m, ", ".join(known)))
+            if m not in names:
+                names.append(m)
+    if not names:
+        p.error("no %s given" % what)
+    return names
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--servers", default=",".join(ALL_SERVERS),
-                   help="comma-separated subset of %s (gunicorn = both gunicorn workers)"
+    p.add_argument("--servers", default="all",
+                   help="comma-separated subset of %s (gunicorn = both workers; default all)"
                    % ",".join(ALL_SERVERS))
-    p.add_argument("--duration", type=int, default=10,
-                   help="seconds of each measured run (h2load, then wrk); default 10")
+    p.add_argument("--workloads", default="all",
+                   help="comma-separated subset of %s (default all)" % ",".join(WORKLOADS))
+    p.add_argument("--duration", type=int, default=None,
+                   help="seconds of each measured run; default 8 (1 with --quick)")
     p.add_argument("--warmup", type=int, default=None,
                    help="seconds of load before measuring; default 2 (0 with --quick)")
     p.add_argument("--quick", action="store_true",
-                   help="1 s per load run and no warm-up beyond a few requests (smoke test)")
+                   help="smoke run: 1 s measurements, no warm-up load, 200 idle connections, "
+                        "4 slow clients, results only where --results-dir says")
+    p.add_argument("--idle-connections", type=int, default=None,
+                   help="idle keep-alive connections held in the idle workload "
+                        "(default 10000; 200 with --quick)")
+    p.add_argument("--slow-clients", type=int, default=None,
+                   help="clients trickling headers in the slow workload (default 16; 4 with "
+                        "--quick)")
+    p.add_argument("--slow-interval", type=float, default=None,
+                   help="seconds between two bytes of a slow client (default 0.1; 0.01 with "
+                        "--quick)")
     p.add_argument("--bin-dir", default=os.path.join(REPO, "build", "bin"),
                    help="where wsgid and wsgid-worker are (default build/bin)")
     p.add_argument("--wsgid-flags", default="",
                    help="extra flags for wsgid, one shell-quoted string")
+    p.add_argument("--results-dir", default=None,
+                   help="where results.md and the PNG charts go (default tests/bench/results; "
+                        "none with --quick unless given)")
+    p.add_argument("--no-charts", action="store_true", help="write no PNG charts")
     p.add_argument("--json", metavar="PATH", help="write the raw results here")
     p.add_argument("--start-timeout", type=float, default=30,
                    help="seconds a server gets to answer and start its workers")
     p.add_argument("--sample-interval", type=float, default=0.1,
                    help="seconds between /proc samples of the server tree")
+    p.add_argument("--render", metavar="JSON",
+                   help="run nothing: print the tables and write results.md and the charts "
+                        "again from the --json file of an earlier run")
     p.add_argument("--keep-tmp", action="store_true",
-                   help="keep the temp dir (configs, server logs)")
+                   help="keep the temp dir (configs, data files, server logs)")
     opts = p.parse_args(argv)
     if opts.quick:
-        opts.duration = 1
+        if opts.duration is None:
+            opts.duration = 1
         if opts.warmup is None:
             opts.warmup = 0
+        if opts.idle_connections is None:
+            opts.idle_connections = 200
+        if opts.slow_clients is None:
+            opts.slow_clients = 4
+        if opts.slow_interval is None:
+            opts.slow_interval = 0.01
+    else:
+        if opts.results_dir is None:
+            opts.results_dir = RESULTS_DIR
+    if opts.duration is None:
+        opts.duration = 8
     if opts.warmup is None:
         opts.warmup = 2
+    if opts.idle_connections is None:
+        opts.idle_connections = 10000
+    if opts.slow_clients is None:
+        opts.slow_clients = 16
+    if opts.slow_interval is None:
+        opts.slow_interval = 0.1
     if opts.duration < 1:
         p.error("--duration must be at least 1")
-    # Idle keep-alive timeout given to every server: longer than anything the run does.
-    opts.keep_alive = opts.duration + opts.warmup + 60
+    # Idle keep-alive timeout given to every server: longer than anything one run does.
+    opts.keep_alive = 2 * opts.duration + opts.warmup + 90
     opts.bin_dir = os.path.abspath(opts.bin_dir)
-    names = []
-    for n in opts.servers.split(","):
-        n = n.strip()
-        if not n:
-            continue
-        for m in ALIASES.get(n, [n]):
-            if m not in SERVER_CLASSES:
-                p.error("unknown server %r (known: %s)" % (m, ", ".join(ALL_SERVERS)))
-            if m not in names:
-                names.append(m)
-    if not names:
-        p.error("--servers is empty")
-    opts.server_names = names
+    opts.server_names = _names(opts.servers, list(SERVER_CLASSES), ALIASES, "server", p)
+    opts.workload_names = _names(opts.workloads, list(WORKLOADS),
+                                 {"all": list(WORKLOADS)}, "workload", p)
     return opts
 
 
+def write_results(report, opts):
+    """Prints the markdown; writes results.md and the charts into --results-dir."""
+    import report as rep  # tests/bench/report.py
+    text = rep.markdown(report, WORKLOADS, PEERS)
+    print()
+    print(text)
+    if opts.results_dir:
+        os.makedirs(opts.results_dir, exist_ok=True)
+        charts = []
+        if not opts.no_charts:
+            try:
+                charts = rep.charts(report, WORKLOADS, opts.results_dir)
+            except ImportError as e:
+                log("no charts: matplotlib missing (apt-get install python3-matplotlib): %s" % e)
+        md_path = os.path.join(opts.results_dir, "results.md")
+        with open(md_path, "w") as f:
+            f.write(rep.results_page(report, text, charts, opts.results_dir))
+        log("results written to %s%s" % (md_path, "".join(", " + c for c in charts)))
+        report["charts"] = charts
+    return rep
+
+
 def main(argv=None):
-    opts = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    opts = parse_args(argv)
+    if opts.render:
+        with open(opts.render) as f:
+            write_results(json.load(f), opts)
+        return 0
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGHUP, _raise_interrupt)
+    nofile = raise_nofile(opts.idle_connections + 1000)
+    if "idle" in opts.workload_names and nofile[0] < opts.idle_connections + 200:
+        log("open-file limit %d is too low for %d idle connections" % (
+            nofile[0], opts.idle_connections))
     tools = {t: find_tool(t) for t in ("h2load", "wrk")}
     for t, path in tools.items():
         if not path:
@@ -876,23 +841,34 @@ def main(argv=None):
         log("neither h2load nor wrk is installed: nothing to measure (make setup-bench)")
         return 1
     tmpdir = tempfile.mkdtemp(prefix="wsgid-bench-")
+    os.chmod(tmpdir, 0o755)  # nginx's workers (user nobody when started as root) read data/
     results = []
+    command = " ".join(shlex.quote(a) for a in [PYTHON, os.path.relpath(
+        os.path.abspath(__file__), REPO)] + argv)
     report = {"started": datetime.datetime.now().isoformat(timespec="seconds"),
-              "argv": sys.argv, "duration_s": opts.duration, "warmup_s": opts.warmup,
+              "command": command, "duration_s": opts.duration, "warmup_s": opts.warmup,
               "clients": CLIENTS, "client_threads": CLIENT_THREADS,
-              "server_processes": PROCESSES, "machine": machine_info(),
-              "tools": {k: v for k, v in tools.items()}, "results": results}
+              "server_processes": PROCESSES, "idle_connections": opts.idle_connections,
+              "slow_clients": opts.slow_clients, "slow_interval_s": opts.slow_interval,
+              "nofile_limit": list(nofile), "machine": machine_info(),
+              "loadavg_before": loadavg(), "tools": tools, "results": results,
+              "workloads": opts.workload_names, "servers": opts.server_names}
+    t_start = time.monotonic()
     try:
-        report["versions"] = tool_versions(tools)
-        for name in opts.server_names:
-            server = SERVER_CLASSES[name](opts, tmpdir)
-            why = server.missing()
-            if why:
-                log("%s: skipped: %s" % (name, why))
-                results.append({"name": name, "skipped": why})
-                continue
-            log("%s: %s" % (name, server.describe()))
-            results.append(bench_server(server, opts, tools))
+        write_data_files(opts, tmpdir)
+        report["versions"] = tool_versions(opts.bin_dir)
+        for wname in opts.workload_names:
+            workload = WORKLOADS[wname]
+            for name in opts.server_names:
+                server = SERVER_CLASSES[name](opts, tmpdir, workload)
+                why = server.missing() or server.not_applicable()
+                if why:
+                    log("%s/%s: skipped: %s" % (wname, name, why))
+                    results.append({"name": name, "workload": wname, "label": server.label,
+                                    "skipped": why})
+                    continue
+                log("%s/%s: %s" % (wname, name, server.describe()))
+                results.append(bench_one(server, opts, tools))
     except KeyboardInterrupt:
         log("interrupted: stopping everything")
         report["interrupted"] = True
@@ -903,33 +879,21 @@ def main(argv=None):
         else:
             log("temp dir kept: " + tmpdir)
     report["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
+    report["elapsed_s"] = round(time.monotonic() - t_start, 1)
+    report["loadavg_after"] = loadavg()
 
-    print()
-    print("wsgid benchmark: %d clients, %d client threads, %d s per run, %d server processes, "
-          "%s CPUs (%s)" % (CLIENTS, CLIENT_THREADS, opts.duration, PROCESSES,
-                            report["machine"].get("nproc"),
-                            report["machine"].get("cpu_model", "?")))
-    print()
-    print(table(results))
-    print()
-    for r in results:
-        if "notes" in r:
-            print("- %s: %s" % (r["name"], r["notes"]))
-    for r in results:
-        if "skipped" in r:
-            print("- %s: skipped (%s)" % (r["name"], r["skipped"]))
-        elif "error" in r:
-            print("- %s: FAILED: %s" % (r["name"], r["error"].splitlines()[0]))
-        elif not r.get("keep_alive_clients"):
-            print("- %s: h2load n/a (no keep-alive: h2load --h1 stalls on it)" % r["name"])
+    rep = write_results(report, opts)
     if opts.json:
         with open(opts.json, "w") as f:
-            json.dump(report, f, indent=2, sort_keys=True)
+            json.dump(report, f, indent=2, sort_keys=True, default=str)
         log("raw results written to " + opts.json)
     if report.get("interrupted"):
         return 130
     bad = [r for r in results if "skipped" not in r and (
-        "error" in r or any(r.get(t, {}).get("errors") for t in ("h2load", "wrk")))]
+        "error" in r or (r["name"] in ("wsgid", "nginx") and rep.errors(r)))]
+    for r in bad:
+        log("%s/%s: %s" % (r["workload"], r["name"], r.get("error") or
+                           "%d failed requests" % rep.errors(r)))
     return 1 if bad else 0
 
 

@@ -1,14 +1,18 @@
 #!/usr/bin/python3
 """Smoke test of the benchmark runner: `run.py --quick` on the servers available here.
 
-Runs tests/bench/run.py --quick --servers wsgid,nginx (1 s of h2load and 1 s of wrk each) and
-checks that it printed a markdown table with a nonzero req/s and zero errors for every server
-that ran, and that each server stopped cleanly. The load generators and nginx are only
-guaranteed after `make setup-bench`: whatever is missing is skipped with a message saying so
-(the whole test is skipped when there is no load generator or no server to load).
+Runs tests/bench/run.py --quick --servers wsgid,nginx --workloads hello,post64k,idle,slow
+(1 s per measured run, 200 idle connections, 4 slow clients; results.md and the charts go to a
+temp dir) and checks, from its JSON, that every server that ran answered, served every request
+of every phase without an error, held every idle connection, answered the slow clients, and
+stopped cleanly; and that the markdown tables, results.md and (with matplotlib) the two PNG
+charts were written. Nothing is timed. The load generators and nginx are only guaranteed after
+`make setup-bench`: whatever is missing is skipped with a message saying so (the whole test is
+skipped when there is no load generator or no server to load).
 
-WSGID_BIN_DIR overrides build/bin, as in tests/integration; WSGID_BENCH_SMOKE_SERVERS overrides
-the server list (comma-separated run.py names). Takes about 10 s; bounded at 40 s.
+WSGID_BIN_DIR overrides build/bin, as in tests/integration; WSGID_BENCH_SMOKE_SERVERS and
+WSGID_BENCH_SMOKE_WORKLOADS override the lists (comma-separated run.py names). Takes about
+20 s; bounded at 60 s.
 
 Run: /usr/bin/python3 tests/bench/test_bench_smoke.py   (or python3 -m unittest from here)
 """
@@ -28,7 +32,8 @@ RUNNER = os.path.join(HERE, "run.py")
 PYTHON = "/usr/bin/python3"
 BIN_DIR = os.environ.get("WSGID_BIN_DIR", os.path.join(REPO, "build", "bin"))
 SERVERS = os.environ.get("WSGID_BENCH_SMOKE_SERVERS", "wsgid,nginx").split(",")
-TIMEOUT = 40
+WORKLOADS = os.environ.get("WSGID_BENCH_SMOKE_WORKLOADS", "hello,post64k,idle,slow").split(",")
+TIMEOUT = 60
 
 
 def which(name):
@@ -47,31 +52,17 @@ def why_missing(server):
     elif server == "uwsgi":
         if not which("uwsgi"):
             return "uwsgi is not installed (make setup-bench)"
-    elif server.startswith("gunicorn"):
-        r = subprocess.run([PYTHON, "-c", "import gunicorn"], capture_output=True, timeout=30)
+    elif server.startswith("gunicorn") or server == "waitress":
+        module = "waitress" if server == "waitress" else "gunicorn"
+        r = subprocess.run([PYTHON, "-c", "import " + module], capture_output=True, timeout=30)
         if r.returncode != 0:
-            return "gunicorn is not installed (make setup-bench)"
+            return "%s is not installed (make setup-bench)" % module
     return None
 
 
-def parse_table(text):
-    """The runner's markdown table as a list of {column: cell} dicts."""
-    lines = [l for l in text.splitlines() if l.startswith("|")]
-    if len(lines) < 2 or not lines[0].startswith("| server |"):
-        return None
-    head = [c.strip() for c in lines[0].strip("|").split("|")]
-    rows = []
-    for line in lines[2:]:
-        cells = [c.strip() for c in line.strip("|").split("|")]
-        rows.append(dict(zip(head, cells)))
-    return rows
-
-
-def number(cell):
-    try:
-        return float(cell)
-    except (TypeError, ValueError):
-        return None
+def have_matplotlib():
+    r = subprocess.run([PYTHON, "-c", "import matplotlib"], capture_output=True, timeout=30)
+    return r.returncode == 0
 
 
 class BenchSmokeTest(unittest.TestCase):
@@ -86,6 +77,9 @@ class BenchSmokeTest(unittest.TestCase):
                       % t, file=sys.stderr)
         if not tools:
             self.skipTest("neither h2load nor wrk is installed (make setup-bench)")
+        workloads = WORKLOADS
+        if "wrk" not in tools:  # idle and slow are measured with wrk only
+            workloads = [w for w in workloads if w not in ("idle", "slow")]
         servers = []
         for s in SERVERS:
             why = why_missing(s)
@@ -93,13 +87,15 @@ class BenchSmokeTest(unittest.TestCase):
                 print("\nbench smoke: skipping %s: %s" % (s, why), file=sys.stderr)
             else:
                 servers.append(s)
-        if not servers:
+        if not servers or not workloads:
             self.skipTest("none of %s can run here" % ",".join(SERVERS))
 
         with tempfile.TemporaryDirectory(prefix="wsgid-bench-smoke-") as tmp:
             json_path = os.path.join(tmp, "bench.json")
+            results_dir = os.path.join(tmp, "results")
             cmd = [PYTHON, RUNNER, "--quick", "--servers", ",".join(servers),
-                   "--bin-dir", BIN_DIR, "--json", json_path]
+                   "--workloads", ",".join(workloads), "--bin-dir", BIN_DIR,
+                   "--json", json_path, "--results-dir", results_dir]
             t0 = time.monotonic()
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     start_new_session=True)
@@ -122,38 +118,52 @@ class BenchSmokeTest(unittest.TestCase):
             print("\nbench smoke: %s in %.1f s\n%s" % (" ".join(cmd[1:]), elapsed, out),
                   file=sys.stderr)
             self.assertEqual(proc.returncode, 0, "run.py failed" + detail)
-
-            rows = parse_table(out)
-            self.assertIsNotNone(rows, "no markdown table in the output" + detail)
-            by_name = {r["server"]: r for r in rows}
+            self.assertIn("| server |", out, "no markdown table in the output" + detail)
             with open(json_path) as f:
                 report = json.load(f)
-            results = {r["name"]: r for r in report["results"]}
+            results = {(r["workload"], r["name"]): r for r in report["results"]}
 
-            for s in servers:
-                res = results.get(s)
-                self.assertIsNotNone(res, "%s missing from the JSON" % s + detail)
-                if "skipped" in res:  # the runner knows better (e.g. a missing plugin)
-                    print("bench smoke: run.py skipped %s: %s" % (s, res["skipped"]),
-                          file=sys.stderr)
-                    continue
-                self.assertNotIn("error", res, detail)
-                self.assertTrue(res["stop"]["clean"], "%s stop: %s" % (s, res["stop"]) + detail)
-                row = by_name.get(s)
-                self.assertIsNotNone(row, "no table row for %s" % s + detail)
-                measured = [number(row[c]) for c in ("h2load req/s", "wrk req/s")
-                            if number(row[c]) is not None]
-                self.assertTrue(measured, "%s has no req/s" % s + detail)
-                for v in measured:
-                    self.assertGreater(v, 0, "%s: zero req/s" % s + detail)
-                self.assertEqual(number(row["errors"]), 0, "%s: errors" % s + detail)
-                for tool in ("h2load", "wrk"):
-                    if tool in tools and "rps" in res.get(tool, {}):
-                        self.assertEqual(res[tool]["errors"], 0, "%s %s errors" % (s, tool))
-                        self.assertGreater(res[tool]["requests"], 0)
-            ran = [s for s in servers if "skipped" not in results.get(s, {"skipped": 1})]
+            ran = 0
+            for w in workloads:
+                for s in servers:
+                    res = results.get((w, s))
+                    self.assertIsNotNone(res, "%s/%s missing from the JSON" % (w, s) + detail)
+                    if "skipped" in res:  # not applicable (nginx cannot echo) or missing
+                        print("bench smoke: run.py skipped %s/%s: %s" % (w, s, res["skipped"]),
+                              file=sys.stderr)
+                        continue
+                    ran += 1
+                    where = "%s/%s: " % (w, s)
+                    self.assertNotIn("error", res, where + res.get("error", "") + detail)
+                    self.assertTrue(res["stop"]["clean"], where + "stop %s" % res["stop"])
+                    phases = [k for k in ("h2load", "wrk", "wrk_base")
+                              if "rps" in res.get(k, {})]
+                    self.assertTrue(phases, where + "nothing measured" + detail)
+                    for k in phases:
+                        self.assertGreater(res[k]["rps"], 0, where + k + " zero req/s")
+                        self.assertGreater(res[k]["requests"], 0, where + k)
+                        self.assertEqual(res[k]["errors"], 0, where + k + " errors" + detail)
+                    if w == "idle":
+                        st = res["idle_stats"]
+                        self.assertEqual(st["held"], st["requested"], where + str(st))
+                        self.assertEqual(st["still_open_at_end"], st["requested"],
+                                         where + str(st))
+                    if w == "slow":
+                        st = res["slow_stats"]
+                        self.assertGreater(st["completed"], 0, where + str(st))
+                        self.assertEqual(st["bad_answers"], 0, where + str(st))
             if not ran:
                 self.skipTest("run.py skipped every server")
+
+            self.assertTrue(os.path.exists(os.path.join(results_dir, "results.md")))
+            if have_matplotlib():
+                for png in ("bench_rps.png", "bench_p99.png"):
+                    path = os.path.join(results_dir, png)
+                    self.assertTrue(os.path.exists(path), path + detail)
+                    with open(path, "rb") as f:
+                        self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n", path)
+            else:
+                print("bench smoke: matplotlib missing: charts not checked", file=sys.stderr)
 
 
 if __name__ == "__main__":
