@@ -62,11 +62,10 @@ struct WorkerSlot {
   std::atomic<int32_t> pid;       // as reported by the worker (informational)
   std::atomic<uint32_t> threads;  // app threads running
   std::atomic<uint32_t>
-      desired_threads;             // written by the master: the thread target
-  std::atomic<uint64_t> requests;  // requests finished by the worker
-  std::atomic<uint64_t> accepts;   // connections accepted
-  std::atomic<int32_t> open_connections;  // now (for the fair share of accepts)
-  std::atomic<uint64_t> bytes_out;        // response body bytes
+      desired_threads;              // written by the master: the thread target
+  std::atomic<uint64_t> requests;   // requests finished by the worker
+  std::atomic<uint64_t> accepts;    // connections accepted
+  std::atomic<uint64_t> bytes_out;  // response body bytes
   std::atomic<uint64_t>
       app_exceptions;  // requests the app failed with an exception
   std::atomic<uint64_t> responses[kMethodCount][kCodeCount];
@@ -107,7 +106,6 @@ class Scoreboard {
   int slots() const { return slots_; }
   // REQUIRES: 0 <= index < slots().
   WorkerSlot& slot(int index) { return base()[index]; }
-  const WorkerSlot& slot(int index) const { return base()[index]; }
   // Master: zeroes a slot before a new worker gets it, heartbeat set to
   // `now_ns`.
   void Reset(int index, int64_t now_ns);

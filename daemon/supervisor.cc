@@ -404,9 +404,6 @@ void Supervisor::Reap() {
       std::lock_guard<std::mutex> lock(totals_mu_);
       int id = it->second.id;
       retired_.Add(scoreboard_.slot(id - 1));
-      // Its connections are gone: the others' fair share must not count them.
-      scoreboard_.slot(id - 1).open_connections.store(0);
-      scoreboard_.slot(id - 1).pid.store(0);
       live_ids_.erase(std::remove(live_ids_.begin(), live_ids_.end(), id),
                       live_ids_.end());
     }

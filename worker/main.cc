@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
   if (!app.ok()) Die(kExitAppLoadError, app.status().message());
   WsgiHandler handler(config, *app, listen_fds);
   if (Status s = handler.Init(); !s.ok()) Die(kExitBootError, s.message());
-  Server server(config, listen_fds, &handler, slot, &scoreboard);
+  Server server(config, listen_fds, &handler, slot);
   if (Status s = server.Init(); !s.ok()) Die(kExitBootError, s.message());
   PyEval_SaveThread();  // app threads take the GIL when they need it
 

@@ -121,14 +121,12 @@ class Server::Table {
 };
 
 Server::Server(const Config& config, std::vector<int> listen_fds,
-               RequestHandler* handler, WorkerSlot* slot,
-               const Scoreboard* scoreboard)
+               RequestHandler* handler, WorkerSlot* slot)
     : config_(config),
       limits_(HttpLimits::FromConfig(config)),
       listen_fds_(std::move(listen_fds)),
       handler_(handler),
-      slot_(slot),
-      scoreboard_(scoreboard) {}
+      slot_(slot) {}
 
 namespace {
 // This app thread's scoreboard entry (nullptr when running without a master).
@@ -283,10 +281,6 @@ void Server::AcceptOne(int listener_index) {
   conn->word.store(Connection::Make(gen, Connection::kActive),
                    std::memory_order_release);
   open_connections_.fetch_add(1);
-  if (slot_ != nullptr) {
-    slot_->open_connections.fetch_add(1, std::memory_order_relaxed);
-    if (AboveFairShare()) SetListening(false);  // the main loop resumes it
-  }
   Serve(conn);
 }
 
@@ -410,8 +404,6 @@ void Server::Close(Connection* conn) {
   conn->word.store(Connection::Make(gen, Connection::kFree),
                    std::memory_order_release);
   open_connections_.fetch_sub(1);
-  if (slot_ != nullptr)
-    slot_->open_connections.fetch_sub(1, std::memory_order_relaxed);
   ::close(fd);
 }
 
@@ -456,27 +448,6 @@ void Server::ExpireConnections() {
     ::shutdown(conn->fd, SHUT_RDWR);
     Close(conn);
   });
-}
-
-bool Server::AboveFairShare() const {
-  if (slot_ == nullptr || scoreboard_ == nullptr) return false;
-  // Workers whose heartbeat is fresh share the connections; slack keeps a
-  // worker from flapping around its share.
-  constexpr int kSlack = 2;
-  int64_t now = MonotonicNs();
-  int64_t total = 0;
-  int workers = 0;
-  for (int i = 0; i < scoreboard_->slots(); ++i) {
-    const WorkerSlot& s = scoreboard_->slot(i);
-    int64_t age = now - s.heartbeat_ns.load(std::memory_order_relaxed);
-    if (s.pid.load(std::memory_order_relaxed) == 0 || age > kNsPerSec) continue;
-    ++workers;
-    total += std::max(0, s.open_connections.load(std::memory_order_relaxed));
-  }
-  if (workers <= 1) return false;
-  int64_t share = (total + workers - 1) / workers;
-  return slot_->open_connections.load(std::memory_order_relaxed) >
-         share + kSlack;
 }
 
 void Server::StartDrain() {
@@ -542,10 +513,6 @@ int Server::RunMainLoop() {
       Log(LogLevel::kWarning) << "master went away; worker exiting";
       exit_code = 1;
       break;
-    }
-    if (!draining() && accept_paused_until_ns_.load() == 0) {
-      bool above = AboveFairShare();
-      if (above != !listening_.load()) SetListening(!above);
     }
     int64_t paused = accept_paused_until_ns_.load();
     if (paused != 0 && !draining() && MonotonicNs() >= paused) {

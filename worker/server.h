@@ -57,8 +57,7 @@ class Server {
   // (the worker's scoreboard slot, or nullptr when running alone) outlive the
   // server.
   Server(const Config& config, std::vector<int> listen_fds,
-         RequestHandler* handler, WorkerSlot* slot,
-         const Scoreboard* scoreboard = nullptr);
+         RequestHandler* handler, WorkerSlot* slot);
   ~Server();
 
   Status Init();
@@ -91,19 +90,12 @@ class Server {
   void ExpireConnections();
   void StartDrain();
   void SetListening(bool on);
-  // Whether this worker holds more than its fair share of the pool's
-  // connections: then it stops accepting so the kernel, which wakes the most
-  // recent waiter first, hands new connections to the other workers.
-  bool AboveFairShare() const;
 
   const Config& config_;
   HttpLimits limits_;
   std::vector<int> listen_fds_;
   RequestHandler* handler_;
   WorkerSlot* slot_;
-  const Scoreboard* scoreboard_ = nullptr;
-  bool shedding_ =
-      false;  // not accepting because above the fair share (main thread)
   UniqueFd epoll_fd_;
   UniqueFd wake_fd_;  // eventfd: readable once the threads must stop
   std::unique_ptr<Table> table_;
