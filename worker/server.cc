@@ -252,6 +252,11 @@ void Server::HandleEvent(uint64_t data) {
 }
 
 void Server::AcceptOne(int listener_index) {
+  Connection* conn = Accept(listener_index);
+  if (conn != nullptr) Serve(conn);
+}
+
+Connection* Server::Accept(int listener_index) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   int fd = ::accept4(listen_fds_[static_cast<size_t>(listener_index)],
@@ -267,11 +272,11 @@ void Server::AcceptOne(int listener_index) {
       accept_paused_until_ns_ = MonotonicNs() + kNsPerSec / 10;
       SetListening(false);
     }
-    return;
+    return nullptr;
   }
   if (static_cast<size_t>(fd) >= table_->capacity()) {
     ::close(fd);
-    return;
+    return nullptr;
   }
   if (slot_ != nullptr) slot_->accepts.fetch_add(1, std::memory_order_relaxed);
   Connection* conn = table_->Get(fd);
@@ -281,7 +286,7 @@ void Server::AcceptOne(int listener_index) {
   conn->word.store(Connection::Make(gen, Connection::kActive),
                    std::memory_order_release);
   open_connections_.fetch_add(1);
-  Serve(conn);
+  return conn;
 }
 
 void Server::Serve(Connection* conn) {
@@ -453,6 +458,13 @@ void Server::ExpireConnections() {
 void Server::StartDrain() {
   if (draining_.exchange(true)) return;
   SetListening(false);
+  // With EPOLLEXCLUSIVE the kernel wakes one worker per new connection: one it
+  // chose as this worker stopped listening would stay in the backlog, the other
+  // workers never woken for it. Take what is waiting now and serve it here
+  // (parked: the app threads answer it, with Connection: close).
+  for (size_t i = 0; i < listen_fds_.size(); ++i) {
+    while (Connection* conn = Accept(static_cast<int>(i))) Park(conn);
+  }
   // Idle keep-alive connections are not closed at once: a client may be sending
   // its next request right now, and closing would lose it. They get a short
   // deadline instead; a request that arrives meanwhile is served with

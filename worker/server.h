@@ -77,6 +77,9 @@ class Server {
   void AdjustThreads();
   void HandleEvent(uint64_t data);
   void AcceptOne(int listener_index);
+  // Accepts one waiting connection (owned by the caller, kActive); nullptr when
+  // none is waiting.
+  Connection* Accept(int listener_index);
   // Serves requests on an owned connection until it must wait (parked) or is
   // closed.
   void Serve(Connection* conn);
