@@ -448,6 +448,9 @@ StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args,
 Status ValidateConfig(const Config& config) {
   if (config.app.empty())
     return Status::Error("no application given (MODULE:CALLABLE)");
+  if (config.app[0] == '-')
+    return Status::Error("application '" + config.app +
+                         "' starts with '-' (a module name cannot)");
   size_t colon = config.app.find(':');
   std::string module = config.app.substr(0, colon);
   if (module.empty())

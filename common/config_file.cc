@@ -104,7 +104,9 @@ class TomlReader {
   }
 
  private:
-  Status Value(TomlValue* v) {
+  Status Value(TomlValue* v, int depth = 0) {
+    // Settings hold flat arrays; a bound keeps hostile nesting off the stack.
+    if (depth > 8) return Error("arrays nested too deeply");
     char c = Peek();
     if (c == '"' || c == '\'') return String(v);
     if (c == '[') {
@@ -117,7 +119,7 @@ class TomlReader {
           return Status::Ok();
         }
         TomlValue item;
-        if (Status s = Value(&item); !s.ok()) return s;
+        if (Status s = Value(&item, depth + 1); !s.ok()) return s;
         v->items.push_back(std::move(item));
         SkipBlank();
         if (Peek() == ',') {

@@ -56,7 +56,7 @@ StatusOr<BindAddress> ParseBindAddress(const std::string& text) {
   bool valid = !port_text.empty() && port_text.size() <= 5;
   for (char c : port_text) {
     if (c < '0' || c > '9') valid = false;
-    port = port * 10 + (c - '0');
+    if (valid) port = port * 10 + (c - '0');
   }
   if (!valid || port > 65535)
     return Status::Error("bind '" + text + "': invalid port '" + port_text +

@@ -113,10 +113,10 @@ void Scoreboard::BeginRequest(ThreadSlot* t, int64_t now_ns,
   t->seq.store(seq + 1, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
   size_t m = std::min(method.size(), sizeof t->method - 1);
-  std::memcpy(t->method, method.data(), m);
+  if (m > 0) std::memcpy(t->method, method.data(), m);
   t->method[m] = '\0';
   size_t p = std::min(path.size(), sizeof t->path - 1);
-  std::memcpy(t->path, path.data(), p);
+  if (p > 0) std::memcpy(t->path, path.data(), p);
   t->path[p] = '\0';
   t->request_start_ns.store(now_ns, std::memory_order_relaxed);
   t->busy.store(1, std::memory_order_relaxed);

@@ -23,7 +23,8 @@ int64_t NowNs() {
 
 std::pair<int, std::string> Error(int status, const std::string& error,
                                   const std::string& detail) {
-  return {status, json{{"error", error}, {"detail", detail}}.dump()};
+  return {status, json{{"error", error}, {"detail", detail}}.dump(
+                      -1, ' ', false, json::error_handler_t::replace)};
 }
 
 // Parses a JSON object body whose fields all appear in `allowed`.
@@ -32,7 +33,7 @@ StatusOr<json> ParseObject(const std::string& body,
   json doc;
   try {
     doc = body.empty() ? json::object() : json::parse(body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     return Status::Error(std::string("malformed JSON: ") + e.what());
   }
   if (!doc.is_object()) return Status::Error("the body must be a JSON object");
@@ -47,7 +48,8 @@ StatusOr<json> ParseObject(const std::string& body,
 std::pair<int, std::string> FromResult(const CommandResult& r,
                                        const json& ok_body) {
   if (r.status >= 400) return Error(r.status, r.error, r.detail);
-  return {r.status, ok_body.dump()};
+  return {r.status,
+          ok_body.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
 int64_t ResidentBytes(pid_t pid) {
@@ -204,7 +206,7 @@ std::pair<int, std::string> ControlApi::Dispatch(const std::string& method,
         {"listeners", pool.listeners},
         {"max_workers", pool.max_workers},
     };
-    return {200, doc.dump()};
+    return {200, doc.dump(-1, ' ', false, json::error_handler_t::replace)};
   }
   if (path == "/v1/workers") {
     if (method != "GET") return wrong_method("GET");
@@ -249,7 +251,8 @@ std::pair<int, std::string> ControlApi::Dispatch(const std::string& method,
                       {"heartbeat_age_seconds", heartbeat_age},
                       {"current", current}});
     }
-    return {200, json{{"workers", list}}.dump()};
+    return {200, json{{"workers", list}}.dump(-1, ' ', false,
+                                              json::error_handler_t::replace)};
   }
   if (path == "/v1/scale") {
     if (method != "POST") return wrong_method("POST");
@@ -266,6 +269,10 @@ std::pair<int, std::string> ControlApi::Dispatch(const std::string& method,
                    std::string(has_workers ? "'workers'" : "'delta'") +
                        " must be an integer");
     int64_t target = v.get<int64_t>();
+    if (target > (1 << 20) || target < -(1 << 20))  // no overflow below
+      return Error(422, "invalid_value",
+                   "workers must be between 1 and " +
+                       std::to_string(options_.max_workers));
     if (has_delta) target += backend_->Snapshot().desired;
     if (target < 1 || target > options_.max_workers)
       return Error(422, "invalid_value",
@@ -318,7 +325,7 @@ std::pair<int, std::string> ControlApi::Dispatch(const std::string& method,
                         {"memory_budget_bytes", pool.memory_budget_bytes},
                         {"decisions", decisions},
                         {"recent", pool.recent_decisions}}
-                       .dump()};
+                       .dump(-1, ' ', false, json::error_handler_t::replace)};
     }
     if (method != "PUT") return wrong_method("GET, PUT");
     auto doc = ParseObject(body, {"enabled", "min", "max"});
