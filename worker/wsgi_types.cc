@@ -216,28 +216,9 @@ bool OptionalSize(PyObject* const* args, Py_ssize_t nargs, const char* usage,
   return true;
 }
 
-PyObject* InputRead(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
-  RequestContext* ctx = reinterpret_cast<InputObject*>(self)->ctx;
-  if (ctx == nullptr) return RaiseDetached();
-  Py_ssize_t size;
-  if (!OptionalSize(args, nargs, "read([size])", &size)) return nullptr;
-  std::string out;
-  while (size < 0 || static_cast<Py_ssize_t>(out.size()) < size) {
-    int r = InputFill(ctx);
-    if (r < 0) return nullptr;
-    if (r == 0) break;
-    std::string_view avail = ctx->body->Peek();
-    size_t take = avail.size();
-    if (size >= 0)
-      take = std::min(take, static_cast<size_t>(size) - out.size());
-    out.append(avail.data(), take);
-    ctx->body->Consume(take);
-  }
-  return PyBytes_FromStringAndSize(out.data(),
-                                   static_cast<Py_ssize_t>(out.size()));
-}
-
-PyObject* ReadLine(RequestContext* ctx, Py_ssize_t size) {
+// Reads up to `size` bytes (all when negative), stopping after a newline when
+// `line` is set: read() and readline() in one loop.
+PyObject* ReadUpTo(RequestContext* ctx, Py_ssize_t size, bool line) {
   std::string out;
   while (size < 0 || static_cast<Py_ssize_t>(out.size()) < size) {
     int r = InputFill(ctx);
@@ -247,7 +228,8 @@ PyObject* ReadLine(RequestContext* ctx, Py_ssize_t size) {
     size_t limit = avail.size();
     if (size >= 0)
       limit = std::min(limit, static_cast<size_t>(size) - out.size());
-    size_t nl = avail.substr(0, limit).find('\n');
+    size_t nl =
+        line ? avail.substr(0, limit).find('\n') : std::string_view::npos;
     size_t take = nl == std::string_view::npos ? limit : nl + 1;
     out.append(avail.data(), take);
     ctx->body->Consume(take);
@@ -255,6 +237,18 @@ PyObject* ReadLine(RequestContext* ctx, Py_ssize_t size) {
   }
   return PyBytes_FromStringAndSize(out.data(),
                                    static_cast<Py_ssize_t>(out.size()));
+}
+
+PyObject* ReadLine(RequestContext* ctx, Py_ssize_t size) {
+  return ReadUpTo(ctx, size, /*line=*/true);
+}
+
+PyObject* InputRead(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
+  RequestContext* ctx = reinterpret_cast<InputObject*>(self)->ctx;
+  if (ctx == nullptr) return RaiseDetached();
+  Py_ssize_t size;
+  if (!OptionalSize(args, nargs, "read([size])", &size)) return nullptr;
+  return ReadUpTo(ctx, size, /*line=*/false);
 }
 
 PyObject* InputReadLine(PyObject* self, PyObject* const* args,
