@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "daemon/http_util.h"
+#include "daemon/proc_stats.h"
 
 namespace wsgid {
 namespace {
@@ -50,16 +51,6 @@ std::pair<int, std::string> FromResult(const CommandResult& r,
   if (r.status >= 400) return Error(r.status, r.error, r.detail);
   return {r.status,
           ok_body.dump(-1, ' ', false, json::error_handler_t::replace)};
-}
-
-int64_t ResidentBytes(pid_t pid) {
-  FILE* f =
-      std::fopen(("/proc/" + std::to_string(pid) + "/statm").c_str(), "r");
-  if (f == nullptr) return 0;
-  long size = 0, resident = 0;
-  int n = std::fscanf(f, "%ld %ld", &size, &resident);
-  std::fclose(f);
-  return n == 2 ? resident * ::sysconf(_SC_PAGESIZE) : 0;
 }
 
 }  // namespace

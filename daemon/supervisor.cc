@@ -27,6 +27,7 @@
 
 #include "common/listener.h"
 #include "common/log.h"
+#include "daemon/proc_stats.h"
 
 extern char** environ;
 
@@ -546,41 +547,6 @@ int64_t CgroupMemoryLimit() {
   return 0;
 }
 
-// Proportional set size of a process (its fair share of shared pages).
-int64_t PssBytes(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/smaps_rollup");
-  std::string key;
-  int64_t kb = 0;
-  while (f >> key) {
-    if (key == "Pss:") {
-      f >> kb;
-      return kb * 1024;
-    }
-    f.ignore(1 << 20, '\n');
-  }
-  return 0;
-}
-
-// User plus system CPU time of a process, seconds.
-double CpuSeconds(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(f)),
-                   std::istreambuf_iterator<char>());
-  size_t close = stat.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream fields(stat.substr(close + 2));
-  std::string field;
-  double utime = 0, stime = 0;
-  for (int i = 3; fields >> field; ++i) {
-    if (i == 14) utime = std::stod(field);
-    if (i == 15) {
-      stime = std::stod(field);
-      break;
-    }
-  }
-  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
 }  // namespace
 
 ScalerLimits Supervisor::LimitsFromConfig() const {
@@ -652,12 +618,8 @@ void Supervisor::AutoscaleTick() {
           ? cpu_s * 1e9 / (static_cast<double>(interval) * ready_workers)
           : 0;
   in.memory_bytes = memory;
-  for (const Listener& l : listeners_) {
-    tcp_info info{};
-    socklen_t len = sizeof info;
-    if (::getsockopt(l.fd.get(), IPPROTO_TCP, TCP_INFO, &info, &len) == 0)
-      in.queue += info.tcpi_unacked;
-  }
+  for (const Listener& l : listeners_)
+    in.queue += ListenQueueLength(l.fd.get());
   std::optional<ScalerDecision> d = scaler_->Decide(in);
   if (!d) return;
   bool up = d->direction == ScalerDecision::Direction::kUp;
@@ -895,7 +857,6 @@ MetricsInput Supervisor::GatherMetrics(const PoolSnapshot& pool,
   in.totals = &totals;
   in.autoscale_enabled = pool.autoscale;
   int64_t now = NowNs();
-  long page = ::sysconf(_SC_PAGESIZE);
   for (const auto& w : pool.workers) {
     const WorkerSlot* slot = Slot(w.id);
     if (slot == nullptr) continue;
@@ -907,26 +868,11 @@ MetricsInput Supervisor::GatherMetrics(const PoolSnapshot& pool,
         0, static_cast<double>(
                now - slot->heartbeat_ns.load(std::memory_order_relaxed)) /
                1e9);
-    int64_t rss = 0;
-    if (FILE* f = std::fopen(
-            ("/proc/" + std::to_string(w.pid) + "/statm").c_str(), "r")) {
-      long size = 0, resident = 0;
-      if (std::fscanf(f, "%ld %ld", &size, &resident) == 2)
-        rss = resident * page;
-      std::fclose(f);
-    }
-    in.workers.push_back({w.id, w.state == "starting" ? 0 : age, rss});
+    in.workers.push_back(
+        {w.id, w.state == "starting" ? 0 : age, ResidentBytes(w.pid)});
   }
-  for (const Listener& l : listeners_) {
-    // TCP_INFO on a listening socket: tcpi_unacked is its accept queue's
-    // length.
-    tcp_info info{};
-    socklen_t len = sizeof info;
-    int64_t queued = 0;
-    if (::getsockopt(l.fd.get(), IPPROTO_TCP, TCP_INFO, &info, &len) == 0)
-      queued = info.tcpi_unacked;
-    in.listen_queues.emplace_back(l.name, queued);
-  }
+  for (const Listener& l : listeners_)
+    in.listen_queues.emplace_back(l.name, ListenQueueLength(l.fd.get()));
   return in;
 }
 
