@@ -345,10 +345,13 @@ ParseStatus ParseRequestHead(std::string_view buffer, const HttpLimits& limits,
     size_t eol = raw.find("\r\n", pos);
     if (eol == std::string_view::npos) {
       // An incomplete line: only its length can be judged yet (its CR may have
-      // arrived).
+      // arrived). With nothing before that CR it may be the empty line that
+      // ends the head, which no field limit applies to: judging it as a field
+      // would refuse, under a field limit below 3, a head that is accepted
+      // once its LF arrives.
       size_t partial = raw.size() - pos;
       if (partial > 0 && raw.back() == '\r') --partial;
-      if (partial + 2 > field_size)
+      if (partial > 0 && partial + 2 > field_size)
         return Fail(error, 431, "header field too large");
       if (raw.size() > max_head)
         return Fail(error, 431, "request headers too large");
