@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -54,6 +55,22 @@ double CpuSeconds(pid_t pid) {
     }
   }
   return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+std::map<pid_t, double> CpuDemandByThread(pid_t pid) {
+  std::map<pid_t, double> demand;
+  std::error_code error;
+  std::filesystem::directory_iterator tasks(
+      "/proc/" + std::to_string(pid) + "/task", error);
+  if (error) return demand;
+  for (const auto& task : tasks) {
+    std::ifstream f(task.path() / "schedstat");
+    double on_cpu_ns = 0, waiting_ns = 0;
+    if (f >> on_cpu_ns >> waiting_ns)
+      demand[std::stoi(task.path().filename())] =
+          (on_cpu_ns + waiting_ns) / 1e9;
+  }
+  return demand;
 }
 
 int64_t ListenQueueLength(int listen_fd) {

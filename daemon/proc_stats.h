@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 
 namespace wsgid {
 
@@ -16,6 +17,14 @@ int64_t ResidentBytes(pid_t pid);
 int64_t PssBytes(pid_t pid);
 // User plus system CPU time of a process, seconds (/proc/PID/stat).
 double CpuSeconds(pid_t pid);
+// CPU demand of each of a process's threads, seconds, by thread id: time on a
+// CPU plus time spent runnable but waiting for one
+// (/proc/PID/task/*/schedstat). Unlike CPU time it does not shrink when other
+// processes crowd the cores, so a GIL-bound worker demands about one second per
+// second however busy the machine is. By thread, because an exited thread takes
+// its figures with it: a caller takes differences over the threads it saw both
+// times.
+std::map<pid_t, double> CpuDemandByThread(pid_t pid);
 // Connections waiting in a TCP listening socket's accept queue (TCP_INFO's
 // tcpi_unacked); 0 for UNIX sockets.
 int64_t ListenQueueLength(int listen_fd);

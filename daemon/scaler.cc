@@ -9,11 +9,12 @@ namespace {
 
 std::string Describe(const ScalerInputs& in) {
   char buf[200];
-  std::snprintf(buf, sizeof buf,
-                "busy %.0f%%, queue %lld, cpu %.2f core/worker, %d worker(s) x "
-                "%d thread(s)",
-                in.busy_ratio * 100, static_cast<long long>(in.queue),
-                in.cpu_load, in.workers, in.threads);
+  std::snprintf(
+      buf, sizeof buf,
+      "busy %.0f%%, queue %lld, cpu demand %.2f core/worker, %d worker(s) x "
+      "%d thread(s)",
+      in.busy_ratio * 100, static_cast<long long>(in.queue), in.cpu_demand,
+      in.workers, in.threads);
   return buf;
 }
 
@@ -26,7 +27,7 @@ std::optional<ScalerDecision> Scaler::Decide(const ScalerInputs& in) {
   if (!underused) underused_since_ns_ = -1;
 
   if (saturated) {
-    bool cpu_bound = in.cpu_load >= kCpuBound;
+    bool cpu_bound = in.cpu_demand >= kCpuBound;
     int worker_cap = std::min(l.max_workers, std::max(l.min_workers, l.cores));
     bool memory_room = true;
     if (l.memory_budget_bytes > 0 && in.workers > 0)
@@ -36,17 +37,19 @@ std::optional<ScalerDecision> Scaler::Decide(const ScalerInputs& in) {
                                  : "saturated and waiting on I/O: ") +
                       Describe(in);
     if (cpu_bound) {
-      // Threads do not help a GIL-bound app: more processes, up to the cores,
-      // and a pile of threads only adds GIL hand-offs, so it is trimmed.
-      if (in.workers < worker_cap && memory_room)
-        return ScalerDecision{ScalerDecision::Direction::kUp,
-                              ScalerDecision::Kind::kWorkers, in.workers + 1,
-                              in.threads, why};
+      // Threads do not help a GIL-bound app: a pile of them (left by an
+      // earlier I/O-bound phase, or a first tick that misread the load) only
+      // adds GIL hand-offs and is trimmed first, which is immediate; then more
+      // processes, up to the cores.
       int fewer = std::max(l.min_threads, kCpuBoundThreads);
       if (in.threads > fewer)
         return ScalerDecision{ScalerDecision::Direction::kDown,
                               ScalerDecision::Kind::kThreads, in.workers, fewer,
                               why};
+      if (in.workers < worker_cap && memory_room)
+        return ScalerDecision{ScalerDecision::Direction::kUp,
+                              ScalerDecision::Kind::kWorkers, in.workers + 1,
+                              in.threads, why};
       return std::nullopt;
     }
     // I/O-bound: threads are cheap; double them, then add processes.

@@ -38,8 +38,10 @@ struct ScalerInputs {
   int threads = 1;        // the current threads per worker
   double busy_ratio = 0;  // busy thread-time / running thread-time (0..1)
   int64_t queue = 0;      // connections waiting in the accept queues
-  double cpu_load = 0;    // CPU used per worker process, in cores (a GIL-bound
-                          // worker tops out near 1)
+  // CPU demand per worker process, in cores: time on a CPU plus time waiting
+  // for one. A GIL-bound worker reads near 1 even on a crowded machine, where
+  // its CPU time alone would look like a worker waiting on I/O.
+  double cpu_demand = 0;
   int64_t memory_bytes = 0;  // total PSS of the workers now
 };
 
@@ -63,8 +65,8 @@ class Scaler {
   void set_limits(const ScalerLimits& limits) { limits_ = limits; }
 
   // Busy above this (or any queue) is saturation; below kIdleRatio for a whole
-  // window is underuse. Workers using more than kCpuBound of a core each are
-  // GIL/CPU-bound.
+  // window is underuse. Workers demanding more than kCpuBound of a core each
+  // are GIL/CPU-bound.
   static constexpr double kBusyRatio = 0.75;
   static constexpr double kIdleRatio = 0.3;
   static constexpr double kCpuBound = 0.6;

@@ -574,7 +574,7 @@ void Supervisor::AutoscaleTick() {
   last_scale_tick_ns_ = now;
   // Busy time per thread, counting a request still running up to now, so the
   // differences between ticks are exactly the busy time in between.
-  double busy_ns = 0, thread_ns = 0, cpu_s = 0;
+  double busy_ns = 0, thread_ns = 0, cpu_demand_s = 0;
   int64_t memory = 0;
   std::map<int64_t, int64_t> busy_now;
   std::map<pid_t, double> cpu_now;
@@ -597,10 +597,17 @@ void Supervisor::AutoscaleTick() {
         thread_ns += static_cast<double>(interval);
       }
     }
-    double cpu = CpuSeconds(pid);
-    cpu_now[pid] = cpu;
-    if (auto before = cpu_before_.find(pid); before != cpu_before_.end())
-      cpu_s += std::max(0.0, cpu - before->second);
+    // A thread new since the last tick (the pool grew) spent all its demand in
+    // between; a new worker's do not count yet: that is its start-up.
+    bool seen = cpu_before_.count(pid) != 0;  // its main thread, id = pid
+    for (const auto& [tid, demand] : CpuDemandByThread(pid)) {
+      cpu_now[tid] = demand;
+      auto before = cpu_before_.find(tid);
+      if (before != cpu_before_.end())
+        cpu_demand_s += std::max(0.0, demand - before->second);
+      else if (seen)
+        cpu_demand_s += demand;
+    }
     memory += PssBytes(pid);
   }
   busy_before_ = std::move(busy_now);
@@ -613,9 +620,9 @@ void Supervisor::AutoscaleTick() {
   in.threads = config_.threads;
   in.busy_ratio = busy_ns / thread_ns;
   int ready_workers = pool_->CountInState(WorkerPool::State::kReady);
-  in.cpu_load =
+  in.cpu_demand =
       ready_workers > 0
-          ? cpu_s * 1e9 / (static_cast<double>(interval) * ready_workers)
+          ? cpu_demand_s * 1e9 / (static_cast<double>(interval) * ready_workers)
           : 0;
   in.memory_bytes = memory;
   for (const Listener& l : listeners_)

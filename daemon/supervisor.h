@@ -152,7 +152,7 @@ class Supervisor : public ProcessControl, public ControlBackend {
   bool autoscale_ = false;
   int64_t last_scale_tick_ns_ = 0;
   std::map<int64_t, int64_t> busy_before_;  // (id << 16 | thread) -> busy ns
-  std::map<pid_t, double> cpu_before_;      // worker pid -> CPU seconds
+  std::map<pid_t, double> cpu_before_;      // worker thread -> CPU demand, s
   std::map<std::string, uint64_t> decisions_;
   std::vector<std::string> recent_decisions_;
 

@@ -18,8 +18,8 @@ using Kind = ScalerDecision::Kind;
 
 constexpr int64_t kSec = 1'000'000'000;
 constexpr int64_t kT0 = 1000 * kSec;
-constexpr double kIoCpu = 0.05;   // cpu_load of a request that waits
-constexpr double kCpuCpu = 0.95;  // cpu_load of a request that burns CPU
+constexpr double kIoCpu = 0.05;   // cpu_demand of a request that waits
+constexpr double kCpuCpu = 0.95;  // cpu_demand of a request that burns CPU
 
 ScalerLimits Limits() {
   ScalerLimits l;
@@ -34,7 +34,7 @@ ScalerLimits Limits() {
 }
 
 ScalerInputs In(int64_t now_ns, int workers, int threads, double busy,
-                double cpu_load = kIoCpu, int64_t queue = 0,
+                double cpu_demand = kIoCpu, int64_t queue = 0,
                 int64_t memory_bytes = 0) {
   ScalerInputs in;
   in.now_ns = now_ns;
@@ -42,7 +42,7 @@ ScalerInputs In(int64_t now_ns, int workers, int threads, double busy,
   in.threads = threads;
   in.busy_ratio = busy;
   in.queue = queue;
-  in.cpu_load = cpu_load;
+  in.cpu_demand = cpu_demand;
   in.memory_bytes = memory_bytes;
   return in;
 }
@@ -391,11 +391,17 @@ TEST(ScalerTest, ABusyTickBetweenDownStepsRestartsTheWindow) {
 
 TEST(ScalerTest, CpuBoundTrimsAPileOfThreads) {
   Scaler s(Limits());
-  // At the cores already: the extra threads only add GIL hand-offs.
-  auto d = s.Decide(In(kT0, 4, 16, 1.0, kCpuCpu, 10));
+  // The extra threads only add GIL hand-offs: trimmed before anything else,
+  // then processes are added with the trimmed count.
+  auto d = s.Decide(In(kT0, 1, 16, 1.0, kCpuCpu, 10));
   ASSERT_TRUE(d);
   EXPECT_EQ(d->direction, ScalerDecision::Direction::kDown);
   EXPECT_EQ(d->kind, Kind::kThreads);
+  EXPECT_EQ(d->threads, Scaler::kCpuBoundThreads);
+  d = s.Decide(In(kT0 + kSec, 1, d->threads, 1.0, kCpuCpu, 10));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->kind, Kind::kWorkers);
+  EXPECT_EQ(d->workers, 2);
   EXPECT_EQ(d->threads, Scaler::kCpuBoundThreads);
 }
 
@@ -406,14 +412,14 @@ TEST(ScalerTest, DecisionsCarryAReasonNamingTheInputs) {
   EXPECT_TRUE(Contains(d->reason, "I/O")) << d->reason;
   EXPECT_TRUE(Contains(d->reason, "busy 80%")) << d->reason;
   EXPECT_TRUE(Contains(d->reason, "queue 3")) << d->reason;
-  EXPECT_TRUE(Contains(d->reason, "cpu 0.10 core/worker")) << d->reason;
+  EXPECT_TRUE(Contains(d->reason, "cpu demand 0.10 core/worker")) << d->reason;
   EXPECT_TRUE(Contains(d->reason, "2 worker(s) x 4 thread(s)")) << d->reason;
 
   d = s.Decide(In(kT0 + kSec, 3, 1, 0.9, 0.97));
   ASSERT_TRUE(d);
   EXPECT_TRUE(Contains(d->reason, "CPU-bound")) << d->reason;
   EXPECT_TRUE(Contains(d->reason, "busy 90%")) << d->reason;
-  EXPECT_TRUE(Contains(d->reason, "cpu 0.97 core/worker")) << d->reason;
+  EXPECT_TRUE(Contains(d->reason, "cpu demand 0.97 core/worker")) << d->reason;
   EXPECT_TRUE(Contains(d->reason, "3 worker(s) x 1 thread(s)")) << d->reason;
 
   Scaler down(Limits());
