@@ -1,5 +1,7 @@
 # Entry points: `make run` serves examples/hello.py on http://127.0.0.1:8000,
-# `make test` runs every test tier, `make build` only builds, `make bench` compares peers.
+# `make test` runs every test tier (ctest, bounded fuzzing, sanitizers), `make build` only
+# builds, `make bench` compares peers; `make fuzz` fuzzes longer, `make sanitize` runs the
+# sanitizer tier alone.
 BUILD ?= build
 JOBS ?= $(shell nproc)
 PYTHON := /usr/bin/python3
@@ -12,8 +14,15 @@ BUILD_PACKAGES := g++ cmake make pkg-config python3-dev pybind11-dev libcpp-http
 TEST_PACKAGES := python3-flask python3-django curl wrk nghttp2-client nginx-light prometheus tmux
 BENCH_PACKAGES := wrk nghttp2-client gunicorn uwsgi-core uwsgi-plugin-python3 nginx-light \
 	python3-matplotlib python3-waitress
+# clang-14 with libFuzzer and the ASan/UBSan runtimes, for the fuzzing and sanitizer tiers
+# (tests/fuzz/README.md, tests/sanitize/README.md); they build their own trees, build-fuzz/
+# and build-asan/.
+SANITIZE_PACKAGES := clang-14 libfuzzer-14-dev libclang-rt-14-dev
+# Fuzzing time per target: bounded in `make test`, longer in `make fuzz`.
+FUZZ_SECONDS ?= 60
+FUZZ_LONG_SECONDS ?= 600
 
-.PHONY: setup setup-bench build run test bench clean
+.PHONY: setup setup-bench build run test fuzz sanitize bench clean
 
 define install_missing
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -26,7 +35,7 @@ define install_missing
 endef
 
 setup:
-	$(call install_missing,$(BUILD_PACKAGES) $(TEST_PACKAGES))
+	$(call install_missing,$(BUILD_PACKAGES) $(TEST_PACKAGES) $(SANITIZE_PACKAGES))
 
 setup-bench: setup
 	$(call install_missing,$(BENCH_PACKAGES))
@@ -40,8 +49,23 @@ build: $(BUILD)/CMakeCache.txt
 run: setup build
 	exec $(BUILD)/bin/wsgid -b 127.0.0.1:8000 --chdir examples hello:app
 
+# Three tiers, each run even when an earlier one failed (one run shows every failure); the
+# target fails if any did: the ctest tiers (unit, integration, conformance, bench smoke), a
+# bounded fuzzing run (regression and seed inputs, then FUZZ_SECONDS per target) and the
+# ASan+UBSan build of the unit, integration and conformance tiers.
 test: setup build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	@failed=""; \
+	(cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600) || failed="$$failed ctest"; \
+	tests/fuzz/run_fuzzers.sh --jobs 2 $(FUZZ_SECONDS) || failed="$$failed fuzz"; \
+	tests/sanitize/run_sanitized.sh --jobs 2 || failed="$$failed sanitize"; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
+	echo "make test: all tiers passed (ctest, fuzz, sanitize)"
+
+fuzz: setup
+	tests/fuzz/run_fuzzers.sh --jobs 2 $(FUZZ_LONG_SECONDS)
+
+sanitize: setup
+	tests/sanitize/run_sanitized.sh --jobs 2
 
 bench: setup-bench build
 	$(PYTHON) tests/bench/run.py --bin-dir $(BUILD)/bin
