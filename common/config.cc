@@ -459,7 +459,7 @@ Status ValidateConfig(const Config& config) {
   if (colon != std::string::npos && colon + 1 == config.app.size())
     return Status::Error("application '" + config.app +
                          "' has an empty callable name");
-  if (config.workers < 1) return Status::Error("--workers must be at least 1");
+  if (config.workers < 0) return Status::Error("--workers must be at least 1");
   if (config.max_threads != 0 && config.max_threads < config.threads)
     return Status::Error("--max-threads " + std::to_string(config.max_threads) +
                          " is below --threads " +
@@ -497,7 +497,7 @@ std::vector<std::string> ToArgs(const Config& c) {
     a.push_back(flag + "=" + value);
   };
   for (const auto& b : c.binds) add("--bind", b);
-  add("--workers", std::to_string(c.workers));
+  if (c.workers != 0) add("--workers", std::to_string(c.workers));
   add("--threads", std::to_string(c.threads));
   add("--max-threads", std::to_string(c.max_threads));
   if (!c.chdir.empty()) add("--chdir", c.chdir);
@@ -566,7 +566,8 @@ std::string UsageText(const std::string& program) {
          "  -b, --bind ADDRESS          HOST:PORT, [V6ADDR]:PORT or unix:/path "
          "(repeatable;\n"
          "                              default 127.0.0.1:8000)\n"
-         "  -w, --workers N             worker processes (default 1)\n"
+         "  -w, --workers N             worker processes (default $WEB_CONCURRENCY, else\n"
+         "                              2 x cores + 1; cores from the cgroup)\n"
          "      --threads N             app threads per worker (default 1)\n"
          "      --max-threads N         how far the thread count may be raised "
          "at run\n"

@@ -23,7 +23,9 @@ enum class HeaderMap { kDrop, kRefuse, kDangerous };
 struct Config {
   std::string app;                 // MODULE:CALLABLE or MODULE:factory()
   std::vector<std::string> binds;  // -b: HOST:PORT, [V6]:PORT, unix:/path
-  int workers = 1;                 // -w
+  // -w. 0 (not given) until LoadConfig picks the default: $WEB_CONCURRENCY, as
+  // Gunicorn reads it, else the rule of thumb 2 x cores + 1 (DefaultWorkers).
+  int workers = 0;
   int threads = 1;                 // --threads: app threads per worker
   int max_threads = 0;  // --max-threads: run-time bound (0: --threads)
   std::string chdir;    // --chdir, before importing the app

@@ -2,12 +2,17 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string_view>
+
+#include "common/host_limits.h"
 
 namespace wsgid {
 namespace {
@@ -501,7 +506,31 @@ StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
     if (!s.ok()) return s;
   }
   if (Status s = ApplyEnvironment(environ, &base); !s.ok()) return s;
-  return ParseCommandLine(args, base);
+  auto config = ParseCommandLine(args, base);
+  if (!config.ok() || config->workers != 0) return config;
+  auto workers = DefaultWorkers(*config, environ);
+  if (!workers.ok()) return workers.status();
+  config->workers = *workers;
+  return config;
+}
+
+StatusOr<int> DefaultWorkers(const Config& config, char** environ) {
+  int workers = 2 * AvailableCores() + 1;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    constexpr std::string_view kName = "WEB_CONCURRENCY=";
+    if (entry.substr(0, kName.size()) != kName) continue;
+    std::string_view digits = entry.substr(kName.size());
+    auto [end, error] =
+        std::from_chars(digits.data(), digits.data() + digits.size(), workers);
+    if (error != std::errc() || end != digits.data() + digits.size() ||
+        workers < 1)
+      return Status::Error("environment WEB_CONCURRENCY: '" +
+                           std::string(digits) +
+                           "' is not a positive number of workers");
+  }
+  if (config.autoscale) workers = std::max(workers, config.min_workers);
+  return std::clamp(workers, 1, config.max_workers);
 }
 
 }  // namespace wsgid

@@ -35,7 +35,14 @@ Status ApplyGunicornFile(const std::string& path, Config* config,
 // left alone.
 Status ApplyEnvironment(char** environ, Config* config);
 
-// The whole configuration: command line, the -c file it names, the environment.
+// The worker count when -w is not given anywhere: $WEB_CONCURRENCY when it is a
+// positive number (Gunicorn's default too), else 2 x cores + 1 with the cores
+// the cgroup allows; kept within --max-workers, and with --autoscale within
+// --min-workers. A WEB_CONCURRENCY that is not a positive number is an error.
+StatusOr<int> DefaultWorkers(const Config& config, char** environ);
+
+// The whole configuration: command line, the -c file it names, the environment;
+// the worker count is never 0 in the result (DefaultWorkers).
 StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
                             char** environ, std::vector<std::string>* warnings);
 

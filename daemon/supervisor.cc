@@ -25,6 +25,7 @@
 #include <optional>
 #include <sstream>
 
+#include "common/host_limits.h"
 #include "common/listener.h"
 #include "common/log.h"
 #include "daemon/proc_stats.h"
@@ -509,45 +510,6 @@ void Supervisor::SetThreads(int threads) {
     scoreboard_.slot(id - 1).desired_threads.store(
         static_cast<uint32_t>(threads));
 }
-
-namespace {
-
-// CPUs this process may use: the cgroup's quota (v2 cpu.max, v1 cfs) or the
-// affinity mask.
-int AvailableCores() {
-  cpu_set_t set;
-  int cores =
-      ::sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
-  double quota = -1, period = -1;
-  std::ifstream v2("/sys/fs/cgroup/cpu.max");
-  std::string max;
-  if (v2 >> max >> period && max != "max") quota = std::stod(max);
-  if (quota < 0) {
-    std::ifstream q("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"),
-        p("/sys/fs/cgroup/cpu/cpu.cfs_period_us");
-    if (!(q >> quota && p >> period)) quota = -1;
-  }
-  if (quota > 0 && period > 0)
-    cores = std::max(
-        1, std::min(cores, static_cast<int>(std::ceil(quota / period))));
-  return cores;
-}
-
-// The cgroup's memory limit (v2 memory.max, v1 limit_in_bytes); 0 when none.
-int64_t CgroupMemoryLimit() {
-  for (const char* path : {"/sys/fs/cgroup/memory.max",
-                           "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
-    std::ifstream f(path);
-    std::string value;
-    if (f >> value && value != "max") {
-      double bytes = std::stod(value);
-      if (bytes > 0 && bytes < 1e18) return static_cast<int64_t>(bytes);
-    }
-  }
-  return 0;
-}
-
-}  // namespace
 
 ScalerLimits Supervisor::LimitsFromConfig() const {
   ScalerLimits l;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/host_limits.h"
 
 namespace wsgid {
 namespace {
@@ -365,7 +366,8 @@ TEST(ConfigFileTomlErrorTest, UnquotedString) {
   EXPECT_TRUE(Contains(message, "quotes"));
 }
 
-// Regression (fixed): the unquoted-string error names the value and the line but not the key
+// Regression (fixed): the unquoted-string error names the value and the line
+// but not the key
 // ("wsgid.toml:3: invalid value '/srv/app' (strings need quotes)").
 TEST(ConfigFileTomlErrorTest, UnquotedStringNamesTheKey) {
   ExpectTomlError(std::string(kPreamble) + "chdir = /srv/app\n", 3, "chdir");
@@ -490,8 +492,9 @@ TEST(ConfigFileListTest, ForwardedAllowIpsAsAString) {
             (std::vector<std::string>{"10.0.0.1", "10.0.0.2"}));
 }
 
-// Regression (fixed): each item of a forwarded_allow_ips array replaces the whole list (the
-// setting's apply assigns SplitList(item)), so only the last item survives.
+// Regression (fixed): each item of a forwarded_allow_ips array replaces the
+// whole list (the setting's apply assigns SplitList(item)), so only the last
+// item survives.
 TEST(ConfigFileListTest, ForwardedAllowIpsArrayKeepsEveryItem) {
   Config config =
       MustApplyToml("forwarded_allow_ips = [\"10.0.0.1\", \"10.0.0.2\"]\n");
@@ -499,8 +502,8 @@ TEST(ConfigFileListTest, ForwardedAllowIpsArrayKeepsEveryItem) {
             (std::vector<std::string>{"10.0.0.1", "10.0.0.2"}));
 }
 
-// Regression (fixed): an empty array applies no item, so the list is never replaced and the
-// default proxies (127.0.0.1, ::1) stay trusted.
+// Regression (fixed): an empty array applies no item, so the list is never
+// replaced and the default proxies (127.0.0.1, ::1) stay trusted.
 TEST(ConfigFileListTest, EmptyForwardedAllowIpsArrayTrustsNoProxy) {
   Config config = MustApplyToml("forwarded_allow_ips = []\n");
   EXPECT_TRUE(config.forwarded_allow_ips.empty())
@@ -560,8 +563,8 @@ TEST_F(ConfigFilePrecedenceTest, EnvironmentWithoutAFile) {
   EXPECT_EQ(config->app, "mod:app");
 }
 
-// Regression (fixed): ConfigLayer::Set treats "false" for a switch as "leave it", so a later
-// layer cannot turn off a switch an earlier layer turned on.
+// Regression (fixed): ConfigLayer::Set treats "false" for a switch as "leave
+// it", so a later layer cannot turn off a switch an earlier layer turned on.
 TEST_F(ConfigFilePrecedenceTest, EnvironmentFalseTurnsOffAFileSwitch) {
   std::string path = dir_.Write(
       "switch.toml", "app = \"mod:app\"\npermit_obsolete_folding = true\n");
@@ -570,7 +573,8 @@ TEST_F(ConfigFilePrecedenceTest, EnvironmentFalseTurnsOffAFileSwitch) {
   EXPECT_FALSE(config->permit_obsolete_folding);
 }
 
-// Regression (fixed): the command line's positional app is rejected when the file names an app
+// Regression (fixed): the command line's positional app is rejected when the
+// file names an app
 // ("unexpected argument ... (the app is ...)") instead of overriding it.
 TEST_F(ConfigFilePrecedenceTest, CommandLineAppOverridesTheFilesApp) {
   auto config = Load({"-c", path_, "other:application"}, {});
@@ -653,6 +657,51 @@ TEST(ConfigFileEnvTest, LoadConfigReportsABadVariable) {
   auto config = LoadConfig({"mod:app"}, env.get(), &warnings);
   ASSERT_FALSE(config.ok());
   EXPECT_TRUE(Contains(config.status().message(), "WSGID_BACKLOG"));
+}
+
+// ---- the default worker count
+// --------------------------------------------------------
+
+TEST(DefaultWorkersTest, RuleOfThumbFromTheCoresAllowed) {
+  Environ env({});
+  auto config = LoadConfig({"mod:app"}, env.get(), nullptr);
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(config->workers, 2 * AvailableCores() + 1);
+}
+
+TEST(DefaultWorkersTest, WebConcurrencyAsGunicornReadsIt) {
+  Environ env({"WEB_CONCURRENCY=3"});
+  auto config = LoadConfig({"mod:app"}, env.get(), nullptr);
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(config->workers, 3);
+  // -w (or the file, or WSGID_WORKERS) wins over it.
+  config = LoadConfig({"-w", "2", "mod:app"}, env.get(), nullptr);
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->workers, 2);
+}
+
+TEST(DefaultWorkersTest, BadWebConcurrencyIsAnError) {
+  for (const char* bad :
+       {"WEB_CONCURRENCY=", "WEB_CONCURRENCY=0", "WEB_CONCURRENCY=four",
+        "WEB_CONCURRENCY=3x", "WEB_CONCURRENCY=99999999999"}) {
+    Environ env({bad});
+    auto config = LoadConfig({"mod:app"}, env.get(), nullptr);
+    ASSERT_FALSE(config.ok()) << bad;
+    EXPECT_TRUE(Contains(config.status().message(), "WEB_CONCURRENCY")) << bad;
+  }
+}
+
+TEST(DefaultWorkersTest, KeptWithinTheScalerBounds) {
+  Environ env({"WEB_CONCURRENCY=40"});
+  auto config =
+      LoadConfig({"--max-workers", "6", "mod:app"}, env.get(), nullptr);
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->workers, 6);
+  Environ one({"WEB_CONCURRENCY=1"});
+  config = LoadConfig({"--autoscale", "--min-workers", "2", "mod:app"},
+                      one.get(), nullptr);
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->workers, 2);
 }
 
 // ---- gunicorn.conf.py
@@ -846,8 +895,9 @@ TEST_F(ConfigFileGunicornTest, PathWithAQuote) {
   EXPECT_EQ(config.workers, 6);
 }
 
-// Regression (fixed): `accesslog = None` (Gunicorn's default, common in real files) is
-// rejected as "an unusable value" instead of leaving the access log off.
+// Regression (fixed): `accesslog = None` (Gunicorn's default, common in real
+// files) is rejected as "an unusable value" instead of leaving the access log
+// off.
 TEST_F(ConfigFileGunicornTest, NoneMeansTheDefault) {
   Config config;
   std::vector<std::string> warnings;
@@ -857,8 +907,8 @@ TEST_F(ConfigFileGunicornTest, NoneMeansTheDefault) {
   EXPECT_EQ(config.workers, 2);
 }
 
-// Regression (fixed): the file's own stdout shares the pipe the reader prints its JSON to, so
-// a print() in the config file makes the output unreadable.
+// Regression (fixed): the file's own stdout shares the pipe the reader prints
+// its JSON to, so a print() in the config file makes the output unreadable.
 TEST_F(ConfigFileGunicornTest, PrintInTheFileIsHarmless) {
   Config config;
   std::vector<std::string> warnings;

