@@ -90,6 +90,28 @@ std::function<Status(Config&, const std::string&)> SecondsFlag(
   };
 }
 
+// Bytes, or with a K, M or G suffix (powers of 1024): "200M", "1.5G".
+std::function<Status(Config&, const std::string&)> SizeFlag(
+    const std::string& name, int64_t Config::*field) {
+  return [=](Config& c, const std::string& v) -> Status {
+    char* end = nullptr;
+    double n = std::strtod(v.c_str(), &end);
+    std::string unit = end ? end : "";
+    double scale = unit.empty()  ? 1
+                   : unit == "K" ? 1024.0
+                   : unit == "M" ? 1048576.0
+                   : unit == "G" ? 1073741824.0
+                                 : -1;
+    // Finite and below 2^62 so the cast to int64_t is defined.
+    if (v.empty() || end == v.c_str() || scale < 0 || !std::isfinite(n) ||
+        n < 0 || n * scale > 4.6e18)
+      return Status::Error(name + ": '" + v +
+                           "' is not a size like 512M or 2G");
+    c.*field = static_cast<int64_t>(n * scale);
+    return Status::Ok();
+  };
+}
+
 std::function<Status(Config&, const std::string&)> StringFlag(
     std::string Config::*field) {
   return [=](Config& c, const std::string& v) -> Status {
@@ -289,23 +311,11 @@ const std::vector<Flag>& Flags() {
        ValueKind::kInt,
        IntFlag("--min-threads", &Config::min_threads, 1, kMaxThreadsPerWorker)},
       {{"--max-memory"},
-       ValueKind::kString,
-       [](Config& c, const std::string& v) {
-         // Bytes, or with a K, M or G suffix (powers of 1024).
-         char* end = nullptr;
-         double n = std::strtod(v.c_str(), &end);
-         std::string unit = end ? end : "";
-         double scale = unit.empty()  ? 1
-                        : unit == "K" ? 1024.0
-                        : unit == "M" ? 1048576.0
-                        : unit == "G" ? 1073741824.0
-                                      : -1;
-         if (v.empty() || scale < 0 || n < 0)
-           return Status::Error("--max-memory: '" + v +
-                                "' is not a size like 512M or 2G");
-         c.max_memory = static_cast<int64_t>(n * scale);
-         return Status::Ok();
-       }},
+       ValueKind::kSize,
+       SizeFlag("--max-memory", &Config::max_memory)},
+      {{"--max-worker-memory"},
+       ValueKind::kSize,
+       SizeFlag("--max-worker-memory", &Config::max_worker_memory)},
       {{"--scale-down-window"},
        ValueKind::kSeconds,
        SecondsFlag("--scale-down-window", &Config::scale_down_window)},
@@ -612,6 +622,9 @@ std::string UsageText(const std::string& program) {
          "      --max-memory SIZE       workers' total PSS budget (e.g. 2G; "
          "default: 80%\n"
          "                              of the cgroup's memory limit, if any)\n"
+         "      --max-worker-memory SIZE  replace a worker whose RSS is above "
+         "SIZE\n"
+         "                              (e.g. 200M), gracefully (default off)\n"
          "      --scale-down-window S   underuse before shrinking (default "
          "30)\n"
          "      --autoscale-tick S      how often the scaler looks (default "

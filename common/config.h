@@ -58,6 +58,8 @@ struct Config {
   int min_workers = 1;     // --min-workers (the scaler's floor)
   int min_threads = 1;     // --min-threads
   int64_t max_memory = 0;  // --max-memory: workers' total PSS budget, bytes
+  int64_t max_worker_memory = 0;  // --max-worker-memory: recycle a worker above
+                                  // this RSS, bytes (0: off)
   double scale_down_window =
       30;                     // --scale-down-window: underuse before shrinking
   double autoscale_tick = 1;  // --autoscale-tick
@@ -95,8 +97,9 @@ struct Config {
   int worker_scoreboard_fd = -1;  // --worker-scoreboard-fd
 };
 
-// The kinds of values settings take.
-enum class ValueKind { kBool, kInt, kSeconds, kString, kList };
+// The kinds of values settings take. kSize is bytes: an integer, or text with a
+// K, M or G suffix (powers of 1024) such as "512M".
+enum class ValueKind { kBool, kInt, kSeconds, kString, kList, kSize };
 
 // Applies settings over a Config, one source at a time (file, environment,
 // command line: later sources win). A list setting (bind, pythonpath, env,

@@ -227,6 +227,11 @@ Status ApplyTyped(ConfigLayer* layer, const std::string& key,
     case ValueKind::kString:
       if (value.type != Type::kString) return wrong("a string");
       return layer->Set(key, value.text);
+    case ValueKind::kSize:
+      // Bytes as an integer, or a string with a suffix ("512M").
+      if (value.type != Type::kInteger && value.type != Type::kString)
+        return wrong("a size (bytes, or a string like \"512M\")");
+      return layer->Set(key, value.text);
     case ValueKind::kList:
       if (value.type == Type::kString) return layer->Set(key, value.text);
       if (value.type != Type::kArray)
