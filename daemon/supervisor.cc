@@ -373,6 +373,12 @@ uint64_t Supervisor::RequestsServed(int id) {
   return scoreboard_.slot(id - 1).requests.load(std::memory_order_relaxed);
 }
 
+int64_t Supervisor::ResidentMemory(pid_t pid) {
+  // /proc/PID/statm of our own child: the kernel's figure, not the
+  // scoreboard's.
+  return ResidentBytes(pid);
+}
+
 void Supervisor::CheckReadyPipes(int timeout_ms) {
   std::vector<pollfd> fds;
   std::vector<pid_t> pids;

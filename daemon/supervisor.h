@@ -65,6 +65,7 @@ class Supervisor : public ProcessControl, public ControlBackend {
   void Signal(pid_t pid, int sig) override;
   WorkerObservation Observe(int id) override;
   uint64_t RequestsServed(int id) override;
+  int64_t ResidentMemory(pid_t pid) override;
 
   // ControlBackend (called from the ops and control threads).
   PoolSnapshot Snapshot() override;

@@ -37,6 +37,7 @@ PoolOptions PoolOptions::FromConfig(const Config& config) {
   o.abort_grace_ns = static_cast<int64_t>(config.abort_grace * 1e9);
   o.max_requests = config.max_requests;
   o.max_requests_jitter = config.max_requests_jitter;
+  o.max_worker_memory = config.max_worker_memory;
   return o;
 }
 
@@ -118,13 +119,16 @@ void WorkerPool::OnExit(pid_t pid, int status, int64_t now_ns) {
     return;
   }
   bool expected = w.state == State::kDraining;
-  Log(expected ? LogLevel::kInfo : LogLevel::kError)
-      << "worker " << w.id << " (pid " << pid
-      << ") exited: " << DescribeExit(status);
   if (expected) {
-    CountExit(w.leave_reason.empty() ? "exit" : w.leave_reason);
+    // The reason names why it was drained, as counted in exits().
+    std::string reason = w.leave_reason.empty() ? "exit" : w.leave_reason;
+    Log(LogLevel::kInfo) << "worker " << w.id << " (pid " << pid << ") exited ("
+                         << reason << "): " << DescribeExit(status);
+    CountExit(reason);
     return;
   }
+  Log(LogLevel::kError) << "worker " << w.id << " (pid " << pid
+                        << ") exited: " << DescribeExit(status);
   bool before_ready = w.state == State::kStarting;
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   CountExit(before_ready ? "boot_failure" : code == 0 ? "exit" : "crash");
@@ -210,13 +214,38 @@ void WorkerPool::CheckTimeouts(int64_t now_ns) {
 
 void WorkerPool::CheckRecycling() {
   for (auto& [pid, w] : workers_) {
-    if (w.request_limit == 0 || w.recycle || w.state != State::kReady) continue;
-    uint64_t served = control_->RequestsServed(w.id);
-    if (served < w.request_limit) continue;
-    Log(LogLevel::kInfo) << "worker " << w.id << " (pid " << pid << ") served "
-                         << served
-                         << " requests (--max-requests): replacing it";
+    if (w.recycle || w.state != State::kReady || w.abort_sent_ns != 0) continue;
+    if (w.request_limit != 0) {
+      uint64_t served = control_->RequestsServed(w.id);
+      if (served >= w.request_limit) {
+        Log(LogLevel::kInfo)
+            << "worker " << w.id << " (pid " << pid << ") served " << served
+            << " requests (--max-requests): replacing it";
+        w.recycle = true;
+        w.leave_reason = "max_requests";
+        continue;
+      }
+    }
+    if (options_.max_worker_memory <= 0) continue;
+    int64_t rss = control_->ResidentMemory(pid);
+    if (rss <= options_.max_worker_memory) continue;
+    if (control_->RequestsServed(w.id) == 0) {
+      // Its memory is the app's own after import: a replacement would be as
+      // big, and recycling would become a fork loop. Said once, then left be.
+      if (!w.memory_warned)
+        Log(LogLevel::kWarning)
+            << "worker " << w.id << " (pid " << pid << ") uses " << rss
+            << " bytes before serving a request, above --max-worker-memory "
+            << options_.max_worker_memory << "; not replacing it";
+      w.memory_warned = true;
+      continue;
+    }
+    Log(LogLevel::kWarning)
+        << "worker " << w.id << " (pid " << pid << ") resident memory " << rss
+        << " bytes is above --max-worker-memory " << options_.max_worker_memory
+        << ": replacing it (max_worker_memory)";
     w.recycle = true;
+    w.leave_reason = "max_worker_memory";
   }
 }
 
@@ -277,7 +306,7 @@ void WorkerPool::Adjust(int64_t now_ns) {
         victim = &w;
     Drain(victim, "scale_down");
   }
-  // Rolling replacement (reload, --max-requests): each ready replacement
+  // Rolling replacement (reload, recycling): each ready replacement
   // retires one leaving worker, so capacity never dips below the desired count.
   int ready = 0;
   int retiring = 0;
@@ -288,7 +317,9 @@ void WorkerPool::Adjust(int64_t now_ns) {
   for (auto& [pid, w] : workers_) {
     if (retiring == 0 || ready + retiring <= desired_) break;
     if (Retiring(w) && Serving(w)) {
-      Drain(&w, w.recycle ? "max_requests" : "reload");
+      // A recycled worker's reason (max_requests, max_worker_memory, exit for
+      // a restart) was set when it was marked; Drain keeps it.
+      Drain(&w, "reload");
       --retiring;
     }
   }

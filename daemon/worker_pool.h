@@ -32,6 +32,8 @@ class ProcessControl {
   virtual WorkerObservation Observe(int id) = 0;
   // Requests the worker in slot `id` has finished.
   virtual uint64_t RequestsServed(int id) = 0;
+  // Resident memory of worker `pid`, bytes; 0 when unknown (it just exited).
+  virtual int64_t ResidentMemory(pid_t pid) = 0;
 };
 
 struct PoolOptions {
@@ -42,6 +44,8 @@ struct PoolOptions {
   int64_t boot_timeout_ns = 60'000'000'000;  // starting to ready
   int max_requests = 0;  // recycle after this many (0: never)
   int max_requests_jitter = 0;
+  // Recycle a ready worker whose resident memory is above this (0: never).
+  int64_t max_worker_memory = 0;
 
   static PoolOptions FromConfig(const Config& config);
 };
@@ -62,6 +66,7 @@ class WorkerPool {
     bool recycle = false;  // reached its limit: replaced, then drained
     std::string
         leave_reason;  // why it was drained or killed (an exit reason below)
+    bool memory_warned = false;  // over --max-worker-memory before a request
   };
 
   // The exit reasons counted in exits(), all present from the start.
@@ -72,7 +77,8 @@ class WorkerPool {
                                                  "max_requests",
                                                  "scale_down",
                                                  "reload",
-                                                 "boot_failure"};
+                                                 "boot_failure",
+                                                 "max_worker_memory"};
 
   // Exit code of a worker whose application could not be imported.
   static constexpr int kAppLoadError = 4;
@@ -89,7 +95,9 @@ class WorkerPool {
   void OnReady(pid_t pid, int64_t now_ns);
   // A reaped child (unknown pids, e.g. orphans adopted as PID 1, are ignored).
   void OnExit(pid_t pid, int wait_status, int64_t now_ns);
-  // Timeouts, recycling, boot timeouts and the pool's size.
+  // Timeouts, recycling (--max-requests, --max-worker-memory: the worker's
+  // resident memory is read here, each tick), boot timeouts and the pool's
+  // size.
   void Tick(int64_t now_ns);
   // A new generation started with `options`: replacements become ready before
   // the old workers drain. A count changed at run time (SetDesired) is kept.
@@ -118,8 +126,8 @@ class WorkerPool {
  private:
   void SpawnOne(int64_t now_ns);
   int NextId() const;
-  // Leaving once replaced: from an older generation, or recycled after
-  // --max-requests.
+  // Leaving once replaced: from an older generation, or recycled (after
+  // --max-requests, above --max-worker-memory, or restarted).
   bool Retiring(const Worker& w) const {
     return w.generation != generation_ || w.recycle;
   }
@@ -130,6 +138,9 @@ class WorkerPool {
   void Drain(Worker* w, const char* reason);
   void CountExit(const std::string& reason) { ++exits_[reason]; }
   void CheckTimeouts(int64_t now_ns);
+  // Marks ready workers past --max-requests or --max-worker-memory for
+  // replacement; Adjust() starts the replacement and drains them once it is
+  // ready, as for a reload.
   void CheckRecycling();
   void Adjust(int64_t now_ns);
 

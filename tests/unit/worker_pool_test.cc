@@ -6,12 +6,15 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <map>
 #include <memory>
 #include <set>
 #include <utility>
 #include <vector>
+
+#include "common/config_file.h"
 
 namespace wsgid {
 namespace {
@@ -62,11 +65,18 @@ class FakeProcessControl : public ProcessControl {
     return fresh;
   }
   uint64_t RequestsServed(int id) override { return served_[id]; }
+  int64_t ResidentMemory(pid_t pid) override {
+    ++memory_reads_;
+    auto it = resident_.find(pid);
+    return it == resident_.end() ? 0 : it->second;
+  }
 
   void SetObservation(int id, WorkerObservation o) {
     observations_[id] = std::move(o);
   }
   void SetServed(int id, uint64_t n) { served_[id] = n; }
+  void SetResident(pid_t pid, int64_t bytes) { resident_[pid] = bytes; }
+  int memory_reads() const { return memory_reads_; }
   void set_fail_spawns(bool fail) { fail_spawns_ = fail; }
   int spawn_attempts() const { return spawn_attempts_; }
   pid_t last_pid() const { return next_pid_ - 1; }
@@ -84,6 +94,8 @@ class FakeProcessControl : public ProcessControl {
   std::vector<SignalSent> signals_;
   std::map<int, WorkerObservation> observations_;
   std::map<int, uint64_t> served_;
+  std::map<pid_t, int64_t> resident_;
+  int memory_reads_ = 0;
 };
 
 PoolOptions Options(int workers) {
@@ -536,6 +548,192 @@ TEST_F(WorkerPoolTest, MaxRequestsJitterLimitIsWithinRangeAndExact) {
   }
 }
 
+// --- --max-worker-memory ---
+
+constexpr int64_t kMiB = 1 << 20;
+
+TEST_F(WorkerPoolTest, MaxWorkerMemoryReplacesBeforeDrainingWithItsReason) {
+  PoolOptions options = Options(2);
+  options.max_worker_memory = 100 * kMiB;
+  StartPool(options);
+  pid_t old = PidOf(1);
+  control_.SetServed(1, 5);
+  control_.SetResident(old, 100 * kMiB);  // at the limit is not above it
+  control_.SetResident(PidOf(2), 20 * kMiB);
+  Tick();
+  ExpectQuiet();
+
+  control_.SetResident(old, 100 * kMiB + 1);
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{3}));
+  EXPECT_TRUE(control_.TakeSignals().empty());
+  EXPECT_TRUE(pool_->workers().at(old).recycle);
+  EXPECT_EQ(pool_->workers().at(old).leave_reason, "max_worker_memory");
+
+  // It keeps serving (and growing) until its replacement is ready; it is not
+  // marked twice.
+  control_.SetResident(old, 300 * kMiB);
+  for (int i = 0; i < 5; ++i) {
+    Advance(kSec);
+    Tick();
+    ExpectQuiet();
+  }
+  Ready(PidOf(3));
+  Tick();
+  EXPECT_EQ(control_.TakeSignals(), (std::vector<SignalSent>{{old, SIGTERM}}));
+  EXPECT_EQ(pool_->workers().at(old).state, State::kDraining);
+  EXPECT_EQ(pool_->CountInState(State::kReady), 2);
+  Tick();
+  ExpectQuiet();
+
+  Exit(old, 0);
+  Tick();
+  ExpectQuiet();
+  EXPECT_EQ(Ids(), (std::set<int>{2, 3}));
+  EXPECT_EQ(pool_->exits().at("max_worker_memory"), 1u);
+  EXPECT_EQ(pool_->exits().at("max_requests"), 0u);
+  EXPECT_EQ(pool_->exits().at("reload"), 0u);
+}
+
+TEST_F(WorkerPoolTest, MaxWorkerMemoryOffReadsNoMemory) {
+  StartPool(Options(2));
+  control_.SetServed(1, 5);
+  control_.SetResident(PidOf(1), 1LL << 40);
+  Tick();
+  ExpectQuiet();
+  EXPECT_EQ(control_.memory_reads(), 0);
+}
+
+TEST_F(WorkerPoolTest, MaxWorkerMemoryLeavesStartingAndTimedOutWorkersAlone) {
+  PoolOptions options = Options(2);
+  options.max_worker_memory = 100 * kMiB;
+  options.timeouts.timeout_ns = 2 * kSec;
+  StartPool(options, /*ready=*/false);
+  pool_->FinishBoot();
+  for (pid_t pid : Pids()) control_.SetResident(pid, 500 * kMiB);
+  control_.SetServed(1, 1);
+  control_.SetServed(2, 1);
+  Tick();  // both still starting: nothing to recycle yet
+  ExpectQuiet();
+
+  // Worker 2 freezes: the timeout ladder owns it, not recycling.
+  Ready(PidOf(1));
+  Ready(PidOf(2));
+  WorkerObservation frozen;
+  frozen.heartbeat_ns = now_;
+  control_.SetObservation(2, frozen);
+  Advance(3 * kSec);
+  pid_t p2 = PidOf(2);
+  Tick();
+  std::vector<SignalSent> signals = control_.TakeSignals();
+  EXPECT_EQ(signals, (std::vector<SignalSent>{{p2, SIGABRT}}));
+  EXPECT_EQ(pool_->workers().at(p2).leave_reason, "heartbeat_timeout");
+  EXPECT_FALSE(pool_->workers().at(p2).recycle);
+  EXPECT_TRUE(pool_->workers().at(PidOf(1)).recycle);
+}
+
+TEST_F(WorkerPoolTest, MaxWorkerMemoryIgnoresAWorkerThatServedNothing) {
+  // Its memory is the app's after import: a replacement would be as big.
+  PoolOptions options = Options(1);
+  options.max_worker_memory = 10 * kMiB;
+  StartPool(options);
+  pid_t pid = PidOf(1);
+  control_.SetResident(pid, 50 * kMiB);
+  for (int i = 0; i < 3; ++i) {
+    Tick();
+    ExpectQuiet();
+  }
+  EXPECT_TRUE(pool_->workers().at(pid).memory_warned);
+  EXPECT_FALSE(pool_->workers().at(pid).recycle);
+  control_.SetServed(1, 1);
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{2}));
+  EXPECT_TRUE(pool_->workers().at(pid).recycle);
+}
+
+TEST_F(WorkerPoolTest, MaxWorkerMemoryRecyclesEveryWorkerWithoutADip) {
+  PoolOptions options = Options(3);
+  options.max_worker_memory = 100 * kMiB;
+  StartPool(options);
+  std::vector<pid_t> old = Pids();
+  for (int id = 1; id <= 3; ++id) {
+    control_.SetServed(id, 10);
+    control_.SetResident(PidOf(id), 200 * kMiB);
+  }
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{4, 5, 6}));
+  EXPECT_TRUE(control_.TakeSignals().empty());
+  // Each ready replacement lets exactly one old worker drain.
+  for (int id = 4; id <= 6; ++id) {
+    Ready(PidOf(id));
+    Tick();
+    EXPECT_EQ(control_.TakeSignals().size(), 1u);
+    int serving = 0;
+    for (const auto& [pid, w] : pool_->workers())
+      serving += w.state == State::kReady;
+    EXPECT_EQ(serving, 3);
+  }
+  for (pid_t pid : old) {
+    EXPECT_EQ(pool_->workers().at(pid).state, State::kDraining);
+    Exit(pid, 0);
+  }
+  Tick();
+  ExpectQuiet();
+  EXPECT_EQ(pool_->exits().at("max_worker_memory"), 3u);
+}
+
+TEST_F(WorkerPoolTest, MaxRequestsKeepsItsReasonBesideMaxWorkerMemory) {
+  PoolOptions options = Options(1);
+  options.max_requests = 10;
+  options.max_worker_memory = 100 * kMiB;
+  StartPool(options);
+  pid_t old = PidOf(1);
+  control_.SetServed(1, 10);
+  control_.SetResident(old, 200 * kMiB);  // both limits: counted once
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{2}));
+  EXPECT_EQ(pool_->workers().at(old).leave_reason, "max_requests");
+  Ready(PidOf(2));
+  Tick();
+  EXPECT_EQ(control_.TakeSignals(), (std::vector<SignalSent>{{old, SIGTERM}}));
+  Exit(old, 0);
+  EXPECT_EQ(pool_->exits().at("max_requests"), 1u);
+  EXPECT_EQ(pool_->exits().at("max_worker_memory"), 0u);
+}
+
+TEST(PoolOptionsTest, MaxWorkerMemoryFromEverySource) {
+  auto parsed = [](const std::string& value) {
+    return ParseCommandLine({"--max-worker-memory", value, "app:app"});
+  };
+  EXPECT_EQ(PoolOptions::FromConfig(*parsed("200M")).max_worker_memory,
+            200 * kMiB);
+  EXPECT_EQ(parsed("1G")->max_worker_memory, 1024 * kMiB);
+  EXPECT_EQ(parsed("1.5K")->max_worker_memory, 1536);
+  EXPECT_EQ(parsed("4096")->max_worker_memory, 4096);
+  EXPECT_EQ(parsed("0")->max_worker_memory, 0);
+  EXPECT_EQ(Config().max_worker_memory, 0);  // off by default
+  for (const char* bad : {"", "200X", "-1", "nan", "inf", "1e30G", "M"}) {
+    SCOPED_TRACE(bad);
+    auto config = parsed(bad);
+    ASSERT_FALSE(config.ok());
+    EXPECT_NE(config.status().message().find("--max-worker-memory"),
+              std::string::npos);
+  }
+
+  Config from_toml;
+  ASSERT_TRUE(ApplyToml("max_worker_memory = \"64M\"\n", "t", &from_toml).ok());
+  EXPECT_EQ(from_toml.max_worker_memory, 64 * kMiB);
+  ASSERT_TRUE(ApplyToml("max_worker_memory = 1048576\n", "t", &from_toml).ok());
+  EXPECT_EQ(from_toml.max_worker_memory, kMiB);
+  EXPECT_FALSE(ApplyToml("max_worker_memory = true\n", "t", &from_toml).ok());
+
+  Config from_env;
+  std::string entry = "WSGID_MAX_WORKER_MEMORY=2G";
+  char* env[] = {entry.data(), nullptr};
+  ASSERT_TRUE(ApplyEnvironment(env, &from_env).ok());
+  EXPECT_EQ(from_env.max_worker_memory, 2048 * kMiB);
+}
+
 // --- Reload ---
 
 TEST_F(WorkerPoolTest, ReloadReplacesOldWorkersOnePerReadyReplacement) {
@@ -661,14 +859,13 @@ TEST_F(WorkerPoolTest,
   EXPECT_TRUE(control_.TakeSignals().empty());
 }
 
-// Regression (fixed): the revert also fires after a reload has completed. Once every old
-// worker has been replaced, a later respawn in the (now only) generation that
-// exits with code 4 before ready "reverts" to a generation that has no workers
-// left: the pool SIGKILLs its healthy serving workers and the generation number
-// goes back, instead of treating the exit as a crash (back-off and respawn)
-// while the ready worker keeps serving.
-TEST_F(WorkerPoolTest,
-       AppLoadErrorAfterCompletedReloadKillsServingWorkers) {
+// Regression (fixed): the revert also fires after a reload has completed. Once
+// every old worker has been replaced, a later respawn in the (now only)
+// generation that exits with code 4 before ready "reverts" to a generation that
+// has no workers left: the pool SIGKILLs its healthy serving workers and the
+// generation number goes back, instead of treating the exit as a crash
+// (back-off and respawn) while the ready worker keeps serving.
+TEST_F(WorkerPoolTest, AppLoadErrorAfterCompletedReloadKillsServingWorkers) {
   StartPool(Options(2));
   pool_->Reload(Options(2), now_);
   ASSERT_EQ(control_.TakeSpawns(), (std::vector<int>{3, 4}));
