@@ -314,13 +314,20 @@ void WorkerPool::Adjust(int64_t now_ns) {
     ready += !Retiring(w) && Serving(w) && w.state == State::kReady;
     retiring += Retiring(w) && Serving(w);
   }
-  for (auto& [pid, w] : workers_) {
-    if (retiring == 0 || ready + retiring <= desired_) break;
-    if (Retiring(w) && Serving(w)) {
-      // A recycled worker's reason (max_requests, max_worker_memory, exit for
-      // a restart) was set when it was marked; Drain keeps it.
-      Drain(&w, "reload");
-      --retiring;
+  // Those still starting go first: superseded by a newer generation before
+  // they were ready (reloads in quick succession), they serve no one, while a
+  // ready one drained in their place would leave fewer workers serving than
+  // desired until the newest generation is up.
+  for (bool starting_pass : {true, false}) {
+    for (auto& [pid, w] : workers_) {
+      if (retiring == 0 || ready + retiring <= desired_) break;
+      if (Retiring(w) && Serving(w) &&
+          (w.state == State::kStarting) == starting_pass) {
+        // A recycled worker's reason (max_requests, max_worker_memory, exit
+        // for a restart) was set when it was marked; Drain keeps it.
+        Drain(&w, "reload");
+        --retiring;
+      }
     }
   }
 }

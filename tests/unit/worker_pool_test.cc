@@ -778,6 +778,57 @@ TEST_F(WorkerPoolTest, ReloadReplacesOldWorkersOnePerReadyReplacement) {
   EXPECT_EQ(Ids(), (std::set<int>{3, 4}));
 }
 
+TEST_F(WorkerPoolTest, ReloadsInQuickSuccessionKeepTheReadyWorkersServing) {
+  // A SIGHUP storm: each reload starts a generation before the last one is
+  // ready. The superseded replacements, never ready, are the ones to stop; the
+  // workers actually serving stay until a replacement of the newest generation
+  // is ready, so capacity never dips.
+  StartPool(Options(2));
+  pid_t old1 = PidOf(1);
+  pid_t old2 = PidOf(2);
+  pool_->Reload(Options(2), now_);
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{3, 4}));
+  pid_t mid3 = PidOf(3);
+  pid_t mid4 = PidOf(4);
+  for (int i = 0; i < 5; ++i) {
+    Advance(50 * kMs);
+    pool_->Reload(Options(2), now_);
+    Tick();
+  }
+  EXPECT_EQ(pool_->generation(), 7);
+  for (const SignalSent& s : control_.TakeSignals()) {
+    EXPECT_NE(s.pid, old1);
+    EXPECT_NE(s.pid, old2);
+  }
+  EXPECT_EQ(pool_->workers().at(old1).state, State::kReady);
+  EXPECT_EQ(pool_->workers().at(old2).state, State::kReady);
+  EXPECT_EQ(pool_->workers().at(mid3).state, State::kDraining);
+  EXPECT_EQ(pool_->workers().at(mid4).state, State::kDraining);
+  // Only the newest generation's two are starting (the rest were stopped).
+  int starting_current = 0;
+  for (const auto& [pid, w] : pool_->workers())
+    starting_current += w.state == State::kStarting && w.generation == 7;
+  EXPECT_EQ(starting_current, 2);
+  EXPECT_EQ(pool_->CountInState(State::kStarting), 2);
+
+  // A superseded worker that becomes ready late changes nothing.
+  Ready(mid3);
+  Tick();
+  EXPECT_TRUE(control_.TakeSignals().empty());
+  // The newest generation's replacements retire the serving workers one each.
+  std::vector<pid_t> newest;
+  for (const auto& [pid, w] : pool_->workers())
+    if (w.generation == 7) newest.push_back(pid);
+  Ready(newest[0]);
+  Tick();
+  EXPECT_EQ(control_.TakeSignals().size(), 1u);
+  Ready(newest[1]);
+  Tick();
+  EXPECT_EQ(control_.TakeSignals().size(), 1u);
+  EXPECT_EQ(pool_->workers().at(old1).state, State::kDraining);
+  EXPECT_EQ(pool_->workers().at(old2).state, State::kDraining);
+}
+
 TEST_F(WorkerPoolTest, ReloadAppliesNewWorkerCount) {
   StartPool(Options(2));
   pool_->Reload(Options(3), now_);
