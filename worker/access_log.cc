@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <ctime>
 
 #include "common/log.h"
@@ -140,7 +141,35 @@ std::string AccessLog::Format(const AccessLogEntry& e) const {
 
 void AccessLog::Write(const AccessLogEntry& entry) const {
   if (fd_ < 0) return;
-  WriteAll(fd_, Format(entry) + "\n");
+  std::string line = Format(entry) + "\n";
+  // As WriteAll (one write(2) keeps lines whole across workers), but a failure
+  // is noticed: the line is lost.
+  size_t done = 0;
+  int error = 0;
+  while (done < line.size()) {
+    ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = n < 0 ? errno : ENOSPC;
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (error == 0) return;
+  lost_.fetch_add(1, std::memory_order_relaxed);
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  int64_t now = ts.tv_sec;
+  int64_t last = last_report_s_.load(std::memory_order_relaxed);
+  // Once a minute at most (one thread wins the exchange): a full disk must not
+  // turn every request into an error log line on the same full disk.
+  constexpr int64_t kReportIntervalS = 60;
+  if (last != 0 && now - last < kReportIntervalS) return;
+  if (!last_report_s_.compare_exchange_strong(last, now)) return;
+  uint64_t lost = lost_.exchange(0, std::memory_order_relaxed);
+  Log(LogLevel::kError) << "access log " << path_
+                        << ": write failed: " << std::strerror(error) << "; "
+                        << lost << " line(s) lost (said at most once a minute)";
 }
 
 }  // namespace wsgid

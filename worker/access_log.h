@@ -9,6 +9,7 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -37,6 +38,9 @@ class AccessLog {
   bool enabled() const { return fd_ >= 0; }
   // Formats one line (no trailing newline).
   std::string Format(const AccessLogEntry& entry) const;
+  // Appends one line. A failed write (disk full, EIO) loses the line and never
+  // the request: the error goes to the error log at most once a minute, with
+  // the count of lines lost since it was last said.
   void Write(const AccessLogEntry& entry) const;
 
  private:
@@ -44,6 +48,8 @@ class AccessLog {
   std::string format_;
   UniqueFd owned_;
   int fd_ = -1;
+  mutable std::atomic<uint64_t> lost_{0};  // lines lost since the last report
+  mutable std::atomic<int64_t> last_report_s_{0};  // CLOCK_MONOTONIC seconds
 };
 
 }  // namespace wsgid
