@@ -4,7 +4,8 @@ Every call reads wsgi.input to the end (errors in a streamed chunked body only s
 there: the exception is left to propagate so the server answers 500 or closes), then
 answers 200 with application/json:
 
-    {"environ": {the str-valued CGI and HTTP_* variables}, "body": body as latin-1 text}
+    {"environ": {the str-valued CGI and HTTP_* variables, wsgi.url_scheme},
+     "body": body as latin-1 text}
 
 When the environment variable ECHO_CALL_LOG names a file, each call first appends one
 JSON line {"method": ..., "uri": ..., "pid": ...} to it. The file is opened, written with
@@ -62,9 +63,11 @@ def app(environ, start_response):
     _log_call(environ)
     body = _read_body(environ)
     # CGI variables and every HTTP_* (a header name may contain a dot); the other dotted
-    # keys (wsgi.*, server extensions) hold objects or server details, not request data.
+    # keys (wsgi.*, server extensions) hold objects or server details, not request data,
+    # except the scheme, which a trusted proxy's X-Forwarded-Proto sets.
     echoed = {key: value for key, value in environ.items()
-              if isinstance(value, str) and (key.startswith("HTTP_") or "." not in key)}
+              if isinstance(value, str) and (key.startswith("HTTP_") or "." not in key
+                                             or key == "wsgi.url_scheme")}
     payload = json.dumps({"environ": echoed, "body": body.decode("latin-1")},
                          sort_keys=True).encode("ascii")
     start_response("200 OK", [("Content-Type", "application/json"),

@@ -236,8 +236,13 @@ PyObject* WsgiHandler::BuildEnviron(Connection* conn, const RequestHead& head) {
       Py_INCREF(https_);
       SetItem(env, keys_[kWsgiUrlScheme], https_);
     }
+    // The last entry is the one the trusted proxy wrote; those before it came
+    // with the request, and a client can put anything there.
     if (const HeaderField* fwd = head.Find("x-forwarded-for"); fwd != nullptr) {
-      std::string_view client = fwd->value.substr(0, fwd->value.find(','));
+      std::string_view client = fwd->value;
+      if (size_t comma = client.rfind(','); comma != std::string_view::npos)
+        client.remove_prefix(comma + 1);
+      while (!client.empty() && client.front() == ' ') client.remove_prefix(1);
       while (!client.empty() && client.back() == ' ') client.remove_suffix(1);
       if (!client.empty()) SetItem(env, keys_[kRemoteAddr], Latin1(client));
     }
