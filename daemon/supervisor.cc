@@ -24,6 +24,7 @@
 #include <iterator>
 #include <optional>
 #include <sstream>
+#include <string_view>
 
 #include "common/host_limits.h"
 #include "common/listener.h"
@@ -324,10 +325,21 @@ StatusOr<pid_t> Supervisor::Spawn(int id) {
   posix_spawnattr_init(&attr);
   ResetSignalsInChild(&attr);
 
+  // -e values reach the worker through its environment only, never its argv:
+  // any local user can read a process's argv (ps), only its owner the
+  // environment. A -e name replaces the inherited variable of that name.
+  worker_config.env.clear();
   std::vector<std::string> args = ToArgs(worker_config);
   args.insert(args.begin(), worker_path_);
   std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    std::string_view name = entry.substr(0, entry.find('='));
+    bool replaced = std::any_of(
+        config_.env.begin(), config_.env.end(),
+        [name](const auto& variable) { return variable.first == name; });
+    if (!replaced) env_strings.emplace_back(entry);
+  }
   for (const auto& [name, value] : config_.env)
     env_strings.push_back(name + "=" + value);
   std::vector<char*> argv = CStrings(args);

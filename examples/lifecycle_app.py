@@ -29,6 +29,8 @@ def app(environ, start_response):
         body = str(os.getpid()).encode()
     elif path == "/version":
         body = VERSION.encode()
+    elif path == "/env":
+        body = os.environ.get(query.get("name", [""])[0], "").encode()
     else:
         body = b"ok"
     start_response("200 OK", [("Content-Type", "text/plain"),

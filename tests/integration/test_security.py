@@ -12,6 +12,7 @@ import stat
 import sys
 import tempfile
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -73,7 +74,8 @@ class ControlPlaneSecurityTest(unittest.TestCase):
     def start(self, *flags, env=None):
         self.dir = tempfile.mkdtemp(prefix="wsgid-sec-")
         self.sock = os.path.join(self.dir, "ctl.sock")
-        server = harness.Server("hello:app", "--control-socket", self.sock, *flags, env=env)
+        server = harness.Server("lifecycle_app:app", "--control-socket", self.sock, *flags,
+                                env=env)
         server.start()
         self.addCleanup(server.stop)
         return server
@@ -115,6 +117,21 @@ class ControlPlaneSecurityTest(unittest.TestCase):
             log = server.log()
         self.assertNotIn("hunter2-must-not-leak", log)
         self.assertNotIn("t0ken-that-must-not-leak", log)
+
+    def test_app_environment_reaches_the_app_but_not_the_workers_argv(self):
+        # Any local user can read a process's argv; only its owner its environment.
+        server = self.start("-e", "DB_PASSWORD=hunter2-not-in-argv", "-e", "HOME=/from-e",
+                            env={"HOME": "/inherited"})
+        with urllib.request.urlopen(server.url + "/env?name=DB_PASSWORD", timeout=10) as r:
+            self.assertEqual(r.read(), b"hunter2-not-in-argv")
+        with urllib.request.urlopen(server.url + "/env?name=HOME", timeout=10) as r:
+            self.assertEqual(r.read(), b"/from-e")
+        workers = [int(p) for p in open("/proc/%d/task/%d/children"
+                                        % (server.proc.pid, server.proc.pid)).read().split()]
+        self.assertTrue(workers)
+        for pid in workers:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                self.assertNotIn(b"hunter2", f.read())
 
 
 if __name__ == "__main__":
