@@ -418,7 +418,15 @@ def analyse(rec, lg, samples, phases):
     t0 = lg["t0_monotonic"]
     out = {"phases": []}
     per_phase = [([], {}) for _ in phases]
+    done = [0] * len(phases)  # ok answers completed inside each phase (throughput)
     for start, lat, result, _, phase in rec:
+        if result == 0:
+            t_done = start + lat
+            for i in range(len(phases) - 1, -1, -1):
+                if t_done >= starts[i]:
+                    if t_done < starts[i] + phases[i]["seconds"]:
+                        done[i] += 1
+                    break
         if phase >= len(phases):
             continue
         oks, errs = per_phase[phase]
@@ -432,7 +440,7 @@ def analyse(rec, lg, samples, phases):
         oks.sort()
         out["phases"].append({
             "clients": p["clients"], "seconds": p["seconds"], "ok": len(oks),
-            "rps": len(oks) / p["seconds"], "p50_ms": pct_ms(oks, 50),
+            "rps": done[i] / p["seconds"], "p50_ms": pct_ms(oks, 50),
             "p99_ms": pct_ms(oks, 99), "max_ms": pct_ms(oks, 100),
             "errors": sum(errs.values()), "errors_by_kind": errs,
             "retries": lg["phases"][i].get("retries", 0)})
@@ -617,7 +625,12 @@ def render(report, results_dir, charts=True):
                      opts["scale_down_window"]))
     lines.append("- settle: the first 1-s window (by request start) after the step up from "
                  "which every 1-s window's p99 stays within 1.25x (either way) of the phase's "
-                 "steady p99 (its last %s s)\n" % "min(5, phase/3)")
+                 "steady p99 (its last %s s)" % "min(5, phase/3)")
+    lines.append("- req/s: answers completed inside the phase / its length; p50/p99 and err: "
+                 "the requests started inside the phase (a request waiting across the phase "
+                 "change counts in the phase it was sent in); worker-s, thread-s, RSS MB*s: "
+                 "sums of the 0.5-s samples x 0.5 s over the whole run; accept q: the "
+                 "listening socket's accept queue (/proc/net/tcp)\n")
     lines.append("Configurations: " + "; ".join(
         "**%s** = %s" % (n, report["labels"][n]) for n in report["configs"]) + ".\n")
     for scen in report["scenarios"]:
