@@ -846,10 +846,10 @@ def main():
     text = render(report, results_dir, charts=not opts.no_charts)
     slim = json.loads(json.dumps(report))
     with open(os.path.join(results_dir, "results.json"), "w") as f:
-        json.dump(slim, f, indent=1)
+        json.dump(slim, f, separators=(",", ":"))
     if opts.json:
         with open(opts.json, "w") as f:
-            json.dump(slim, f, indent=1)
+            json.dump(slim, f, separators=(",", ":"))
     print(text)
     return 1 if failed else 0
 
