@@ -48,6 +48,7 @@ ssize_t Connection::ReadAvailable(size_t max) {
     n = ::recv(fd, buffer, max, 0);
   } while (n < 0 && errno == EINTR);
   if (n > 0) in.append(buffer, static_cast<size_t>(n));
+  read_full = n == static_cast<ssize_t>(max);
   return n;
 }
 
@@ -121,6 +122,8 @@ void Connection::Reset(int new_fd, int listener_index) {
   fd = new_fd;
   listener = listener_index;
   registered = false;
+  read_full = false;
+  hangup = false;
   in.clear();
   in_pos = 0;
   requests = 0;

@@ -32,6 +32,12 @@ class Connection {
   int fd = -1;
   int listener = 0;         // index of the listening socket it came from
   bool registered = false;  // added to the epoll set already
+  // The last read filled all the room it was given, so more may be waiting in
+  // the socket: an edge-triggered registration would not report it again.
+  bool read_full = false;
+  // epoll reported the peer's half-close (or an error): read to the end after
+  // each response, as no further edge will come.
+  bool hangup = false;
   bool is_unix = false;
   std::string remote_addr;  // "" for UNIX sockets
   std::string remote_port;

@@ -75,7 +75,7 @@ class Server {
   // Starts or retires app threads to meet the target the master set in the
   // scoreboard (a retiring thread leaves after its current request).
   void AdjustThreads();
-  void HandleEvent(uint64_t data);
+  void HandleEvent(uint64_t data, uint32_t events);
   void AcceptOne(int listener_index);
   // Accepts one waiting connection (owned by the caller, kActive); nullptr when
   // none is waiting.
@@ -92,13 +92,29 @@ class Server {
   // head).
   void ExpireConnections();
   void StartDrain();
+  // Adds (on) or removes every listener from the epoll set. A failed add
+  // leaves none registered and pauses accepting (the main loop retries).
   void SetListening(bool on);
+  // REQUIRES: listen_mu_ held.
+  bool AddListener(size_t i);
+  void RemoveListeners();
+  // Moves this worker to the back of listener i's queue of waiters, so the
+  // kernel offers the next connection to the other workers first.
+  void RequeueListener(size_t i);
+  // Stops accepting for a moment (out of descriptors, a failed epoll_ctl);
+  // the main loop turns accepting back on.
+  void PauseAccepting();
 
   const Config& config_;
   HttpLimits limits_;
   std::vector<int> listen_fds_;
   RequestHandler* handler_;
   WorkerSlot* slot_;
+  // Only one app thread can ever run (--max-threads 1): connections stay
+  // registered edge-triggered instead of EPOLLONESHOT re-armed per request.
+  // An event can then arrive for a connection another thread holds (the main
+  // thread's drain or expiry), which HandleEvent's claim already waits out.
+  const bool persistent_registration_;
   UniqueFd epoll_fd_;
   UniqueFd wake_fd_;  // eventfd: readable once the threads must stop
   std::unique_ptr<Table> table_;
