@@ -109,7 +109,7 @@ class OpsPortTest(unittest.TestCase):
             self.assertEqual(sum(threads.values()), 2)
             # Every label value is there from the start, at 0 where nothing happened.
             exits = metric_values(text, "wsgid_worker_exits_total")
-            self.assertEqual(len(exits), 8)
+            self.assertEqual(len(exits), 9)
             self.assertIn('{direction="up",kind="threads"}',
                           metric_values(text, "wsgid_autoscale_decisions_total"))
             self.assertGreaterEqual(
