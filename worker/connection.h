@@ -16,6 +16,8 @@
 
 #include "common/status.h"
 
+struct _object;  // PyObject, without including Python here
+
 namespace wsgid {
 
 class Connection {
@@ -28,6 +30,9 @@ class Connection {
   // CLOCK_MONOTONIC ns after which a parked connection is expired by the
   // reaper.
   std::atomic<int64_t> deadline_ns{0};
+  // Parked with a complete head, for the rest of its body (Server::AwaitsBody):
+  // the request was sent, so a drain does not shorten its deadline.
+  std::atomic<bool> awaiting_body{false};
 
   int fd = -1;
   int listener = 0;         // index of the listening socket it came from
@@ -44,6 +49,13 @@ class Connection {
   std::string in;  // bytes received and not consumed yet start at in_pos
   size_t in_pos = 0;
   uint64_t requests = 0;  // requests served on this connection
+  // Per-connection environ values (REMOTE_ADDR, REMOTE_PORT) built once by the
+  // WSGI handler, valid while py_generation is the connection's generation.
+  // Owned references, released (with the GIL) by the handler when it finds
+  // them stale; Reset() leaves them alone because it runs without the GIL.
+  _object* py_remote_addr = nullptr;
+  _object* py_remote_port = nullptr;
+  uint64_t py_generation = 0;
 
   static uint64_t Generation(uint64_t word) { return word >> 8; }
   static State StateOf(uint64_t word) {

@@ -33,10 +33,29 @@ bool RequestBody::Fail(int status, std::string why) {
   // Nothing decoded past the failure reaches the app.
   decoded_.clear();
   decoded_pos_ = 0;
+  avail_ = 0;
   return false;
 }
 
+std::string_view RequestBody::Peek() const {
+  if (kind_ == RequestHead::BodyKind::kLength)
+    return conn_->Pending().substr(0, avail_);
+  return std::string_view(decoded_).substr(decoded_pos_);
+}
+
+int64_t RequestBody::Remaining() const {
+  if (kind_ == RequestHead::BodyKind::kChunked) return -1;
+  if (failed()) return 0;
+  return remaining_ + static_cast<int64_t>(avail_);
+}
+
 void RequestBody::Consume(size_t n) {
+  if (kind_ == RequestHead::BodyKind::kLength) {
+    n = std::min(n, avail_);
+    conn_->Consume(n);
+    avail_ -= n;
+    return;
+  }
   decoded_pos_ += n;
   if (decoded_pos_ >= decoded_.size()) {
     decoded_.clear();
@@ -66,11 +85,9 @@ bool RequestBody::Fill() {
     if (limit_ >= 0 && total_ + remaining_ > limit_)
       return Fail(413, "request body too large");
     if (conn_->Pending().empty() && !ReadMore()) return false;
-    std::string_view in = conn_->Pending();
-    size_t n = static_cast<size_t>(
-        std::min<int64_t>(remaining_, static_cast<int64_t>(in.size())));
-    decoded_.assign(in.data(), n);
-    conn_->Consume(n);
+    size_t n = static_cast<size_t>(std::min<int64_t>(
+        remaining_, static_cast<int64_t>(conn_->Pending().size())));
+    avail_ = n;  // shown in place, not copied
     remaining_ -= static_cast<int64_t>(n);
     total_ += static_cast<int64_t>(n);
     if (remaining_ == 0) complete_ = true;
@@ -99,14 +116,17 @@ bool RequestBody::Drainable(int64_t max_bytes) const {
   if (complete_) return true;
   if (expect_continue_)
     return false;  // the client is waiting for a 100 we never sent
-  if (kind_ == RequestHead::BodyKind::kLength)
-    return remaining_ - static_cast<int64_t>(conn_->Pending().size()) <=
+  if (kind_ == RequestHead::BodyKind::kLength)  // what is still on the wire
+    return remaining_ -
+               static_cast<int64_t>(conn_->Pending().size() - avail_) <=
            max_bytes;
   return true;  // chunked: the length shows only while draining
 }
 
 bool RequestBody::Drain(int64_t max_bytes) {
   if (!Drainable(max_bytes)) return false;
+  Consume(Peek().size());  // shown but unread: a Content-Length body's bytes
+                           // are still in the connection's buffer
   if (complete_) return true;
   int64_t start = total_;
   while (!complete_) {

@@ -33,11 +33,14 @@ class RequestBody {
   // (blocks up to io_timeout). Returns false at the end of the body or on error
   // (see error()).
   bool Fill();
-  // Decoded bytes available now.
-  std::string_view Peek() const {
-    return std::string_view(decoded_).substr(decoded_pos_);
-  }
+  // Decoded bytes available now. A Content-Length body is not copied: the
+  // view points into the connection's input buffer, valid until the next
+  // Fill() or Consume().
+  std::string_view Peek() const;
   void Consume(size_t n);
+  // Body bytes the app has not consumed yet, when known (Content-Length or no
+  // body); -1 for a chunked body.
+  int64_t Remaining() const;
 
   // True when the whole body has been read (or there is none).
   bool complete() const { return complete_; }
@@ -70,14 +73,16 @@ class RequestBody {
 
   Connection* conn_;
   RequestHead::BodyKind kind_;
-  int64_t remaining_;  // kLength: bytes still to read
+  int64_t remaining_;  // kLength: bytes not yet made available
+  size_t avail_ = 0;   // kLength: bytes at the front of conn_->Pending() that
+                       // Peek() shows
   int64_t limit_;      // -1: unlimited
   double io_timeout_;
   bool expect_continue_;
   bool complete_;
   int64_t total_ = 0;
   ChunkedDecoder chunked_;
-  std::string decoded_;
+  std::string decoded_;  // chunked: decoded bytes
   size_t decoded_pos_ = 0;
   int error_status_ = 0;
   std::string error_;

@@ -29,6 +29,9 @@ constexpr int64_t kNsPerSec = 1000000000;
 constexpr int64_t kLingerNs = 2 * kNsPerSec;
 constexpr size_t kLingerMaxBytes = 1 << 20;
 constexpr int kMaxBatch = 64;
+// Request bodies up to this size are received while the connection waits in
+// epoll, before the app is called (see AwaitsBody).
+constexpr int64_t kPrebufferBytes = 256 * 1024;
 // While draining, a parked connection waits at most this long for its next
 // request.
 constexpr double kDrainIdleSeconds = 1.0;
@@ -357,28 +360,36 @@ void Server::Serve(Connection* conn) {
         return;
       }
       if (status == ParseStatus::kDone) {
-        conn->Consume(consumed);
         if (config_.limit_request_body >= 0 &&
             head.body_kind == RequestHead::BodyKind::kLength &&
             head.content_length > config_.limit_request_body) {
+          conn->Consume(consumed);
           Response::WriteError(conn, 413, "request body too large",
                                config_.server_header, config_.io_timeout);
           LingerClose(conn);
           return;
         }
-        bool keep_alive = Dispatch(conn, &head, head.keep_alive && !draining());
-        ++conn->requests;
-        if (!keep_alive) {
-          LingerClose(conn);
-          return;
+        if (!AwaitsBody(head, pending.size() - consumed)) {
+          conn->Consume(consumed);
+          conn->awaiting_body.store(false, std::memory_order_relaxed);
+          bool keep_alive =
+              Dispatch(conn, &head, head.keep_alive && !draining());
+          ++conn->requests;
+          if (!keep_alive) {
+            LingerClose(conn);
+            return;
+          }
+          // Read on only if the last read may have left bytes in the socket,
+          // or the peer half-closed: edge-triggered parking would not report
+          // either again.
+          try_read = conn->read_full || conn->hangup;
+          continue;
         }
-        // Read on only if the last read may have left bytes in the socket, or
-        // the peer half-closed: edge-triggered parking would not report
-        // either again.
-        try_read = conn->read_full || conn->hangup;
-        continue;
+        // The rest of a small body is on its way: wait for it in epoll, not
+        // in an app thread (the head is parsed again once it is here).
+        conn->awaiting_body.store(true, std::memory_order_relaxed);
       }
-      try_read = true;  // a partial head: more bytes are on their way
+      try_read = true;  // a partial head or body: more bytes are on their way
     }
     if (!try_read) {
       Park(conn);
@@ -393,6 +404,15 @@ void Server::Serve(Connection* conn) {
     Close(conn);  // EOF or error; any pending partial request is abandoned
     return;
   }
+}
+
+bool Server::AwaitsBody(const RequestHead& head, size_t buffered) const {
+  // Worth it only while one thread would otherwise sit in poll() for the rest:
+  // bodies up to kPrebufferBytes, whose client is not waiting for a 100
+  // Continue (that is answered when the app reads) and has not hung up.
+  return head.body_kind == RequestHead::BodyKind::kLength &&
+         !head.expect_continue && head.content_length <= kPrebufferBytes &&
+         static_cast<int64_t>(buffered) < head.content_length;
 }
 
 bool Server::Dispatch(Connection* conn, RequestHead* head, bool keep_alive) {
@@ -426,7 +446,12 @@ bool Server::Dispatch(Connection* conn, RequestHead* head, bool keep_alive) {
 void Server::Park(Connection* conn) {
   bool idle = conn->Pending().empty() && conn->requests > 0;
   double timeout = idle ? config_.keep_alive : config_.header_timeout;
-  if (draining()) timeout = std::min(timeout, kDrainIdleSeconds);
+  // A request whose body is arriving was sent: a drain lets it finish.
+  if (conn->awaiting_body.load(std::memory_order_relaxed)) {
+    timeout = config_.io_timeout;
+  } else if (draining()) {
+    timeout = std::min(timeout, kDrainIdleSeconds);
+  }
   conn->deadline_ns.store(MonotonicNs() + SecondsToNs(timeout),
                           std::memory_order_relaxed);
   uint64_t gen =
@@ -527,6 +552,7 @@ void Server::StartDrain() {
   // Connection: close.
   int64_t deadline = MonotonicNs() + SecondsToNs(kDrainIdleSeconds);
   table_->ForEach([&](Connection* conn) {
+    if (conn->awaiting_body.load(std::memory_order_relaxed)) return;
     int64_t current = conn->deadline_ns.load(std::memory_order_relaxed);
     while (current > deadline &&
            !conn->deadline_ns.compare_exchange_weak(

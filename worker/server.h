@@ -83,6 +83,10 @@ class Server {
   // Serves requests on an owned connection until it must wait (parked) or is
   // closed.
   void Serve(Connection* conn);
+  // Whether a request with this head, `buffered` body bytes already received,
+  // should wait parked for the rest of its body before the app is called, so
+  // a client slow to send a small body holds no app thread.
+  bool AwaitsBody(const RequestHead& head, size_t buffered) const;
   // Runs the handler for one parsed request, reporting it in the scoreboard.
   bool Dispatch(Connection* conn, RequestHead* head, bool keep_alive);
   void Park(Connection* conn);

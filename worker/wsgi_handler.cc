@@ -15,6 +15,10 @@ namespace {
 
 thread_local PyThreadState* t_thread_state = nullptr;
 
+// Entries an environ has room for without a resize: the template's dozen,
+// the request's dozen, and a browser's worth of headers.
+constexpr Py_ssize_t kEnvironCapacity = 40;
+
 PyObject* Latin1(std::string_view s) {
   return PyUnicode_DecodeLatin1(s.data(), static_cast<Py_ssize_t>(s.size()),
                                 nullptr);
@@ -103,7 +107,9 @@ Status WsgiHandler::Init() {
     return s;
   if (!InitWsgiTypes())
     return Status::Error("cannot create WSGI types: " + FormatPythonError());
-  PyObject* env = PyDict_New();
+  // Sized for a whole environ: each request's copy keeps the template's table,
+  // so adding the per-request keys never resizes (rehashes) the dict.
+  PyObject* env = _PyDict_NewPresized(kEnvironCapacity);
   SetItem(env, "wsgi.version", Py_BuildValue("(ii)", 1, 0));
   SetItem(env, "wsgi.url_scheme", PyUnicode_FromString("http"));
   PyObject* stderr_stream = PySys_GetObject("stderr");  // borrowed
@@ -185,9 +191,25 @@ PyObject* WsgiHandler::BuildEnviron(Connection* conn, const RequestHead& head) {
   PyObject* protocol = head.version_minor >= 1 ? http_11_ : http_10_;
   Py_INCREF(protocol);
   SetItem(env, keys_[kServerProtocol], protocol);
-  SetItem(env, keys_[kRemoteAddr], Latin1(conn->remote_addr));
-  if (!conn->is_unix)
-    SetItem(env, keys_[kRemotePort], Latin1(conn->remote_port));
+  // The peer's address and port belong to the connection: made once for it.
+  uint64_t generation =
+      Connection::Generation(conn->word.load(std::memory_order_relaxed));
+  if (conn->py_generation != generation || conn->py_remote_addr == nullptr) {
+    Py_CLEAR(conn->py_remote_addr);
+    Py_CLEAR(conn->py_remote_port);
+    conn->py_remote_addr = Latin1(conn->remote_addr);
+    if (!conn->is_unix) conn->py_remote_port = Latin1(conn->remote_port);
+    if (PyErr_Occurred()) PyErr_Clear();
+    conn->py_generation = generation;
+  }
+  if (conn->py_remote_addr != nullptr) {
+    Py_INCREF(conn->py_remote_addr);
+    SetItem(env, keys_[kRemoteAddr], conn->py_remote_addr);
+  }
+  if (conn->py_remote_port != nullptr) {
+    Py_INCREF(conn->py_remote_port);
+    SetItem(env, keys_[kRemotePort], conn->py_remote_port);
+  }
 
   const ServerAddress& server =
       server_addresses_[static_cast<size_t>(conn->listener)];

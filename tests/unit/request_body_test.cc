@@ -174,6 +174,23 @@ TEST_F(RequestBodyTest, PartialConsume) {
   EXPECT_FALSE(body.Fill());
 }
 
+TEST_F(RequestBodyTest, RemainingCountsWhatTheAppHasNotConsumed) {
+  conn_.in = "hel";
+  RequestBody body(&conn_, LengthHead(5), -1, kTimeout);
+  EXPECT_EQ(body.Remaining(), 5);
+  ASSERT_TRUE(body.Fill());
+  EXPECT_EQ(body.Peek(), "hel");  // shown in place, still in the buffer
+  EXPECT_EQ(conn_.Pending(), "hel");
+  EXPECT_EQ(body.Remaining(), 5);
+  body.Consume(2);
+  EXPECT_EQ(body.Remaining(), 3);
+  EXPECT_EQ(conn_.Pending(), "l");
+  RequestBody none(&conn_, NoBodyHead(), -1, kTimeout);
+  EXPECT_EQ(none.Remaining(), 0);
+  RequestBody chunked(&conn_, ChunkedHead(), -1, kTimeout);
+  EXPECT_EQ(chunked.Remaining(), -1);
+}
+
 TEST_F(RequestBodyTest, LargeLengthBodyFromWriterThread) {
   std::string data;
   for (int i = 0; i < 300000; ++i) data += static_cast<char>('a' + i % 26);
