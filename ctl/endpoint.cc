@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/control_socket.h"
+
 namespace wsgid::ctl {
 namespace {
 
@@ -95,15 +97,6 @@ std::string Endpoint::Describe() const {
          std::to_string(port);
 }
 
-std::string DefaultSocketPath() {
-  if (::geteuid() == 0) return "/run/wsgid.sock";
-  const char* runtime_dir = std::getenv("XDG_RUNTIME_DIR");
-  if (runtime_dir != nullptr && runtime_dir[0] != '\0') {
-    return std::string(runtime_dir) + "/wsgid.sock";
-  }
-  return "/tmp/wsgid-" + std::to_string(::getuid()) + ".sock";
-}
-
 StatusOr<Endpoint> ResolveEndpoint(const EndpointRequest& request) {
   Endpoint endpoint;
   if (request.url && request.socket) {
@@ -119,7 +112,7 @@ StatusOr<Endpoint> ResolveEndpoint(const EndpointRequest& request) {
     } else if (request.env_socket && !request.env_socket->empty()) {
       endpoint.socket_path = *request.env_socket;
     } else {
-      endpoint.socket_path = DefaultSocketPath();
+      endpoint.socket_path = DefaultControlSocketPath();
     }
     if (endpoint.socket_path.empty()) {
       return Status::Error("--socket needs a path");

@@ -22,12 +22,6 @@ struct Endpoint {
   std::string Describe() const;
 };
 
-// The socket path the daemon uses when neither --control-socket nor the
-// environment names one; wsgictl must compute the same path, or the two would
-// miss each other: /run/wsgid.sock for root, else $XDG_RUNTIME_DIR/wsgid.sock,
-// else /tmp/wsgid-<uid>.sock.
-std::string DefaultSocketPath();
-
 // What the user asked for on the command line and in the environment.
 struct EndpointRequest {
   std::optional<std::string> socket;      // -s/--socket

@@ -64,13 +64,6 @@ bool ConstantTimeEquals(const std::string& a, const std::string& b) {
   return diff == 0;
 }
 
-std::string DefaultControlSocket() {
-  if (::geteuid() == 0) return "/run/wsgid.sock";
-  if (const char* runtime = ::getenv("XDG_RUNTIME_DIR"); runtime && runtime[0])
-    return std::string(runtime) + "/wsgid.sock";
-  return "/tmp/wsgid-" + std::to_string(::geteuid()) + ".sock";
-}
-
 ControlApi::ControlApi(ControlBackend* backend, Options options)
     : backend_(backend), options_(std::move(options)), started_ns_(NowNs()) {}
 

@@ -63,9 +63,4 @@ class ControlApi {
 // contents.
 bool ConstantTimeEquals(const std::string& a, const std::string& b);
 
-// The control socket used when none is configured: /run/wsgid.sock for root,
-// else $XDG_RUNTIME_DIR/wsgid.sock, else /tmp/wsgid-<uid>.sock. wsgictl uses
-// the same rule.
-std::string DefaultControlSocket();
-
 }  // namespace wsgid

@@ -26,6 +26,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "common/control_socket.h"
 #include "common/host_limits.h"
 #include "common/listener.h"
 #include "common/log.h"
@@ -795,7 +796,7 @@ Status Supervisor::StartControlPlane() {
   ControlApi::Options options;
   bool default_socket = config_.control_socket.empty();
   options.socket_path =
-      default_socket ? DefaultControlSocket() : config_.control_socket;
+      default_socket ? DefaultControlSocketPath() : config_.control_socket;
   if (options.socket_path == "off") options.socket_path.clear();
   options.socket_mode = config_.control_socket_mode;
   options.tcp_bind = config_.control_bind;
