@@ -167,10 +167,8 @@ std::pair<int, std::string> ControlApi::Dispatch(const std::string& method,
       starting += w.state == "starting";
       ready += w.state == "ready";
       draining += w.state == "draining";
-      if (const WorkerSlot* slot = backend_->Slot(w.id)) {
-        for (int t = 0; t < WorkerThreads(*slot); ++t)
-          busy += slot->thread[t].busy.load(std::memory_order_relaxed) != 0;
-      }
+      if (const WorkerSlot* slot = backend_->Slot(w.id))
+        busy += BusyThreads(*slot);
     }
     json doc = {
         {"version", options_.version},

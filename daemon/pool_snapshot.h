@@ -54,6 +54,14 @@ inline int WorkerThreads(const WorkerSlot& slot) {
                                                          : static_cast<int>(n);
 }
 
+// Of those, the threads in a request now.
+inline int BusyThreads(const WorkerSlot& slot) {
+  int busy = 0;
+  for (int t = 0; t < WorkerThreads(slot); ++t)
+    busy += slot.thread[t].busy.load(std::memory_order_relaxed) != 0;
+  return busy;
+}
+
 // Counters summed over every worker that ever ran: the live workers' scoreboard
 // slots plus what exited workers had counted (folded in when they are reaped),
 // so the totals never go down across worker deaths and reloads.

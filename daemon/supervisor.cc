@@ -849,9 +849,7 @@ MetricsInput Supervisor::GatherMetrics(const PoolSnapshot& pool,
     const WorkerSlot* slot = Slot(w.id);
     if (slot == nullptr) continue;
     in.running_threads += WorkerThreads(*slot);
-    for (int t = 0; t < WorkerThreads(*slot); ++t)
-      in.busy_threads +=
-          slot->thread[t].busy.load(std::memory_order_relaxed) != 0;
+    in.busy_threads += BusyThreads(*slot);
     double age = std::max<double>(
         0, static_cast<double>(
                now - slot->heartbeat_ns.load(std::memory_order_relaxed)) /
