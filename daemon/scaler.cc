@@ -7,14 +7,20 @@
 namespace wsgid {
 namespace {
 
+// CPU demand per worker while busy: a tick in which the load began part-way (a
+// queue, but a low busy ratio) would otherwise read a CPU-bound load diluted.
+double DemandWhileBusy(const ScalerInputs& in) {
+  return in.cpu_demand / std::max(in.busy_ratio, Scaler::kMinBusyForDemand);
+}
+
 std::string Describe(const ScalerInputs& in) {
   char buf[200];
   std::snprintf(
       buf, sizeof buf,
-      "busy %.0f%%, queue %lld, cpu demand %.2f core/worker, %d worker(s) x "
-      "%d thread(s)",
+      "busy %.0f%%, queue %lld, cpu demand %.2f core/worker (%.2f while "
+      "busy), %d worker(s) x %d thread(s)",
       in.busy_ratio * 100, static_cast<long long>(in.queue), in.cpu_demand,
-      in.workers, in.threads);
+      DemandWhileBusy(in), in.workers, in.threads);
   return buf;
 }
 
@@ -26,8 +32,17 @@ std::optional<ScalerDecision> Scaler::Decide(const ScalerInputs& in) {
   bool underused = in.busy_ratio < kIdleRatio && in.queue == 0;
   if (!underused) underused_since_ns_ = -1;
 
+  if (!saturated) cpu_streak_ = io_streak_ = 0;
+  if (underused) trim_refuted_ = false;
   if (saturated) {
-    bool cpu_bound = in.cpu_demand >= kCpuBound;
+    bool cpu_bound = DemandWhileBusy(in) >= kCpuBound;
+    if (cpu_bound) {
+      ++cpu_streak_;
+      io_streak_ = 0;
+    } else {
+      ++io_streak_;
+      cpu_streak_ = 0;
+    }
     int worker_cap = std::min(l.max_workers, std::max(l.min_workers, l.cores));
     bool memory_room = true;
     if (l.memory_budget_bytes > 0 && in.workers > 0)
@@ -37,23 +52,34 @@ std::optional<ScalerDecision> Scaler::Decide(const ScalerInputs& in) {
                                  : "saturated and waiting on I/O: ") +
                       Describe(in);
     if (cpu_bound) {
-      // Threads do not help a GIL-bound app: a pile of them (left by an
-      // earlier I/O-bound phase, or a first tick that misread the load) only
-      // adds GIL hand-offs and is trimmed first, which is immediate; then more
-      // processes, up to the cores.
-      int fewer = std::max(l.min_threads, kCpuBoundThreads);
-      if (in.threads > fewer)
-        return ScalerDecision{ScalerDecision::Direction::kDown,
-                              ScalerDecision::Kind::kThreads, in.workers, fewer,
-                              why};
+      // Threads do not help a GIL-bound app: more processes, up to the cores.
       if (in.workers < worker_cap && memory_room)
         return ScalerDecision{ScalerDecision::Direction::kUp,
                               ScalerDecision::Kind::kWorkers, in.workers + 1,
                               in.threads, why};
+      // At the cores, a pile of threads (left by an I/O-bound phase) only adds
+      // GIL hand-offs. Trimming reverses earlier growth, and an I/O-bound load
+      // with many threads can read CPU-bound on a crowded machine (each wake-up
+      // waits for a core), so the reading must hold for kConfirmTicks first.
+      int fewer = std::max(l.min_threads, kCpuBoundThreads);
+      if (in.threads > fewer && cpu_streak_ >= kConfirmTicks &&
+          !trim_refuted_) {
+        trimmed_for_cpu_ = true;
+        return ScalerDecision{ScalerDecision::Direction::kDown,
+                              ScalerDecision::Kind::kThreads, in.workers, fewer,
+                              why};
+      }
       return std::nullopt;
     }
-    // I/O-bound: threads are cheap; double them, then add processes.
-    if (in.threads < l.max_threads) {
+    // I/O-bound: threads are cheap; double them, then add processes. Growing
+    // back what a CPU-bound reading trimmed waits for the reading to hold, so
+    // the two never alternate tick by tick.
+    bool regrow_confirmed = !trimmed_for_cpu_ || io_streak_ >= kConfirmTicks;
+    if (in.threads < l.max_threads && regrow_confirmed) {
+      // Threads trimmed and then confirmed waiting: the trim was wrong, and is
+      // not tried again until this load is over (the pool is underused).
+      trim_refuted_ = trimmed_for_cpu_;
+      trimmed_for_cpu_ = false;
       // Double, or straight to what the waiting connections need (Little's
       // law: the concurrency in use plus the queue, with a quarter to spare).
       double needed = (in.busy_ratio * in.workers * in.threads +
@@ -66,7 +92,8 @@ std::optional<ScalerDecision> Scaler::Decide(const ScalerInputs& in) {
                             ScalerDecision::Kind::kThreads, in.workers, threads,
                             why};
     }
-    if (in.workers < l.max_workers && memory_room)
+    if (in.threads >= l.max_threads && in.workers < l.max_workers &&
+        memory_room)
       return ScalerDecision{ScalerDecision::Direction::kUp,
                             ScalerDecision::Kind::kWorkers, in.workers + 1,
                             in.threads, why};

@@ -66,16 +66,26 @@ class Scaler {
 
   // Busy above this (or any queue) is saturation; below kIdleRatio for a whole
   // window is underuse. Workers demanding more than kCpuBound of a core each
-  // are GIL/CPU-bound.
+  // while busy (cpu_demand / busy_ratio) are GIL/CPU-bound.
   static constexpr double kBusyRatio = 0.75;
   static constexpr double kIdleRatio = 0.3;
   static constexpr double kCpuBound = 0.6;
   // CPU-bound workers gain nothing from more threads than this.
   static constexpr int kCpuBoundThreads = 4;
+  // Ticks a CPU-bound (or I/O-bound) reading must hold before the thread count
+  // is turned around.
+  static constexpr int kConfirmTicks = 3;
+  // The busy ratio that CPU demand is divided by is at least this, so an
+  // almost idle tick cannot read as a huge demand.
+  static constexpr double kMinBusyForDemand = 0.1;
 
  private:
   ScalerLimits limits_;
   int64_t underused_since_ns_ = -1;  // -1: not underused now
+  int cpu_streak_ = 0;  // consecutive saturated ticks read as CPU-bound
+  int io_streak_ = 0;   // consecutive saturated ticks read as I/O-bound
+  bool trimmed_for_cpu_ = false;  // the last thread change was a CPU trim
+  bool trim_refuted_ = false;     // a CPU trim was grown back under this load
 };
 
 }  // namespace wsgid

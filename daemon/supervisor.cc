@@ -556,6 +556,7 @@ void Supervisor::AutoscaleTick() {
   // Busy time per thread, counting a request still running up to now, so the
   // differences between ticks are exactly the busy time in between.
   double busy_ns = 0, thread_ns = 0, cpu_demand_s = 0;
+  int measured_workers = 0;  // those whose CPU demand counts this tick
   int64_t memory = 0;
   std::map<int64_t, int64_t> busy_now;
   std::map<pid_t, double> cpu_now;
@@ -581,6 +582,7 @@ void Supervisor::AutoscaleTick() {
     // A thread new since the last tick (the pool grew) spent all its demand in
     // between; a new worker's do not count yet: that is its start-up.
     bool seen = cpu_before_.count(pid) != 0;  // its main thread, id = pid
+    measured_workers += seen;
     for (const auto& [tid, demand] : CpuDemandByThread(pid)) {
       cpu_now[tid] = demand;
       auto before = cpu_before_.find(tid);
@@ -600,11 +602,10 @@ void Supervisor::AutoscaleTick() {
   in.workers = pool_->desired();
   in.threads = config_.threads;
   in.busy_ratio = busy_ns / thread_ns;
-  int ready_workers = pool_->CountInState(WorkerPool::State::kReady);
-  in.cpu_demand =
-      ready_workers > 0
-          ? cpu_demand_s * 1e9 / (static_cast<double>(interval) * ready_workers)
-          : 0;
+  in.cpu_demand = measured_workers > 0
+                      ? cpu_demand_s * 1e9 /
+                            (static_cast<double>(interval) * measured_workers)
+                      : 0;
   in.memory_bytes = memory;
   for (const Listener& l : listeners_)
     in.queue += ListenQueueLength(l.fd.get());

@@ -180,13 +180,33 @@ TEST(ScalerTest, CpuBoundNeverAddsThreads) {
         << "tick " << tick;
 }
 
-TEST(ScalerTest, CpuBoundThresholdIsSixTenthsOfACore) {
+TEST(ScalerTest, CpuBoundThresholdIsSixTenthsOfACoreWhileBusy) {
   Scaler s(Limits());
-  auto d = s.Decide(In(kT0, 1, 1, 0.9, 0.6));
+  auto d = s.Decide(In(kT0, 1, 1, 1.0, 0.6));
   ASSERT_TRUE(d);
   EXPECT_EQ(d->kind, Kind::kWorkers);
   EXPECT_TRUE(Contains(d->reason, "CPU-bound")) << d->reason;
-  d = s.Decide(In(kT0 + kSec, 1, 1, 0.9, 0.59));
+  d = s.Decide(In(kT0 + kSec, 1, 1, 1.0, 0.59));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->kind, Kind::kThreads);
+  // 0.5 of a core over a tick that was busy for 80% of it: 0.625 while busy.
+  d = s.Decide(In(kT0 + 2 * kSec, 1, 2, 0.8, 0.5));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->kind, Kind::kWorkers);
+}
+
+// The first tick of a load that began part-way through it: a queue, a low
+// busy ratio and a diluted CPU demand. Judged by the demand while busy, it is
+// CPU-bound, and no pile of threads is started.
+TEST(ScalerTest, ALoadStartingMidTickIsJudgedByItsDemandWhileBusy) {
+  Scaler s(Limits());
+  auto d = s.Decide(In(kT0, 1, 1, 0.21, 0.23, 26));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->kind, Kind::kWorkers) << d->reason;
+  EXPECT_TRUE(Contains(d->reason, "(1.10 while busy)")) << d->reason;
+  // The same tick for a load that waits: threads.
+  Scaler io(Limits());
+  d = io.Decide(In(kT0, 1, 1, 0.26, 0.02, 97));
   ASSERT_TRUE(d);
   EXPECT_EQ(d->kind, Kind::kThreads);
 }
@@ -389,20 +409,56 @@ TEST(ScalerTest, ABusyTickBetweenDownStepsRestartsTheWindow) {
 
 // --- Reasons -----------------------------------------------------------------
 
-TEST(ScalerTest, CpuBoundTrimsAPileOfThreads) {
-  Scaler s(Limits());
-  // The extra threads only add GIL hand-offs: trimmed before anything else,
-  // then processes are added with the trimmed count.
+TEST(ScalerTest, CpuBoundAddsProcessesThenTrimsAPileOfThreadsOnceConfirmed) {
+  ScalerLimits l = Limits();
+  l.cores = 2;
+  Scaler s(l);
+  // Processes first, at once.
   auto d = s.Decide(In(kT0, 1, 16, 1.0, kCpuCpu, 10));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->kind, Kind::kWorkers);
+  EXPECT_EQ(d->workers, 2);
+  EXPECT_EQ(d->threads, 16);
+  // At the cores, the extra threads only add GIL hand-offs: trimmed once the
+  // reading has held for kConfirmTicks ticks.
+  int64_t t = kT0 + kSec;
+  for (int tick = 2; tick < Scaler::kConfirmTicks; ++tick, t += kSec)
+    EXPECT_FALSE(s.Decide(In(t, 2, 16, 1.0, kCpuCpu, 10))) << tick;
+  d = s.Decide(In(t, 2, 16, 1.0, kCpuCpu, 10));
   ASSERT_TRUE(d);
   EXPECT_EQ(d->direction, ScalerDecision::Direction::kDown);
   EXPECT_EQ(d->kind, Kind::kThreads);
   EXPECT_EQ(d->threads, Scaler::kCpuBoundThreads);
-  d = s.Decide(In(kT0 + kSec, 1, d->threads, 1.0, kCpuCpu, 10));
-  ASSERT_TRUE(d);
-  EXPECT_EQ(d->kind, Kind::kWorkers);
-  EXPECT_EQ(d->workers, 2);
-  EXPECT_EQ(d->threads, Scaler::kCpuBoundThreads);
+}
+
+// An I/O-bound load with many threads on a crowded machine can read CPU-bound
+// (every wake-up waits for a core) and, once trimmed, I/O-bound again. The
+// scaler turns the thread count around at most twice in such a load, not
+// every tick.
+TEST(ScalerTest, ContradictoryReadingsDoNotFlapTheThreadCount) {
+  ScalerLimits l = Limits();
+  l.cores = 2;
+  l.max_workers = 2;
+  l.max_threads = 64;
+  Scaler s(l);
+  int w = 2, t = 64, reversals = 0;
+  Kind last_kind = Kind::kWorkers;
+  Direction last_direction = Direction::kUp;
+  for (int tick = 0; tick < 60; ++tick) {
+    // Many threads read CPU-bound, few read waiting.
+    double demand = t > 8 ? 1.5 : 0.1;
+    auto d = s.Decide(In(kT0 + tick * kSec, w, t, 1.0, demand, 5));
+    if (!d) continue;
+    if (d->kind == Kind::kThreads && last_kind == Kind::kThreads &&
+        d->direction != last_direction)
+      ++reversals;
+    last_kind = d->kind;
+    last_direction = d->direction;
+    w = d->workers;
+    t = d->threads;
+  }
+  EXPECT_EQ(reversals, 1);
+  EXPECT_GT(t, Scaler::kCpuBoundThreads) << "the confirmed waiting wins";
 }
 
 TEST(ScalerTest, DecisionsCarryAReasonNamingTheInputs) {
