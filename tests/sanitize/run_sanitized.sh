@@ -8,12 +8,13 @@
 #                                   [--exclude REGEX] [TIER...]
 #
 # TIER: unit, integration, conformance (default: all three); --exclude: ctest -E, replacing
-# the default, which leaves out integration.test_soak: minutes of load whose point is that
-# RSS stays flat, which ASan's quarantine and shadow memory make meaningless (--exclude ''
-# runs it too). Every sanitizer report of every process (test binaries, master, each worker,
-# wsgictl) is written to BUILD_DIR/sanitizer-logs/ (a worker's report would otherwise only
-# reach a test's temporary log, and the master would just replace the worker), and any report
-# fails the run even when the tests passed. Exit status: 0 when every test passed and no report was written.
+# the default, which leaves out what measures speed, memory size or a deliberate crash rather
+# than memory errors or UB (tests/sanitize/README.md says why each; --exclude '' runs all):
+# integration.test_soak, test_autoscale and test_faults. Every sanitizer report of every
+# process (test binaries, master, each worker, wsgictl) is written to
+# BUILD_DIR/sanitizer-logs/ (a worker's report would otherwise only reach a test's temporary
+# log, and the master would just replace the worker), and any report fails the run even when
+# the tests passed. Exit status: 0 when every test passed and no report was written.
 # WSGID_SANITIZED=1 is exported, so a test about timing or CPU use (not memory or UB) can
 # skip itself under ASan.
 #
@@ -28,7 +29,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD_DIR=""
 JOBS=2
 BUILD=1
-EXCLUDE='^integration\.test_soak$'
+EXCLUDE='^integration\.(test_soak|test_autoscale|test_faults)$'
 CC_NAME=clang-14
 CXX_NAME=clang++-14
 TIERS=()
@@ -39,7 +40,7 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0; shift ;;
     --gcc) CC_NAME=gcc; CXX_NAME=g++; shift ;;
     --exclude) EXCLUDE="$2"; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     unit|integration|conformance) TIERS+=("$1"); shift ;;
     *) echo "run_sanitized.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
