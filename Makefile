@@ -1,7 +1,7 @@
 # Entry points: `make run` serves examples/hello.py on http://127.0.0.1:8000,
 # `make test` runs every test tier (ctest, bounded fuzzing, sanitizers), `make build` only
-# builds, `make bench` compares peers; `make fuzz` fuzzes longer, `make sanitize` runs the
-# sanitizer tier alone.
+# builds, `make bench` compares peers and `make bench-scenario` runs the scaler's scenarios;
+# `make fuzz` fuzzes longer, `make sanitize` runs the sanitizer tier alone.
 BUILD ?= build
 JOBS ?= $(shell nproc)
 PYTHON := /usr/bin/python3
@@ -22,7 +22,7 @@ SANITIZE_PACKAGES := clang-14 libfuzzer-14-dev libclang-rt-14-dev
 FUZZ_SECONDS ?= 60
 FUZZ_LONG_SECONDS ?= 600
 
-.PHONY: setup setup-bench build run test fuzz sanitize bench clean
+.PHONY: setup setup-bench build run test fuzz sanitize bench bench-scenario clean
 
 define install_missing
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -69,6 +69,11 @@ sanitize: setup
 
 bench: setup-bench build
 	$(PYTHON) tests/bench/run.py --bin-dir $(BUILD)/bin
+
+# The scaler's scenario benchmark (about 20 minutes); e.g.
+# make bench-scenario SCENARIO_FLAGS="--phase-seconds 5 --scenarios io"
+bench-scenario: setup-bench build
+	$(PYTHON) tests/bench/scenario.py --bin-dir $(BUILD)/bin $(SCENARIO_FLAGS)
 
 clean:
 	rm -rf $(BUILD)
