@@ -25,6 +25,16 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_until(predicate, timeout, interval=0.05):
+    """Polls predicate until it is true or timeout seconds passed; its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
 def wait_for_port(host, port, timeout, proc=None):
     """Waits until host:port answers an HTTP request (any status: a worker has loaded the
     app, not just the master bound the port); False on timeout or process exit."""

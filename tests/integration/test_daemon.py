@@ -36,13 +36,7 @@ def alive(pid):
         return f.read().split(")")[-1].split()[0] != "Z"
 
 
-def wait_until(predicate, timeout, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
+wait_until = harness.wait_until
 
 
 class StartupFailureTest(unittest.TestCase):

@@ -77,13 +77,8 @@ def fds(pid):
         return 0
 
 
-def wait_until(predicate, timeout, interval=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
+def wait_until(predicate, timeout):
+    return harness.wait_until(predicate, timeout, interval=0.02)
 
 
 class Snapshot:

@@ -63,13 +63,7 @@ def ctl(*args, sock=None, env=None, timeout=30, check=None):
 WORKER_ROW = re.compile(r"^\s*\d+\s+\d+\s+\d+\s+(starting|ready|draining)\s")
 
 
-def wait_until(predicate, timeout, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
+wait_until = harness.wait_until
 
 
 def get(url, timeout=10):
