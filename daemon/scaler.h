@@ -10,8 +10,8 @@
 //   (I/O-bound) get more threads, which cost little memory;
 // - down slowly: only after the pool has been underused for a whole
 // stabilisation window,
-//   one step at a time (threads first, then workers), and never below the
-//   minimums;
+//   one step at a time (workers first: they cost memory; then threads), and
+//   never below the minimums;
 // - hysteresis: the up and down thresholds are far apart, so it never flaps.
 #pragma once
 

@@ -311,9 +311,9 @@ TEST(ScalerTest, ScaleDownOnlyAfterAWholeWindowOfUnderuse) {
   auto d = s.Decide(In(kT0 + 30 * kSec, 2, 16, 0.1));
   ASSERT_TRUE(d);
   EXPECT_EQ(d->direction, Direction::kDown);
-  EXPECT_EQ(d->kind, Kind::kThreads);
-  EXPECT_EQ(d->threads, 8);
-  EXPECT_EQ(d->workers, 2);
+  EXPECT_EQ(d->kind, Kind::kWorkers);
+  EXPECT_EQ(d->threads, 16);
+  EXPECT_EQ(d->workers, 1);
 }
 
 TEST(ScalerTest, ScaleDownWaitsAnotherWholeWindowBeforeTheNextStep) {
@@ -329,11 +329,11 @@ TEST(ScalerTest, ScaleDownWaitsAnotherWholeWindowBeforeTheNextStep) {
     at.push_back(tick);
   }
   EXPECT_EQ(at, (std::vector<int64_t>{30, 60, 90}));
-  EXPECT_EQ(w, 2);
-  EXPECT_EQ(t, 2);
+  EXPECT_EQ(w, 1);  // 2 -> 1 worker, then 16 -> 8 -> 4 threads
+  EXPECT_EQ(t, 4);
 }
 
-TEST(ScalerTest, ScaleDownHalvesThreadsToMinThenRemovesWorkers) {
+TEST(ScalerTest, ScaleDownRemovesWorkersToMinThenHalvesThreads) {
   ScalerLimits l = Limits();
   l.min_workers = 2;
   l.min_threads = 3;
@@ -351,13 +351,14 @@ TEST(ScalerTest, ScaleDownHalvesThreadsToMinThenRemovesWorkers) {
     t = d->threads;
     seen.emplace_back(w, t);
   }
-  // 16 -> 8 -> 4 -> 3 (not 2: min_threads), then 5 -> 4 -> 3 -> 2 workers.
-  const std::vector<std::pair<int, int>> want = {{5, 8}, {5, 4}, {5, 3},
-                                                 {4, 3}, {3, 3}, {2, 3}};
+  // 5 -> 4 -> 3 -> 2 workers (they cost memory), then threads 16 -> 8 -> 4 ->
+  // 3 (not 2: min_threads).
+  const std::vector<std::pair<int, int>> want = {{4, 16}, {3, 16}, {2, 16},
+                                                 {2, 8},  {2, 4},  {2, 3}};
   EXPECT_EQ(seen, want);
-  const std::vector<Kind> want_kinds = {Kind::kThreads, Kind::kThreads,
-                                        Kind::kThreads, Kind::kWorkers,
-                                        Kind::kWorkers, Kind::kWorkers};
+  const std::vector<Kind> want_kinds = {Kind::kWorkers, Kind::kWorkers,
+                                        Kind::kWorkers, Kind::kThreads,
+                                        Kind::kThreads, Kind::kThreads};
   EXPECT_EQ(kinds, want_kinds);
 }
 
@@ -396,15 +397,15 @@ TEST(ScalerTest, ABusyTickBetweenDownStepsRestartsTheWindow) {
   Scaler s(Limits());
   for (int tick = 0; tick < 30; ++tick)
     EXPECT_FALSE(s.Decide(In(kT0 + tick * kSec, 2, 16, 0.1)));
-  ASSERT_TRUE(s.Decide(In(kT0 + 30 * kSec, 2, 16, 0.1)));
+  ASSERT_TRUE(s.Decide(In(kT0 + 30 * kSec, 2, 16, 0.1)));  // to 1 x 16
   for (int tick = 31; tick < 50; ++tick)
-    EXPECT_FALSE(s.Decide(In(kT0 + tick * kSec, 2, 8, 0.1)));
-  EXPECT_FALSE(s.Decide(In(kT0 + 50 * kSec, 2, 8, 0.6)));
+    EXPECT_FALSE(s.Decide(In(kT0 + tick * kSec, 1, 16, 0.1)));
+  EXPECT_FALSE(s.Decide(In(kT0 + 50 * kSec, 1, 16, 0.6)));
   for (int tick = 51; tick < 81; ++tick)
-    EXPECT_FALSE(s.Decide(In(kT0 + tick * kSec, 2, 8, 0.1))) << tick;
-  auto d = s.Decide(In(kT0 + 81 * kSec, 2, 8, 0.1));
+    EXPECT_FALSE(s.Decide(In(kT0 + tick * kSec, 1, 16, 0.1))) << tick;
+  auto d = s.Decide(In(kT0 + 81 * kSec, 1, 16, 0.1));
   ASSERT_TRUE(d);
-  EXPECT_EQ(d->threads, 4);
+  EXPECT_EQ(d->threads, 8);
 }
 
 // --- Reasons -----------------------------------------------------------------
@@ -536,19 +537,21 @@ TEST(ScalerTest, TraceIoBoundRiseHoldFall) {
     trace += std::to_string(e.tick) + ": " + e.decision.reason + "\n";
   // Up: threads 1 -> 16 in a few ticks, then workers up to 6 (96 threads for
   // 60 in flight, busy 0.625, in the band). Down, from tick 55 when busy drops
-  // under 0.3: threads 16 -> 1, then workers, one step per 5 s window.
+  // under 0.3: workers, then threads, one step per 5 s window.
   EXPECT_EQ(peak_t, 16) << trace;
   EXPECT_EQ(peak_w, 6) << trace;
-  EXPECT_EQ(w, 2) << trace;
-  EXPECT_EQ(t, 1) << trace;
-  // Few decisions: 3 thread and 5 worker steps up, 4 + 4 down.
+  EXPECT_EQ(w, 1) << trace;
+  EXPECT_EQ(t, 2) << trace;
+  // Few decisions: 3 thread and 5 worker steps up, 5 worker and 3 thread steps
+  // down (one window short of 1 x 1 when the trace ends).
   EXPECT_EQ(log.size(), 16u) << trace;
   // All the ups before all the downs (no flapping), thread steps before
-  // worker steps each way, downs a whole window apart, none while it holds.
+  // worker steps up and after them down, downs a whole window apart, none
+  // while it holds.
   auto phase = [](const ScalerDecision& d) {
     bool up = d.direction == Direction::kUp;
     bool threads = d.kind == Kind::kThreads;
-    return up ? (threads ? 0 : 1) : (threads ? 2 : 3);
+    return up ? (threads ? 0 : 1) : (threads ? 3 : 2);
   };
   for (size_t i = 1; i < log.size(); ++i) {
     EXPECT_LE(phase(log[i - 1].decision), phase(log[i].decision)) << trace;
