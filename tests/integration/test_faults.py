@@ -77,8 +77,8 @@ def fds(pid):
         return 0
 
 
-def wait_until(predicate, timeout):
-    return harness.wait_until(predicate, timeout, interval=0.02)
+def wait_until(predicate, timeout, interval=0.02):
+    return harness.wait_until(predicate, timeout, interval)
 
 
 class Snapshot:
