@@ -156,7 +156,13 @@ void WorkerPool::OnExit(pid_t pid, int status, int64_t now_ns) {
     }
     return;
   }
-  if (before_ready || now_ns - w.started_ns < kCrashWindowNs) {
+  // A ready worker SIGKILLed from outside (an operator, the OOM killer) did
+  // not crash: it is replaced at once, however young, as Gunicorn does. A
+  // crash loop is a worker that cannot boot or dies by itself soon after.
+  bool killed_from_outside =
+      !before_ready && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+  if (!killed_from_outside &&
+      (before_ready || now_ns - w.started_ns < kCrashWindowNs)) {
     ++consecutive_failures_;
   } else {
     consecutive_failures_ = 0;

@@ -298,6 +298,24 @@ TEST_F(WorkerPoolTest, BackoffDelaysOnlyTheSpawnNotTheOtherWorkers) {
   EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{2}));
 }
 
+// A young ready worker SIGKILLed from outside again and again (the fault test
+// kills a random worker every second) is replaced at once each time.
+TEST_F(WorkerPoolTest, ReadyWorkerKilledFromOutsideIsReplacedAtOnce) {
+  StartPool(Options(1));
+  for (int n = 1; n <= 5; ++n) {
+    SCOPED_TRACE(n);
+    Ready(PidOf(1));
+    Advance(300 * kMs);
+    pool_->OnExit(PidOf(1), SIGKILL, now_);  // a wait status: killed by 9
+    Tick();
+    EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{1}));
+  }
+  // Killed before it was ready: that still counts towards a crash loop.
+  pool_->OnExit(PidOf(1), SIGKILL, now_);
+  Tick();
+  EXPECT_TRUE(control_.TakeSpawns().empty());
+}
+
 TEST_F(WorkerPoolTest, WorkerOutlivingCrashWindowResetsCrashCount) {
   StartPool(Options(1));
   Advance(10 * kSec);
