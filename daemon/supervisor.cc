@@ -546,6 +546,14 @@ ScalerLimits Supervisor::LimitsFromConfig() const {
 }
 
 void Supervisor::AutoscaleTick() {
+  if (!autoscale_) {
+    // No /proc reads while off; the first tick after it is turned on (again)
+    // only takes the starting values.
+    last_scale_tick_ns_ = 0;
+    busy_before_.clear();
+    cpu_before_.clear();
+    return;
+  }
   int64_t now = NowNs();
   if (now - last_scale_tick_ns_ <
       static_cast<int64_t>(config_.autoscale_tick * 1e9))
@@ -595,7 +603,7 @@ void Supervisor::AutoscaleTick() {
   }
   busy_before_ = std::move(busy_now);
   cpu_before_ = std::move(cpu_now);
-  if (first || !autoscale_ || thread_ns == 0) return;
+  if (first || thread_ns == 0) return;
 
   ScalerInputs in;
   in.now_ns = now;
