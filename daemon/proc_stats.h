@@ -15,8 +15,6 @@ int64_t ResidentBytes(pid_t pid);
 // Proportional set size: its fair share of shared pages
 // (/proc/PID/smaps_rollup).
 int64_t PssBytes(pid_t pid);
-// User plus system CPU time of a process, seconds (/proc/PID/stat).
-double CpuSeconds(pid_t pid);
 // CPU demand of each of a process's threads, seconds, by thread id: time on a
 // CPU plus time spent runnable but waiting for one
 // (/proc/PID/task/*/schedstat). Unlike CPU time it does not shrink when other

@@ -3,6 +3,7 @@
 #include "daemon/proc_stats.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,6 +14,14 @@
 
 namespace wsgid {
 namespace {
+
+// This process's user plus system CPU time, seconds.
+double CpuSeconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 double CpuDemandSeconds(pid_t pid) {
   double total = 0;
@@ -64,9 +73,9 @@ TEST(ProcStatsTest, CpuDemandIncludesWaitingForACore) {
   unsigned cores = std::thread::hardware_concurrency();
   int threads = static_cast<int>(cores) * 2;
   double before = CpuDemandSeconds(::getpid());
-  double cpu_before = CpuSeconds(::getpid());
+  double cpu_before = CpuSeconds();
   auto [demand_after, cpu_after] = Burn(threads, 0.5, [] {
-    return std::pair(CpuDemandSeconds(::getpid()), CpuSeconds(::getpid()));
+    return std::pair(CpuDemandSeconds(::getpid()), CpuSeconds());
   });
   double demand = demand_after - before;
   double cpu = cpu_after - cpu_before;
