@@ -223,6 +223,21 @@ def kill_group(proc):
         pass
 
 
+def finish_stop(proc, leftovers, logfile=None):
+    """After a server's stop: SIGKILLs the pids it left behind, then its process group, forgets
+    it and closes its log."""
+    for pid in leftovers:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    kill_group(proc)
+    if proc in _LIVE:
+        _LIVE.remove(proc)
+    if logfile:
+        logfile.close()
+
+
 def cleanup_all():
     for proc in _LIVE:
         kill_group(proc)

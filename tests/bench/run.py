@@ -44,8 +44,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (BenchError, TreeSampler, cleanup_all, find_tool, free_port,  # noqa: E402
-                      kill_group, log, parse_h2load, parse_wrk, run_client, spawn, _LIVE,
+from benchlib import (BenchError, TreeSampler, cleanup_all, find_tool, finish_stop,  # noqa: E402
+                      free_port, kill_group, log, parse_h2load, parse_wrk, run_client, spawn,
                       _raise_interrupt)
 from clients import IdleConnections, SlowClients  # noqa: E402
 
@@ -246,16 +246,7 @@ class Server:
         time.sleep(0.1)  # let workers that the master signalled finish exiting
         leftovers = sampler.alive_descendants()
         result["leftover_pids"] = leftovers
-        for pid in leftovers:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        kill_group(self.proc)
-        if self.proc in _LIVE:
-            _LIVE.remove(self.proc)
-        if self.logfile:
-            self.logfile.close()
+        finish_stop(self.proc, leftovers, self.logfile)
         result["clean"] = (not result.get("timed_out") and result["exit_status"] == 0
                            and not leftovers)
         return result

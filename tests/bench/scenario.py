@@ -50,8 +50,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (BenchError, PAGE, _LIVE, _raise_interrupt, _read_pss,  # noqa: E402
-                      cleanup_all, free_port, kill_group, log, process_tree, spawn)
+from benchlib import (BenchError, _LIVE, _raise_interrupt, _read_pss,  # noqa: E402
+                      cleanup_all, finish_stop, free_port, kill_group, log, process_tree,
+                      spawn)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -223,16 +224,7 @@ class Config:
         seconds = time.monotonic() - t0
         time.sleep(0.1)
         leftovers = [p for p in before if p != self.proc.pid and os.path.exists("/proc/%d" % p)]
-        for p in leftovers:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        kill_group(self.proc)
-        if self.proc in _LIVE:
-            _LIVE.remove(self.proc)
-        if self.logfile:
-            self.logfile.close()
+        finish_stop(self.proc, leftovers, self.logfile)
         return {"exit_status": status, "seconds": round(seconds, 2), "leftovers": leftovers,
                 "clean": status == 0 and not leftovers}
 
