@@ -21,7 +21,7 @@
 namespace wsgid {
 
 constexpr uint32_t kScoreboardMagic = 0x64677377;  // "wsgd"
-constexpr uint32_t kScoreboardVersion = 3;
+constexpr uint32_t kScoreboardVersion = 4;
 constexpr int kMaxThreadsPerWorker = 256;
 
 // Request counters are kept per method and status, from fixed tables so the
@@ -62,7 +62,16 @@ struct WorkerSlot {
   std::atomic<int32_t> pid;       // as reported by the worker (informational)
   std::atomic<uint32_t> threads;  // app threads running
   std::atomic<uint32_t>
-      desired_threads;              // written by the master: the thread target
+      desired_threads;  // written by the master: the thread target
+  std::atomic<uint32_t> connections;  // client connections open now
+  // Written by the master: above this many open connections the worker closes
+  // keep-alive connections after their response (Connection: close), so the
+  // clients reconnect to workers with fewer. 0: no limit.
+  std::atomic<uint32_t> connection_quota;
+  // Requests waiting in this worker for a free app thread (connections with
+  // bytes unread and no thread on them), integrated over time: the master
+  // takes differences, like busy_ns. request x ns.
+  std::atomic<int64_t> waiting_ns;
   std::atomic<uint64_t> requests;   // requests finished by the worker
   std::atomic<uint64_t> accepts;    // connections accepted
   std::atomic<uint64_t> bytes_out;  // response body bytes

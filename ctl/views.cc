@@ -100,14 +100,15 @@ std::string CurrentRequestText(const nlohmann::json& worker) {
 }
 
 Table WorkersTable(const nlohmann::json& workers, const WorkerRates* rates) {
-  std::vector<std::string> header = {"ID", "PID", "GEN", "STATE", "BUSY"};
+  std::vector<std::string> header = {"ID",    "PID",  "GEN",
+                                     "STATE", "BUSY", "CONNS"};
   if (rates != nullptr) header.push_back("REQ/S");
   for (const char* h : {"REQUESTS", "RSS MB", "HEARTBEAT", "CURRENT"})
     header.push_back(h);
   Table table(header);
-  for (size_t column : {0, 1, 2, 4, 5, 6, 7})
+  for (size_t column : {0, 1, 2, 4, 5, 6, 7, 8})
     table.SetAlign(column, Table::Align::kRight);
-  if (rates != nullptr) table.SetAlign(8, Table::Align::kRight);
+  if (rates != nullptr) table.SetAlign(9, Table::Align::kRight);
 
   std::vector<const nlohmann::json*> sorted;
   const nlohmann::json& list = Field(workers, "workers");
@@ -122,11 +123,13 @@ Table WorkersTable(const nlohmann::json& workers, const WorkerRates* rates) {
   for (const nlohmann::json* worker : sorted) {
     std::optional<double> id = NumberField(*worker, "id");
     std::vector<std::string> row = {
-        FormatCount(id), FormatCount(NumberField(*worker, "pid")),
+        FormatCount(id),
+        FormatCount(NumberField(*worker, "pid")),
         FormatCount(NumberField(*worker, "generation")),
         StringField(*worker, "state"),
         Fraction(NumberField(*worker, "busy_threads"),
-                 NumberField(*worker, "threads"))};
+                 NumberField(*worker, "threads")),
+        FormatCount(NumberField(*worker, "connections"))};
     if (rates != nullptr) {
       std::optional<double> rate;
       if (id) {

@@ -200,13 +200,14 @@ std::pair<int, std::string> ControlApi::Dispatch(const std::string& method,
       int busy = 0;
       json current = json::array();
       double heartbeat_age = 0;
-      uint64_t requests = 0;
+      uint64_t requests = 0, connections = 0;
       if (slot != nullptr) {
         heartbeat_age = std::max<double>(
             0, static_cast<double>(
                    now - slot->heartbeat_ns.load(std::memory_order_relaxed)) /
                    1e9);
         requests = slot->requests.load(std::memory_order_relaxed);
+        connections = slot->connections.load(std::memory_order_relaxed);
         for (int t = 0; t < WorkerThreads(*slot); ++t) {
           ThreadActivity a = Scoreboard::Read(slot->thread[t]);
           if (!a.busy) continue;
@@ -229,6 +230,7 @@ std::pair<int, std::string> ControlApi::Dispatch(const std::string& method,
                       {"threads", slot ? WorkerThreads(*slot) : 0},
                       {"busy_threads", busy},
                       {"requests", requests},
+                      {"connections", connections},
                       {"rss_bytes", ResidentBytes(w.pid)},
                       {"heartbeat_age_seconds", heartbeat_age},
                       {"current", current}});

@@ -17,10 +17,10 @@ std::string Describe(const ScalerInputs& in) {
   char buf[200];
   std::snprintf(
       buf, sizeof buf,
-      "busy %.0f%%, queue %lld, cpu demand %.2f core/worker (%.2f while "
-      "busy), %d worker(s) x %d thread(s)",
-      in.busy_ratio * 100, static_cast<long long>(in.queue), in.cpu_demand,
-      DemandWhileBusy(in), in.workers, in.threads);
+      "busy %.0f%%, queue %lld, waiting %.1f, cpu demand %.2f core/worker "
+      "(%.2f while busy), %d worker(s) x %d thread(s)",
+      in.busy_ratio * 100, static_cast<long long>(in.queue), in.waiting,
+      in.cpu_demand, DemandWhileBusy(in), in.workers, in.threads);
   return buf;
 }
 
@@ -28,8 +28,9 @@ std::string Describe(const ScalerInputs& in) {
 
 std::optional<ScalerDecision> Scaler::Decide(const ScalerInputs& in) {
   const ScalerLimits& l = limits_;
-  bool saturated = in.busy_ratio >= kBusyRatio || in.queue > 0;
-  bool underused = in.busy_ratio < kIdleRatio && in.queue == 0;
+  bool waiting = in.queue > 0 || in.waiting >= kWaiting;
+  bool saturated = in.busy_ratio >= kBusyRatio || waiting;
+  bool underused = in.busy_ratio < kIdleRatio && !waiting;
   if (!underused) underused_since_ns_ = -1;
 
   if (!saturated) cpu_streak_ = io_streak_ = 0;
@@ -43,11 +44,15 @@ std::optional<ScalerDecision> Scaler::Decide(const ScalerInputs& in) {
       ++io_streak_;
       cpu_streak_ = 0;
     }
+    // Workers the memory budget holds, at the current size of each.
+    int memory_cap = l.max_workers;
+    if (l.memory_budget_bytes > 0 && in.workers > 0 && in.memory_bytes > 0)
+      memory_cap = static_cast<int>(std::min<int64_t>(
+          l.max_workers,
+          l.memory_budget_bytes /
+              std::max<int64_t>(1, in.memory_bytes / in.workers)));
+    bool memory_room = in.workers < memory_cap;
     int worker_cap = std::min(l.max_workers, std::max(l.min_workers, l.cores));
-    bool memory_room = true;
-    if (l.memory_budget_bytes > 0 && in.workers > 0)
-      memory_room = in.memory_bytes + in.memory_bytes / in.workers <=
-                    l.memory_budget_bytes;
     std::string why = (cpu_bound ? "saturated and CPU-bound: "
                                  : "saturated and waiting on I/O: ") +
                       Describe(in);
@@ -71,32 +76,40 @@ std::optional<ScalerDecision> Scaler::Decide(const ScalerInputs& in) {
       }
       return std::nullopt;
     }
-    // I/O-bound: threads are cheap; double them, then add processes. Growing
-    // back what a CPU-bound reading trimmed waits for the reading to hold, so
-    // the two never alternate tick by tick.
+    // Little's law: the requests in flight (busy threads) plus those waiting
+    // in the workers and in the kernel are the concurrency the load needs; a
+    // quarter to spare.
+    double needed = (in.busy_ratio * in.workers * in.threads + in.waiting +
+                     static_cast<double>(in.queue)) *
+                    1.25;
+    // I/O-bound: threads are cheap; double them (or straight to what is
+    // needed), then add the processes the rest needs. Growing back what a
+    // CPU-bound reading trimmed waits for the reading to hold, so the two never
+    // alternate tick by tick.
     bool regrow_confirmed = !trimmed_for_cpu_ || io_streak_ >= kConfirmTicks;
     if (in.threads < l.max_threads && regrow_confirmed) {
       // Threads trimmed and then confirmed waiting: the trim was wrong, and is
       // not tried again until this load is over (the pool is underused).
       trim_refuted_ = trimmed_for_cpu_;
       trimmed_for_cpu_ = false;
-      // Double, or straight to what the waiting connections need (Little's
-      // law: the concurrency in use plus the queue, with a quarter to spare).
-      double needed = (in.busy_ratio * in.workers * in.threads +
-                       static_cast<double>(in.queue)) *
-                      1.25 / std::max(1, in.workers);
-      int threads = std::min(l.max_threads,
-                             std::max({in.threads + 1, in.threads * 2,
-                                       static_cast<int>(std::ceil(needed))}));
+      int threads = std::min(
+          l.max_threads,
+          std::max(
+              {in.threads + 1, in.threads * 2,
+               static_cast<int>(std::ceil(needed / std::max(1, in.workers)))}));
       return ScalerDecision{ScalerDecision::Direction::kUp,
                             ScalerDecision::Kind::kThreads, in.workers, threads,
                             why};
     }
-    if (in.threads >= l.max_threads && in.workers < l.max_workers &&
-        memory_room)
+    if (in.threads >= l.max_threads && memory_room) {
+      int workers = std::min(
+          memory_cap,
+          std::max(in.workers + 1,
+                   static_cast<int>(std::ceil(needed / l.max_threads))));
       return ScalerDecision{ScalerDecision::Direction::kUp,
-                            ScalerDecision::Kind::kWorkers, in.workers + 1,
-                            in.threads, why};
+                            ScalerDecision::Kind::kWorkers, workers, in.threads,
+                            why};
+    }
     return std::nullopt;
   }
   if (!underused) return std::nullopt;

@@ -3,7 +3,8 @@
 //
 // A pure function of (inputs, its own state, the clock carried by the inputs),
 // so it is unit-tested with recorded and synthetic traces, no sleeps. Policy:
-// - up fast: on a queue or sustained busyness, one step per tick;
+// - up fast: on a queue or sustained busyness, in one step to what the
+//   requests in flight and waiting need (Little's law), else doubling;
 // - processes versus threads: busy workers that burn CPU (GIL-bound) get more
 // processes,
 //   up to the cores and the memory budget; busy workers that mostly wait
@@ -38,6 +39,10 @@ struct ScalerInputs {
   int threads = 1;        // the current threads per worker
   double busy_ratio = 0;  // busy thread-time / running thread-time (0..1)
   int64_t queue = 0;      // connections waiting in the accept queues
+  // Requests the workers have accepted that wait for a free thread (bytes
+  // unread on a connection no thread holds), mean over the interval: the part
+  // of the queue the kernel cannot see.
+  double waiting = 0;
   // CPU demand per worker process, in cores: time on a CPU plus time waiting
   // for one. A GIL-bound worker reads near 1 even on a crowded machine, where
   // its CPU time alone would look like a worker waiting on I/O.
@@ -64,11 +69,13 @@ class Scaler {
   const ScalerLimits& limits() const { return limits_; }
   void set_limits(const ScalerLimits& limits) { limits_ = limits; }
 
-  // Busy above this (or any queue) is saturation; below kIdleRatio for a whole
-  // window is underuse. Workers demanding more than kCpuBound of a core each
+  // Busy above this (or any queue, or kWaiting requests waiting in the
+  // workers) is saturation; below kIdleRatio with nothing waiting, for a whole
+  // window, is underuse. Workers demanding more than kCpuBound of a core each
   // while busy (cpu_demand / busy_ratio) are GIL/CPU-bound.
   static constexpr double kBusyRatio = 0.75;
   static constexpr double kIdleRatio = 0.3;
+  static constexpr double kWaiting = 0.5;
   static constexpr double kCpuBound = 0.6;
   // CPU-bound workers gain nothing from more threads than this.
   static constexpr int kCpuBoundThreads = 4;

@@ -30,6 +30,7 @@
 #include "common/host_limits.h"
 #include "common/listener.h"
 #include "common/log.h"
+#include "daemon/connection_balance.h"
 #include "daemon/proc_stats.h"
 
 extern char** environ;
@@ -507,6 +508,7 @@ int Supervisor::Run() {
     pool_->Tick(NowNs());
     RunCommands();
     AutoscaleTick();
+    BalanceConnections();
     PublishSnapshot();
     if (stop_requested_ != 0) {
       bool graceful = stop_requested_ == 1;
@@ -552,6 +554,7 @@ void Supervisor::AutoscaleTick() {
     last_scale_tick_ns_ = 0;
     busy_before_.clear();
     cpu_before_.clear();
+    waiting_before_.clear();
     return;
   }
   int64_t now = NowNs();
@@ -563,14 +566,22 @@ void Supervisor::AutoscaleTick() {
   last_scale_tick_ns_ = now;
   // Busy time per thread, counting a request still running up to now, so the
   // differences between ticks are exactly the busy time in between.
-  double busy_ns = 0, thread_ns = 0, cpu_demand_s = 0;
+  double busy_ns = 0, thread_ns = 0, cpu_demand_s = 0, waiting_ns = 0;
   int measured_workers = 0;  // those whose CPU demand counts this tick
   int64_t memory = 0;
   std::map<int64_t, int64_t> busy_now;
   std::map<pid_t, double> cpu_now;
+  std::map<int, int64_t> waiting_now;
   for (const auto& [pid, w] : pool_->workers()) {
     if (w.state != WorkerPool::State::kReady) continue;
     const WorkerSlot& slot = scoreboard_.slot(w.id - 1);
+    int64_t waiting = slot.waiting_ns.load(std::memory_order_relaxed);
+    waiting_now[w.id] = waiting;
+    auto waiting_before = waiting_before_.find(w.id);
+    if (waiting_before != waiting_before_.end())
+      waiting_ns += static_cast<double>(
+          std::clamp<int64_t>(waiting - waiting_before->second, 0,
+                              interval * kMaxThreadsPerWorker * 16));
     int threads = WorkerThreads(slot);
     for (int t = 0; t < threads; ++t) {
       const ThreadSlot& ts = slot.thread[t];
@@ -603,6 +614,7 @@ void Supervisor::AutoscaleTick() {
   }
   busy_before_ = std::move(busy_now);
   cpu_before_ = std::move(cpu_now);
+  waiting_before_ = std::move(waiting_now);
   if (first || thread_ns == 0) return;
 
   ScalerInputs in;
@@ -615,6 +627,7 @@ void Supervisor::AutoscaleTick() {
                             (static_cast<double>(interval) * measured_workers)
                       : 0;
   in.memory_bytes = memory;
+  in.waiting = waiting_ns / static_cast<double>(interval);
   for (const Listener& l : listeners_)
     in.queue += ListenQueueLength(l.fd.get());
   std::optional<ScalerDecision> d = scaler_->Decide(in);
@@ -635,6 +648,24 @@ void Supervisor::AutoscaleTick() {
   } else {
     SetThreads(d->threads);
   }
+}
+
+void Supervisor::BalanceConnections() {
+  uint64_t total = 0;
+  int ready = 0;
+  for (const auto& [pid, w] : pool_->workers()) {
+    if (w.state != WorkerPool::State::kReady) continue;
+    ++ready;
+    // The worker's word, through shared memory: bounded.
+    total += std::min<uint32_t>(
+        scoreboard_.slot(w.id - 1).connections.load(std::memory_order_relaxed),
+        1u << 24);
+  }
+  uint32_t quota = ConnectionQuota(total, ready);
+  for (const auto& [pid, w] : pool_->workers())
+    scoreboard_.slot(w.id - 1).connection_quota.store(
+        w.state == WorkerPool::State::kReady ? quota : 0,
+        std::memory_order_relaxed);
 }
 
 void Supervisor::PublishSnapshot() {

@@ -102,6 +102,9 @@ class Supervisor : public ProcessControl, public ControlBackend {
   // The scaler's tick: measures the interval since the last one and applies a
   // decision, if any.
   void AutoscaleTick();
+  // Hands each ready worker its keep-alive connection quota (every turn, with
+  // or without autoscaling: a scale-up or TTIN needs it as much).
+  void BalanceConnections();
   ScalerLimits LimitsFromConfig() const;
   // Sets every live worker's thread target (and the one new workers start
   // with).
@@ -154,6 +157,7 @@ class Supervisor : public ProcessControl, public ControlBackend {
   int64_t last_scale_tick_ns_ = 0;
   std::map<int64_t, int64_t> busy_before_;  // (id << 16 | thread) -> busy ns
   std::map<pid_t, double> cpu_before_;      // worker thread -> CPU demand, s
+  std::map<int, int64_t> waiting_before_;   // worker id -> waiting_ns
   std::map<std::string, uint64_t> decisions_;
   std::vector<std::string> recent_decisions_;
 

@@ -124,6 +124,7 @@ void Connection::Reset(int new_fd, int listener_index) {
   registered = false;
   read_full = false;
   hangup = false;
+  shed = false;
   awaiting_body.store(false, std::memory_order_relaxed);
   in.clear();
   in_pos = 0;

@@ -44,6 +44,9 @@ class Connection {
   // each response, as no further edge will come.
   bool hangup = false;
   bool is_unix = false;
+  // Chosen to close after its response because the worker is above its share
+  // of connections (counted in Server's shedding count until it closes).
+  bool shed = false;
   std::string remote_addr;  // "" for UNIX sockets
   std::string remote_port;
   std::string in;  // bytes received and not consumed yet start at in_pos

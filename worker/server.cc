@@ -35,6 +35,9 @@ constexpr int64_t kPrebufferBytes = 256 * 1024;
 // While draining, a parked connection waits at most this long for its next
 // request.
 constexpr double kDrainIdleSeconds = 1.0;
+// How long the open connections must stay above the master's quota before
+// keep-alive connections are shed: a few turns of both main loops.
+constexpr int64_t kShedAfterNs = kNsPerSec / 2;
 
 int64_t SecondsToNs(double s) { return static_cast<int64_t>(s * 1e9); }
 
@@ -149,6 +152,9 @@ Status Server::Init() {
   ev.data.u64 = kWakeTag;
   if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, wake_fd_.get(), &ev) < 0)
     return Status::FromErrno("epoll_ctl", errno);
+  readable_probe_fd_.reset(::epoll_create1(EPOLL_CLOEXEC));
+  if (!readable_probe_fd_.valid())
+    return Status::FromErrno("epoll_create1", errno);
   rlimit nofile{};
   ::getrlimit(RLIMIT_NOFILE, &nofile);
   size_t max_fds =
@@ -335,6 +341,12 @@ Connection* Server::Accept(int listener_index) {
   conn->word.store(Connection::Make(gen, Connection::kActive),
                    std::memory_order_release);
   open_connections_.fetch_add(1);
+  // Left by close(): the probe holds no reference of its own. A failed add only
+  // leaves this connection out of the waiting count.
+  epoll_event probe{};
+  probe.events = EPOLLIN;
+  probe.data.fd = fd;
+  ::epoll_ctl(readable_probe_fd_.get(), EPOLL_CTL_ADD, fd, &probe);
   return conn;
 }
 
@@ -373,7 +385,8 @@ void Server::Serve(Connection* conn) {
           conn->Consume(consumed);
           conn->awaiting_body.store(false, std::memory_order_relaxed);
           bool keep_alive =
-              Dispatch(conn, &head, head.keep_alive && !draining());
+              Dispatch(conn, &head,
+                       head.keep_alive && !draining() && !ShedForBalance(conn));
           ++conn->requests;
           if (!keep_alive) {
             LingerClose(conn);
@@ -443,6 +456,65 @@ bool Server::Dispatch(Connection* conn, RequestHead* head, bool keep_alive) {
   return outcome.keep_alive;
 }
 
+int Server::ConnectionQuota() const {
+  if (slot_ == nullptr) return 0;
+  // The master's word, through shared memory: it can only cost keep-alives.
+  return static_cast<int>(std::min<uint32_t>(
+      slot_->connection_quota.load(std::memory_order_relaxed), 1u << 30));
+}
+
+bool Server::ShedForBalance(Connection* conn) {
+  if (!may_shed_.load(std::memory_order_relaxed) || conn->requests == 0 ||
+      conn->shed)
+    return false;
+  int quota = ConnectionQuota();
+  if (quota == 0) return false;
+  // Connections already marked close soon: count them gone, so concurrent
+  // threads shed the surplus once, not once each.
+  int shedding = shedding_.load();
+  while (open_connections_.load() - shedding > quota) {
+    if (shedding_.compare_exchange_weak(shedding, shedding + 1)) {
+      conn->shed = true;
+      return true;
+    }
+  }
+  return false;
+}
+
+void Server::PublishLoad() {
+  if (slot_ == nullptr) return;
+  int64_t now = MonotonicNs();
+  constexpr int kMaxProbe = 1024;
+  epoll_event ready[kMaxProbe];
+  int n = ::epoll_wait(readable_probe_fd_.get(), ready, kMaxProbe, 0);
+  int64_t waiting = 0;
+  for (int i = 0; i < n; ++i) {
+    // Readable and parked: a request (or the rest of one) no thread has taken
+    // yet. A connection a thread owns is being served, whatever it has unread.
+    Connection* conn = table_->Find(ready[i].data.fd);
+    if (conn != nullptr &&
+        Connection::StateOf(conn->word.load(std::memory_order_relaxed)) ==
+            Connection::kParked)
+      ++waiting;
+  }
+  if (last_load_sample_ns_ != 0)
+    slot_->waiting_ns.fetch_add(waiting * (now - last_load_sample_ns_),
+                                std::memory_order_relaxed);
+  last_load_sample_ns_ = now;
+  int open = open_connections_.load();
+  slot_->connections.store(static_cast<uint32_t>(std::max(0, open)),
+                           std::memory_order_relaxed);
+  int quota = ConnectionQuota();
+  if (quota == 0 || open <= quota) {
+    over_quota_since_ns_ = 0;
+  } else if (over_quota_since_ns_ == 0) {
+    over_quota_since_ns_ = now;
+  }
+  may_shed_.store(
+      over_quota_since_ns_ != 0 && now - over_quota_since_ns_ >= kShedAfterNs,
+      std::memory_order_relaxed);
+}
+
 void Server::Park(Connection* conn) {
   bool idle = conn->Pending().empty() && conn->requests > 0;
   double timeout = idle ? config_.keep_alive : config_.header_timeout;
@@ -489,6 +561,10 @@ void Server::Close(Connection* conn) {
       Connection::Generation(conn->word.load(std::memory_order_relaxed));
   conn->word.store(Connection::Make(gen, Connection::kFree),
                    std::memory_order_release);
+  if (conn->shed) {
+    conn->shed = false;
+    shedding_.fetch_sub(1);
+  }
   open_connections_.fetch_sub(1);
   ::close(fd);
 }
@@ -614,6 +690,7 @@ int Server::RunMainLoop() {
       SetListening(true);
     }
     ExpireConnections();
+    PublishLoad();
     if (!draining()) AdjustThreads();
     if (draining()) {
       if (open_connections_.load() == 0) break;

@@ -105,6 +105,17 @@ class Server {
   // Moves this worker to the back of listener i's queue of waiters, so the
   // kernel offers the next connection to the other workers first.
   void RequeueListener(size_t i);
+  // Whether this keep-alive connection should close after its response
+  // because the worker has held more than the master's quota of connections
+  // for a while (see may_shed_); marks it so (see Connection::shed). Never on
+  // a connection's first request: the kernel has just chosen this worker for
+  // it, and the client would only reconnect.
+  bool ShedForBalance(Connection* conn);
+  // The master's connection quota for this worker; 0: none.
+  int ConnectionQuota() const;
+  // Publishes the open connections and samples the requests waiting for a
+  // thread into the scoreboard (main loop, every turn).
+  void PublishLoad();
   // Stops accepting for a moment (out of descriptors, a failed epoll_ctl);
   // the main loop turns accepting back on.
   void PauseAccepting();
@@ -121,6 +132,16 @@ class Server {
   const bool persistent_registration_;
   UniqueFd epoll_fd_;
   UniqueFd wake_fd_;  // eventfd: readable once the threads must stop
+  // Every open connection, level-triggered and never waited on: polled with a
+  // zero timeout, it lists the connections with bytes unread, i.e. requests
+  // that wait for a thread while they are parked.
+  UniqueFd readable_probe_fd_;
+  int64_t last_load_sample_ns_ = 0;
+  // Since when the open connections have been above the master's quota (0:
+  // not above). The quota trails a burst of new connections by a loop turn or
+  // two; only an excess that lasts sheds connections.
+  int64_t over_quota_since_ns_ = 0;
+  std::atomic<bool> may_shed_{false};
   std::unique_ptr<Table> table_;
   // App thread i runs while i < thread_target_; thread_alive_[i] says whether
   // it is running (it clears it on its way out).
@@ -130,6 +151,7 @@ class Server {
   std::atomic<bool> stop_{false};
   std::atomic<int> open_connections_{0};
   std::atomic<int> busy_threads_{0};
+  std::atomic<int> shedding_{0};  // connections marked shed, not closed yet
   std::atomic<bool> listening_{false};
   std::atomic<int64_t> accept_paused_until_ns_{0};
   std::mutex listen_mu_;  // serialises adding/removing the listeners

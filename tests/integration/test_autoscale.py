@@ -51,13 +51,19 @@ class AutoscaleTest(unittest.TestCase):
                               "json", "autoscale"], capture_output=True, text=True, timeout=10)
         return json.loads(out.stdout)
 
+    def workers(self):
+        out = subprocess.run([os.path.join(harness.BIN_DIR, "wsgictl"), "-s", self.sock, "-o",
+                              "json", "workers"], capture_output=True, text=True, timeout=10)
+        return json.loads(out.stdout)["workers"]
+
     def test_io_bound_load_grows_threads_then_shrinks(self):
         server = self.start("--max-threads", "64", "--max-workers", "6")
         rate, failures, out = wrk(server.url + "/sleep?s=0.05", 100, 12)
         state = self.autoscale()
         print("\nI/O-bound, 100 clients on a 50 ms route: %.0f req/s over 12 s (ideal 2000), "
-              "%d failures, settled at %d worker(s) x %d thread(s)"
-              % (rate, failures, state["workers"], state["threads"]), file=sys.stderr)
+              "%d failures, settled at %d worker(s) x %d thread(s); decisions %s"
+              % (rate, failures, state["workers"], state["threads"], state["recent"]),
+              file=sys.stderr)
         self.assertEqual(failures, 0, out)
         self.assertGreaterEqual(state["threads"], 2 * state["workers"])
         self.assertGreater(state["decisions"].get("up/threads", 0), 0)
@@ -78,10 +84,11 @@ class AutoscaleTest(unittest.TestCase):
         server = self.start("--max-threads", "64", "--max-workers", "6")
         rate, failures, out = wrk(server.url + "/burn?ms=5", 32, 12)
         state = self.autoscale()
+        served = [w["requests"] for w in self.workers()]
         print("\nCPU-bound, 32 clients on a 5 ms CPU route: %.0f req/s over 12 s (2 idle cores "
-              "give about 400; wrk itself takes one here), %d failures, settled at %d worker(s) "
-              "x %d thread(s); decisions %s"
-              % (rate, failures, state["workers"], state["threads"], state["recent"]),
+              "give about 400), %d failures, settled at %d worker(s) x %d thread(s), requests "
+              "per worker %s; decisions %s"
+              % (rate, failures, state["workers"], state["threads"], served, state["recent"]),
               file=sys.stderr)
         self.assertEqual(failures, 0, out)
         self.assertGreaterEqual(state["workers"], 2, state)
@@ -89,6 +96,11 @@ class AutoscaleTest(unittest.TestCase):
         self.assertGreater(state["decisions"].get("up/workers", 0), 0, state)
         # Generous: one worker alone gives about 200 on an idle machine.
         self.assertGreater(rate, 100)
+        # wrk's 32 keep-alive connections all went to the first worker; the added ones
+        # get their share through the connection quota (the first worker closes its
+        # surplus), so the load is spread, not left on the first worker's core.
+        self.assertGreaterEqual(len(served), 2, served)
+        self.assertGreater(min(served), 0.25 * sum(served) / len(served), served)
 
 
 if __name__ == "__main__":

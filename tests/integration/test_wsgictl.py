@@ -247,7 +247,7 @@ class ReadOnlyCommandsTest(unittest.TestCase):
     def test_workers_table_is_aligned_with_one_row_per_worker(self):
         out = self.server.ctl("workers", check=0).stdout
         header, rows = table_rows(out)
-        self.assertEqual(header.split(), ["ID", "PID", "GEN", "STATE", "BUSY", "REQUESTS",
+        self.assertEqual(header.split(), ["ID", "PID", "GEN", "STATE", "BUSY", "CONNS", "REQUESTS",
                                           "RSS", "MB", "HEARTBEAT", "CURRENT"])
         self.assertEqual(len(rows), 2, out)
         pids = {w["pid"] for w in self.server.worker_list()}
@@ -256,13 +256,14 @@ class ReadOnlyCommandsTest(unittest.TestCase):
             self.assertIn(int(cells[1]), pids)
             self.assertEqual(cells[3], "ready")
             self.assertEqual(cells[4], "0/1")
-            self.assertRegex(cells[6], r"^\d+\.\d$")  # RSS in MB
-            self.assertRegex(cells[7], r"^\d+\.\ds$")  # heartbeat age
-            self.assertEqual(cells[8], "-")  # idle
+            self.assertRegex(cells[5], r"^\d+$")  # open connections
+            self.assertRegex(cells[7], r"^\d+\.\d$")  # RSS in MB
+            self.assertRegex(cells[8], r"^\d+\.\ds$")  # heartbeat age
+            self.assertEqual(cells[9], "-")  # idle
             # Left-aligned STATE starts under its heading; right-aligned numbers end
             # under theirs.
             self.assertEqual(row.index(" ready") + 1, header.index("STATE"))
-            self.assertEqual(row.index(cells[7]) + len(cells[7]),
+            self.assertEqual(row.index(cells[8]) + len(cells[8]),
                              header.index("HEARTBEAT") + len("HEARTBEAT"))
 
     def test_workers_show_the_current_request(self):
@@ -354,9 +355,10 @@ class ReadOnlyCommandsTest(unittest.TestCase):
         rate = float(out.split("req/s ")[1].split()[0])
         self.assertGreater(rate, 0)
         header, rows = table_rows(out)
-        self.assertEqual(header.split()[:6], ["ID", "PID", "GEN", "STATE", "BUSY", "REQ/S"])
+        self.assertEqual(header.split()[:7], ["ID", "PID", "GEN", "STATE", "BUSY", "CONNS",
+                                               "REQ/S"])
         self.assertEqual(len(rows), 2, out)
-        self.assertEqual(sum(float(r.split()[5]) for r in rows) > 0, True)
+        self.assertEqual(sum(float(r.split()[6]) for r in rows) > 0, True)
         self.assertEqual(sorted(int(r.split()[0]) for r in rows),
                          sorted(w["id"] for w in self.server.worker_list()))
 
@@ -399,7 +401,7 @@ class ReadOnlyCommandsTest(unittest.TestCase):
             self.assertEqual(len(rows) - 1, 2, text)  # the rows, then the hint line
             # Rates appear once a second sample arrived.
             self.assertTrue(wait_until(
-                lambda: all(r.split()[5] != "-" for r in table_rows(screen())[1][:2]),
+                lambda: all(r.split()[6] != "-" for r in table_rows(screen())[1][:2]),
                 5, 0.1), screen())
 
             subprocess.run(tmux + ["send-keys", "-t", "top", "q"], check=True, timeout=10)

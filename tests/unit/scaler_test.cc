@@ -110,9 +110,11 @@ TEST(ScalerTest, IoBoundSaturationGrowsThreadsFirstThenWorkers) {
     t = d->threads;
     seen.emplace_back(w, t);
   }
+  // Workers: one more, or a quarter more when that is more (Little's law with
+  // every thread busy and nothing seen waiting).
   const std::vector<std::pair<int, int>> want = {
-      {1, 2},  {1, 4},  {1, 8},  {1, 16}, {2, 16}, {3, 16},
-      {4, 16}, {5, 16}, {6, 16}, {7, 16}, {8, 16}};
+      {1, 2},  {1, 4},  {1, 8},  {1, 16}, {2, 16},
+      {3, 16}, {4, 16}, {5, 16}, {7, 16}, {8, 16}};
   EXPECT_EQ(seen, want);
 }
 
@@ -209,6 +211,65 @@ TEST(ScalerTest, ALoadStartingMidTickIsJudgedByItsDemandWhileBusy) {
   d = io.Decide(In(kT0, 1, 1, 0.26, 0.02, 97));
   ASSERT_TRUE(d);
   EXPECT_EQ(d->kind, Kind::kThreads);
+}
+
+// Requests waiting inside the workers for a thread (the queue the kernel cannot
+// see once connections are accepted) size the threads in one step: 10 clients
+// on a 50 ms route against 1 x 1 read busy 100% and 9 waiting.
+TEST(ScalerTest, IoBoundWaitingRequestsSizeThreadsInOneStep) {
+  ScalerLimits l = Limits();
+  l.max_threads = 64;
+  Scaler s(l);
+  ScalerInputs in = In(kT0, 1, 1, 1.0);
+  in.waiting = 9;
+  auto d = s.Decide(in);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->kind, Kind::kThreads);
+  EXPECT_EQ(d->threads, 13);  // (1 busy + 9 waiting) x 1.25 = 12.5
+  EXPECT_TRUE(Contains(d->reason, "waiting 9.0")) << d->reason;
+}
+
+// At max threads, the workers the rest needs come in one step too, as many as
+// the memory budget holds.
+TEST(ScalerTest, IoBoundAtMaxThreadsAddsTheWorkersTheWaitingNeed) {
+  ScalerLimits l = Limits();
+  l.max_threads = 64;
+  Scaler s(l);
+  ScalerInputs in = In(kT0, 1, 64, 1.0, kIoCpu, 60);
+  in.waiting = 76;  // 200 clients: 64 busy, 76 waiting, 60 queued
+  auto d = s.Decide(in);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->kind, Kind::kWorkers);
+  EXPECT_EQ(d->workers, 4);  // 200 x 1.25 / 64 = 3.9
+  EXPECT_EQ(d->threads, 64);
+  l.memory_budget_bytes = 300;  // 100 per worker now
+  s.set_limits(l);
+  in.memory_bytes = 100;
+  d = s.Decide(in);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->workers, 3);
+}
+
+// A request seen waiting now and then (half a request on average) is not yet
+// saturation; more is, even with the busy ratio below its threshold. And
+// nothing waiting is needed for underuse.
+TEST(ScalerTest, WaitingRequestsCountAsSaturationAndBlockUnderuse) {
+  ScalerLimits l = Limits();
+  l.scale_down_window_ns = 2 * kSec;
+  Scaler s(l);
+  ScalerInputs in = In(kT0, 2, 4, 0.5);
+  in.waiting = 0.4;
+  EXPECT_FALSE(s.Decide(in));
+  in.waiting = 0.6;
+  auto d = s.Decide(in);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->direction, Direction::kUp);
+  // At the maximums, so waiting cannot scale up either.
+  for (int tick = 0; tick <= 10; ++tick) {
+    ScalerInputs low = In(kT0 + tick * kSec, 8, 16, 0.1);
+    low.waiting = 1;
+    EXPECT_FALSE(s.Decide(low)) << "tick " << tick;
+  }
 }
 
 // --- Queue -------------------------------------------------------------------

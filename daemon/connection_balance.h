@@ -1,0 +1,23 @@
+// Connection balance: how many open connections a worker may hold before it
+// closes keep-alive connections after their response.
+//
+// Keep-alive clients stay on the worker that accepted them. A worker the pool
+// adds later (the scaler, `wsgictl scale`, TTIN) would get none of their
+// traffic, and a worker that took more than its share of a burst keeps it. A
+// worker above its quota ends the surplus with "Connection: close" on a
+// response: never mid-request and never on an idle connection, where the close
+// could cross a request in flight. The clients reconnect, and the kernel offers
+// the new connections to the workers with a free thread.
+#pragma once
+
+#include <cstdint>
+
+namespace wsgid {
+
+// The quota for each of `ready_workers` workers holding `total_connections`
+// between them: their even share plus a slack (one, and an eighth above a
+// share of 8), so a pool that is nearly even does not churn connections.
+// 0 (no limit) with fewer than two workers or no connections.
+uint32_t ConnectionQuota(uint64_t total_connections, int ready_workers);
+
+}  // namespace wsgid
