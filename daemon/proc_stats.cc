@@ -3,9 +3,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -50,6 +52,47 @@ std::map<pid_t, double> CpuDemandByThread(pid_t pid) {
           (on_cpu_ns + waiting_ns) / 1e9;
   }
   return demand;
+}
+
+void CountThreadState(const std::string& syscall_text, ThreadStates* states) {
+  // "running", or "NR args... sp pc" while blocked, or "-1 sp pc" when not in
+  // a system call (preempted in user space: waiting for a CPU).
+  if (syscall_text.rfind("running", 0) == 0) {
+    ++states->computing;
+    return;
+  }
+  char* end = nullptr;
+  long nr = std::strtol(syscall_text.c_str(), &end, 10);
+  if (end == syscall_text.c_str()) {
+    ++states->unknown;
+  } else if (nr < 0) {
+    ++states->computing;
+  } else if (nr == SYS_futex) {
+    ++states->lock_wait;
+  } else if (nr == SYS_epoll_pwait || nr == SYS_rt_sigtimedwait
+#ifdef SYS_epoll_wait
+             || nr == SYS_epoll_wait
+#endif
+  ) {
+    ++states->idle;
+  } else {
+    ++states->io_wait;
+  }
+}
+
+ThreadStates SampleThreadStates(pid_t pid) {
+  ThreadStates states;
+  std::error_code error;
+  std::filesystem::directory_iterator tasks(
+      "/proc/" + std::to_string(pid) + "/task", error);
+  if (error) return states;
+  for (const auto& task : tasks) {
+    std::ifstream f(task.path() / "syscall");
+    std::string text;
+    std::getline(f, text);
+    CountThreadState(text, &states);
+  }
+  return states;
 }
 
 int64_t ListenQueueLength(int listen_fd) {

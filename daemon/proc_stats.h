@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 
 namespace wsgid {
 
@@ -23,6 +24,22 @@ int64_t PssBytes(pid_t pid);
 // its figures with it: a caller takes differences over the threads it saw both
 // times.
 std::map<pid_t, double> CpuDemandByThread(pid_t pid);
+// What a process's threads are doing at one instant, from the system call each
+// is in (/proc/PID/task/*/syscall). A worker's idle app threads wait in
+// epoll_wait and its main thread in rt_sigtimedwait; of the rest, a thread on
+// (or waiting for) a CPU is computing, one in futex waits for a lock (the GIL,
+// above all), and one in any other call (sleep, poll, recv, connect...) waits
+// on I/O: the threads more of which would serve more requests.
+struct ThreadStates {
+  int computing = 0;
+  int lock_wait = 0;
+  int io_wait = 0;
+  int idle = 0;     // in epoll_wait or rt_sigtimedwait
+  int unknown = 0;  // unreadable (no permission, exited)
+};
+ThreadStates SampleThreadStates(pid_t pid);
+// The state of one thread from its /proc/.../syscall text.
+void CountThreadState(const std::string& syscall_text, ThreadStates* states);
 // Connections waiting in a TCP listening socket's accept queue (TCP_INFO's
 // tcpi_unacked); 0 for UNIX sockets.
 int64_t ListenQueueLength(int listen_fd);

@@ -14,13 +14,17 @@ double DemandWhileBusy(const ScalerInputs& in) {
 }
 
 std::string Describe(const ScalerInputs& in) {
-  char buf[200];
+  char io_share[8] = "?";
+  if (in.io_share >= 0)
+    std::snprintf(io_share, sizeof io_share, "%.0f%%", in.io_share * 100);
+  char buf[240];
   std::snprintf(
       buf, sizeof buf,
       "busy %.0f%%, queue %lld, waiting %.1f, cpu demand %.2f core/worker "
-      "(%.2f while busy), %d worker(s) x %d thread(s)",
+      "(%.2f while busy), busy threads on I/O %s, %d worker(s) x %d "
+      "thread(s)",
       in.busy_ratio * 100, static_cast<long long>(in.queue), in.waiting,
-      in.cpu_demand, DemandWhileBusy(in), in.workers, in.threads);
+      in.cpu_demand, DemandWhileBusy(in), io_share, in.workers, in.threads);
   return buf;
 }
 
@@ -56,60 +60,85 @@ std::optional<ScalerDecision> Scaler::Decide(const ScalerInputs& in) {
     std::string why = (cpu_bound ? "saturated and CPU-bound: "
                                  : "saturated and waiting on I/O: ") +
                       Describe(in);
+    // Little's law: the requests in flight (busy threads), those waiting in
+    // the workers and those in the kernel's queue are the concurrency the load
+    // needs, with a quarter to spare. Requests wait in a worker only while its
+    // threads are busy, so that mean is taken over the busy part of the tick,
+    // as the CPU demand is: a load that began mid-tick is not diluted.
+    double needed = (in.busy_ratio * in.workers * in.threads +
+                     in.waiting / std::max(in.busy_ratio, kMinBusyForDemand) +
+                     static_cast<double>(in.queue)) *
+                    1.25;
+    auto up = [&](int workers, int threads) {
+      return ScalerDecision{ScalerDecision::Direction::kUp,
+                            workers != in.workers
+                                ? ScalerDecision::Kind::kWorkers
+                                : ScalerDecision::Kind::kThreads,
+                            workers, threads, why};
+    };
+    // Threads doubled, or straight to what is needed; at max_threads, also the
+    // workers the rest needs, up to `worker_limit`.
+    auto grow_threads = [&](int worker_limit) {
+      int threads = std::min(
+          l.max_threads,
+          std::max(
+              {in.threads + 1, in.threads * 2,
+               static_cast<int>(std::ceil(needed / std::max(1, in.workers)))}));
+      int workers = in.workers;
+      if (threads >= l.max_threads)
+        workers = std::max(
+            in.workers,
+            std::min(worker_limit,
+                     static_cast<int>(std::ceil(needed / l.max_threads))));
+      return up(workers, threads);
+    };
+    // Busy threads seen blocked on I/O: more threads would serve more.
+    bool waits_on_io = in.io_share >= kIoShare;
     if (cpu_bound) {
       // Threads do not help a GIL-bound app: more processes, up to the cores.
       if (in.workers < worker_cap && memory_room)
-        return ScalerDecision{ScalerDecision::Direction::kUp,
-                              ScalerDecision::Kind::kWorkers, in.workers + 1,
-                              in.threads, why};
-      // At the cores, a pile of threads (left by an I/O-bound phase) only adds
-      // GIL hand-offs. Trimming reverses earlier growth, and an I/O-bound load
-      // with many threads can read CPU-bound on a crowded machine (each wake-up
-      // waits for a core), so the reading must hold for kConfirmTicks first.
-      int fewer = std::max(l.min_threads, kCpuBoundThreads);
-      if (in.threads > fewer && cpu_streak_ >= kConfirmTicks &&
+        return up(in.workers + 1, in.threads);
+      // At the cores, requests that wait on I/O still need threads (a mix of
+      // computing and slow I/O), though the CPU is spoken for. Such a reading
+      // also restarts the count towards a trim.
+      if (waits_on_io) cpu_streak_ = 0;
+      if (waits_on_io && waiting && in.threads < l.max_threads)
+        return grow_threads(in.workers);
+      // A pile of threads (left by an I/O-bound phase) that compute or wait
+      // for the GIL only adds GIL hand-offs. Trimming reverses earlier growth,
+      // and an I/O-bound load with many threads can read CPU-bound on a
+      // crowded machine (each wake-up waits for a core), so the reading must
+      // hold for kConfirmTicks first, and each trim halves the threads (down
+      // to kCpuBoundThreads) and waits for a new confirmation: a mix whose
+      // I/O part still needs threads shows it before they are all gone.
+      int floor_threads = std::max(l.min_threads, kCpuBoundThreads);
+      int fewer = std::max(floor_threads, in.threads / 2);
+      if (in.threads > floor_threads && cpu_streak_ >= kConfirmTicks &&
           !trim_refuted_) {
         trimmed_for_cpu_ = true;
+        cpu_streak_ = 0;
         return ScalerDecision{ScalerDecision::Direction::kDown,
                               ScalerDecision::Kind::kThreads, in.workers, fewer,
                               why};
       }
       return std::nullopt;
     }
-    // Little's law: the requests in flight (busy threads) plus those waiting
-    // in the workers and in the kernel are the concurrency the load needs; a
-    // quarter to spare.
-    double needed = (in.busy_ratio * in.workers * in.threads + in.waiting +
-                     static_cast<double>(in.queue)) *
-                    1.25;
-    // I/O-bound: threads are cheap; double them (or straight to what is
-    // needed), then add the processes the rest needs. Growing back what a
-    // CPU-bound reading trimmed waits for the reading to hold, so the two never
-    // alternate tick by tick.
+    // I/O-bound: threads are cheap, then processes. Growing back what a
+    // CPU-bound reading trimmed waits for the reading to hold, so the two
+    // never alternate tick by tick.
     bool regrow_confirmed = !trimmed_for_cpu_ || io_streak_ >= kConfirmTicks;
     if (in.threads < l.max_threads && regrow_confirmed) {
       // Threads trimmed and then confirmed waiting: the trim was wrong, and is
       // not tried again until this load is over (the pool is underused).
       trim_refuted_ = trimmed_for_cpu_;
       trimmed_for_cpu_ = false;
-      int threads = std::min(
-          l.max_threads,
-          std::max(
-              {in.threads + 1, in.threads * 2,
-               static_cast<int>(std::ceil(needed / std::max(1, in.workers)))}));
-      return ScalerDecision{ScalerDecision::Direction::kUp,
-                            ScalerDecision::Kind::kThreads, in.workers, threads,
-                            why};
+      return grow_threads(memory_cap);
     }
-    if (in.threads >= l.max_threads && memory_room) {
-      int workers = std::min(
-          memory_cap,
-          std::max(in.workers + 1,
-                   static_cast<int>(std::ceil(needed / l.max_threads))));
-      return ScalerDecision{ScalerDecision::Direction::kUp,
-                            ScalerDecision::Kind::kWorkers, workers, in.threads,
-                            why};
-    }
+    if (in.threads >= l.max_threads && memory_room)
+      return up(std::min(memory_cap, std::max(in.workers + 1,
+                                              static_cast<int>(std::ceil(
+                                                  needed / l.max_threads)))),
+                in.threads);
     return std::nullopt;
   }
   if (!underused) return std::nullopt;

@@ -48,13 +48,18 @@ struct ScalerInputs {
   // its CPU time alone would look like a worker waiting on I/O.
   double cpu_demand = 0;
   int64_t memory_bytes = 0;  // total PSS of the workers now
+  // Of the workers' threads busy in a request at the tick, the share blocked
+  // on I/O (sleeping, polling, reading), as opposed to computing or waiting for
+  // a lock such as the GIL; -1 when it could not be sampled. More threads serve
+  // more of such requests even when the process is CPU-bound.
+  double io_share = -1;
 };
 
 struct ScalerDecision {
   enum class Direction { kUp, kDown };
   enum class Kind { kWorkers, kThreads };
   Direction direction;
-  Kind kind;
+  Kind kind;  // kWorkers when the worker count changes (threads may too)
   int workers;
   int threads;
   std::string reason;  // with the inputs, for the log and the API
@@ -85,6 +90,9 @@ class Scaler {
   // The busy ratio that CPU demand is divided by is at least this, so an
   // almost idle tick cannot read as a huge demand.
   static constexpr double kMinBusyForDemand = 0.1;
+  // CPU-bound workers whose busy threads wait on I/O at least this much still
+  // get threads for the requests waiting (a mix of slow I/O and computing).
+  static constexpr double kIoShare = 0.3;
 
  private:
   ScalerLimits limits_;

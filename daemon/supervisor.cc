@@ -568,6 +568,9 @@ void Supervisor::AutoscaleTick() {
   // differences between ticks are exactly the busy time in between.
   double busy_ns = 0, thread_ns = 0, cpu_demand_s = 0, waiting_ns = 0;
   int measured_workers = 0;  // those whose CPU demand counts this tick
+  // The ready workers' threads that are not idle, and those of them blocked on
+  // I/O, at this instant.
+  int working_threads = 0, io_wait_threads = 0;
   int64_t memory = 0;
   std::map<int64_t, int64_t> busy_now;
   std::map<pid_t, double> cpu_now;
@@ -611,6 +614,9 @@ void Supervisor::AutoscaleTick() {
         cpu_demand_s += demand;
     }
     memory += PssBytes(pid);
+    ThreadStates states = SampleThreadStates(pid);
+    io_wait_threads += states.io_wait;
+    working_threads += states.io_wait + states.lock_wait + states.computing;
   }
   busy_before_ = std::move(busy_now);
   cpu_before_ = std::move(cpu_now);
@@ -628,6 +634,10 @@ void Supervisor::AutoscaleTick() {
                       : 0;
   in.memory_bytes = memory;
   in.waiting = waiting_ns / static_cast<double>(interval);
+  // The main thread is in rt_sigtimedwait (idle) unless it is expiring
+  // connections; one computing thread more or less does not move the share.
+  if (working_threads > 0)
+    in.io_share = static_cast<double>(io_wait_threads) / working_threads;
   for (const Listener& l : listeners_)
     in.queue += ListenQueueLength(l.fd.get());
   std::optional<ScalerDecision> d = scaler_->Decide(in);
@@ -643,11 +653,10 @@ void Supervisor::AutoscaleTick() {
   recent_decisions_.push_back(summary);
   if (recent_decisions_.size() > 10)
     recent_decisions_.erase(recent_decisions_.begin());
-  if (workers) {
-    pool_->SetDesired(d->workers);
-  } else {
-    SetThreads(d->threads);
-  }
+  // A step can change both (threads to the maximum and the workers the rest
+  // needs).
+  if (d->threads != config_.threads) SetThreads(d->threads);
+  if (d->workers != pool_->desired()) pool_->SetDesired(d->workers);
 }
 
 void Supervisor::BalanceConnections() {

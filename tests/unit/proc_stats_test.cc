@@ -4,10 +4,13 @@
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -92,6 +95,59 @@ TEST(ProcStatsTest, ProcessThatIsGoneReadsZero) {
   EXPECT_TRUE(CpuDemandByThread(999'999'999).empty());
   EXPECT_EQ(ResidentBytes(999'999'999), 0);
   EXPECT_GT(ResidentBytes(::getpid()), 0);
+}
+
+TEST(ThreadStatesTest, ClassifiesTheSystemCallText) {
+  ThreadStates states;
+  CountThreadState("running", &states);
+  CountThreadState("-1 0x7ffd5a0 0x7f00", &states);  // preempted in user space
+  CountThreadState(std::to_string(SYS_futex) + " 0x1 0x80 0x0 0x0", &states);
+  CountThreadState(std::to_string(SYS_clock_nanosleep) + " 0x1 0x0", &states);
+  CountThreadState(std::to_string(SYS_epoll_pwait) + " 0x5 0x7f 0x40", &states);
+  CountThreadState(std::to_string(SYS_rt_sigtimedwait) + " 0x7f 0x0", &states);
+  CountThreadState("", &states);  // unreadable
+  EXPECT_EQ(states.computing, 2);
+  EXPECT_EQ(states.lock_wait, 1);
+  EXPECT_EQ(states.io_wait, 1);
+  EXPECT_EQ(states.idle, 2);
+  EXPECT_EQ(states.unknown, 1);
+}
+
+// Real threads of this process: one sleeping (as a request waiting on a slow
+// database), one blocked on a condition variable (as on the GIL), one spinning.
+TEST(ThreadStatesTest, SamplesThisProcesssThreads) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<bool> stop{false};
+  std::thread sleeper([&stop] {
+    while (!stop.load())
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  });
+  std::thread waiter([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return release; });
+  });
+  std::thread spinner([&stop] {
+    while (!stop.load()) {
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ThreadStates states = SampleThreadStates(::getpid());
+  stop = true;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  spinner.join();
+  waiter.join();
+  sleeper.join();
+  EXPECT_GE(states.io_wait, 1);
+  EXPECT_GE(states.lock_wait, 1);
+  EXPECT_GE(states.computing, 1);  // the spinner, and this thread reading
+  EXPECT_EQ(states.unknown, 0);
+  EXPECT_EQ(SampleThreadStates(0).computing, 0);  // no such process
 }
 
 }  // namespace

@@ -206,11 +206,13 @@ TEST(ScalerTest, ALoadStartingMidTickIsJudgedByItsDemandWhileBusy) {
   ASSERT_TRUE(d);
   EXPECT_EQ(d->kind, Kind::kWorkers) << d->reason;
   EXPECT_TRUE(Contains(d->reason, "(1.10 while busy)")) << d->reason;
-  // The same tick for a load that waits: threads.
+  // The same tick for a load that waits: threads, to the maximum, and the
+  // workers for the rest of the 97 queued ((0.26 + 97) x 1.25 / 16 -> 8).
   Scaler io(Limits());
   d = io.Decide(In(kT0, 1, 1, 0.26, 0.02, 97));
   ASSERT_TRUE(d);
-  EXPECT_EQ(d->kind, Kind::kThreads);
+  EXPECT_EQ(d->threads, 16);
+  EXPECT_EQ(d->workers, 8);
 }
 
 // Requests waiting inside the workers for a thread (the queue the kernel cannot
@@ -270,6 +272,56 @@ TEST(ScalerTest, WaitingRequestsCountAsSaturationAndBlockUnderuse) {
     low.waiting = 1;
     EXPECT_FALSE(s.Decide(low)) << "tick " << tick;
   }
+}
+
+// A load that began mid-tick: the waiting mean is taken over the busy part.
+TEST(ScalerTest, WaitingIsJudgedOverTheBusyPartOfTheTick) {
+  ScalerLimits l = Limits();
+  l.max_threads = 64;
+  Scaler s(l);
+  ScalerInputs in = In(kT0, 1, 1, 0.5);
+  in.waiting = 4.5;  // 9 waiting during the half of the tick the load ran
+  auto d = s.Decide(in);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->threads, 12);  // (0.5 busy + 4.5 / 0.5 waiting) x 1.25 = 11.9
+  // Over the whole tick it would have read 6.25 -> 7, short of the 10 clients.
+}
+
+// CPU-bound at the cores, but a good share of the busy threads sleep on I/O (a
+// mix of computing and slow I/O): the waiting requests get threads, not a
+// trim; the workers stay at the cores.
+TEST(ScalerTest, CpuBoundWithThreadsWaitingOnIoGrowsThreads) {
+  ScalerLimits l = Limits();
+  l.cores = 2;
+  l.max_threads = 64;
+  Scaler s(l);
+  for (int tick = 0; tick < 5; ++tick) {
+    ScalerInputs in = In(kT0 + tick * kSec, 2, 8, 1.0, kCpuCpu);
+    in.waiting = 84;
+    in.io_share = 0.5;
+    auto d = s.Decide(in);
+    ASSERT_TRUE(d) << "tick " << tick;
+    EXPECT_EQ(d->direction, Direction::kUp);
+    EXPECT_EQ(d->workers, 2);
+    EXPECT_EQ(d->threads, 63);  // (16 + 84) x 1.25 / 2 = 62.5
+    EXPECT_TRUE(Contains(d->reason, "busy threads on I/O 50%")) << d->reason;
+  }
+  // The same load with the busy threads computing or waiting for the GIL: no
+  // threads added; after kConfirmTicks, the pile is trimmed.
+  Scaler gil(l);
+  std::optional<ScalerDecision> d;
+  for (int tick = 0; tick < 3; ++tick) {
+    ScalerInputs in = In(kT0 + tick * kSec, 2, 8, 1.0, kCpuCpu);
+    in.waiting = 84;
+    in.io_share = 0.05;
+    d = gil.Decide(in);
+    if (tick < 2) {
+      EXPECT_FALSE(d) << "tick " << tick;
+    }
+  }
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->direction, Direction::kDown);
+  EXPECT_EQ(d->threads, Scaler::kCpuBoundThreads);
 }
 
 // --- Queue -------------------------------------------------------------------
@@ -481,8 +533,9 @@ TEST(ScalerTest, CpuBoundAddsProcessesThenTrimsAPileOfThreadsOnceConfirmed) {
   EXPECT_EQ(d->kind, Kind::kWorkers);
   EXPECT_EQ(d->workers, 2);
   EXPECT_EQ(d->threads, 16);
-  // At the cores, the extra threads only add GIL hand-offs: trimmed once the
-  // reading has held for kConfirmTicks ticks.
+  // At the cores, the extra threads only add GIL hand-offs: halved once the
+  // reading has held for kConfirmTicks ticks, and again after kConfirmTicks
+  // more, down to kCpuBoundThreads.
   int64_t t = kT0 + kSec;
   for (int tick = 2; tick < Scaler::kConfirmTicks; ++tick, t += kSec)
     EXPECT_FALSE(s.Decide(In(t, 2, 16, 1.0, kCpuCpu, 10))) << tick;
@@ -490,7 +543,14 @@ TEST(ScalerTest, CpuBoundAddsProcessesThenTrimsAPileOfThreadsOnceConfirmed) {
   ASSERT_TRUE(d);
   EXPECT_EQ(d->direction, ScalerDecision::Direction::kDown);
   EXPECT_EQ(d->kind, Kind::kThreads);
+  EXPECT_EQ(d->threads, 8);
+  for (int tick = 1; tick < Scaler::kConfirmTicks; ++tick)
+    EXPECT_FALSE(s.Decide(In(t += kSec, 2, 8, 1.0, kCpuCpu, 10))) << tick;
+  d = s.Decide(In(t += kSec, 2, 8, 1.0, kCpuCpu, 10));
+  ASSERT_TRUE(d);
   EXPECT_EQ(d->threads, Scaler::kCpuBoundThreads);
+  for (int tick = 0; tick < 10; ++tick)
+    EXPECT_FALSE(s.Decide(In(t += kSec, 2, 4, 1.0, kCpuCpu, 10))) << tick;
 }
 
 // An I/O-bound load with many threads on a crowded machine can read CPU-bound
