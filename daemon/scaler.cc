@@ -79,6 +79,10 @@ std::optional<ScalerDecision> Scaler::Decide(const ScalerInputs& in) {
     // Threads doubled, or straight to what is needed; at max_threads, also the
     // workers the rest needs, up to `worker_limit`.
     auto grow_threads = [&](int worker_limit) {
+      // Threads trimmed and then confirmed needed: the trim was wrong, and is
+      // not tried again until this load is over (the pool is underused).
+      trim_refuted_ = trimmed_for_cpu_;
+      trimmed_for_cpu_ = false;
       int threads = std::min(
           l.max_threads,
           std::max(
@@ -127,19 +131,15 @@ std::optional<ScalerDecision> Scaler::Decide(const ScalerInputs& in) {
     // CPU-bound reading trimmed waits for the reading to hold, so the two
     // never alternate tick by tick.
     bool regrow_confirmed = !trimmed_for_cpu_ || io_streak_ >= kConfirmTicks;
-    if (in.threads < l.max_threads && regrow_confirmed) {
-      // Threads trimmed and then confirmed waiting: the trim was wrong, and is
-      // not tried again until this load is over (the pool is underused).
-      trim_refuted_ = trimmed_for_cpu_;
-      trimmed_for_cpu_ = false;
+    if (in.threads < l.max_threads && regrow_confirmed)
       return grow_threads(memory_cap);
-    }
-    if (in.threads >= l.max_threads && memory_room)
-      return up(std::min(memory_cap, std::max(in.workers + 1,
-                                              static_cast<int>(std::ceil(
-                                                  needed / l.max_threads)))),
-                in.threads);
-    return std::nullopt;
+    if (in.threads < l.max_threads || !memory_room) return std::nullopt;
+    // At max threads: the workers Little's law asks for, or one more while
+    // requests wait; busy threads alone that it says suffice are left be.
+    int workers = static_cast<int>(std::ceil(needed / l.max_threads));
+    if (workers <= in.workers && !waiting) return std::nullopt;
+    return up(std::min(memory_cap, std::max(in.workers + 1, workers)),
+              in.threads);
   }
   if (!underused) return std::nullopt;
   if (underused_since_ns_ < 0) underused_since_ns_ = in.now_ns;
