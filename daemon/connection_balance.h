@@ -15,8 +15,9 @@
 namespace wsgid {
 
 // The quota for each of `ready_workers` workers holding `total_connections`
-// between them: their even share plus a slack (one, and an eighth above a
-// share of 8), so a pool that is nearly even does not churn connections.
+// between them: their even share (rounded up) plus an eighth of it, so a
+// large pool that is nearly even does not churn connections. A small one is
+// held to the exact share: 2 clients on 2 workers sit one on each.
 // 0 (no limit) with fewer than two workers or no connections.
 uint32_t ConnectionQuota(uint64_t total_connections, int ready_workers);
 

@@ -65,11 +65,12 @@ std::optional<ScalerDecision> Scaler::Decide(const ScalerInputs& in) {
     // needs, with a quarter to spare. Requests wait in a worker only while its
     // threads are busy, so that mean is taken over the busy part of the tick,
     // as the CPU demand is: a load that began mid-tick is not diluted.
-    double needed = (in.busy_ratio * in.workers * in.threads +
+    double needed = (in.busy_threads +
                      in.waiting / std::max(in.busy_ratio, kMinBusyForDemand) +
                      static_cast<double>(in.queue)) *
                     1.25;
     auto up = [&](int workers, int threads) {
+      if (workers > in.workers) workers_added_ns_ = in.now_ns;
       return ScalerDecision{ScalerDecision::Direction::kUp,
                             workers != in.workers
                                 ? ScalerDecision::Kind::kWorkers
@@ -135,9 +136,14 @@ std::optional<ScalerDecision> Scaler::Decide(const ScalerInputs& in) {
       return grow_threads(memory_cap);
     if (in.threads < l.max_threads || !memory_room) return std::nullopt;
     // At max threads: the workers Little's law asks for, or one more while
-    // requests wait; busy threads alone that it says suffice are left be.
+    // requests wait (once workers just added have had time to take their
+    // share); busy threads alone that it says suffice are left be.
     int workers = static_cast<int>(std::ceil(needed / l.max_threads));
-    if (workers <= in.workers && !waiting) return std::nullopt;
+    bool new_workers_settling =
+        workers_added_ns_ >= 0 &&
+        in.now_ns - workers_added_ns_ < kNewWorkerGraceNs;
+    if (workers <= in.workers && (!waiting || new_workers_settling))
+      return std::nullopt;
     return up(std::min(memory_cap, std::max(in.workers + 1, workers)),
               in.threads);
   }

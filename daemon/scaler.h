@@ -38,6 +38,10 @@ struct ScalerInputs {
   int workers = 1;        // the current desired count
   int threads = 1;        // the current threads per worker
   double busy_ratio = 0;  // busy thread-time / running thread-time (0..1)
+  // Busy thread-time / the interval: the requests in flight on average. Not
+  // busy_ratio x workers x threads: the threads of a worker added during the
+  // interval are not measured yet.
+  double busy_threads = 0;
   int64_t queue = 0;      // connections waiting in the accept queues
   // Requests the workers have accepted that wait for a free thread (bytes
   // unread on a connection no thread holds), mean over the interval: the part
@@ -93,10 +97,15 @@ class Scaler {
   // CPU-bound workers whose busy threads wait on I/O at least this much still
   // get threads for the requests waiting (a mix of slow I/O and computing).
   static constexpr double kIoShare = 0.3;
+  // After workers were added, the time they get to take their share of the
+  // connections (boot, then the connection quota) before requests still
+  // waiting elsewhere count as a reason to add more than Little's law asks.
+  static constexpr int64_t kNewWorkerGraceNs = 2'000'000'000;
 
  private:
   ScalerLimits limits_;
   int64_t underused_since_ns_ = -1;  // -1: not underused now
+  int64_t workers_added_ns_ = -1;    // the last step that added workers
   int cpu_streak_ = 0;  // consecutive saturated ticks read as CPU-bound
   int io_streak_ = 0;   // consecutive saturated ticks read as I/O-bound
   bool trimmed_for_cpu_ = false;  // the last thread change was a CPU trim

@@ -628,6 +628,7 @@ void Supervisor::AutoscaleTick() {
   in.workers = pool_->desired();
   in.threads = config_.threads;
   in.busy_ratio = busy_ns / thread_ns;
+  in.busy_threads = busy_ns / static_cast<double>(interval);
   in.cpu_demand = measured_workers > 0
                       ? cpu_demand_s * 1e9 /
                             (static_cast<double>(interval) * measured_workers)

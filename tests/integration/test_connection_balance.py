@@ -89,7 +89,7 @@ class ConnectionBalanceTest(unittest.TestCase):
                 lambda: sum(w["connections"] for w in self.ready_workers()) == 8, 10),
                 self.ready_workers())
             self.ctl("scale", "2")
-            # The old worker holds 8 against a quota of 5 (share 4 plus 1): it closes
+            # The old worker holds 8 against a quota of 4 (the even share): it closes
             # the surplus and the clients reconnect, mostly to the new worker.
             def balanced():
                 workers = self.ready_workers()
@@ -114,7 +114,7 @@ class ConnectionBalanceTest(unittest.TestCase):
             # within the quota, and from then on every connection is kept.
             def settled():
                 counts = [w["connections"] for w in self.ready_workers()]
-                return sum(counts) == 8 and max(counts) <= 5
+                return sum(counts) == 8 and max(counts) <= 4
             self.assertTrue(harness.wait_until(settled, 15), self.ready_workers())
             time.sleep(0.5)  # sheds decided before settling have closed
             with clients.lock:

@@ -12,19 +12,21 @@ TEST(ConnectionQuotaTest, NoLimitWithOneWorkerOrNoConnections) {
   EXPECT_EQ(ConnectionQuota(0, 4), 0u);
 }
 
-TEST(ConnectionQuotaTest, EvenShareRoundedUpPlusOne) {
+TEST(ConnectionQuotaTest, SmallPoolsAreHeldToTheEvenShare) {
   // 10 clients on the worker that had them all when a second one started:
-  // it keeps 6 and sends 4 to reconnect.
-  EXPECT_EQ(ConnectionQuota(10, 2), 6u);
-  EXPECT_EQ(ConnectionQuota(3, 2), 3u);
-  EXPECT_EQ(ConnectionQuota(1, 2), 2u);
+  // it keeps 5 and sends 5 to reconnect.
+  EXPECT_EQ(ConnectionQuota(10, 2), 5u);
+  // 2 clients on 2 workers: one each (a CPU-bound load needs both cores).
+  EXPECT_EQ(ConnectionQuota(2, 2), 1u);
+  EXPECT_EQ(ConnectionQuota(3, 2), 2u);
+  EXPECT_EQ(ConnectionQuota(1, 2), 1u);
 }
 
-TEST(ConnectionQuotaTest, SlackGrowsWithTheShare) {
-  // 32 clients on 2 workers: share 16, slack 1 + 2.
-  EXPECT_EQ(ConnectionQuota(32, 2), 19u);
-  // 200 on 4: share 50, slack 1 + 6.
-  EXPECT_EQ(ConnectionQuota(200, 4), 57u);
+TEST(ConnectionQuotaTest, SlackOfAnEighthInLargePools) {
+  // 32 clients on 2 workers: share 16, slack 2.
+  EXPECT_EQ(ConnectionQuota(32, 2), 18u);
+  // 200 on 4: share 50, slack 6.
+  EXPECT_EQ(ConnectionQuota(200, 4), 56u);
 }
 
 TEST(ConnectionQuotaTest, TheQuotasAlwaysHoldEveryConnection) {
@@ -32,8 +34,7 @@ TEST(ConnectionQuotaTest, TheQuotasAlwaysHoldEveryConnection) {
   // connections that no other worker could take.
   for (uint64_t total = 1; total < 2000; total += 7)
     for (int workers = 2; workers < 40; ++workers)
-      EXPECT_GE(uint64_t{ConnectionQuota(total, workers)} * workers,
-                total + workers)
+      EXPECT_GE(uint64_t{ConnectionQuota(total, workers)} * workers, total)
           << total << " on " << workers;
 }
 

@@ -41,6 +41,7 @@ ScalerInputs In(int64_t now_ns, int workers, int threads, double busy,
   in.workers = workers;
   in.threads = threads;
   in.busy_ratio = busy;
+  in.busy_threads = busy * workers * threads;
   in.queue = queue;
   in.cpu_demand = cpu_demand;
   in.memory_bytes = memory_bytes;
@@ -272,6 +273,29 @@ TEST(ScalerTest, WaitingRequestsCountAsSaturationAndBlockUnderuse) {
     low.waiting = 1;
     EXPECT_FALSE(s.Decide(low)) << "tick " << tick;
   }
+}
+
+// Workers just added have not taken their share of the connections yet, so
+// requests still waiting on the old ones are no reason to add more than
+// Little's law asks; once the grace has passed, they are.
+TEST(ScalerTest, WaitingRightAfterAddingWorkersWaitsForThemToSettle) {
+  ScalerLimits l = Limits();
+  l.max_threads = 128;
+  Scaler s(l);
+  ScalerInputs in = In(kT0, 1, 128, 1.0, kIoCpu, 60);
+  in.waiting = 12;  // 200 clients: 128 busy, 12 waiting, 60 queued
+  auto d = s.Decide(in);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->workers, 2);  // 200 x 1.25 / 128 = 1.95
+  // A tick later: 2 x 128 for 200 clients, 180 busy and 10 still waiting on
+  // the first worker: (180 + 10 / 0.7) x 1.25 = 243 threads do.
+  ScalerInputs after = In(kT0 + kSec, 2, 128, 0.7);
+  after.waiting = 10;
+  EXPECT_FALSE(s.Decide(after));
+  after.now_ns = kT0 + kSec + Scaler::kNewWorkerGraceNs;
+  d = s.Decide(after);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->workers, 3);
 }
 
 // A load that began mid-tick: the waiting mean is taken over the busy part.
