@@ -38,19 +38,31 @@ int64_t PssBytes(pid_t pid) {
   return 0;
 }
 
-std::map<pid_t, double> CpuDemandByThread(pid_t pid) {
-  std::map<pid_t, double> demand;
+namespace {
+
+// Calls visit(tid, opened /proc/PID/task/TID/`file`) for each thread of pid;
+// none when the process is gone.
+template <typename Visit>
+void ForEachThreadFile(pid_t pid, const char* file, Visit visit) {
   std::error_code error;
   std::filesystem::directory_iterator tasks(
       "/proc/" + std::to_string(pid) + "/task", error);
-  if (error) return demand;
+  if (error) return;
   for (const auto& task : tasks) {
-    std::ifstream f(task.path() / "schedstat");
+    std::ifstream f(task.path() / file);
+    visit(static_cast<pid_t>(std::stoi(task.path().filename())), f);
+  }
+}
+
+}  // namespace
+
+std::map<pid_t, double> CpuDemandByThread(pid_t pid) {
+  std::map<pid_t, double> demand;
+  ForEachThreadFile(pid, "schedstat", [&](pid_t tid, std::ifstream& f) {
     double on_cpu_ns = 0, waiting_ns = 0;
     if (f >> on_cpu_ns >> waiting_ns)
-      demand[std::stoi(task.path().filename())] =
-          (on_cpu_ns + waiting_ns) / 1e9;
-  }
+      demand[tid] = (on_cpu_ns + waiting_ns) / 1e9;
+  });
   return demand;
 }
 
@@ -82,16 +94,11 @@ void CountThreadState(const std::string& syscall_text, ThreadStates* states) {
 
 ThreadStates SampleThreadStates(pid_t pid) {
   ThreadStates states;
-  std::error_code error;
-  std::filesystem::directory_iterator tasks(
-      "/proc/" + std::to_string(pid) + "/task", error);
-  if (error) return states;
-  for (const auto& task : tasks) {
-    std::ifstream f(task.path() / "syscall");
+  ForEachThreadFile(pid, "syscall", [&](pid_t, std::ifstream& f) {
     std::string text;
     std::getline(f, text);
     CountThreadState(text, &states);
-  }
+  });
   return states;
 }
 
