@@ -136,13 +136,21 @@ std::optional<ScalerDecision> Scaler::Decide(const ScalerInputs& in) {
       return grow_threads(memory_cap);
     if (in.threads < l.max_threads || !memory_room) return std::nullopt;
     // At max threads: the workers Little's law asks for, or one more while
-    // requests wait (once workers just added have had time to take their
-    // share); busy threads alone that it says suffice are left be.
+    // requests wait for want of a thread (once workers just added have had
+    // time to take their share); busy threads alone that it says suffice are
+    // left be. At thousands of requests a second a request is seen waiting
+    // for the moment a free thread takes to wake: fewer waiting than idle
+    // threads is that, not a shortage.
     int workers = static_cast<int>(std::ceil(needed / l.max_threads));
+    double idle_threads =
+        in.busy_ratio > 0 ? in.busy_threads / in.busy_ratio - in.busy_threads
+                          : 0;
+    bool short_of_threads =
+        in.queue > 0 || in.waiting - idle_threads >= kWaiting;
     bool new_workers_settling =
         workers_added_ns_ >= 0 &&
         in.now_ns - workers_added_ns_ < kNewWorkerGraceNs;
-    if (workers <= in.workers && (!waiting || new_workers_settling))
+    if (workers <= in.workers && (!short_of_threads || new_workers_settling))
       return std::nullopt;
     return up(std::min(memory_cap, std::max(in.workers + 1, workers)),
               in.threads);

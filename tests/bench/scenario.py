@@ -778,7 +778,7 @@ def main():
     ap.add_argument("--min-workers", type=int, default=1)
     ap.add_argument("--min-threads", type=int, default=1)
     ap.add_argument("--max-workers", type=int, default=4)
-    ap.add_argument("--max-threads", type=int, default=64)
+    ap.add_argument("--max-threads", type=int, default=128)
     ap.add_argument("--scale-down-window", type=float, default=10.0)
     ap.add_argument("--request-timeout", type=float, default=30.0)
     ap.add_argument("--settle-before", type=float, default=1.0,

@@ -287,12 +287,22 @@ TEST(ScalerTest, WaitingRightAfterAddingWorkersWaitsForThemToSettle) {
   auto d = s.Decide(in);
   ASSERT_TRUE(d);
   EXPECT_EQ(d->workers, 2);  // 200 x 1.25 / 128 = 1.95
-  // A tick later: 2 x 128 for 200 clients, 180 busy and 10 still waiting on
-  // the first worker: (180 + 10 / 0.7) x 1.25 = 243 threads do.
-  ScalerInputs after = In(kT0 + kSec, 2, 128, 0.7);
+  // A tick later: the first worker's 128 threads busy (the new one's are not
+  // measured yet) and 10 requests waiting on it: Little's law asks for
+  // (128 + 10) x 1.25 = 173 threads, which 2 x 128 have.
+  ScalerInputs after = In(kT0 + kSec, 2, 128, 1.0);
+  after.busy_threads = 128;
   after.waiting = 10;
   EXPECT_FALSE(s.Decide(after));
   after.now_ns = kT0 + kSec + Scaler::kNewWorkerGraceNs;
+  // Afterwards, a request seen waiting now and then beside 56 idle threads is
+  // the moment a thread takes to wake, not a shortage: nothing to add.
+  ScalerInputs busy = after;
+  busy.busy_ratio = 0.78;
+  busy.busy_threads = 200;
+  busy.waiting = 1;
+  EXPECT_FALSE(s.Decide(busy));
+  // More waiting than idle threads: one worker more.
   d = s.Decide(after);
   ASSERT_TRUE(d);
   EXPECT_EQ(d->workers, 3);
