@@ -82,7 +82,7 @@ std::optional<ScalerDecision> Scaler::Decide(const ScalerInputs& in) {
     auto grow_threads = [&](int worker_limit) {
       // Threads trimmed and then confirmed needed: the trim was wrong, and is
       // not tried again until this load is over (the pool is underused).
-      trim_refuted_ = trimmed_for_cpu_;
+      if (trimmed_for_cpu_) trim_refuted_ = true;
       trimmed_for_cpu_ = false;
       int threads = std::min(
           l.max_threads,

@@ -340,6 +340,29 @@ TEST(ScalerTest, CpuBoundWithThreadsWaitingOnIoGrowsThreads) {
     EXPECT_EQ(d->threads, 63);  // (16 + 84) x 1.25 / 2 = 62.5
     EXPECT_TRUE(Contains(d->reason, "busy threads on I/O 50%")) << d->reason;
   }
+  // Once trimmed and grown back, a trim is not tried again under this load,
+  // even after further growth.
+  Scaler refuted(l);
+  ScalerInputs pile = In(kT0, 2, 32, 1.0, kCpuCpu);
+  pile.io_share = 0.05;
+  std::optional<ScalerDecision> trim;
+  for (int tick = 0; tick < 3; ++tick, pile.now_ns += kSec)
+    trim = refuted.Decide(pile);
+  ASSERT_TRUE(trim);
+  EXPECT_EQ(trim->threads, 16);
+  ScalerInputs mix = In(pile.now_ns, 2, 16, 1.0, kCpuCpu);
+  mix.waiting = 40;
+  mix.io_share = 0.5;
+  for (int tick = 0; tick < 2; ++tick, mix.now_ns += kSec) {
+    auto grow = refuted.Decide(mix);
+    ASSERT_TRUE(grow);
+    EXPECT_EQ(grow->direction, Direction::kUp);
+    mix.threads = grow->threads;
+  }
+  pile = In(mix.now_ns, 2, mix.threads, 1.0, kCpuCpu);
+  pile.io_share = 0.05;
+  for (int tick = 0; tick < 10; ++tick, pile.now_ns += kSec)
+    EXPECT_FALSE(refuted.Decide(pile)) << "tick " << tick;
   // The same load with the busy threads computing or waiting for the GIL: no
   // threads added; after kConfirmTicks, the pile is trimmed.
   Scaler gil(l);
