@@ -22,9 +22,9 @@ StatusOr<int64_t> ParseInt(const std::string& flag, const std::string& text,
   char* end = nullptr;
   long long value = std::strtoll(text.c_str(), &end, 10);
   if (text.empty() || *end != '\0' || errno == ERANGE)
-    return Status::Error(flag + ": '" + text + "' is not an integer");
+    return Status::InvalidArgument(flag + ": '" + text + "' is not an integer");
   if (value < min || value > max)
-    return Status::Error(flag + ": " + text + " is out of range [" +
+    return Status::InvalidArgument(flag + ": " + text + " is out of range [" +
                          std::to_string(min) + ", " + std::to_string(max) +
                          "]");
   return static_cast<int64_t>(value);
@@ -35,7 +35,7 @@ StatusOr<double> ParseSeconds(const std::string& flag,
   char* end = nullptr;
   double value = std::strtod(text.c_str(), &end);
   if (text.empty() || *end != '\0' || !std::isfinite(value) || value < 0)
-    return Status::Error(flag + ": '" + text + "' is not a number of seconds");
+    return Status::InvalidArgument(flag + ": '" + text + "' is not a number of seconds");
   return value;
 }
 
@@ -105,7 +105,7 @@ std::function<Status(Config&, const std::string&)> SizeFlag(
     // Finite and below 2^62 so the cast to int64_t is defined.
     if (v.empty() || end == v.c_str() || scale < 0 || !std::isfinite(n) ||
         n < 0 || n * scale > 4.6e18)
-      return Status::Error(name + ": '" + v +
+      return Status::InvalidArgument(name + ": '" + v +
                            "' is not a size like 512M or 2G");
     c.*field = static_cast<int64_t>(n * scale);
     return Status::Ok();
@@ -149,7 +149,7 @@ const std::vector<Flag>& Flags() {
        [](Config& c, const std::string& v) {
          size_t eq = v.find('=');
          if (eq == std::string::npos || eq == 0)
-           return Status::Error("--env: '" + v + "' is not VAR=VALUE");
+           return Status::InvalidArgument("--env: '" + v + "' is not VAR=VALUE");
          c.env.emplace_back(v.substr(0, eq), v.substr(eq + 1));
          return Status::Ok();
        }},
@@ -190,7 +190,7 @@ const std::vector<Flag>& Flags() {
          char* end = nullptr;
          long mask = std::strtol(digits.c_str(), &end, 8);
          if (digits.empty() || *end != '\0' || mask < 0 || mask > 0777)
-           return Status::Error("--umask: '" + v +
+           return Status::InvalidArgument("--umask: '" + v +
                                 "' is not an octal mask like 027");
          c.umask = static_cast<int>(mask);
          return Status::Ok();
@@ -230,7 +230,7 @@ const std::vector<Flag>& Flags() {
          } else if (v == "dangerous") {
            c.header_map = HeaderMap::kDangerous;
          } else {
-           return Status::Error("--header-map: '" + v +
+           return Status::InvalidArgument("--header-map: '" + v +
                                 "' is not one of drop, refuse, dangerous");
          }
          return Status::Ok();
@@ -253,7 +253,7 @@ const std::vector<Flag>& Flags() {
          std::string p = v;
          while (!p.empty() && p.back() == '/') p.pop_back();
          if (!p.empty() && p[0] != '/')
-           return Status::Error("--root-path: '" + v + "' must start with /");
+           return Status::InvalidArgument("--root-path: '" + v + "' must start with /");
          c.root_path = p;
          return Status::Ok();
        }},
@@ -271,7 +271,7 @@ const std::vector<Flag>& Flags() {
        [](Config& c, const std::string& v) {
          auto level = ParseLogLevel(v);
          if (!level.ok())
-           return Status::Error("--log-level: " + level.status().message());
+           return Status::InvalidArgument("--log-level: " + level.status().message());
          c.log_level = v;
          return Status::Ok();
        }},
@@ -292,7 +292,7 @@ const std::vector<Flag>& Flags() {
          long mode = std::strtol(v.c_str(), &end, 8);
          if (v.empty() || *end != '\0' || (mode & ~0660) != 0 ||
              (mode & 0600) != 0600)
-           return Status::Error(
+           return Status::InvalidArgument(
                "--control-socket-mode: '" + v +
                "' must be 0600 or 0660 (owner, optionally group)");
          c.control_socket_mode = static_cast<int>(mode);
@@ -380,7 +380,7 @@ const Flag* FindSetting(const std::string& key) {
 
 StatusOr<ValueKind> ConfigLayer::KindOf(const std::string& key) {
   const Flag* flag = FindSetting(key);
-  if (flag == nullptr) return Status::Error("unknown setting '" + key + "'");
+  if (flag == nullptr) return Status::InvalidArgument("unknown setting '" + key + "'");
   return flag->kind;
 }
 
@@ -399,9 +399,9 @@ void ConfigLayer::Clear(const std::string& key) {
 
 Status ConfigLayer::Set(const std::string& key, const std::string& value) {
   const Flag* flag = FindSetting(key);
-  if (flag == nullptr) return Status::Error("unknown setting '" + key + "'");
+  if (flag == nullptr) return Status::InvalidArgument("unknown setting '" + key + "'");
   if (flag->kind == ValueKind::kBool && value != "true" && value != "false")
-    return Status::Error(key + ": expected true or false");
+    return Status::InvalidArgument(key + ": expected true or false");
   // A list given by this source replaces what earlier sources said.
   if (flag->kind == ValueKind::kList &&
       std::find(lists_replaced_.begin(), lists_replaced_.end(), flag) ==
@@ -419,7 +419,7 @@ StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args,
     const std::string& arg = args[i];
     if (arg.size() < 2 || arg[0] != '-') {
       if (app_given)
-        return Status::Error("unexpected argument '" + arg + "' (the app is '" +
+        return Status::InvalidArgument("unexpected argument '" + arg + "' (the app is '" +
                              config.app + "')");
       config.app = arg;
       app_given = true;
@@ -440,12 +440,12 @@ StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args,
       has_inline_value = true;
     }
     const Flag* flag = FindFlag(name);
-    if (flag == nullptr) return Status::Error("unknown option '" + name + "'");
+    if (flag == nullptr) return Status::InvalidArgument("unknown option '" + name + "'");
     if (flag->takes_value() && !has_inline_value) {
-      if (i + 1 >= args.size()) return Status::Error(name + " needs a value");
+      if (i + 1 >= args.size()) return Status::InvalidArgument(name + " needs a value");
       value = args[++i];
     } else if (!flag->takes_value() && has_inline_value) {
-      return Status::Error(name + " takes no value");
+      return Status::InvalidArgument(name + " takes no value");
     }
     Status s = flag->internal()      ? flag->apply(config, value)
                : flag->takes_value() ? layer.Set(flag->names.back(), value)
@@ -457,45 +457,45 @@ StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args,
 
 Status ValidateConfig(const Config& config) {
   if (config.app.empty())
-    return Status::Error("no application given (MODULE:CALLABLE)");
+    return Status::InvalidArgument("no application given (MODULE:CALLABLE)");
   if (config.app[0] == '-')
-    return Status::Error("application '" + config.app +
+    return Status::InvalidArgument("application '" + config.app +
                          "' starts with '-' (a module name cannot)");
   size_t colon = config.app.find(':');
   std::string module = config.app.substr(0, colon);
   if (module.empty())
-    return Status::Error("application '" + config.app +
+    return Status::InvalidArgument("application '" + config.app +
                          "' has no module (MODULE:CALLABLE)");
   if (colon != std::string::npos && colon + 1 == config.app.size())
-    return Status::Error("application '" + config.app +
+    return Status::InvalidArgument("application '" + config.app +
                          "' has an empty callable name");
-  if (config.workers < 0) return Status::Error("--workers must be at least 1");
+  if (config.workers < 0) return Status::InvalidArgument("--workers must be at least 1");
   if (config.max_threads != 0 && config.max_threads < config.threads)
-    return Status::Error("--max-threads " + std::to_string(config.max_threads) +
+    return Status::InvalidArgument("--max-threads " + std::to_string(config.max_threads) +
                          " is below --threads " +
                          std::to_string(config.threads));
   if (config.threads < 1 || config.threads > kMaxThreadsPerWorker)
-    return Status::Error("--threads must be between 1 and " +
+    return Status::InvalidArgument("--threads must be between 1 and " +
                          std::to_string(kMaxThreadsPerWorker));
   for (double seconds :
        {config.timeout, config.graceful_timeout, config.keep_alive,
         config.header_timeout, config.io_timeout, config.request_timeout,
         config.abort_grace})
-    if (!(seconds >= 0)) return Status::Error("timeouts cannot be negative");
+    if (!(seconds >= 0)) return Status::InvalidArgument("timeouts cannot be negative");
   if (config.timeout <= 0)
-    return Status::Error("--timeout must be greater than 0");
+    return Status::InvalidArgument("--timeout must be greater than 0");
   if (config.limit_request_fields < 1)
-    return Status::Error("--limit-request-fields must be at least 1");
+    return Status::InvalidArgument("--limit-request-fields must be at least 1");
   if (config.limit_request_line < 0 || config.limit_request_field_size < 0)
-    return Status::Error("request limits cannot be negative");
+    return Status::InvalidArgument("request limits cannot be negative");
   if (config.limit_request_body < -1)
-    return Status::Error("--limit-request-body must be -1 (unlimited) or more");
+    return Status::InvalidArgument("--limit-request-body must be -1 (unlimited) or more");
   for (const std::string& p : config.pythonpath)
     if (p.find(',') != std::string::npos)
-      return Status::Error("--pythonpath: '" + p +
+      return Status::InvalidArgument("--pythonpath: '" + p +
                            "' contains a comma (the list separator)");
   if (config.workers > config.max_workers)
-    return Status::Error("--workers " + std::to_string(config.workers) +
+    return Status::InvalidArgument("--workers " + std::to_string(config.workers) +
                          " is above --max-workers " +
                          std::to_string(config.max_workers));
   return Status::Ok();

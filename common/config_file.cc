@@ -93,7 +93,7 @@ class TomlReader {
     ++pos_;
     SkipSpaces();
     if (Status s = Value(value); !s.ok())
-      return Status::Error(s.message() + " (setting '" + *key + "')");
+      return Status::InvalidArgument(s.message() + " (setting '" + *key + "')");
     SkipSpaces();
     if (Peek() == '#') {
       while (pos_ < text_.size() && text_[pos_] != '\n') ++pos_;
@@ -105,7 +105,7 @@ class TomlReader {
   }
 
   Status Error(const std::string& what) const {
-    return Status::Error("line " + std::to_string(line_) + ": " + what);
+    return Status::InvalidArgument("line " + std::to_string(line_) + ": " + what);
   }
 
  private:
@@ -210,7 +210,7 @@ Status ApplyTyped(ConfigLayer* layer, const std::string& key,
   if (!kind.ok()) return kind.status();
   using Type = TomlValue::Type;
   auto wrong = [&](const char* wanted) {
-    return Status::Error("'" + key + "' must be " + wanted + ", not " +
+    return Status::InvalidArgument("'" + key + "' must be " + wanted + ", not " +
                          value.TypeName());
   };
   switch (*kind) {
@@ -378,7 +378,7 @@ StatusOr<std::string> RunPython(const std::vector<std::string>& args) {
   while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
   int status = ::pclose(pipe);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return Status::Error("evaluating it failed (its Python error is above)");
+    return Status::InvalidArgument("evaluating it failed (its Python error is above)");
   return out;
 }
 
@@ -396,17 +396,17 @@ Status ApplyToml(const std::string& text, const std::string& origin,
     if (s.ok() && !done) {
       if (key == "app") {
         if (value.type != TomlValue::Type::kString)
-          s = Status::Error("'app' must be a string");
+          s = Status::InvalidArgument("'app' must be a string");
         else
           config->app = value.text;
       } else {
         s = ApplyTyped(&layer, key, value);
       }
       if (!s.ok())
-        s = Status::Error("line " + std::to_string(reader.line()) + ": " +
+        s = Status::InvalidArgument("line " + std::to_string(reader.line()) + ": " +
                           s.message());
     }
-    if (!s.ok()) return Status::Error(origin + ":" + s.message().substr(5));
+    if (!s.ok()) return Status::InvalidArgument(origin + ":" + s.message().substr(5));
     if (done) return Status::Ok();
   }
 }
@@ -425,12 +425,12 @@ Status ApplyGunicornFile(const std::string& path, Config* config,
   for (const auto& [name, ours] : GunicornSettings()) args.push_back(name);
   auto out = RunPython(args);
   if (!out.ok())
-    return Status::Error("config file " + path + ": " + out.status().message());
+    return Status::InvalidArgument("config file " + path + ": " + out.status().message());
   nlohmann::json settings;
   try {
     settings = nlohmann::json::parse(*out);
   } catch (const std::exception& e) {
-    return Status::Error("config file " + path +
+    return Status::InvalidArgument("config file " + path +
                          ": unreadable output: " + e.what());
   }
   ConfigLayer layer(config);
@@ -466,12 +466,12 @@ Status ApplyGunicornFile(const std::string& path, Config* config,
     } else if (value.is_number()) {
       items.push_back(value.dump());
     } else {
-      return Status::Error("config file " + path + ": '" + name +
+      return Status::InvalidArgument("config file " + path + ": '" + name +
                            "' has an unusable value");
     }
     for (const std::string& item : items) {
       if (Status s = layer.Set(ours, item); !s.ok())
-        return Status::Error("config file " + path + ": '" + name +
+        return Status::InvalidArgument("config file " + path + ": '" + name +
                              "': " + s.message());
     }
   }
@@ -491,7 +491,7 @@ Status ApplyEnvironment(char** environ, Config* config) {
     if (!ConfigLayer::KindOf(key).ok())
       continue;  // not a setting (WSGID_BIN_DIR, ...)
     if (Status s = layer.Set(key, entry.substr(eq + 1)); !s.ok())
-      return Status::Error("environment " + entry.substr(0, eq) + ": " +
+      return Status::InvalidArgument("environment " + entry.substr(0, eq) + ": " +
                            s.message());
   }
   return Status::Ok();
@@ -530,7 +530,7 @@ StatusOr<int> DefaultWorkers(const Config& config, char** environ) {
         std::from_chars(digits.data(), digits.data() + digits.size(), workers);
     if (error != std::errc() || end != digits.data() + digits.size() ||
         workers < 1)
-      return Status::Error("environment WEB_CONCURRENCY: '" +
+      return Status::InvalidArgument("environment WEB_CONCURRENCY: '" +
                            std::string(digits) +
                            "' is not a positive number of workers");
   }

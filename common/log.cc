@@ -37,7 +37,7 @@ StatusOr<LogLevel> ParseLogLevel(const std::string& name) {
   if (name == "warning") return LogLevel::kWarning;
   if (name == "error") return LogLevel::kError;
   if (name == "critical") return LogLevel::kCritical;
-  return Status::Error("invalid log level '" + name +
+  return Status::InvalidArgument("invalid log level '" + name +
                        "' (expected debug, info, warning, error or critical)");
 }
 

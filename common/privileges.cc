@@ -26,7 +26,7 @@ StatusOr<Identity> ResolveIdentity(const std::string& user,
     passwd* pw = ParseId(user, &id) ? ::getpwuid(static_cast<uid_t>(id))
                                     : ::getpwnam(user.c_str());
     if (pw == nullptr && !ParseId(user, &id))
-      return Status::Error("--user: no such user '" + user + "'");
+      return Status::InvalidArgument("--user: no such user '" + user + "'");
     identity.change_user = true;
     identity.uid = pw ? pw->pw_uid : static_cast<uid_t>(id);
     identity.gid = pw ? pw->pw_gid : static_cast<gid_t>(id);
@@ -38,7 +38,7 @@ StatusOr<Identity> ResolveIdentity(const std::string& user,
     struct group* gr = ParseId(group, &id) ? ::getgrgid(static_cast<gid_t>(id))
                                            : ::getgrnam(group.c_str());
     if (gr == nullptr && !ParseId(group, &id))
-      return Status::Error("--group: no such group '" + group + "'");
+      return Status::InvalidArgument("--group: no such group '" + group + "'");
     identity.change_group = true;
     identity.gid = gr ? gr->gr_gid : static_cast<gid_t>(id);
   }

@@ -95,7 +95,7 @@ StatusOr<Scoreboard> Scoreboard::Attach(int fd) {
   if (header->magic != kScoreboardMagic ||
       header->version != kScoreboardVersion ||
       SizeFor(static_cast<int>(header->slots)) > board.size_)
-    return Status::Error(
+    return Status::Internal(
         "scoreboard layout mismatch (master and worker versions differ?)");
   board.slots_ = static_cast<int>(header->slots);
   return board;

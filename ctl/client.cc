@@ -113,10 +113,10 @@ StatusOr<ApiResponse> ControlClient::Send(
   } else if (method == "PUT") {
     result = client.Put(path, headers, payload, content_type);
   } else {
-    return Status::Error("unsupported method " + method);
+    return Status::InvalidArgument("unsupported method " + method);
   }
   if (!result) {
-    return Status::Error("cannot reach wsgid at " + endpoint_.Describe() +
+    return Status::Unavailable("cannot reach wsgid at " + endpoint_.Describe() +
                          ": " + DescribeError(result.error(), endpoint_));
   }
   ApiResponse response;

@@ -8,7 +8,7 @@
 namespace wsgid::ctl {
 
 Status CommandArgs::Error(const std::string& message) const {
-  return Status::Error(command_ + ": " + message);
+  return Status::InvalidArgument(command_ + ": " + message);
 }
 
 StatusOr<std::optional<std::string>> CommandArgs::TakeOption(
@@ -74,7 +74,7 @@ StatusOr<long long> ParseInteger(const std::string& text,
     ++begin;  // from_chars takes '-' but not '+'
   auto [stop, ec] = std::from_chars(begin, end, value);
   if (begin == end || ec != std::errc() || stop != end) {
-    return Status::Error(what + ": '" + text + "' is not a whole number");
+    return Status::InvalidArgument(what + ": '" + text + "' is not a whole number");
   }
   return value;
 }
@@ -86,7 +86,7 @@ StatusOr<double> ParseSeconds(const std::string& text,
   double value = std::strtod(text.c_str(), &stop);
   if (text.empty() || *stop != '\0' || errno != 0 || !std::isfinite(value) ||
       value <= 0) {
-    return Status::Error(what + ": '" + text +
+    return Status::InvalidArgument(what + ": '" + text +
                          "' is not a positive number of seconds");
   }
   return value;

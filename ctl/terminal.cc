@@ -57,7 +57,7 @@ std::string Cut(const std::string& text, size_t width) {
 
 StatusOr<std::unique_ptr<RawTerminal>> RawTerminal::Enter() {
   if (!::isatty(STDIN_FILENO) || !::isatty(STDOUT_FILENO)) {
-    return Status::Error(
+    return Status::InvalidArgument(
         "top needs a terminal (use --once to print one frame)");
   }
   std::unique_ptr<RawTerminal> terminal(new RawTerminal());

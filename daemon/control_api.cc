@@ -1,12 +1,12 @@
 #include "daemon/control_api.h"
 
 #include <httplib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "daemon/http_util.h"
 #include "daemon/proc_stats.h"
@@ -16,11 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-int64_t NowNs() {
-  timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1'000'000'000 + ts.tv_nsec;
-}
 
 std::pair<int, std::string> Error(int status, const std::string& error,
                                   const std::string& detail) {
@@ -35,13 +30,13 @@ StatusOr<json> ParseObject(const std::string& body,
   try {
     doc = body.empty() ? json::object() : json::parse(body);
   } catch (const json::exception& e) {
-    return Status::Error(std::string("malformed JSON: ") + e.what());
+    return Status::Error(StatusCode::kMalformed, std::string("malformed JSON: ") + e.what());
   }
-  if (!doc.is_object()) return Status::Error("the body must be a JSON object");
+  if (!doc.is_object()) return Status::Error(StatusCode::kMalformed, "the body must be a JSON object");
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     bool known = false;
     for (const char* name : allowed) known |= it.key() == name;
-    if (!known) return Status::Error("unknown field '" + it.key() + "'");
+    if (!known) return Status::InvalidArgument("unknown field '" + it.key() + "'");
   }
   return doc;
 }
@@ -65,7 +60,7 @@ bool ConstantTimeEquals(const std::string& a, const std::string& b) {
 }
 
 ControlApi::ControlApi(ControlBackend* backend, Options options)
-    : backend_(backend), options_(std::move(options)), started_ns_(NowNs()) {}
+    : backend_(backend), options_(std::move(options)), started_ns_(MonotonicNs()) {}
 
 ControlApi::~ControlApi() { Stop(); }
 
@@ -92,7 +87,7 @@ Status ControlApi::Start() {
   }
   if (!options_.tcp_bind.empty()) {
     if (options_.token.empty())
-      return Status::Error(
+      return Status::InvalidArgument(
           "--control-bind needs --control-token-file (a TCP control port "
           "without a token would let anyone who reaches it steer wsgid)");
     tcp_server_ = std::make_unique<httplib::Server>();
@@ -162,19 +157,18 @@ std::pair<int, std::string> ControlApi::Dispatch(const std::string& method,
   if (path == "/v1/status") {
     if (method != "GET") return wrong_method("GET");
     PoolSnapshot pool = backend_->Snapshot();
-    int starting = 0, ready = 0, draining = 0, busy = 0;
-    for (const auto& w : pool.workers) {
-      starting += w.state == "starting";
-      ready += w.state == "ready";
-      draining += w.state == "draining";
+    int busy = 0;
+    for (const auto& w : pool.workers)
       if (const WorkerSlot* slot = backend_->Slot(w.id))
         busy += BusyThreads(*slot);
-    }
+    int ready = pool.CountInState(WorkerState::kReady);
+    int starting = pool.CountInState(WorkerState::kStarting);
+    int draining = pool.CountInState(WorkerState::kDraining);
     json doc = {
         {"version", options_.version},
         {"pid", ::getpid()},
         {"uptime_seconds",
-         static_cast<double>(NowNs() - pool.started_ns) / 1e9},
+         static_cast<double>(MonotonicNs() - pool.started_ns) / 1e9},
         {"generation", pool.generation},
         {"pool",
          {{"desired", pool.desired},
@@ -193,7 +187,7 @@ std::pair<int, std::string> ControlApi::Dispatch(const std::string& method,
   if (path == "/v1/workers") {
     if (method != "GET") return wrong_method("GET");
     PoolSnapshot pool = backend_->Snapshot();
-    int64_t now = NowNs();
+    int64_t now = MonotonicNs();
     json list = json::array();
     for (const auto& w : pool.workers) {
       const WorkerSlot* slot = backend_->Slot(w.id);
@@ -226,7 +220,7 @@ std::pair<int, std::string> ControlApi::Dispatch(const std::string& method,
       list.push_back({{"id", w.id},
                       {"pid", w.pid},
                       {"generation", w.generation},
-                      {"state", w.state},
+                      {"state", std::string(WorkerStateName(w.state))},
                       {"threads", slot ? WorkerThreads(*slot) : 0},
                       {"busy_threads", busy},
                       {"requests", requests},

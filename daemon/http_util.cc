@@ -26,9 +26,9 @@ Status ListenTcp(httplib::Server* server, const std::string& bind,
   auto address = ParseBindAddress(bind);
   if (!address.ok()) return address.status();
   if (address->kind != BindAddress::Kind::kTcp)
-    return Status::Error(bind + ": expected HOST:PORT");
+    return Status::InvalidArgument(bind + ": expected HOST:PORT");
   if (!server->bind_to_port(address->host, address->port))
-    return Status::Error("cannot listen on " + bind + " (in use?)");
+    return Status::Unavailable("cannot listen on " + bind + " (in use?)");
   *thread = std::thread([server] { server->listen_after_bind(); });
   return Status::Ok();
 }
@@ -38,7 +38,7 @@ Status ListenUnix(httplib::Server* server, const std::string& path, int mode,
   struct stat st;
   if (::lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode))
-      return Status::Error(path + " exists and is not a socket");
+      return Status::InvalidArgument(path + " exists and is not a socket");
     // A socket somebody still answers on belongs to a running wsgid: leave it
     // alone.
     int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -48,7 +48,7 @@ Status ListenUnix(httplib::Server* server, const std::string& path, int mode,
     bool live =
         ::connect(probe, reinterpret_cast<sockaddr*>(&sun), sizeof sun) == 0;
     ::close(probe);
-    if (live) return Status::Error("another process answers on " + path);
+    if (live) return Status::Unavailable("another process answers on " + path);
     ::unlink(path.c_str());
   }
   server->set_address_family(AF_UNIX);

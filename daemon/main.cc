@@ -13,6 +13,7 @@ extern char** environ;
 #include "common/config_file.h"
 #include "common/log.h"
 #include "common/privileges.h"
+#include "common/status_codes.h"
 #include "daemon/supervisor.h"
 
 namespace {
@@ -47,7 +48,7 @@ int main(int argc, char** argv) {
   if (!valid.ok()) {
     std::fprintf(stderr, "wsgid: error: %s\n(see wsgid --help)\n",
                  valid.message().c_str());
-    return Supervisor::kExitConfig;
+    return ExitCodeFor(Program::kDaemon, Status::InvalidArgument(""));
   }
   if (config->check_config) {
     std::printf("configuration OK\n");
@@ -56,14 +57,14 @@ int main(int argc, char** argv) {
   auto level = ParseLogLevel(config->log_level);
   if (Status s = OpenErrorLog(config->error_logfile, *level); !s.ok()) {
     std::fprintf(stderr, "wsgid: error: %s\n", s.message().c_str());
-    return Supervisor::kExitConfig;
+    return ExitCodeFor(Program::kDaemon, Status::InvalidArgument(""));
   }
   for (const std::string& w : warnings) Log(LogLevel::kWarning) << w;
   // A typo in --user or --group stops the start, with the reason.
   if (auto identity = ResolveIdentity(config->user, config->group);
       !identity.ok()) {
     Log(LogLevel::kCritical) << "cannot start: " << identity.status().message();
-    return Supervisor::kExitConfig;
+    return ExitCodeFor(Program::kDaemon, identity.status());
   }
   ::umask(
       static_cast<mode_t>(config->umask));  // also the mode of unix: sockets
@@ -75,9 +76,7 @@ int main(int argc, char** argv) {
       args);
   if (Status s = supervisor.Start(); !s.ok()) {
     Log(LogLevel::kCritical) << "cannot start: " << s.message();
-    bool app_error = s.message().find("application could not be loaded") !=
-                     std::string::npos;
-    return app_error ? Supervisor::kExitAppLoad : 1;
+    return ExitCodeFor(Program::kDaemon, s);
   }
   return supervisor.Run();
 }

@@ -105,15 +105,9 @@ std::string RenderMetrics(const MetricsInput& in) {
                       .Name("wsgid_workers")
                       .Help("Worker processes by state.")
                       .Register(registry);
-  int starting = 0, ready = 0, draining = 0;
-  for (const auto& w : pool.workers) {
-    starting += w.state == "starting";
-    ready += w.state == "ready";
-    draining += w.state == "draining";
-  }
-  workers.Add({{"state", "starting"}}).Set(starting);
-  workers.Add({{"state", "ready"}}).Set(ready);
-  workers.Add({{"state", "draining"}}).Set(draining);
+  for (WorkerState state : kWorkerStates)
+    workers.Add({{"state", std::string(WorkerStateName(state))}})
+        .Set(pool.CountInState(state));
   BuildGauge()
       .Name("wsgid_workers_desired")
       .Help("The worker count the pool is kept at.")

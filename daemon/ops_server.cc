@@ -1,8 +1,8 @@
 #include "daemon/ops_server.h"
 
 #include <httplib.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "daemon/http_util.h"
 
 namespace wsgid {
@@ -10,11 +10,6 @@ namespace {
 
 constexpr int64_t kLivenessWindowNs = 5'000'000'000;
 
-int64_t NowNs() {
-  timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1'000'000'000 + ts.tv_nsec;
-}
 
 }  // namespace
 
@@ -26,7 +21,7 @@ OpsServer::OpsServer(ControlBackend* backend, MetricsGatherer gather)
   server_->Get(
       "/livez", [this](const httplib::Request&, httplib::Response& res) {
         bool turning =
-            NowNs() - backend_->Snapshot().loop_turned_ns < kLivenessWindowNs;
+            MonotonicNs() - backend_->Snapshot().loop_turned_ns < kLivenessWindowNs;
         res.status = turning ? 200 : 503;
         res.set_content(turning ? "ok\n" : "supervisor loop stalled\n",
                         "text/plain");
@@ -34,9 +29,9 @@ OpsServer::OpsServer(ControlBackend* backend, MetricsGatherer gather)
   server_->Get("/readyz",
                [this](const httplib::Request&, httplib::Response& res) {
                  PoolSnapshot pool = backend_->Snapshot();
-                 int ready = 0;
-                 for (const auto& w : pool.workers) ready += w.state == "ready";
-                 bool is_ready = ready > 0 && !pool.stopping;
+                 bool is_ready =
+                     pool.CountInState(WorkerState::kReady) > 0 &&
+                     !pool.stopping;
                  res.status = is_ready ? 200 : 503;
                  res.set_content(is_ready        ? "ready\n"
                                  : pool.stopping ? "stopping\n"

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/scoreboard.h"
+#include "common/worker_state.h"
 
 namespace wsgid {
 
@@ -21,7 +22,7 @@ struct PoolSnapshot {
     int id = 0;
     pid_t pid = 0;
     int generation = 0;
-    std::string state;  // starting, ready, draining
+    WorkerState state = WorkerState::kStarting;
   };
   int64_t loop_turned_ns =
       0;  // CLOCK_MONOTONIC of the loop's latest turn (/livez)
@@ -44,6 +45,13 @@ struct PoolSnapshot {
   int autoscale_max_workers = 0;  // the scaler's bound (<= max_workers)
   std::map<std::string, uint64_t> decisions;  // "up/workers" -> count
   std::vector<std::string> recent_decisions;  // newest last, with reasons
+
+  // The workers in `state` now.
+  int CountInState(WorkerState state) const {
+    int n = 0;
+    for (const Worker& w : workers) n += w.state == state;
+    return n;
+  }
 };
 
 // The app threads a worker reports running, bounded to what a slot can hold

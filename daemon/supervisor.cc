@@ -26,6 +26,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "common/clock.h"
 #include "common/control_socket.h"
 #include "common/host_limits.h"
 #include "common/listener.h"
@@ -38,14 +39,8 @@ extern char** environ;
 namespace wsgid {
 namespace {
 
-constexpr int64_t kNsPerSec = 1000000000;
 constexpr int64_t kBootTimeoutNs = 60 * kNsPerSec;
 
-int64_t NowNs() {
-  timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * kNsPerSec + ts.tv_nsec;
-}
 
 const int kHandledSignals[] = {SIGCHLD, SIGTERM, SIGINT,  SIGQUIT, SIGHUP,
                                SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2};
@@ -130,12 +125,12 @@ Status Supervisor::Start() {
   pool_ = std::make_unique<WorkerPool>(this, options);
   scaler_ = std::make_unique<Scaler>(LimitsFromConfig());
   autoscale_ = config_.autoscale;
-  started_ns_ = NowNs();
+  started_ns_ = MonotonicNs();
   command_fd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   PublishSnapshot();
   if (Status s = StartControlPlane(); !s.ok()) return s;
-  pool_->Start(NowNs());
-  int64_t deadline = NowNs() + kBootTimeoutNs;
+  pool_->Start(MonotonicNs());
+  int64_t deadline = MonotonicNs() + kBootTimeoutNs;
   while (true) {
     CheckReadyPipes(100);
     Reap();
@@ -144,15 +139,17 @@ Status Supervisor::Start() {
       StopAll(/*graceful=*/false);
       if (code == WorkerPool::kAppLoadError)
         return Status::Error(
+            StatusCode::kAppLoad,
             "the application could not be loaded (traceback above)");
-      return Status::Error("a worker failed to boot (see above)");
+      return Status::Unavailable("a worker failed to boot (see above)");
     }
     if (pool_->CountInState(WorkerPool::State::kReady) >= pool_->desired())
       break;
-    pool_->Tick(NowNs());  // replaces a worker that died after becoming ready
-    if (NowNs() > deadline) {
+    pool_->Tick(MonotonicNs());  // replaces a worker that died after becoming ready
+    if (MonotonicNs() > deadline) {
       StopAll(/*graceful=*/false);
       return Status::Error(
+          StatusCode::kDeadlineExceeded,
           "workers did not become ready within the boot timeout");
     }
     // A stop request during boot is honoured at once; other signals wait for
@@ -163,7 +160,7 @@ Status Supervisor::Start() {
     timespec no_wait{0, 0};
     if (::sigtimedwait(&stop_signals, nullptr, &no_wait) > 0) {
       StopAll(/*graceful=*/false);
-      return Status::Error("stopped during boot");
+      return Status::Unavailable("stopped during boot");
     }
   }
   pool_->FinishBoot();
@@ -208,7 +205,7 @@ Status Supervisor::Reload() {
                           << valid.message()
                           << "; the running generation keeps serving";
     ++config_reload_failures_;
-    return Status::Error("invalid configuration: " + valid.message());
+    return Status::InvalidArgument("invalid configuration: " + valid.message());
   }
   Config next = std::move(fresh).value();
   if (next.binds.empty()) next.binds = config_.binds;
@@ -228,7 +225,7 @@ Status Supervisor::Reload() {
   auto level = ParseLogLevel(config_.log_level);
   (void)OpenErrorLog(config_.error_logfile,
                      level.ok() ? *level : LogLevel::kInfo);
-  pool_->Reload(PoolOptions::FromConfig(config_), NowNs());
+  pool_->Reload(PoolOptions::FromConfig(config_), MonotonicNs());
   return Status::Ok();
 }
 
@@ -317,7 +314,7 @@ StatusOr<pid_t> Supervisor::Spawn(int id) {
   worker_config.worker_id = id;
   {
     std::lock_guard<std::mutex> lock(totals_mu_);
-    scoreboard_.Reset(id - 1, NowNs());
+    scoreboard_.Reset(id - 1, MonotonicNs());
     scoreboard_.slot(id - 1).desired_threads.store(
         static_cast<uint32_t>(config_.threads));
     live_ids_.push_back(id);
@@ -368,7 +365,7 @@ WorkerObservation Supervisor::Observe(int id) {
   WorkerObservation observation;
   // Values from shared memory are the worker's word only: clamp them to what
   // can be true.
-  int64_t now = NowNs();
+  int64_t now = MonotonicNs();
   observation.heartbeat_ns =
       std::min(slot.heartbeat_ns.load(std::memory_order_relaxed), now);
   // The threads the worker says it runs (bounded: shared memory is untrusted).
@@ -411,7 +408,7 @@ void Supervisor::CheckReadyPipes(int timeout_ms) {
     ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
     ready_pipes_.erase(pids[i]);
     // EOF without the ready line: the worker is exiting; Reap() will see why.
-    if (n > 0) pool_->OnReady(pids[i], NowNs());
+    if (n > 0) pool_->OnReady(pids[i], MonotonicNs());
   }
 }
 
@@ -430,19 +427,19 @@ void Supervisor::Reap() {
                       live_ids_.end());
     }
     pool_->OnExit(pid, status,
-                  NowNs());  // orphans adopted as PID 1 are ignored there
+                  MonotonicNs());  // orphans adopted as PID 1 are ignored there
   }
 }
 
 void Supervisor::StopAll(bool graceful) {
   pool_->StopAll(graceful ? SIGTERM : SIGQUIT);
   int64_t deadline =
-      NowNs() +
+      MonotonicNs() +
       (graceful
            ? static_cast<int64_t>(config_.graceful_timeout * 1e9) + kNsPerSec
            : kNsPerSec);
   stopping_ = true;
-  while (!pool_->empty() && NowNs() < deadline) {
+  while (!pool_->empty() && MonotonicNs() < deadline) {
     ::usleep(20000);
     Reap();
     PublishSnapshot();  // /livez keeps answering during the drain, /readyz says
@@ -454,7 +451,7 @@ void Supervisor::StopAll(bool graceful) {
       int status;
       pid_t pid = ::waitpid(-1, &status, 0);
       if (pid < 0) break;
-      pool_->OnExit(pid, status, NowNs());
+      pool_->OnExit(pid, status, MonotonicNs());
     }
   }
 }
@@ -473,14 +470,14 @@ int Supervisor::Run() {
           Notify("STOPPING=1");
           StopAll(/*graceful=*/true);
           RemovePidFile();
-          return kExitOk;
+          return 0;
         case SIGINT:
         case SIGQUIT:
           Log(LogLevel::kInfo) << "fast stop requested";
           Notify("STOPPING=1");
           StopAll(/*graceful=*/false);
           RemovePidFile();
-          return kExitOk;
+          return 0;
         case SIGHUP:
           Apply({Command::Kind::kReload});
           break;
@@ -505,7 +502,7 @@ int Supervisor::Run() {
       }
     }
     Reap();
-    pool_->Tick(NowNs());
+    pool_->Tick(MonotonicNs());
     RunCommands();
     AutoscaleTick();
     BalanceConnections();
@@ -517,7 +514,7 @@ int Supervisor::Run() {
       Notify("STOPPING=1");
       StopAll(graceful);
       RemovePidFile();
-      return kExitOk;
+      return 0;
     }
   }
 }
@@ -557,7 +554,7 @@ void Supervisor::AutoscaleTick() {
     waiting_before_.clear();
     return;
   }
-  int64_t now = NowNs();
+  int64_t now = MonotonicNs();
   if (now - last_scale_tick_ns_ <
       static_cast<int64_t>(config_.autoscale_tick * 1e9))
     return;
@@ -680,7 +677,7 @@ void Supervisor::BalanceConnections() {
 
 void Supervisor::PublishSnapshot() {
   PoolSnapshot s;
-  s.loop_turned_ns = NowNs();
+  s.loop_turned_ns = MonotonicNs();
   s.started_ns = started_ns_;
   s.stopping = stopping_;
   s.desired = pool_->desired();
@@ -688,10 +685,7 @@ void Supervisor::PublishSnapshot() {
   s.threads = config_.threads;
   s.max_workers = config_.max_workers;
   for (const auto& [pid, w] : pool_->workers()) {
-    const char* state = w.state == WorkerPool::State::kStarting ? "starting"
-                        : w.state == WorkerPool::State::kReady  ? "ready"
-                                                                : "draining";
-    s.workers.push_back({w.id, pid, w.generation, state});
+    s.workers.push_back({w.id, pid, w.generation, w.public_state()});
   }
   for (const Listener& l : listeners_) s.listeners.push_back(l.name);
   s.spawns = pool_->spawns();
@@ -789,10 +783,8 @@ CommandResult Supervisor::Apply(const Command& command) {
       break;
     }
     case Command::Kind::kReload: {
-      timespec now;
-      ::clock_gettime(CLOCK_MONOTONIC, &now);
       Notify("RELOADING=1\nMONOTONIC_USEC=" +
-             std::to_string(now.tv_sec * 1000000ll + now.tv_nsec / 1000));
+             std::to_string(MonotonicNs() / 1000));
       Status s = Reload();
       Notify("READY=1");
       if (!s.ok())
@@ -835,7 +827,7 @@ Status Supervisor::StartControlPlane() {
       // The default port taken (another wsgid on this machine) is no reason not
       // to serve.
       if (config_.ops_bind != defaults.ops_bind)
-        return Status::Error("--ops-bind: " + s.message());
+        return Status::InvalidArgument("--ops-bind: " + s.message());
       Log(LogLevel::kWarning)
           << "ops port: " << s.message() << "; running without it";
     } else {
@@ -855,7 +847,7 @@ Status Supervisor::StartControlPlane() {
   if (!config_.control_token_file.empty()) {
     std::ifstream in(config_.control_token_file);
     if (!in)
-      return Status::Error("cannot read --control-token-file " +
+      return Status::InvalidArgument("cannot read --control-token-file " +
                            config_.control_token_file);
     std::stringstream text;
     text << in.rdbuf();
@@ -867,7 +859,7 @@ Status Supervisor::StartControlPlane() {
            std::isspace(static_cast<unsigned char>(options.token.front())))
       options.token.erase(0, 1);
     if (options.token.empty())
-      return Status::Error("--control-token-file " +
+      return Status::InvalidArgument("--control-token-file " +
                            config_.control_token_file + " is empty");
   }
   if (options.socket_path.empty() && options.tcp_bind.empty())
@@ -876,7 +868,7 @@ Status Supervisor::StartControlPlane() {
   if (Status s = control_->Start(); !s.ok()) {
     control_.reset();
     if (!default_socket || !options.tcp_bind.empty())
-      return Status::Error("control API: " + s.message());
+      return Status::InvalidArgument("control API: " + s.message());
     Log(LogLevel::kWarning)
         << "control API: " << s.message() << "; running without it";
     return Status::Ok();
@@ -894,7 +886,7 @@ MetricsInput Supervisor::GatherMetrics(const PoolSnapshot& pool,
   in.pool = &pool;
   in.totals = &totals;
   in.autoscale_enabled = pool.autoscale;
-  int64_t now = NowNs();
+  int64_t now = MonotonicNs();
   for (const auto& w : pool.workers) {
     const WorkerSlot* slot = Slot(w.id);
     if (slot == nullptr) continue;
@@ -905,7 +897,7 @@ MetricsInput Supervisor::GatherMetrics(const PoolSnapshot& pool,
                now - slot->heartbeat_ns.load(std::memory_order_relaxed)) /
                1e9);
     in.workers.push_back(
-        {w.id, w.state == "starting" ? 0 : age, ResidentBytes(w.pid)});
+        {w.id, w.state == WorkerState::kStarting ? 0 : age, ResidentBytes(w.pid)});
   }
   for (const Listener& l : listeners_)
     in.listen_queues.emplace_back(l.name, ListenQueueLength(l.fd.get()));

@@ -38,11 +38,6 @@ namespace wsgid {
 
 class Supervisor : public ProcessControl, public ControlBackend {
  public:
-  // Exit codes of wsgid.
-  static constexpr int kExitOk = 0;
-  static constexpr int kExitConfig = 2;
-  static constexpr int kExitAppLoad = 3;
-
   // Reads the configuration again (file, environment, command line) for a
   // reload; warnings go to the log.
   using ConfigLoader =

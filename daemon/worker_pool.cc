@@ -41,6 +41,18 @@ PoolOptions PoolOptions::FromConfig(const Config& config) {
   return o;
 }
 
+WorkerState WorkerPool::Worker::public_state() const {
+  switch (state) {
+    case State::kStarting:
+      return WorkerState::kStarting;
+    case State::kReady:
+      return WorkerState::kReady;
+    case State::kDraining:
+      return WorkerState::kDraining;
+  }
+  return WorkerState::kDraining;
+}
+
 WorkerPool::WorkerPool(ProcessControl* control, PoolOptions options)
     : control_(control), options_(options), desired_(options.workers) {
   for (const char* reason : kExitReasons) exits_[reason] = 0;

@@ -17,6 +17,8 @@
 
 #include "common/config.h"
 #include "common/status.h"
+#include "common/status_codes.h"
+#include "common/worker_state.h"
 #include "daemon/timeout_policy.h"
 
 namespace wsgid {
@@ -67,6 +69,9 @@ class WorkerPool {
     std::string
         leave_reason;  // why it was drained or killed (an exit reason below)
     bool memory_warned = false;  // over --max-worker-memory before a request
+
+    // How the rest of the system (API, metrics) sees this worker.
+    WorkerState public_state() const;
   };
 
   // The exit reasons counted in exits(), all present from the start.
@@ -81,7 +86,8 @@ class WorkerPool {
                                                  "max_worker_memory"};
 
   // Exit code of a worker whose application could not be imported.
-  static constexpr int kAppLoadError = 4;
+  static constexpr int kAppLoadError =
+      StatusCodeInfo(StatusCode::kAppLoad).worker_exit;
 
   WorkerPool(ProcessControl* control, PoolOptions options);
 

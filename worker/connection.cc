@@ -57,7 +57,7 @@ StatusOr<size_t> Connection::ReadBlocking(double timeout_s, size_t max) {
     ssize_t n = ReadAvailable(max);
     if (n >= 0) return static_cast<size_t>(n);
     if (errno != EAGAIN) return Status::FromErrno("read", errno);
-    if (!WaitFor(fd, POLLIN, timeout_s)) return Status::Error("read timed out");
+    if (!WaitFor(fd, POLLIN, timeout_s)) return Status::Error(StatusCode::kDeadlineExceeded, "read timed out");
   }
 }
 
@@ -76,7 +76,7 @@ Status Connection::WriteAll(struct iovec* iov, int iovcnt, double timeout_s) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN) return Status::FromErrno("write", errno);
       if (!WaitFor(fd, POLLOUT, timeout_s))
-        return Status::Error("write timed out");
+        return Status::Error(StatusCode::kDeadlineExceeded, "write timed out");
       continue;
     }
     size_t left = static_cast<size_t>(n);
@@ -109,7 +109,7 @@ StatusOr<int64_t> Connection::SendFile(int file_fd, int64_t offset,
       if (errno == EINTR) continue;
       if (errno != EAGAIN) return Status::FromErrno("sendfile", errno);
       if (!WaitFor(fd, POLLOUT, timeout_s))
-        return Status::Error("write timed out");
+        return Status::Error(StatusCode::kDeadlineExceeded, "write timed out");
       continue;
     }
     if (n == 0) break;  // the file is shorter than announced

@@ -19,15 +19,19 @@
 #include "common/log.h"
 #include "common/privileges.h"
 #include "common/scoreboard.h"
+#include "common/status_codes.h"
 #include "worker/python_app.h"
 #include "worker/server.h"
 #include "worker/wsgi_handler.h"
 
 namespace {
 
-// Exit codes the master understands (as Gunicorn's worker uses them).
-constexpr int kExitBootError = 3;
-constexpr int kExitAppLoadError = 4;
+// Exit codes the master understands (as Gunicorn's worker uses them): the
+// status code table's worker column.
+constexpr int kExitBootError = wsgid::StatusCodeInfo(
+    wsgid::StatusCode::kUnavailable).worker_exit;
+constexpr int kExitAppLoadError =
+    wsgid::StatusCodeInfo(wsgid::StatusCode::kAppLoad).worker_exit;
 
 [[noreturn]] void Die(int code, const std::string& message) {
   wsgid::Log(wsgid::LogLevel::kError) << message;
@@ -64,7 +68,7 @@ int main(int argc, char** argv) {
   if (!parsed.ok()) {
     std::fprintf(stderr, "wsgid-worker: %s\n",
                  parsed.status().message().c_str());
-    return 2;
+    return ExitCodeFor(Program::kWorker, parsed.status());
   }
   Config config = std::move(parsed).value();
   CloseInheritedFds(config);

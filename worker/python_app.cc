@@ -21,14 +21,14 @@ Status StartInterpreter() {
                                             WSGID_PYTHON_EXECUTABLE);
   if (PyStatus_Exception(status)) {
     PyConfig_Clear(&config);
-    return Status::Error("cannot configure Python");
+    return Status::Internal("cannot configure Python");
   }
   const char* argv[] = {"wsgid"};
   try {
     py::initialize_interpreter(&config, 1, argv,
                                /*add_program_dir_to_path=*/false);
   } catch (const std::exception& e) {
-    return Status::Error(std::string("cannot start Python: ") + e.what());
+    return Status::Internal(std::string("cannot start Python: ") + e.what());
   }
   try {
     py::module_::import("faulthandler")
@@ -101,7 +101,7 @@ StatusOr<PyObject*> LoadApplication(const Config& config) {
       std::string part = target.substr(
           start, dot == std::string::npos ? std::string::npos : dot - start);
       if (!py::hasattr(obj, part.c_str()))
-        return Status::Error("application '" + config.app +
+        return Status::Error(StatusCode::kAppLoad, "application '" + config.app +
                              "': no attribute '" + part + "' in module '" +
                              module_name + "'");
       obj = obj.attr(part.c_str());
@@ -110,11 +110,11 @@ StatusOr<PyObject*> LoadApplication(const Config& config) {
     }
     if (call_factory) obj = obj();
     if (!PyCallable_Check(obj.ptr()))
-      return Status::Error("application '" + config.app + "' is not callable");
+      return Status::Error(StatusCode::kAppLoad, "application '" + config.app + "' is not callable");
     return obj.release().ptr();
   } catch (py::error_already_set& e) {
     e.restore();
-    return Status::Error("failed to load application '" + config.app + "':\n" +
+    return Status::Error(StatusCode::kAppLoad, "failed to load application '" + config.app + "':\n" +
                          FormatPythonError());
   }
 }

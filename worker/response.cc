@@ -87,17 +87,17 @@ std::string_view Response::ReasonPhrase(int status) {
 Status Response::SetHead(
     std::string_view status,
     std::vector<std::pair<std::string, std::string>> headers) {
-  if (head_sent_) return Status::Error("response head already sent");
+  if (head_sent_) return Status::InvalidArgument("response head already sent");
   if (status.size() < 4 || status[3] != ' ' || HasForbiddenChar(status))
-    return Status::Error("invalid status '" + std::string(status) + "'");
+    return Status::InvalidArgument("invalid status '" + std::string(status) + "'");
   int code = 0;
   for (int i = 0; i < 3; ++i) {
     if (status[i] < '0' || status[i] > '9')
-      return Status::Error("invalid status '" + std::string(status) + "'");
+      return Status::InvalidArgument("invalid status '" + std::string(status) + "'");
     code = code * 10 + (status[i] - '0');
   }
   if (code < 100)
-    return Status::Error("invalid status '" + std::string(status) + "'");
+    return Status::InvalidArgument("invalid status '" + std::string(status) + "'");
   // Validated into locals first: a rejected head leaves the earlier one as it
   // was.
   int64_t declared_length = -1;
@@ -106,11 +106,11 @@ Status Response::SetHead(
   for (size_t i = 0; i < headers.size(); ++i) {
     auto& [name, value] = headers[i];
     if (name.empty() || HasForbiddenChar(name) || HasForbiddenChar(value))
-      return Status::Error("header " + name +
+      return Status::InvalidArgument("header " + name +
                            " contains a CR, LF or NUL character");
     for (unsigned char c : name)
       if (!IsTokenChar(c))
-        return Status::Error("invalid header name '" + name + "'");
+        return Status::InvalidArgument("invalid header name '" + name + "'");
     if (IsHopByHop(name)) continue;
     if (EqualsIgnoreCase(name, "content-length")) {
       int64_t n = 0;
@@ -120,7 +120,7 @@ Status Response::SetHead(
         n = n * 10 + (value[k] - '0');
       }
       if (!valid || (declared_length >= 0 && declared_length != n))
-        return Status::Error("invalid or conflicting Content-Length '" + value +
+        return Status::InvalidArgument("invalid or conflicting Content-Length '" + value +
                              "'");
       if (declared_length == n) continue;  // an exact repeat says nothing new
       declared_length = n;
@@ -260,7 +260,7 @@ Status Response::SendFile(int file_fd, int64_t offset, int64_t count) {
   accepted_ += *sent;
   if (*sent < count) {
     keep_alive_ = false;  // the framing promised more than the file had
-    return Status::Error("file shorter than expected");
+    return Status::Internal("file shorter than expected");
   }
   if (framing_ == Framing::kChunked)
     return conn_->WriteAll("\r\n", options_.io_timeout);
@@ -295,7 +295,7 @@ Status Response::Finish() {
       body_sent_ < declared_length_) {
     keep_alive_ =
         false;  // the client would wait for bytes that never come: close
-    return Status::Error("response shorter than its Content-Length");
+    return Status::Internal("response shorter than its Content-Length");
   }
   return Status::Ok();
 }

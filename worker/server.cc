@@ -25,7 +25,6 @@ namespace {
 
 constexpr uint64_t kWakeTag = ~0ull;
 constexpr uint64_t kListenerTag = 1ull << 63;
-constexpr int64_t kNsPerSec = 1000000000;
 constexpr int64_t kLingerNs = 2 * kNsPerSec;
 constexpr size_t kLingerMaxBytes = 1 << 20;
 constexpr int kMaxBatch = 64;
@@ -39,7 +38,6 @@ constexpr double kDrainIdleSeconds = 1.0;
 // keep-alive connections are shed: a few turns of both main loops.
 constexpr int64_t kShedAfterNs = kNsPerSec / 2;
 
-int64_t SecondsToNs(double s) { return static_cast<int64_t>(s * 1e9); }
 
 void FillPeer(Connection* conn, const sockaddr_storage& ss) {
   char host[INET6_ADDRSTRLEN] = {};
@@ -61,12 +59,6 @@ void FillPeer(Connection* conn, const sockaddr_storage& ss) {
 }
 
 }  // namespace
-
-int64_t MonotonicNs() {
-  timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * kNsPerSec + ts.tv_nsec;
-}
 
 // Connections indexed by fd, allocated in chunks on first use and never freed,
 // so a thread holding a stale epoll event can always look at the slot's

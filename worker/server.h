@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/scoreboard.h"
 #include "common/status.h"
@@ -156,8 +157,5 @@ class Server {
   std::atomic<int64_t> accept_paused_until_ns_{0};
   std::mutex listen_mu_;  // serialises adding/removing the listeners
 };
-
-// CLOCK_MONOTONIC in nanoseconds.
-int64_t MonotonicNs();
 
 }  // namespace wsgid

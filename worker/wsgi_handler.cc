@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/clock.h"
 #include "common/listener.h"
 #include "common/log.h"
 #include "worker/python_app.h"
@@ -106,7 +107,7 @@ Status WsgiHandler::Init() {
       !s.ok())
     return s;
   if (!InitWsgiTypes())
-    return Status::Error("cannot create WSGI types: " + FormatPythonError());
+    return Status::Internal("cannot create WSGI types: " + FormatPythonError());
   // Sized for a whole environ: each request's copy keeps the template's table,
   // so adding the per-request keys never resizes (rehashes) the dict.
   PyObject* env = _PyDict_NewPresized(kEnvironCapacity);

@@ -49,7 +49,7 @@ class FakeProcessControl : public ProcessControl {
 
   StatusOr<pid_t> Spawn(int id) override {
     ++spawn_attempts_;
-    if (fail_spawns_) return Status::Error("cannot fork (fake)");
+    if (fail_spawns_) return Status::Unavailable("cannot fork (fake)");
     spawns_.push_back(id);
     observations_.erase(id);
     served_[id] = 0;
