@@ -143,7 +143,7 @@ Status Supervisor::Start() {
             "the application could not be loaded (traceback above)");
       return Status::Unavailable("a worker failed to boot (see above)");
     }
-    if (pool_->CountInState(WorkerPool::State::kReady) >= pool_->desired())
+    if (pool_->CountInState(WorkerState::kReady) >= pool_->desired())
       break;
     pool_->Tick(MonotonicNs());  // replaces a worker that died after becoming ready
     if (MonotonicNs() > deadline) {
@@ -573,7 +573,7 @@ void Supervisor::AutoscaleTick() {
   std::map<pid_t, double> cpu_now;
   std::map<int, int64_t> waiting_now;
   for (const auto& [pid, w] : pool_->workers()) {
-    if (w.state != WorkerPool::State::kReady) continue;
+    if (w.public_state() != WorkerState::kReady) continue;
     const WorkerSlot& slot = scoreboard_.slot(w.id - 1);
     int64_t waiting = slot.waiting_ns.load(std::memory_order_relaxed);
     waiting_now[w.id] = waiting;
@@ -661,7 +661,7 @@ void Supervisor::BalanceConnections() {
   uint64_t total = 0;
   int ready = 0;
   for (const auto& [pid, w] : pool_->workers()) {
-    if (w.state != WorkerPool::State::kReady) continue;
+    if (w.public_state() != WorkerState::kReady) continue;
     ++ready;
     // The worker's word, through shared memory: bounded.
     total += std::min<uint32_t>(
@@ -671,7 +671,7 @@ void Supervisor::BalanceConnections() {
   uint32_t quota = ConnectionQuota(total, ready);
   for (const auto& [pid, w] : pool_->workers())
     scoreboard_.slot(w.id - 1).connection_quota.store(
-        w.state == WorkerPool::State::kReady ? quota : 0,
+        w.public_state() == WorkerState::kReady ? quota : 0,
         std::memory_order_relaxed);
 }
 

@@ -273,6 +273,12 @@ int WorkerPool::LiveCurrentWorkers() const {
   return n;
 }
 
+int WorkerPool::CountInState(WorkerState state) const {
+  int n = 0;
+  for (const auto& [pid, w] : workers_) n += w.public_state() == state;
+  return n;
+}
+
 int WorkerPool::CountInState(State state) const {
   int n = 0;
   for (const auto& [pid, w] : workers_) n += w.state == state;

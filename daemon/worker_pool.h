@@ -120,6 +120,8 @@ class WorkerPool {
   int desired() const { return desired_; }
   int generation() const { return generation_; }
   int CountInState(State state) const;
+  // The workers whose public_state() is `state`.
+  int CountInState(WorkerState state) const;
   bool empty() const { return workers_.empty(); }
   const std::map<pid_t, Worker>& workers() const { return workers_; }
   uint64_t spawns() const { return spawns_; }
