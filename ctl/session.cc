@@ -34,7 +34,7 @@ CallResult Session::Call(const std::string& method, const std::string& path,
   CallResult result;
   auto response = client_.Send(method, path, body);
   if (!response.ok()) {
-    result.exit_code = kExitUnreachable;
+    result.exit_code = ExitCodeFor(Program::kCtl, response.status());
     result.error = response.status().message();
     if (client_.endpoint().kind == Endpoint::Kind::kUnix) {
       result.error +=
@@ -44,7 +44,7 @@ CallResult Session::Call(const std::string& method, const std::string& path,
     return result;
   }
   result.body = response->body;
-  if (response->status == 401) {
+  if (StatusCodeFromHttp(response->status) == StatusCode::kUnauthenticated) {
     result.exit_code = kExitUnauthorised;
     result.error = "unauthorised at " + client_.endpoint().Describe() + " (" +
                    DescribeRefusal(*response) + ")";
