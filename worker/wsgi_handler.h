@@ -12,8 +12,10 @@
 // PyThreadState for its whole life, so threading.local state (database
 // connections) survives between requests.
 //
-// Hot path: the steps share the request's stack objects through pointers; no
-// step allocates or takes the GIL on its own.
+// Hot path: the steps share the request's stack objects (body, response,
+// RequestContext, RequestFailure) through pointers; splitting them adds no
+// allocation, no GIL round-trip and no indirect call. Python objects are
+// released only inside RunApplication, with the GIL held.
 #pragma once
 
 #include <Python.h>
@@ -40,8 +42,11 @@ class WsgiHandler : public RequestHandler {
               const std::vector<int>& listen_fds);
   Status Init();
 
+  // On each app thread: its one PyThreadState, made and (when retired) freed.
   void ThreadStart() override;
   void ThreadStop(bool retired) override;
+  // On an app thread, without the GIL: serves one request (takes the GIL once
+  // for RunApplication).
   RequestOutcome Handle(Connection* conn, RequestHead* head,
                         bool keep_alive) override;
 
@@ -61,6 +66,7 @@ class WsgiHandler : public RequestHandler {
   RequestOutcome CompleteResponse(const RequestHead& head,
                                   const RequestContext& ctx,
                                   const RequestFailure& failure);
+  // One access log line. REQUIRES: access_log_.enabled().
   void WriteAccessLog(const Connection* conn, const RequestHead* head,
                       int status, const Response& response,
                       int64_t start_ns) const;
