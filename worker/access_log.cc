@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 
@@ -36,6 +37,106 @@ std::string Timestamp() {
   return std::string(buf, n);
 }
 
+// The atoms of the request's duration and the worker's pid; '-' for a letter
+// no atom has.
+void AppendTimingAtom(char atom, const AccessLogEntry& e, std::string* out) {
+  switch (atom) {
+    case 'T':
+      *out += std::to_string(e.duration_us / 1000000);
+      break;
+    case 'M':
+      *out += std::to_string(e.duration_us / 1000);
+      break;
+    case 'D':
+      *out += std::to_string(e.duration_us);
+      break;
+    case 'L': {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.6f",
+                    static_cast<double>(e.duration_us) / 1e6);
+      *out += buf;
+      break;
+    }
+    case 'p':
+      *out += "<" + std::to_string(::getpid()) + ">";
+      break;
+    default:
+      *out += '-';
+  }
+}
+
+// A {name}i (request header) or {name}o (response header) atom.
+void AppendHeaderAtom(std::string_view atom, const AccessLogEntry& e,
+                      std::string* out) {
+  size_t end = atom.find('}');
+  std::string_view name =
+      atom.substr(1, end == std::string_view::npos ? 0 : end - 1);
+  switch (atom.back()) {
+    case 'i':
+      *out += RequestHeaderOr(e.head, name);
+      break;
+    case 'o':
+      *out += HeaderOr(e.response_headers, name);
+      break;
+    default:
+      *out += '-';
+  }
+}
+
+// A one-letter atom (the list is in access_log.h); '-' for an unknown one.
+void AppendAtom(char atom, const AccessLogEntry& e, std::string* out) {
+  std::string_view version =
+      e.head->version_minor >= 1 ? "HTTP/1.1" : "HTTP/1.0";
+  switch (atom) {
+    case 'h':
+      *out += e.conn->remote_addr.empty() ? "-" : e.conn->remote_addr;
+      break;
+    case 'l':
+    case 'u':
+      *out += '-';
+      break;
+    case 't':
+      *out += Timestamp();
+      break;
+    case 'r':
+      *out += e.head->method;
+      *out += ' ';
+      *out += e.head->target;
+      *out += ' ';
+      *out += version;
+      break;
+    case 'm':
+      *out += e.head->method;
+      break;
+    case 'U':
+      *out += e.head->path;
+      break;
+    case 'q':
+      *out += e.head->query;
+      break;
+    case 'H':
+      *out += version;
+      break;
+    case 's':
+      *out += std::to_string(e.status);
+      break;
+    case 'B':
+      *out += std::to_string(e.body_bytes);
+      break;
+    case 'b':
+      *out += e.body_bytes > 0 ? std::to_string(e.body_bytes) : "-";
+      break;
+    case 'f':
+      *out += RequestHeaderOr(e.head, "referer");
+      break;
+    case 'a':
+      *out += RequestHeaderOr(e.head, "user-agent");
+      break;
+    default:
+      AppendTimingAtom(atom, e, out);
+  }
+}
+
 }  // namespace
 
 Status AccessLog::Open(const std::string& path, std::string format) {
@@ -60,8 +161,6 @@ Status AccessLog::Open(const std::string& path, std::string format) {
 std::string AccessLog::Format(const AccessLogEntry& e) const {
   std::string out;
   const std::string& f = format_;
-  std::string_view version =
-      e.head->version_minor >= 1 ? "HTTP/1.1" : "HTTP/1.0";
   for (size_t i = 0; i < f.size(); ++i) {
     // An atom is %(x)s or %({name}i)s.
     if (f[i] != '%' || i + 1 >= f.size() || f[i + 1] != '(') {
@@ -75,66 +174,12 @@ std::string AccessLog::Format(const AccessLogEntry& e) const {
     }
     std::string_view atom = std::string_view(f).substr(i + 2, close - i - 2);
     i = close + 1;
-    if (atom.size() > 3 && atom.front() == '{') {
-      size_t end = atom.find('}');
-      std::string_view name =
-          atom.substr(1, end == std::string_view::npos ? 0 : end - 1);
-      char kind = atom.back();
-      if (kind == 'i') {
-        out += RequestHeaderOr(e.head, name);
-      } else if (kind == 'o') {
-        out += HeaderOr(e.response_headers, name);
-      } else {
-        out += '-';
-      }
-      continue;
-    }
-    if (atom == "h") {
-      out += e.conn->remote_addr.empty() ? "-" : e.conn->remote_addr;
-    } else if (atom == "l" || atom == "u") {
+    if (atom.size() > 3 && atom.front() == '{')
+      AppendHeaderAtom(atom, e, &out);
+    else if (atom.size() == 1)
+      AppendAtom(atom.front(), e, &out);
+    else
       out += '-';
-    } else if (atom == "t") {
-      out += Timestamp();
-    } else if (atom == "r") {
-      out += e.head->method;
-      out += ' ';
-      out += e.head->target;
-      out += ' ';
-      out += version;
-    } else if (atom == "m") {
-      out += e.head->method;
-    } else if (atom == "U") {
-      out += e.head->path;
-    } else if (atom == "q") {
-      out += e.head->query;
-    } else if (atom == "H") {
-      out += version;
-    } else if (atom == "s") {
-      out += std::to_string(e.status);
-    } else if (atom == "B") {
-      out += std::to_string(e.body_bytes);
-    } else if (atom == "b") {
-      out += e.body_bytes > 0 ? std::to_string(e.body_bytes) : "-";
-    } else if (atom == "f") {
-      out += RequestHeaderOr(e.head, "referer");
-    } else if (atom == "a") {
-      out += RequestHeaderOr(e.head, "user-agent");
-    } else if (atom == "T") {
-      out += std::to_string(e.duration_us / 1000000);
-    } else if (atom == "M") {
-      out += std::to_string(e.duration_us / 1000);
-    } else if (atom == "D") {
-      out += std::to_string(e.duration_us);
-    } else if (atom == "L") {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%.6f",
-                    static_cast<double>(e.duration_us) / 1e6);
-      out += buf;
-    } else if (atom == "p") {
-      out += "<" + std::to_string(::getpid()) + ">";
-    } else {
-      out += '-';
-    }
   }
   return out;
 }

@@ -101,21 +101,24 @@ StatusOr<PyObject*> LoadApplication(const Config& config) {
       std::string part = target.substr(
           start, dot == std::string::npos ? std::string::npos : dot - start);
       if (!py::hasattr(obj, part.c_str()))
-        return Status::Error(StatusCode::kAppLoad, "application '" + config.app +
-                             "': no attribute '" + part + "' in module '" +
-                             module_name + "'");
+        return Status::Error(StatusCode::kAppLoad,
+                             "application '" + config.app +
+                                 "': no attribute '" + part + "' in module '" +
+                                 module_name + "'");
       obj = obj.attr(part.c_str());
       if (dot == std::string::npos) break;
       start = dot + 1;
     }
     if (call_factory) obj = obj();
     if (!PyCallable_Check(obj.ptr()))
-      return Status::Error(StatusCode::kAppLoad, "application '" + config.app + "' is not callable");
+      return Status::Error(StatusCode::kAppLoad,
+                           "application '" + config.app + "' is not callable");
     return obj.release().ptr();
   } catch (py::error_already_set& e) {
     e.restore();
-    return Status::Error(StatusCode::kAppLoad, "failed to load application '" + config.app + "':\n" +
-                         FormatPythonError());
+    return Status::Error(StatusCode::kAppLoad, "failed to load application '" +
+                                                   config.app + "':\n" +
+                                                   FormatPythonError());
   }
 }
 

@@ -84,6 +84,139 @@ std::string EnvironKey(std::string_view name) {
 
 }  // namespace
 
+// Why a request failed, for the error log. The first failure is the cause;
+// later ones (close() raising after the body failed) are its consequences.
+class RequestFailure {
+ public:
+  bool failed() const { return failed_; }
+  const std::string& message() const { return message_; }
+  void Set(std::string message) {
+    if (failed_) return;
+    failed_ = true;
+    message_ = std::move(message);
+  }
+  // The pending Python exception, which is cleared even when it is not the
+  // first failure. REQUIRES: the GIL.
+  void SetFromPython() { Set(FormatPythonError()); }
+
+ private:
+  bool failed_ = false;
+  std::string message_;  // empty (no allocation) while the request is fine
+};
+
+namespace {
+
+// The steps that send the app's result, all with the GIL held; each releases
+// it only around a socket write. A failed write marks the client gone, which
+// stops the response without being an app failure.
+
+// A wsgi.file_wrapper over a regular file: its rest goes out with sendfile.
+void SendFileResult(int fd, int64_t offset, int64_t size, RequestContext* ctx,
+                    RequestFailure* failure) {
+  if (!ctx->response->has_head()) {
+    failure->Set(
+        "the application returned a file without calling start_response");
+    return;
+  }
+  Status s;
+  Py_BEGIN_ALLOW_THREADS s = ctx->response->SendFile(fd, offset, size - offset);
+  Py_END_ALLOW_THREADS if (!s.ok()) ctx->client_gone = true;
+}
+
+// Appends one item of the result to the response, flushing when the buffer is
+// full or the result `streams` (a generator's items go out as produced).
+// Returns false when the response must stop: a failure or the client gone.
+bool SendBodyItem(PyObject* item, bool streams, RequestContext* ctx,
+                  RequestFailure* failure) {
+  if (!PyBytes_Check(item)) {
+    failure->Set(std::string("the application yielded ") +
+                 Py_TYPE(item)->tp_name + ", not bytes");
+    return false;
+  }
+  if (PyBytes_GET_SIZE(item) == 0) return true;
+  Response* response = ctx->response;
+  if (!response->has_head()) {
+    failure->Set(
+        "the application sent body data before calling start_response");
+    return false;
+  }
+  response->Append(std::string_view(
+      PyBytes_AS_STRING(item), static_cast<size_t>(PyBytes_GET_SIZE(item))));
+  if (!response->ShouldFlush() && !streams) return true;
+  Status s;
+  Py_BEGIN_ALLOW_THREADS s = response->Flush();
+  Py_END_ALLOW_THREADS if (s.ok()) return true;
+  ctx->client_gone = true;
+  return false;
+}
+
+// A list or tuple, walked directly. Its size is read again after every item:
+// another thread may change a list while a flush has the GIL released, which
+// is also why each item is held while it is sent.
+void SendSequence(PyObject* sequence, RequestContext* ctx,
+                  RequestFailure* failure) {
+  for (Py_ssize_t i = 0;
+       !ctx->client_gone && i < PySequence_Fast_GET_SIZE(sequence); ++i) {
+    PyObject* item = PySequence_Fast_GET_ITEM(sequence, i);
+    Py_INCREF(item);
+    bool more = SendBodyItem(item, /*streams=*/false, ctx, failure);
+    Py_DECREF(item);
+    if (!more) return;
+  }
+}
+
+// Any other iterable, through the iterator protocol.
+void SendIterable(PyObject* iterable, RequestContext* ctx,
+                  RequestFailure* failure) {
+  PyObject* iterator = PyObject_GetIter(iterable);
+  if (iterator == nullptr) {
+    failure->SetFromPython();
+    return;
+  }
+  while (!ctx->client_gone) {
+    PyObject* item = PyIter_Next(iterator);
+    if (item == nullptr) {
+      if (PyErr_Occurred()) failure->SetFromPython();
+      break;
+    }
+    bool more = SendBodyItem(item, /*streams=*/true, ctx, failure);
+    Py_DECREF(item);
+    if (!more) break;
+  }
+  Py_DECREF(iterator);
+}
+
+void SendResult(PyObject* result, RequestContext* ctx,
+                RequestFailure* failure) {
+  int file_fd;
+  int64_t offset, size;
+  if (FileWrapperFd(result, &file_fd, &offset, &size))
+    SendFileResult(file_fd, offset, size, ctx, failure);
+  else if (PyList_CheckExact(result) || PyTuple_CheckExact(result))
+    SendSequence(result, ctx, failure);
+  else
+    SendIterable(result, ctx, failure);
+}
+
+// PEP 3333: close() is called whatever happened, also when the client went
+// away. (Lists and tuples have none; looking it up would build an
+// AttributeError.)
+void CloseResult(PyObject* result, PyObject* close_key,
+                 RequestFailure* failure) {
+  if (PyList_CheckExact(result) || PyTuple_CheckExact(result)) return;
+  PyObject* close = nullptr;
+  if (_PyObject_LookupAttr(result, close_key, &close) < 0) PyErr_Clear();
+  if (close == nullptr) return;
+  PyObject* r = PyObject_CallNoArgs(close);
+  Py_DECREF(close);
+  if (r == nullptr)
+    failure->SetFromPython();
+  else
+    Py_DECREF(r);
+}
+
+}  // namespace
+
 WsgiHandler::WsgiHandler(const Config& config, PyObject* app,
                          const std::vector<int>& listen_fds)
     : config_(config), app_(app), interp_(PyInterpreterState_Get()) {
@@ -172,6 +305,22 @@ bool WsgiHandler::IsTrustedProxy(const Connection* conn) const {
 PyObject* WsgiHandler::BuildEnviron(Connection* conn, const RequestHead& head) {
   PyObject* env = PyDict_Copy(environ_template_);
   if (env == nullptr) return nullptr;
+  SetRequestLine(env, head);
+  SetPeerAddress(env, conn);
+  for (const HeaderField& h : head.headers) AddHeader(env, h);
+  // As Gunicorn: the address the request came in on (the client's view is
+  // HTTP_HOST, which PEP 3333's URL reconstruction reads first).
+  const ServerAddress& server =
+      server_addresses_[static_cast<size_t>(conn->listener)];
+  Py_INCREF(server.name);
+  SetItem(env, keys_[kServerName], server.name);
+  Py_INCREF(server.port);
+  SetItem(env, keys_[kServerPort], server.port);
+  if (IsTrustedProxy(conn)) ApplyForwardedHeaders(env, head);
+  return env;
+}
+
+void WsgiHandler::SetRequestLine(PyObject* env, const RequestHead& head) {
   PyObject* method = nullptr;
   for (const auto& [name, obj] : method_cache_) {
     if (head.method == name) {
@@ -192,6 +341,9 @@ PyObject* WsgiHandler::BuildEnviron(Connection* conn, const RequestHead& head) {
   PyObject* protocol = head.version_minor >= 1 ? http_11_ : http_10_;
   Py_INCREF(protocol);
   SetItem(env, keys_[kServerProtocol], protocol);
+}
+
+void WsgiHandler::SetPeerAddress(PyObject* env, Connection* conn) {
   // The peer's address and port belong to the connection: made once for it.
   uint64_t generation =
       Connection::Generation(conn->word.load(std::memory_order_relaxed));
@@ -211,67 +363,63 @@ PyObject* WsgiHandler::BuildEnviron(Connection* conn, const RequestHead& head) {
     Py_INCREF(conn->py_remote_port);
     SetItem(env, keys_[kRemotePort], conn->py_remote_port);
   }
-
-  const ServerAddress& server =
-      server_addresses_[static_cast<size_t>(conn->listener)];
-  for (const HeaderField& h : head.headers) {
-    PyObject* key = nullptr;
-    bool framing =
-        false;  // CONTENT_TYPE / CONTENT_LENGTH: the first one counts
-    for (const auto& [name, obj] : header_keys_) {
-      if (EqualsIgnoreCase(h.name, name)) {
-        key = obj;
-        Py_INCREF(key);
-        framing = name == "content-type" || name == "content-length";
-        break;
-      }
-    }
-    if (key == nullptr) key = PyUnicode_FromString(EnvironKey(h.name).c_str());
-    PyObject* value = Latin1(h.value);
-    if (key == nullptr || value == nullptr) {
-      PyErr_Clear();
-      Py_XDECREF(key);
-      Py_XDECREF(value);
-      continue;
-    }
-    PyObject* existing = PyDict_GetItemWithError(env, key);  // borrowed
-    if (existing != nullptr && framing) {
-      Py_DECREF(value);
-    } else {
-      if (existing != nullptr) {
-        PyObject* joined = PyUnicode_FromFormat("%U,%U", existing, value);
-        Py_DECREF(value);
-        value = joined;
-      }
-      SetItem(env, key, value);
-    }
-    Py_DECREF(key);
-  }
-  // As Gunicorn: the address the request came in on (the client's view is
-  // HTTP_HOST, which PEP 3333's URL reconstruction reads first).
-  Py_INCREF(server.name);
-  SetItem(env, keys_[kServerName], server.name);
-  Py_INCREF(server.port);
-  SetItem(env, keys_[kServerPort], server.port);
-  if (IsTrustedProxy(conn)) {
-    const HeaderField* proto = head.Find("x-forwarded-proto");
-    if (proto != nullptr && EqualsIgnoreCase(proto->value, "https")) {
-      Py_INCREF(https_);
-      SetItem(env, keys_[kWsgiUrlScheme], https_);
-    }
-    // The last entry is the one the trusted proxy wrote; those before it came
-    // with the request, and a client can put anything there.
-    if (const HeaderField* fwd = head.Find("x-forwarded-for"); fwd != nullptr) {
-      std::string_view client = fwd->value;
-      if (size_t comma = client.rfind(','); comma != std::string_view::npos)
-        client.remove_prefix(comma + 1);
-      while (!client.empty() && client.front() == ' ') client.remove_prefix(1);
-      while (!client.empty() && client.back() == ' ') client.remove_suffix(1);
-      if (!client.empty()) SetItem(env, keys_[kRemoteAddr], Latin1(client));
-    }
-  }
-  return env;
 }
+
+void WsgiHandler::AddHeader(PyObject* env, const HeaderField& header) {
+  PyObject* key = nullptr;
+  bool framing = false;  // CONTENT_TYPE / CONTENT_LENGTH: the first one counts
+  for (const auto& [name, obj] : header_keys_) {
+    if (EqualsIgnoreCase(header.name, name)) {
+      key = obj;
+      Py_INCREF(key);
+      framing = name == "content-type" || name == "content-length";
+      break;
+    }
+  }
+  if (key == nullptr)
+    key = PyUnicode_FromString(EnvironKey(header.name).c_str());
+  PyObject* value = Latin1(header.value);
+  if (key == nullptr || value == nullptr) {
+    PyErr_Clear();
+    Py_XDECREF(key);
+    Py_XDECREF(value);
+    return;
+  }
+  PyObject* existing = PyDict_GetItemWithError(env, key);  // borrowed
+  if (existing != nullptr && framing) {
+    Py_DECREF(value);
+  } else {
+    // A repeated header: its values joined with commas (RFC 9110 5.3).
+    if (existing != nullptr) {
+      PyObject* joined = PyUnicode_FromFormat("%U,%U", existing, value);
+      Py_DECREF(value);
+      value = joined;
+    }
+    SetItem(env, key, value);
+  }
+  Py_DECREF(key);
+}
+
+void WsgiHandler::ApplyForwardedHeaders(PyObject* env,
+                                        const RequestHead& head) {
+  const HeaderField* proto = head.Find("x-forwarded-proto");
+  if (proto != nullptr && EqualsIgnoreCase(proto->value, "https")) {
+    Py_INCREF(https_);
+    SetItem(env, keys_[kWsgiUrlScheme], https_);
+  }
+  // The last entry is the one the trusted proxy wrote; those before it came
+  // with the request, and a client can put anything there.
+  const HeaderField* fwd = head.Find("x-forwarded-for");
+  if (fwd == nullptr) return;
+  std::string_view client = fwd->value;
+  if (size_t comma = client.rfind(','); comma != std::string_view::npos)
+    client.remove_prefix(comma + 1);
+  while (!client.empty() && client.front() == ' ') client.remove_prefix(1);
+  while (!client.empty() && client.back() == ' ') client.remove_suffix(1);
+  if (!client.empty()) SetItem(env, keys_[kRemoteAddr], Latin1(client));
+}
+
+// --- serving one request
 
 RequestOutcome WsgiHandler::Handle(Connection* conn, RequestHead* head,
                                    bool keep_alive) {
@@ -289,13 +437,25 @@ RequestOutcome WsgiHandler::Handle(Connection* conn, RequestHead* head,
   ctx.conn = conn;
   ctx.body = &body;
   ctx.response = &response;
+  RequestFailure failure;
 
-  bool failed = false;
-  std::string failure;
   PyEval_RestoreThread(t_thread_state);
-  PyObject* environ = BuildEnviron(conn, *head);
-  PyObject* input = NewInputStream(&ctx);
-  PyObject* start_response = NewStartResponse(&ctx);
+  RunApplication(*head, &ctx, &failure);
+  PyEval_SaveThread();
+
+  RequestOutcome outcome = CompleteResponse(*head, ctx, failure);
+  if (access_log_.enabled())
+    WriteAccessLog(conn, head, outcome.status, response, start_ns);
+  // The server counts no status for a client that left before the head.
+  if (ctx.client_gone && !response.head_sent()) outcome.status = 0;
+  return outcome;
+}
+
+void WsgiHandler::RunApplication(const RequestHead& head, RequestContext* ctx,
+                                 RequestFailure* failure) {
+  PyObject* environ = BuildEnviron(ctx->conn, head);
+  PyObject* input = NewInputStream(ctx);
+  PyObject* start_response = NewStartResponse(ctx);
   PyObject* result = nullptr;
   if (environ != nullptr && input != nullptr && start_response != nullptr &&
       PyDict_SetItem(environ, wsgi_input_key_, input) == 0) {
@@ -303,135 +463,55 @@ RequestOutcome WsgiHandler::Handle(Connection* conn, RequestHead* head,
     result = PyObject_Vectorcall(app_, args, 2, nullptr);
   }
   if (result == nullptr) {
-    failed = true;
-    failure = FormatPythonError();
+    failure->SetFromPython();
   } else {
-    int file_fd;
-    int64_t offset, size;
-    if (FileWrapperFd(result, &file_fd, &offset, &size)) {
-      if (!response.has_head()) {
-        failed = true;
-        failure =
-            "the application returned a file without calling start_response";
-      } else {
-        Status s;
-        Py_BEGIN_ALLOW_THREADS s =
-            response.SendFile(file_fd, offset, size - offset);
-        Py_END_ALLOW_THREADS if (!s.ok()) ctx.client_gone = true;
-      }
-    } else {
-      // Lists and tuples are walked directly; anything else through the
-      // iterator protocol.
-      PyObject* iterator = nullptr;
-      Py_ssize_t index = 0;
-      bool sequence = PyList_CheckExact(result) || PyTuple_CheckExact(result);
-      if (!sequence) iterator = PyObject_GetIter(result);
-      if (!sequence && iterator == nullptr) {
-        failed = true;
-        failure = FormatPythonError();
-      }
-      while (!failed && !ctx.client_gone) {
-        PyObject* item;
-        if (sequence) {
-          if (index >= PySequence_Fast_GET_SIZE(result)) break;
-          item = PySequence_Fast_GET_ITEM(result, index++);
-          Py_INCREF(item);
-        } else {
-          item = PyIter_Next(iterator);
-          if (item == nullptr) {
-            if (PyErr_Occurred()) {
-              failed = true;
-              failure = FormatPythonError();
-            }
-            break;
-          }
-        }
-        if (!PyBytes_Check(item)) {
-          failed = true;
-          failure = std::string("the application yielded ") +
-                    Py_TYPE(item)->tp_name + ", not bytes";
-        } else if (PyBytes_GET_SIZE(item) > 0) {
-          if (!response.has_head()) {
-            failed = true;
-            failure =
-                "the application sent body data before calling start_response";
-          } else {
-            response.Append(
-                std::string_view(PyBytes_AS_STRING(item),
-                                 static_cast<size_t>(PyBytes_GET_SIZE(item))));
-            if (response.ShouldFlush() || !sequence) {
-              // A generator streams: each item goes out as it is produced.
-              Status s;
-              Py_BEGIN_ALLOW_THREADS s = response.Flush();
-              Py_END_ALLOW_THREADS if (!s.ok()) ctx.client_gone = true;
-            }
-          }
-        }
-        Py_DECREF(item);
-      }
-      Py_XDECREF(iterator);
-    }
-    // PEP 3333: close() is called whatever happened, also when the client went
-    // away. (Lists and tuples have none; looking it up would build an
-    // AttributeError.)
-    PyObject* close = nullptr;
-    if (!PyList_CheckExact(result) && !PyTuple_CheckExact(result) &&
-        _PyObject_LookupAttr(result, close_key_, &close) < 0)
-      PyErr_Clear();
-    if (close != nullptr) {
-      PyObject* r = PyObject_CallNoArgs(close);
-      Py_DECREF(close);
-      if (r == nullptr) {
-        std::string close_error = FormatPythonError();
-        if (!failed) {
-          failed = true;
-          failure = close_error;
-        }
-      }
-      Py_XDECREF(r);
-    }
+    SendResult(result, ctx, failure);
+    CloseResult(result, close_key_, failure);
     Py_DECREF(result);
   }
-  if (!failed && !response.has_head()) {
-    failed = true;
-    failure = "the application did not call start_response";
-  }
-  DetachContext(&ctx, start_response, input);
+  if (!ctx->response->has_head())
+    failure->Set("the application did not call start_response");
+  DetachContext(ctx, start_response, input);
   Py_XDECREF(start_response);
   Py_XDECREF(input);
   Py_XDECREF(environ);
-  PyEval_SaveThread();
+}
 
-  int status = response.status_code();
-  bool keep = false;
-  if (failed) {
-    Log(LogLevel::kError) << "Error handling request " << head->target << "\n"
-                          << failure;
+RequestOutcome WsgiHandler::CompleteResponse(const RequestHead& head,
+                                             const RequestContext& ctx,
+                                             const RequestFailure& failure) {
+  Response& response = *ctx.response;
+  RequestBody& body = *ctx.body;
+  RequestOutcome outcome;
+  outcome.status = response.status_code();
+  if (failure.failed()) {
+    Log(LogLevel::kError) << "Error handling request " << head.target << "\n"
+                          << failure.message();
     if (!response.head_sent() && !ctx.client_gone) {
-      status = body.failed() ? body.error_status() : 500;
-      Response::WriteError(conn, status, "", config_.server_header,
+      outcome.status = body.failed() ? body.error_status() : 500;
+      Response::WriteError(ctx.conn, outcome.status, "", config_.server_header,
                            config_.io_timeout);
     }
   } else if (!ctx.client_gone) {
-    if (Status s = response.Finish(); s.ok()) {
-      keep = response.keep_alive() && body.Drain();
-    }
+    if (Status s = response.Finish(); s.ok())
+      outcome.keep_alive = response.keep_alive() && body.Drain();
   }
-  if (access_log_.enabled()) {
-    AccessLogEntry entry{conn,
-                         head,
-                         status,
-                         response.body_bytes(),
-                         (MonotonicNs() - start_ns) / 1000,
-                         &response.headers()};
-    access_log_.Write(entry);
-  }
-  RequestOutcome outcome;
-  outcome.keep_alive = keep;
-  outcome.status = ctx.client_gone && !response.head_sent() ? 0 : status;
   outcome.body_bytes = response.body_bytes();
-  outcome.app_exception = failed && !body.failed();
+  outcome.app_exception = failure.failed() && !body.failed();
   return outcome;
+}
+
+void WsgiHandler::WriteAccessLog(const Connection* conn,
+                                 const RequestHead* head, int status,
+                                 const Response& response,
+                                 int64_t start_ns) const {
+  AccessLogEntry entry{conn,
+                       head,
+                       status,
+                       response.body_bytes(),
+                       (MonotonicNs() - start_ns) / 1000,
+                       &response.headers()};
+  access_log_.Write(entry);
 }
 
 }  // namespace wsgid

@@ -1,12 +1,21 @@
 // WsgiHandler: serves one parsed request through the Python WSGI application
 // (PEP 3333).
 //
-// Builds the environ, calls the app with the GIL held, streams its result into
-// a Response with the GIL released around socket writes, always calls
-// result.close(), turns app errors into 500 (or closes the connection once the
-// head is out), and writes the access log line. Each app thread keeps one
+// One request is a fixed sequence of steps, each a function of its own:
+// with the GIL held (RunApplication), build the environ, call the app, send
+// its result (a file_wrapper through sendfile, a list or tuple walked
+// directly, anything else iterated) releasing the GIL around socket writes,
+// and always call result.close(); then without the GIL (CompleteResponse),
+// turn an app error into 500 (or close the connection once the head is out),
+// or finish the response; last, the access log line. The first failure of a
+// request is the one reported (RequestFailure). Each app thread keeps one
 // PyThreadState for its whole life, so threading.local state (database
 // connections) survives between requests.
+//
+// Hot path: the steps share the request's stack objects (body, response,
+// RequestContext, RequestFailure) through pointers; splitting them adds no
+// allocation, no GIL round-trip and no indirect call. Python objects are
+// released only inside RunApplication, with the GIL held.
 #pragma once
 
 #include <Python.h>
@@ -17,8 +26,12 @@
 #include "common/config.h"
 #include "worker/access_log.h"
 #include "worker/server.h"
+#include "worker/wsgi_types.h"
 
 namespace wsgid {
+
+// Why a request failed: the first failure wins (wsgi_handler.cc).
+class RequestFailure;
 
 class WsgiHandler : public RequestHandler {
  public:
@@ -29,8 +42,11 @@ class WsgiHandler : public RequestHandler {
               const std::vector<int>& listen_fds);
   Status Init();
 
+  // On each app thread: its one PyThreadState, made and (when retired) freed.
   void ThreadStart() override;
   void ThreadStop(bool retired) override;
+  // On an app thread, without the GIL: serves one request (takes the GIL once
+  // for RunApplication).
   RequestOutcome Handle(Connection* conn, RequestHead* head,
                         bool keep_alive) override;
 
@@ -39,8 +55,34 @@ class WsgiHandler : public RequestHandler {
     PyObject* name;  // SERVER_NAME default for this listener
     PyObject* port;  // SERVER_PORT default
   };
+  // REQUIRES: the GIL. Builds the environ, calls the app and sends its result
+  // into ctx->response, recording the first failure in *failure. Leaves no
+  // Python object of the request alive but those the app kept (detached).
+  void RunApplication(const RequestHead& head, RequestContext* ctx,
+                      RequestFailure* failure);
+  // REQUIRES: the GIL not held. Ends the response after RunApplication: the
+  // error answer, or the response's end and the body's drain. Returns the
+  // outcome, whose status is the one the access log shows.
+  RequestOutcome CompleteResponse(const RequestHead& head,
+                                  const RequestContext& ctx,
+                                  const RequestFailure& failure);
+  // One access log line. REQUIRES: access_log_.enabled().
+  void WriteAccessLog(const Connection* conn, const RequestHead* head,
+                      int status, const Response& response,
+                      int64_t start_ns) const;
 
+  // The environ of one request (a new reference, or nullptr with an error
+  // set). REQUIRES: the GIL.
   PyObject* BuildEnviron(Connection* conn, const RequestHead& head);
+  // REQUEST_METHOD, RAW_URI, PATH_INFO, QUERY_STRING, SERVER_PROTOCOL.
+  void SetRequestLine(PyObject* env, const RequestHead& head);
+  // REMOTE_ADDR and REMOTE_PORT, made once per connection.
+  void SetPeerAddress(PyObject* env, Connection* conn);
+  // HTTP_* (and CONTENT_TYPE, CONTENT_LENGTH) of one request header.
+  void AddHeader(PyObject* env, const HeaderField& header);
+  // wsgi.url_scheme and REMOTE_ADDR from X-Forwarded-Proto / -For, for a
+  // request from a trusted proxy.
+  void ApplyForwardedHeaders(PyObject* env, const RequestHead& head);
   bool IsTrustedProxy(const Connection* conn) const;
 
   const Config& config_;

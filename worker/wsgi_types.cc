@@ -74,69 +74,89 @@ thread_local PyObject* t_start_response = nullptr;
 thread_local PyObject* t_writer = nullptr;
 thread_local PyObject* t_input = nullptr;
 
-PyObject* StartResponseCall(PyObject* self, PyObject* const* args,
-                            size_t nargsf, PyObject* kwnames) {
-  auto* sr = reinterpret_cast<StartResponseObject*>(self);
-  RequestContext* ctx = sr->ctx;
-  if (ctx == nullptr) return RaiseDetached();
-  Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-  PyObject* exc_info = nargs == 3 ? args[2] : Py_None;
+// The exc_info argument of a start_response call (Py_None when absent), or
+// nullptr with TypeError for a call that fits no form of
+// start_response(status, headers, exc_info=None).
+PyObject* StartResponseExcInfo(PyObject* const* args, Py_ssize_t nargs,
+                               PyObject* kwnames) {
   if (kwnames != nullptr && PyTuple_GET_SIZE(kwnames) == 1 && nargs == 2 &&
       PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0),
-                                       "exc_info") == 0) {
-    exc_info = args[2];
-  } else if ((kwnames != nullptr && PyTuple_GET_SIZE(kwnames) > 0) ||
-             nargs < 2 || nargs > 3) {
+                                       "exc_info") == 0)
+    return args[2];
+  if ((kwnames != nullptr && PyTuple_GET_SIZE(kwnames) > 0) || nargs < 2 ||
+      nargs > 3) {
     PyErr_SetString(PyExc_TypeError,
                     "start_response(status, headers, exc_info=None)");
     return nullptr;
   }
-  if (exc_info != Py_None) {
-    if (ctx->response->head_sent()) {
-      // PEP 3333: too late to change the response; re-raise the app's
-      // exception.
-      if (!PyTuple_Check(exc_info) || PyTuple_GET_SIZE(exc_info) != 3) {
-        PyErr_SetString(PyExc_TypeError,
-                        "exc_info must be a (type, value, traceback) tuple");
-        return nullptr;
-      }
-      PyObject* type = PyTuple_GET_ITEM(exc_info, 0);
-      PyObject* value = PyTuple_GET_ITEM(exc_info, 1);
-      PyObject* tb = PyTuple_GET_ITEM(exc_info, 2);
-      Py_INCREF(type);
-      Py_INCREF(value);
-      Py_XINCREF(tb == Py_None ? nullptr : tb);
-      PyErr_Restore(type, value, tb == Py_None ? nullptr : tb);
-      return nullptr;
-    }
-  } else if (ctx->head_set) {
+  return nargs == 3 ? args[2] : Py_None;
+}
+
+// PEP 3333 on a call after the first: with exc_info once the head is out, it
+// is too late to change the response and the app's exception is raised
+// again; without exc_info, a second call is an error. False with the
+// exception set.
+bool MayStartResponse(const RequestContext* ctx, PyObject* exc_info) {
+  if (exc_info == Py_None) {
+    if (!ctx->head_set) return true;
     PyErr_SetString(PyExc_AssertionError,
                     "start_response called a second time without exc_info");
-    return nullptr;
+    return false;
   }
-  std::string status;
-  if (!Latin1(args[0], "status", &status)) return nullptr;
-  PyObject* headers = args[1];
+  if (!ctx->response->head_sent()) return true;
+  if (!PyTuple_Check(exc_info) || PyTuple_GET_SIZE(exc_info) != 3) {
+    PyErr_SetString(PyExc_TypeError,
+                    "exc_info must be a (type, value, traceback) tuple");
+    return false;
+  }
+  PyObject* type = PyTuple_GET_ITEM(exc_info, 0);
+  PyObject* value = PyTuple_GET_ITEM(exc_info, 1);
+  PyObject* tb = PyTuple_GET_ITEM(exc_info, 2);
+  if (tb == Py_None) tb = nullptr;
+  Py_INCREF(type);
+  Py_INCREF(value);
+  Py_XINCREF(tb);
+  PyErr_Restore(type, value, tb);
+  return false;
+}
+
+// The response headers, a list of (name, value) str tuples, as latin-1
+// pairs. False with TypeError (or the encoding's error) set.
+bool HeaderFields(PyObject* headers,
+                  std::vector<std::pair<std::string, std::string>>* fields) {
   if (!PyList_Check(headers)) {
     PyErr_Format(PyExc_TypeError, "headers must be a list, not %.100s",
                  Py_TYPE(headers)->tp_name);
-    return nullptr;
+    return false;
   }
-  std::vector<std::pair<std::string, std::string>> fields;
-  fields.reserve(static_cast<size_t>(PyList_GET_SIZE(headers)));
+  fields->reserve(static_cast<size_t>(PyList_GET_SIZE(headers)));
   for (Py_ssize_t i = 0; i < PyList_GET_SIZE(headers); ++i) {
     PyObject* item = PyList_GET_ITEM(headers, i);
     if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
       PyErr_SetString(PyExc_TypeError,
                       "each header must be a (name, value) tuple");
-      return nullptr;
+      return false;
     }
     std::string name, value;
     if (!Latin1(PyTuple_GET_ITEM(item, 0), "header name", &name) ||
         !Latin1(PyTuple_GET_ITEM(item, 1), "header value", &value))
-      return nullptr;
-    fields.emplace_back(std::move(name), std::move(value));
+      return false;
+    fields->emplace_back(std::move(name), std::move(value));
   }
+  return true;
+}
+
+PyObject* StartResponseCall(PyObject* self, PyObject* const* args,
+                            size_t nargsf, PyObject* kwnames) {
+  RequestContext* ctx = reinterpret_cast<StartResponseObject*>(self)->ctx;
+  if (ctx == nullptr) return RaiseDetached();
+  PyObject* exc_info =
+      StartResponseExcInfo(args, PyVectorcall_NARGS(nargsf), kwnames);
+  if (exc_info == nullptr || !MayStartResponse(ctx, exc_info)) return nullptr;
+  std::string status;
+  if (!Latin1(args[0], "status", &status)) return nullptr;
+  std::vector<std::pair<std::string, std::string>> fields;
+  if (!HeaderFields(args[1], &fields)) return nullptr;
   if (Status s = ctx->response->SetHead(status, std::move(fields)); !s.ok()) {
     PyErr_SetString(PyExc_ValueError, s.message().c_str());
     return nullptr;

@@ -1,0 +1,158 @@
+#include "worker/worker_boot.h"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+#include "common/listener.h"
+#include "common/log.h"
+#include "common/privileges.h"
+#include "worker/python_app.h"
+
+namespace wsgid {
+namespace {
+
+// A boot step's failure, whatever code the step gave it, so that it exits 3
+// (boot failure) and never 2 (bad command line) or 4 (app not importable).
+Status AsBootFailure(const Status& status) {
+  if (status.ok()) return status;
+  return Status::Unavailable(status.message());
+}
+
+// The master's HTTP library accepts without close-on-exec, so a control or ops
+// connection open while a worker starts would leak into it (and keep the
+// client's socket open): close every descriptor the master did not hand over on
+// purpose.
+void CloseInheritedFds(const Config& config) {
+  std::vector<int> keep = config.worker_listen_fds;
+  keep.push_back(config.worker_ready_fd);
+  keep.push_back(config.worker_scoreboard_fd);
+  std::sort(keep.begin(), keep.end());
+  unsigned int next = 3;
+  for (int fd : keep) {
+    if (fd < static_cast<int>(next)) continue;
+    if (static_cast<unsigned int>(fd) > next)
+      ::close_range(next, static_cast<unsigned int>(fd) - 1, 0);
+    next = static_cast<unsigned int>(fd) + 1;
+  }
+  if (config.worker_ready_fd >= 0) ::close_range(next, ~0u, 0);
+}
+
+}  // namespace
+
+WorkerBoot::WorkerBoot(Config config) : config_(std::move(config)) {}
+
+WorkerBoot::~WorkerBoot() = default;
+
+Status WorkerBoot::PrepareProcess() {
+  CloseInheritedFds(config_);
+  Status s = OpenLogs();
+  if (s.ok() && ::getppid() == 1 && config_.worker_ready_fd >= 0)
+    s = Status::Unavailable("master is gone");
+  if (!s.ok()) return AsBootFailure(s);
+  SetProcessLimits();
+  for (const auto& [name, value] : config_.env)
+    ::setenv(name.c_str(), value.c_str(), 1);
+  s = EnterWorkingDirectory();
+  if (s.ok()) s = OpenOwnListeners();
+  if (s.ok()) s = AttachScoreboard();
+  if (s.ok()) s = DropIdentity();
+  return AsBootFailure(s);
+}
+
+Status WorkerBoot::OpenLogs() {
+  auto level = ParseLogLevel(config_.log_level);
+  if (Status s = OpenErrorLog(config_.error_logfile,
+                              level.ok() ? *level : LogLevel::kInfo);
+      !s.ok())
+    return s;
+  // The app's prints and stray tracebacks go to the error log too.
+  ::dup2(ErrorLogFd(), STDOUT_FILENO);
+  if (ErrorLogFd() != STDERR_FILENO) ::dup2(ErrorLogFd(), STDERR_FILENO);
+  return Status::Ok();
+}
+
+void WorkerBoot::SetProcessLimits() {
+  rlimit nofile{};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+      nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &nofile);
+  }
+}
+
+Status WorkerBoot::EnterWorkingDirectory() {
+  if (config_.chdir.empty() || ::chdir(config_.chdir.c_str()) == 0)
+    return Status::Ok();
+  return Status::Unavailable("cannot chdir to " + config_.chdir + ": " +
+                             std::strerror(errno));
+}
+
+Status WorkerBoot::OpenOwnListeners() {
+  listen_fds_ = config_.worker_listen_fds;
+  if (!listen_fds_.empty()) return Status::Ok();
+  // Standalone: bind what -b says.
+  if (config_.binds.empty()) config_.binds.push_back("127.0.0.1:8000");
+  for (const std::string& bind : config_.binds) {
+    auto address = ParseBindAddress(bind);
+    if (!address.ok()) return address.status();
+    auto fd = OpenListener(*address, config_.backlog);
+    if (!fd.ok()) return fd.status();
+    listen_fds_.push_back(fd->get());
+    own_listeners_.push_back(std::move(fd).value());
+  }
+  return Status::Ok();
+}
+
+Status WorkerBoot::AttachScoreboard() {
+  // A frozen worker is sent SIGABRT to dump its Python stacks; a core dump
+  // would only delay its replacement.
+  rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  if (config_.worker_scoreboard_fd < 0) return Status::Ok();
+  auto attached = Scoreboard::Attach(config_.worker_scoreboard_fd);
+  if (!attached.ok()) return attached.status();
+  scoreboard_ = std::move(attached).value();
+  if (config_.worker_id < 1 || config_.worker_id > scoreboard_.slots())
+    return Status::Unavailable("worker id out of the scoreboard's range");
+  slot_ = &scoreboard_.slot(config_.worker_id - 1);
+  return Status::Ok();
+}
+
+Status WorkerBoot::DropIdentity() {
+  ::umask(static_cast<mode_t>(config_.umask));
+  auto identity = ResolveIdentity(config_.user, config_.group);
+  if (!identity.ok()) return identity.status();
+  return DropPrivileges(*identity);
+}
+
+Status WorkerBoot::StartApplication() {
+  if (Status s = StartInterpreter(); !s.ok()) return AsBootFailure(s);
+  auto app = LoadApplication(config_);
+  if (!app.ok()) return app.status();  // kAppLoad: the master reads its exit
+  handler_ = std::make_unique<WsgiHandler>(config_, *app, listen_fds_);
+  if (Status s = handler_->Init(); !s.ok()) return AsBootFailure(s);
+  server_ =
+      std::make_unique<Server>(config_, listen_fds_, handler_.get(), slot_);
+  if (Status s = server_->Init(); !s.ok()) return AsBootFailure(s);
+  PyEval_SaveThread();  // app threads take the GIL when they need it
+  return Status::Ok();
+}
+
+int WorkerBoot::Serve() {
+  if (config_.worker_ready_fd >= 0) {
+    WriteAll(config_.worker_ready_fd, "ready\n");
+    ::close(config_.worker_ready_fd);
+  }
+  Log(LogLevel::kInfo) << "Booting worker with pid: " << ::getpid();
+  return server_->RunMainLoop();
+}
+
+}  // namespace wsgid
