@@ -9,10 +9,11 @@
 namespace wsgid {
 namespace {
 
-// Every method reaches Serve, so that the route table, not the server,
-// decides between 404 and 405.
+// Small limits (a 16 KiB body at most), and every method and path to
+// `handler`, so that the route table, not the server, decides between 404
+// and 405.
 template <typename Handler>
-void RouteEverythingTo(httplib::Server* server, Handler handler) {
+void ConfigureControlServer(httplib::Server* server, Handler handler) {
   ConfigureSmallServer(server, 16 * 1024);
   server->Get(".*", handler);
   server->Post(".*", handler);
@@ -46,7 +47,7 @@ Status ControlApi::Start() {
   };
   if (!options_.socket_path.empty()) {
     unix_server_ = std::make_unique<httplib::Server>();
-    RouteEverythingTo(unix_server_.get(), handler_for(false));
+    ConfigureControlServer(unix_server_.get(), handler_for(false));
     if (Status s = ListenUnix(unix_server_.get(), options_.socket_path,
                               options_.socket_mode, &unix_thread_);
         !s.ok())
@@ -58,7 +59,7 @@ Status ControlApi::Start() {
           "--control-bind needs --control-token-file (a TCP control port "
           "without a token would let anyone who reaches it steer wsgid)");
     tcp_server_ = std::make_unique<httplib::Server>();
-    RouteEverythingTo(tcp_server_.get(), handler_for(true));
+    ConfigureControlServer(tcp_server_.get(), handler_for(true));
     if (Status s =
             ListenTcp(tcp_server_.get(), options_.tcp_bind, &tcp_thread_);
         !s.ok())
