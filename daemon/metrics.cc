@@ -9,9 +9,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "daemon/worker_pool.h"
 
@@ -21,14 +24,66 @@ namespace {
 using prometheus::BuildCounter;
 using prometheus::BuildGauge;
 using prometheus::BuildHistogram;
+using prometheus::Registry;
 
-// The master's own process_* metrics, from /proc.
-void AddProcessMetrics(prometheus::Registry& registry) {
+// The exposition lists counters, then gauges, then histograms, each kind in
+// the order its families were registered here: the Add* functions below
+// register in the order the output has always had.
+
+// A counter without labels, at `value`.
+void AddCounter(Registry& registry, const char* name, const char* help,
+                double value) {
+  BuildCounter().Name(name).Help(help).Register(registry).Add({}).Increment(
+      value);
+}
+
+// A gauge without labels, at `value`.
+void AddGauge(Registry& registry, const char* name, const char* help,
+              double value) {
+  BuildGauge().Name(name).Help(help).Register(registry).Add({}).Set(value);
+}
+
+// What the master knows of itself from /proc.
+struct ProcessFigures {
+  double cpu_seconds = 0;
+  double resident_bytes = 0;
+  double virtual_bytes = 0;
+  double start_time_seconds = 0;  // since the epoch
+  int open_fds = 0;
+  double max_fds = 0;
+};
+
+// /proc/self/stat's fields after the command ("(wsgid) "), whose parentheses
+// and spaces would confuse a plain split.
+std::vector<std::string> SelfStatFields() {
   std::ifstream stat_file("/proc/self/stat");
   std::string stat((std::istreambuf_iterator<char>(stat_file)),
                    std::istreambuf_iterator<char>());
   std::istringstream fields(stat.substr(stat.rfind(')') + 2));
-  std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
+  return {std::istream_iterator<std::string>(fields), {}};
+}
+
+// The boot time, seconds since the epoch (/proc/stat's btime).
+double BootTimeSeconds() {
+  double boot_time = 0;
+  std::ifstream proc_stat("/proc/stat");
+  for (std::string line; std::getline(proc_stat, line);)
+    if (line.rfind("btime ", 0) == 0) boot_time = std::stod(line.substr(6));
+  return boot_time;
+}
+
+int CountOpenFds() {
+  int open_fds = 0;
+  if (DIR* dir = ::opendir("/proc/self/fd")) {
+    while (dirent* e = ::readdir(dir))
+      if (e->d_name[0] != '.') ++open_fds;
+    ::closedir(dir);
+  }
+  return open_fds;
+}
+
+ProcessFigures ReadProcessFigures() {
+  std::vector<std::string> f = SelfStatFields();
   // After the command: state is field 3, utime 14, stime 15, starttime 22,
   // vsize 23, rss 24.
   auto field = [&](int n) {
@@ -36,71 +91,44 @@ void AddProcessMetrics(prometheus::Registry& registry) {
   };
   double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
   double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
-  double boot_time = 0;
-  std::ifstream proc_stat("/proc/stat");
-  for (std::string line; std::getline(proc_stat, line);)
-    if (line.rfind("btime ", 0) == 0) boot_time = std::stod(line.substr(6));
-  int open_fds = 0;
-  if (DIR* dir = ::opendir("/proc/self/fd")) {
-    while (dirent* e = ::readdir(dir))
-      if (e->d_name[0] != '.') ++open_fds;
-    ::closedir(dir);
-  }
+  ProcessFigures p;
+  p.cpu_seconds = (field(14) + field(15)) / ticks;
+  p.resident_bytes = field(24) * page;
+  p.virtual_bytes = field(23);
+  p.start_time_seconds = BootTimeSeconds() + field(22) / ticks;
+  p.open_fds = CountOpenFds();
   rlimit nofile{};
   ::getrlimit(RLIMIT_NOFILE, &nofile);
-
-  BuildCounter()
-      .Name("process_cpu_seconds_total")
-      .Help("User and system CPU time of the master, seconds.")
-      .Register(registry)
-      .Add({})
-      .Increment((field(14) + field(15)) / ticks);
-  BuildGauge()
-      .Name("process_resident_memory_bytes")
-      .Help("Resident memory of the master, bytes.")
-      .Register(registry)
-      .Add({})
-      .Set(field(24) * page);
-  BuildGauge()
-      .Name("process_virtual_memory_bytes")
-      .Help("Virtual memory of the master, bytes.")
-      .Register(registry)
-      .Add({})
-      .Set(field(23));
-  BuildGauge()
-      .Name("process_start_time_seconds")
-      .Help("Start time of the master since the epoch, seconds.")
-      .Register(registry)
-      .Add({})
-      .Set(boot_time + field(22) / ticks);
-  BuildGauge()
-      .Name("process_open_fds")
-      .Help("Open file descriptors of the master.")
-      .Register(registry)
-      .Add({})
-      .Set(open_fds);
-  BuildGauge()
-      .Name("process_max_fds")
-      .Help("File descriptor limit of the master.")
-      .Register(registry)
-      .Add({})
-      .Set(static_cast<double>(nofile.rlim_cur));
+  p.max_fds = static_cast<double>(nofile.rlim_cur);
+  return p;
 }
 
-}  // namespace
+// The master's own process_* metrics.
+void AddProcessMetrics(Registry& registry) {
+  ProcessFigures p = ReadProcessFigures();
+  AddCounter(registry, "process_cpu_seconds_total",
+             "User and system CPU time of the master, seconds.", p.cpu_seconds);
+  AddGauge(registry, "process_resident_memory_bytes",
+           "Resident memory of the master, bytes.", p.resident_bytes);
+  AddGauge(registry, "process_virtual_memory_bytes",
+           "Virtual memory of the master, bytes.", p.virtual_bytes);
+  AddGauge(registry, "process_start_time_seconds",
+           "Start time of the master since the epoch, seconds.",
+           p.start_time_seconds);
+  AddGauge(registry, "process_open_fds", "Open file descriptors of the master.",
+           p.open_fds);
+  AddGauge(registry, "process_max_fds", "File descriptor limit of the master.",
+           p.max_fds);
+}
 
-std::string RenderMetrics(const MetricsInput& in) {
-  const PoolSnapshot& pool = *in.pool;
-  const RequestTotals& totals = *in.totals;
-  prometheus::Registry registry;
-
+// wsgid_build_info, the workers by state and the target count.
+void AddPoolMetrics(Registry& registry, const PoolSnapshot& pool) {
   BuildGauge()
       .Name("wsgid_build_info")
       .Help("wsgid's version; always 1.")
       .Register(registry)
       .Add({{"version", WSGID_VERSION}})
       .Set(1);
-
   auto& workers = BuildGauge()
                       .Name("wsgid_workers")
                       .Help("Worker processes by state.")
@@ -108,14 +136,14 @@ std::string RenderMetrics(const MetricsInput& in) {
   for (WorkerState state : kWorkerStates)
     workers.Add({{"state", std::string(WorkerStateName(state))}})
         .Set(pool.CountInState(state));
-  BuildGauge()
-      .Name("wsgid_workers_desired")
-      .Help("The worker count the pool is kept at.")
-      .Register(registry)
-      .Add({})
-      .Set(pool.desired);
+  AddGauge(registry, "wsgid_workers_desired",
+           "The worker count the pool is kept at.", pool.desired);
+}
 
+// The app threads by state; the busy ones are the requests in flight.
+void AddThreadMetrics(Registry& registry, const MetricsInput& in) {
   int running_threads = in.running_threads;
+  // Read without a lock, busy can run ahead of running for an instant.
   int busy = std::min(in.busy_threads, running_threads);
   auto& threads = BuildGauge()
                       .Name("wsgid_worker_threads")
@@ -123,19 +151,14 @@ std::string RenderMetrics(const MetricsInput& in) {
                       .Register(registry);
   threads.Add({{"state", "idle"}}).Set(running_threads - busy);
   threads.Add({{"state", "busy"}}).Set(busy);
-  BuildGauge()
-      .Name("wsgid_http_requests_in_flight")
-      .Help("Requests being served now.")
-      .Register(registry)
-      .Add({})
-      .Set(busy);
+  AddGauge(registry, "wsgid_http_requests_in_flight",
+           "Requests being served now.", busy);
+}
 
-  BuildCounter()
-      .Name("wsgid_worker_spawns_total")
-      .Help("Workers started.")
-      .Register(registry)
-      .Add({})
-      .Increment(static_cast<double>(pool.spawns));
+// Workers started, and those that exited by reason (every reason, from 0).
+void AddLifecycleMetrics(Registry& registry, const PoolSnapshot& pool) {
+  AddCounter(registry, "wsgid_worker_spawns_total", "Workers started.",
+             static_cast<double>(pool.spawns));
   auto& exits = BuildCounter()
                     .Name("wsgid_worker_exits_total")
                     .Help("Workers that exited, by reason.")
@@ -146,7 +169,10 @@ std::string RenderMetrics(const MetricsInput& in) {
         .Increment(it == pool.exits.end() ? 0
                                           : static_cast<double>(it->second));
   }
+}
 
+// Each worker's heartbeat age and memory, and each listener's accept queue.
+void AddPerWorkerMetrics(Registry& registry, const MetricsInput& in) {
   auto& heartbeat =
       BuildGauge()
           .Name("wsgid_worker_heartbeat_age_seconds")
@@ -169,7 +195,10 @@ std::string RenderMetrics(const MetricsInput& in) {
           .Register(registry);
   for (const auto& [listener, length] : in.listen_queues)
     queue.Add({{"listener", listener}}).Set(static_cast<double>(length));
+}
 
+// Responses by method and code, and their durations.
+void AddResponseMetrics(Registry& registry, const RequestTotals& totals) {
   auto& requests = BuildCounter()
                        .Name("wsgid_http_requests_total")
                        .Help("Requests answered, by method and status code.")
@@ -191,26 +220,25 @@ std::string RenderMetrics(const MetricsInput& in) {
                               std::end(totals.latency));
   duration.ObserveMultiple(buckets,
                            static_cast<double>(totals.latency_sum_us) / 1e6);
+}
 
-  BuildCounter()
-      .Name("wsgid_http_response_body_bytes_total")
-      .Help("Response body bytes sent.")
-      .Register(registry)
-      .Add({})
-      .Increment(static_cast<double>(totals.bytes_out));
-  BuildCounter()
-      .Name("wsgid_app_exceptions_total")
-      .Help("Requests the application failed with an exception.")
-      .Register(registry)
-      .Add({})
-      .Increment(static_cast<double>(totals.app_exceptions));
-  BuildCounter()
-      .Name("wsgid_connections_accepted_total")
-      .Help("Connections accepted by the workers.")
-      .Register(registry)
-      .Add({})
-      .Increment(static_cast<double>(totals.accepts));
+// Bytes sent, app exceptions and connections accepted.
+void AddTrafficMetrics(Registry& registry, const RequestTotals& totals) {
+  AddCounter(registry, "wsgid_http_response_body_bytes_total",
+             "Response body bytes sent.",
+             static_cast<double>(totals.bytes_out));
+  AddCounter(registry, "wsgid_app_exceptions_total",
+             "Requests the application failed with an exception.",
+             static_cast<double>(totals.app_exceptions));
+  AddCounter(registry, "wsgid_connections_accepted_total",
+             "Connections accepted by the workers.",
+             static_cast<double>(totals.accepts));
+}
 
+// Reloads by result, and the scaler's metrics, which exist whether or not
+// autoscaling is on.
+void AddReloadAndScalerMetrics(Registry& registry, const MetricsInput& in) {
+  const PoolSnapshot& pool = *in.pool;
   auto& reloads = BuildCounter()
                       .Name("wsgid_config_reloads_total")
                       .Help("Reloads, by result.")
@@ -219,8 +247,6 @@ std::string RenderMetrics(const MetricsInput& in) {
       .Increment(static_cast<double>(pool.reloads_ok));
   reloads.Add({{"result", "failed"}})
       .Increment(static_cast<double>(pool.reloads_failed));
-
-  // The scaler's metrics exist whether or not autoscaling is on.
   auto& decisions = BuildCounter()
                         .Name("wsgid_autoscale_decisions_total")
                         .Help("Autoscaling decisions, by direction and kind.")
@@ -233,13 +259,21 @@ std::string RenderMetrics(const MetricsInput& in) {
               it == pool.decisions.end() ? 0 : static_cast<double>(it->second));
     }
   }
-  BuildGauge()
-      .Name("wsgid_autoscale_enabled")
-      .Help("1 while the scaler tunes the pool.")
-      .Register(registry)
-      .Add({})
-      .Set(in.autoscale_enabled ? 1 : 0);
+  AddGauge(registry, "wsgid_autoscale_enabled",
+           "1 while the scaler tunes the pool.", in.autoscale_enabled ? 1 : 0);
+}
 
+}  // namespace
+
+std::string RenderMetrics(const MetricsInput& in) {
+  Registry registry;
+  AddPoolMetrics(registry, *in.pool);
+  AddThreadMetrics(registry, in);
+  AddLifecycleMetrics(registry, *in.pool);
+  AddPerWorkerMetrics(registry, in);
+  AddResponseMetrics(registry, *in.totals);
+  AddTrafficMetrics(registry, *in.totals);
+  AddReloadAndScalerMetrics(registry, in);
   AddProcessMetrics(registry);
   return prometheus::TextSerializer().Serialize(registry.Collect());
 }

@@ -32,7 +32,10 @@ struct MetricsInput {
   bool autoscale_enabled = false;
 };
 
-// The exposition text.
+// The exposition text: the pool's, the workers' and the requests' metrics from
+// `input`, then the master's own process_* ones read from /proc/self. Called
+// on the ops server's threads; keeps no state, so thread-safe.
+// REQUIRES: input.pool and input.totals point to live objects.
 std::string RenderMetrics(const MetricsInput& input);
 
 // The Content-Type of that text.

@@ -8,35 +8,40 @@
 namespace wsgid {
 namespace {
 
-constexpr int64_t kLivenessWindowNs = 5'000'000'000;
+// How long the supervisor loop may go without turning before /livez fails.
+constexpr int64_t kLivenessWindowNs = 5 * kNsPerSec;
 
+void Reply(httplib::Response& res, ProbeAnswer answer) {
+  res.status = answer.status;
+  res.set_content(answer.text, "text/plain");
+}
 
 }  // namespace
+
+ProbeAnswer Liveness(const PoolSnapshot& pool, int64_t now_ns) {
+  if (now_ns - pool.loop_turned_ns < kLivenessWindowNs) return {200, "ok\n"};
+  return {503, "supervisor loop stalled\n"};
+}
+
+ProbeAnswer Readiness(const PoolSnapshot& pool) {
+  if (pool.stopping) return {503, "stopping\n"};
+  if (pool.CountInState(WorkerState::kReady) == 0)
+    return {503, "no ready worker\n"};
+  return {200, "ready\n"};
+}
 
 OpsServer::OpsServer(ControlBackend* backend, MetricsGatherer gather)
     : backend_(backend),
       gather_(std::move(gather)),
       server_(std::make_unique<httplib::Server>()) {
   ConfigureSmallServer(server_.get(), 1024);
-  server_->Get(
-      "/livez", [this](const httplib::Request&, httplib::Response& res) {
-        bool turning =
-            MonotonicNs() - backend_->Snapshot().loop_turned_ns < kLivenessWindowNs;
-        res.status = turning ? 200 : 503;
-        res.set_content(turning ? "ok\n" : "supervisor loop stalled\n",
-                        "text/plain");
-      });
+  server_->Get("/livez",
+               [this](const httplib::Request&, httplib::Response& res) {
+                 Reply(res, Liveness(backend_->Snapshot(), MonotonicNs()));
+               });
   server_->Get("/readyz",
                [this](const httplib::Request&, httplib::Response& res) {
-                 PoolSnapshot pool = backend_->Snapshot();
-                 bool is_ready =
-                     pool.CountInState(WorkerState::kReady) > 0 &&
-                     !pool.stopping;
-                 res.status = is_ready ? 200 : 503;
-                 res.set_content(is_ready        ? "ready\n"
-                                 : pool.stopping ? "stopping\n"
-                                                 : "no ready worker\n",
-                                 "text/plain");
+                 Reply(res, Readiness(backend_->Snapshot()));
                });
   server_->Get("/metrics",
                [this](const httplib::Request&, httplib::Response& res) {
@@ -49,8 +54,8 @@ OpsServer::OpsServer(ControlBackend* backend, MetricsGatherer gather)
   auto refuse = [](const httplib::Request& req, httplib::Response& res) {
     bool known =
         req.path == "/livez" || req.path == "/readyz" || req.path == "/metrics";
-    res.status = known ? 405 : 404;
-    res.set_content(known ? "read-only\n" : "not found\n", "text/plain");
+    Reply(res, known ? ProbeAnswer{405, "read-only\n"}
+                     : ProbeAnswer{404, "not found\n"});
   };
   server_->Post(".*", refuse);
   server_->Put(".*", refuse);

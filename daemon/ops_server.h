@@ -23,9 +23,26 @@ class Server;
 
 namespace wsgid {
 
+// What a probe answers: HTTP status and plain text.
+struct ProbeAnswer {
+  int status;
+  const char* text;
+};
+
+// /livez: 200 while the supervisor loop turned within the last 5 s of
+// `now_ns` (MonotonicNs()), else 503.
+ProbeAnswer Liveness(const PoolSnapshot& pool, int64_t now_ns);
+
+// /readyz: 200 with a ready worker and no stop under way, else 503 saying why.
+ProbeAnswer Readiness(const PoolSnapshot& pool);
+
+// Constructed and started by the supervisor's thread; requests are answered
+// on the server's own threads, which only read the backend (thread-safe).
 class OpsServer {
  public:
-  // `gather` fills the per-worker and listener parts of the metrics input.
+  // `gather` fills the per-worker and listener parts of the metrics input; it
+  // is called on the server's threads. `backend` is not owned and must outlive
+  // this object.
   using MetricsGatherer =
       std::function<MetricsInput(const PoolSnapshot&, const RequestTotals&)>;
 
@@ -34,6 +51,7 @@ class OpsServer {
 
   // Binds HOST:PORT and starts serving on a thread of its own.
   Status Start(const std::string& bind);
+  // Stops serving and joins the thread. Idempotent.
   void Stop();
 
  private:

@@ -1,5 +1,5 @@
-// libFuzzer target: ControlApi::Dispatch, the control API's request handling
-// and JSON, without sockets.
+// libFuzzer target: ControlApi::Dispatch, the control API's route table, its
+// handlers and JSON, without sockets.
 //
 // Input: "METHOD PATH\n" then the body (the seeds read as requests). The same
 // body bytes are also what worker 1's first thread publishes in the scoreboard
@@ -55,9 +55,9 @@ class FakeBackend : public wsgid::ControlBackend {
     snapshot_.generation = 2;
     snapshot_.threads = 4;
     snapshot_.max_workers = kMaxWorkers;
-    snapshot_.workers = {{1, ::getpid(), 2, "ready"},
-                         {2, 0, 2, "starting"},
-                         {3, 0, 1, "draining"}};
+    snapshot_.workers = {{1, ::getpid(), 2, wsgid::WorkerState::kReady},
+                         {2, 0, 2, wsgid::WorkerState::kStarting},
+                         {3, 0, 1, wsgid::WorkerState::kDraining}};
     snapshot_.listeners = {"127.0.0.1:8000", "unix:/tmp/fuzz.sock"};
     snapshot_.autoscale = true;
     snapshot_.min_workers = 1;
