@@ -15,27 +15,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 
-def get(url, timeout=10):
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        return response.status, response.read()
-
-
-def worker_pids(master_pid):
-    """Live children of the master (the workers)."""
-    out = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True)
-    return {int(p) for p in out.stdout.split()}
-
-
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie is dead for our purposes.
-    with open("/proc/%d/stat" % pid) as f:
-        return f.read().split(")")[-1].split()[0] != "Z"
-
-
+get = harness.get
+worker_pids = harness.worker_pids
+alive = harness.alive
 wait_until = harness.wait_until
 
 

@@ -82,11 +82,12 @@ def wait_for_unix_socket(path, proc, timeout=30):
     return False
 
 
-@unittest.skipUnless(os.path.exists(NGINX), "nginx is not installed (Debian: nginx-light)")
-@unittest.skipUnless(OPENSSL, "openssl is not installed")
 class NginxFrontTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        # A missing nginx or openssl fails the class (make setup installs them).
+        harness.require_tool(NGINX, "Debian: nginx-light; make setup installs it")
+        harness.require_tool("openssl", "Debian: openssl")
         cls.procs = []
         cls.tmp = tempfile.mkdtemp(prefix="wsgid-nginx-")
         os.chmod(cls.tmp, 0o755)  # nginx workers may run as nobody when the test is root

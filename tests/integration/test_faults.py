@@ -21,30 +21,13 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
-MIB = 1 << 20
-# Set by tests/sanitize/run_sanitized.sh: the binaries are built with ASan and UBSan.
-SANITIZED = os.environ.get("WSGID_SANITIZED") == "1"
-
-
-def get(url, timeout=10):
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        return response.status, response.read()
-
-
-def alive(pid):
-    """True while pid exists and is not a zombie."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def worker_pids(master_pid):
-    """Live (non-zombie) children of the master: its workers."""
-    out = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True)
-    return {int(p) for p in out.stdout.split() if alive(int(p))}
+MIB = harness.MIB
+SANITIZED = harness.SANITIZED
+get = harness.get
+alive = harness.alive
+worker_pids = harness.worker_pids
+rss = harness.rss
+fds = harness.fds
 
 
 def processes_serving(port):
@@ -62,21 +45,6 @@ def processes_serving(port):
         except OSError:
             pass
     return found
-
-
-def rss(pid):
-    try:
-        with open("/proc/%d/statm" % pid) as f:
-            return int(f.read().split()[1]) * PAGE
-    except OSError:
-        return 0
-
-
-def fds(pid):
-    try:
-        return len(os.listdir("/proc/%d/fd" % pid))
-    except OSError:
-        return 0
 
 
 def wait_until(predicate, timeout, interval=0.02):
