@@ -27,6 +27,7 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN_DIR = os.environ.get("WSGID_BIN_DIR", os.path.join(REPO, "build", "bin"))
 EXAMPLES = os.path.join(REPO, "examples")
 PYTHON = "/usr/bin/python3"
+WSGID = os.path.join(BIN_DIR, "wsgid")
 WSGICTL = os.path.join(BIN_DIR, "wsgictl")
 # WSGID_TEST_SERVER=gunicorn: the tests run against Debian's gunicorn (see Server).
 UNDER_GUNICORN = os.environ.get("WSGID_TEST_SERVER") == "gunicorn"
@@ -205,7 +206,7 @@ class Server:
         # No ops port or control socket unless a test asks (its flags come later and
         # win): tests running in parallel would otherwise meet on the default ones.
         flags += ["--ops-bind", "off", "--control-socket", "off"]
-        return [os.path.join(BIN_DIR, "wsgid")] + flags + self.flags + [self.app]
+        return [WSGID] + flags + self.flags + [self.app]
 
     def start(self, timeout=30, expect_ready=True):
         self.proc = subprocess.Popen(self.command(), stdout=self._log, stderr=subprocess.STDOUT,

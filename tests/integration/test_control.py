@@ -200,7 +200,7 @@ class ControlApiTest(unittest.TestCase):
             for t in threads:
                 t.start()
             try:
-                wsgictl = os.path.join(harness.BIN_DIR, "wsgictl")
+                wsgictl = harness.WSGICTL
                 scaled = subprocess.run([wsgictl, "-s", cp.socket, "scale", "12"],
                                         capture_output=True, text=True, timeout=30)
                 self.assertEqual(scaled.returncode, 0, scaled.stderr)
@@ -323,7 +323,7 @@ class ControlApiTest(unittest.TestCase):
 
     def test_tcp_without_a_token_refuses_to_start(self):
         result = subprocess.run(
-            [os.path.join(harness.BIN_DIR, "wsgid"), "--control-bind", "127.0.0.1:%d" % harness.free_port(),
+            [harness.WSGID, "--control-bind", "127.0.0.1:%d" % harness.free_port(),
              "--control-socket", "off", "--ops-bind", "off", "-b", "127.0.0.1:%d" % harness.free_port(),
              "--chdir", harness.EXAMPLES, "hello:app"],
             capture_output=True, text=True, timeout=30)

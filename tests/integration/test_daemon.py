@@ -23,7 +23,7 @@ wait_until = harness.wait_until
 
 class StartupFailureTest(unittest.TestCase):
     def run_wsgid(self, *args, cwd=None):
-        return subprocess.run([os.path.join(harness.BIN_DIR, "wsgid")] + list(args),
+        return subprocess.run([harness.WSGID] + list(args),
                               capture_output=True, text=True, timeout=60, cwd=cwd)
 
     def test_app_that_fails_to_import_exits_3_with_the_traceback(self):
@@ -88,7 +88,7 @@ class ConfigFileTest(unittest.TestCase):
     def start_failure(self, config_text, name="wsgid.toml"):
         path = self.write(name, config_text)
         result = subprocess.run(
-            [os.path.join(harness.BIN_DIR, "wsgid"), "-c", path, "--chdir", harness.EXAMPLES,
+            [harness.WSGID, "-c", path, "--chdir", harness.EXAMPLES,
              "-b", "127.0.0.1:%d" % harness.free_port(), "hello:app"],
             capture_output=True, text=True, timeout=30, start_new_session=True)
         return result
@@ -334,7 +334,7 @@ class OperationsTest(unittest.TestCase):
             self.assertEqual(get(server.url + "/")[0], 200)
 
     def test_unknown_user_stops_the_start(self):
-        result = subprocess.run([os.path.join(harness.BIN_DIR, "wsgid"), "--user",
+        result = subprocess.run([harness.WSGID, "--user",
                                  "no-such-user-here", "hello:app"],
                                 capture_output=True, text=True, timeout=30)
         self.assertEqual(result.returncode, 2)

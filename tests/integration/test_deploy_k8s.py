@@ -391,7 +391,7 @@ class KustomizeTest(unittest.TestCase):
     def test_container_args_are_valid_wsgid_options(self):
         """wsgid --check-config parses the container's args (paths of the image aside)."""
         args = self.container(self.objects)["args"]
-        proc = subprocess.run([os.path.join(harness.BIN_DIR, "wsgid"), "--check-config"]
+        proc = subprocess.run([harness.WSGID, "--check-config"]
                               + args, capture_output=True, text=True, timeout=30)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
 

@@ -65,7 +65,7 @@ class UnitContentTest(unittest.TestCase):
     def test_exec_start_options_are_valid(self):
         """wsgid itself accepts ExecStart's options (--check-config parses them all)."""
         args = exec_start_args()
-        proc = subprocess.run([os.path.join(harness.BIN_DIR, "wsgid"), "--check-config"]
+        proc = subprocess.run([harness.WSGID, "--check-config"]
                               + args[1:], capture_output=True, text=True, timeout=30)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
 
@@ -87,7 +87,7 @@ class VerifyTest(unittest.TestCase):
                     text = f.read()
                 if name == "wsgid.service":
                     self.assertIn(INSTALLED_PATH, text)
-                    text = text.replace(INSTALLED_PATH, os.path.join(harness.BIN_DIR, "wsgid"))
+                    text = text.replace(INSTALLED_PATH, harness.WSGID)
                 if mutate:
                     text = mutate(name, text)
                 with open(os.path.join(tmp, name), "w") as f:
@@ -131,7 +131,7 @@ class SocketActivationTest(unittest.TestCase):
             kept.append(args[i])
             i += 1
         self.cmd = [activate, "-l", "127.0.0.1:%d" % self.port,
-                    os.path.join(harness.BIN_DIR, "wsgid")] + kept + [
+                    harness.WSGID] + kept + [
                     "--chdir", harness.EXAMPLES, "--ops-bind", "off",
                     "--control-socket", "off", "-w", "2", "hello:app"]
         self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT,
