@@ -341,52 +341,13 @@ class OperationsTest(unittest.TestCase):
         self.assertIn("no such user 'no-such-user-here'", result.stderr)
 
 
-class KeepAliveLoad:
-    """Keep-alive clients, as wrk would be, recording every failure: the zero-drop tests
-    run them through a reload or a master change."""
-
-    def __init__(self, host, port, clients=4):
-        import http.client
-        self.failures = []
-        self.served = 0
-        self.stop_event = threading.Event()
-
-        def loop():
-            conn = None
-            while not self.stop_event.is_set():
-                try:
-                    if conn is None:
-                        conn = http.client.HTTPConnection(host, port, timeout=10)
-                    conn.request("GET", "/")
-                    response = conn.getresponse()
-                    response.read()
-                    if response.status != 200:
-                        self.failures.append(response.status)
-                    self.served += 1
-                    if response.getheader("Connection") == "close":
-                        conn.close()
-                        conn = None
-                except Exception as e:  # every failure is a test failure
-                    self.failures.append(repr(e))
-                    conn = None
-
-        self.threads = [threading.Thread(target=loop) for _ in range(clients)]
-        for t in self.threads:
-            t.start()
-
-    def stop(self):
-        self.stop_event.set()
-        for t in self.threads:
-            t.join(15)
-
-
 class ReExecTest(unittest.TestCase):
     def test_usr2_starts_a_new_master_and_the_old_one_drains_without_failures(self):
         with tempfile.TemporaryDirectory() as d:
             pidfile = os.path.join(d, "wsgid.pid")
             server = harness.Server("lifecycle_app:app", "--pid", pidfile, workers=2)
             with server:
-                load = KeepAliveLoad(server.host, server.port)
+                load = harness.Load(server.host, server.port, path="/", timeout=10)
                 try:
                     time.sleep(0.5)
                     os.kill(server.proc.pid, signal.SIGUSR2)
@@ -428,7 +389,7 @@ class ReloadTest(unittest.TestCase):
                                 threads=2)
         with server:
             self.assertEqual(get(server.url + "/version")[1], b"v1")
-            load = KeepAliveLoad(server.host, server.port)
+            load = harness.Load(server.host, server.port, path="/", timeout=10)
             for i in range(5):
                 time.sleep(0.6)
                 self.set_version("v%d" % (i + 2))
