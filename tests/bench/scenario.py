@@ -681,7 +681,8 @@ def plot_scenario(report, scen, axes):
         ax.grid(True, alpha=0.3)
 
 
-def main():
+def parse_args():
+    """(options, scenario names, configuration names); exits 2 on a usage error."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scenarios", default="io,cpu,mixed")
@@ -704,17 +705,6 @@ def main():
     ap.add_argument("--render", metavar="JSON", help="only render results.md and the charts "
                     "from an earlier results.json")
     opts = ap.parse_args()
-    results_dir = opts.results_dir or RESULTS_DIR
-
-    if opts.render:
-        with open(opts.render) as f:
-            report = json.load(f)
-        report["targets"] = targets(report["results"])
-        if not opts.no_charts:
-            charts(report, results_dir)
-        print(render(report, results_dir, charts=not opts.no_charts))
-        return 0
-
     scenarios = [s for s in opts.scenarios.split(",") if s]
     configs = [c for c in opts.configs.split(",") if c]
     for s in scenarios:
@@ -724,6 +714,51 @@ def main():
         if c not in ALL_CONFIGS:
             ap.error("unknown config %r (have %s)" % (c, ",".join(ALL_CONFIGS)))
     opts.bin_dir = os.path.abspath(opts.bin_dir)
+    return opts, scenarios, configs
+
+
+def run_all(opts, report, tmpdir):
+    """Every configuration in every scenario, into report["results"]; True when one of them
+    failed to start, be loaded or stop cleanly (a skipped one is not a failure)."""
+    failed = False
+    loadgen = build_loadgen(tmpdir)
+    for scen in report["scenarios"]:
+        report["results"][scen] = {}
+        for name in report["configs"]:
+            r = run_one(opts, scen, name, loadgen, tmpdir)
+            report["results"][scen][name] = r
+            report["labels"][name] = r["label"]
+            if "error" in r or ("stop" in r and r["stop"] and not r["stop"].get("clean")):
+                failed = failed or "skipped" not in r
+    return failed
+
+
+def write_outputs(report, opts, results_dir):
+    """The charts, results.md, results.json (and --json); returns the markdown."""
+    report["targets"] = targets(report["results"])
+    os.makedirs(results_dir, exist_ok=True)
+    if not opts.no_charts:
+        charts(report, results_dir)
+    text = render(report, results_dir, charts=not opts.no_charts)
+    slim = json.loads(json.dumps(report))
+    for path in [os.path.join(results_dir, "results.json")] + ([opts.json] if opts.json
+                                                                 else []):
+        with open(path, "w") as f:
+            json.dump(slim, f, separators=(",", ":"))
+    return text
+
+
+def main():
+    opts, scenarios, configs = parse_args()
+    results_dir = opts.results_dir or RESULTS_DIR
+    if opts.render:
+        with open(opts.render) as f:
+            report = json.load(f)
+        report["targets"] = targets(report["results"])
+        if not opts.no_charts:
+            charts(report, results_dir)
+        print(render(report, results_dir, charts=not opts.no_charts))
+        return 0
 
     signal.signal(signal.SIGTERM, raise_interrupt)
     tmpdir = tempfile.mkdtemp(prefix="wsgid-scenario-")
@@ -732,24 +767,13 @@ def main():
               "commit": git_commit(REPO), "machine": cpu_model(), "cores": os.cpu_count(),
               "load_before": uptime(), "options": vars(opts), "scenarios": scenarios,
               "configs": configs, "results": {}, "labels": {}}
-    failed = False
     try:
-        loadgen = build_loadgen(tmpdir)
-        for scen in scenarios:
-            report["results"][scen] = {}
-            for name in configs:
-                r = run_one(opts, scen, name, loadgen, tmpdir)
-                report["results"][scen][name] = r
-                report["labels"][name] = r["label"]
-                if "error" in r or ("stop" in r and r["stop"] and not r["stop"].get("clean")):
-                    failed = failed or "skipped" not in r
+        failed = run_all(opts, report, tmpdir)
     except KeyboardInterrupt:
         log("interrupted")
-        cleanup_all()
         return 130
     except BenchError as e:
         log(str(e))
-        cleanup_all()
         return 1
     finally:
         cleanup_all()
@@ -758,18 +782,7 @@ def main():
         else:
             log("kept " + tmpdir)
     report["load_after"] = uptime()
-    report["targets"] = targets(report["results"])
-    os.makedirs(results_dir, exist_ok=True)
-    if not opts.no_charts:
-        charts(report, results_dir)
-    text = render(report, results_dir, charts=not opts.no_charts)
-    slim = json.loads(json.dumps(report))
-    with open(os.path.join(results_dir, "results.json"), "w") as f:
-        json.dump(slim, f, separators=(",", ":"))
-    if opts.json:
-        with open(opts.json, "w") as f:
-            json.dump(slim, f, separators=(",", ":"))
-    print(text)
+    print(write_outputs(report, opts, results_dir))
     return 1 if failed else 0
 
 
