@@ -1,9 +1,16 @@
-"""Shared pieces of the benchmark runner: process bookkeeping, /proc sampling of a server's
-process tree, and the load generators' command lines and output parsers.
+"""Shared pieces of the benchmark runners (run.py, scenario.py, profile_wsgid.py): process
+bookkeeping, /proc sampling of a server's process tree, a server process's life (start,
+wait until ready, stop and check what it left), HTTP over TCP and UNIX sockets, the load
+generators' output parsers, percentiles, markdown tables and matplotlib for the charts,
+and the machine's description.
 
-Standard library only (Debian's /usr/bin/python3).
+Everything the runners use has a public name; names with a leading underscore are this
+module's own. Standard library only (Debian's /usr/bin/python3); pyplot() imports matplotlib.
 """
+import http.client
+import math
 import os
+import platform
 import re
 import resource
 import shutil
@@ -12,6 +19,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -56,7 +64,8 @@ def _read_stat(pid):
     return ppid, starttime, utime + stime, rss_pages * PAGE
 
 
-def _read_pss(pid):
+def read_pss(pid):
+    """Proportional set size of pid in bytes (0 when unknown or gone)."""
     try:
         with open("/proc/%d/smaps_rollup" % pid) as f:
             for line in f:
@@ -141,7 +150,7 @@ class TreeSampler(threading.Thread):
         tree = process_tree(self.root)
         pss = None
         if self.samples % self.pss_every == 0:
-            pss = sum(_read_pss(pid) for pid in tree)
+            pss = sum(read_pss(pid) for pid in tree)
         with self.lock:
             self.samples += 1
             rss = 0
@@ -238,14 +247,223 @@ def finish_stop(proc, leftovers, logfile=None):
         logfile.close()
 
 
+def forget(proc):
+    """Drops a process that has exited from the final cleanup's list."""
+    if proc in _LIVE:
+        _LIVE.remove(proc)
+
+
 def cleanup_all():
     for proc in _LIVE:
         kill_group(proc)
     _LIVE.clear()
 
 
-def _raise_interrupt(signum, frame):
+def raise_interrupt(signum, frame):
+    """A signal handler (SIGTERM, SIGHUP) that unwinds like Ctrl-C, so cleanups run."""
     raise KeyboardInterrupt("signal %d" % signum)
+
+
+# ---------------------------------------------------------------------------------------------
+# A server process under a benchmark.
+
+class ServerProcess:
+    """One server process: started in its own session with its output in a log file,
+    polled until ready, stopped with its stop signal, and checked for processes it left
+    behind. Subclasses set name and stop_signal and define command() (and env())."""
+    name = "?"
+    stop_signal = signal.SIGTERM
+
+    def __init__(self, tmpdir, logname="server.log"):
+        self.tmpdir = tmpdir
+        self.port = free_port()
+        self.proc = None
+        self.logpath = os.path.join(tmpdir, logname)
+        self.logfile = None
+
+    def command(self):
+        raise NotImplementedError
+
+    def env(self):
+        """The server's environment; None inherits the runner's."""
+        return None
+
+    def start(self):
+        self.logfile = open(self.logpath, "wb")
+        self.proc = spawn(self.command(), stdout=self.logfile, stderr=subprocess.STDOUT,
+                          stdin=subprocess.DEVNULL, env=self.env(), cwd=self.tmpdir)
+
+    def log_tail(self, n=30):
+        try:
+            with open(self.logpath, "rb") as f:
+                lines = f.read().decode("utf-8", "replace").splitlines()
+        except OSError:
+            return ""
+        return "\n".join(lines[-n:])
+
+    def poll_ready(self, probe, timeout, interval):
+        """Calls probe() every interval s until it returns None (ready); a string it
+        returns says what is still missing. BenchError when the server exits or timeout s
+        pass; OSError and HTTPException from probe() count as not ready yet."""
+        deadline = time.monotonic() + timeout
+        last_error = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError("%s exited with status %s while starting:\n%s"
+                                 % (self.name, self.proc.returncode, self.log_tail()))
+            try:
+                last_error = probe()
+                if last_error is None:
+                    return
+            except (OSError, http.client.HTTPException) as e:
+                last_error = repr(e)
+            time.sleep(interval)
+        raise BenchError("%s not ready after %.0f s (%s):\n%s"
+                         % (self.name, timeout, last_error, self.log_tail()))
+
+    def stop(self, timeout, tracker=None):
+        """Stops with stop_signal; returns {signal, seconds, exit_status, leftover_pids,
+        clean} (and timed_out). tracker (a TreeSampler of the server) knows every descendant
+        seen; without one, the tree alive at the stop is taken."""
+        result = {"signal": signal.Signals(self.stop_signal).name}
+        if self.proc is None:
+            return result
+        tracker = tracker or TreeSampler(self.proc.pid)
+        t0 = time.monotonic()
+        if self.proc.poll() is None:
+            tracker.sample()  # know every descendant alive right now
+            try:
+                os.kill(self.proc.pid, self.stop_signal)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                result["timed_out"] = True
+        result["seconds"] = round(time.monotonic() - t0, 3)
+        result["exit_status"] = self.proc.poll()
+        time.sleep(0.1)  # let workers that the master signalled finish exiting
+        leftovers = tracker.alive_descendants()
+        result["leftover_pids"] = leftovers
+        finish_stop(self.proc, leftovers, self.logfile)
+        result["clean"] = (not result.get("timed_out") and result["exit_status"] == 0
+                           and not leftovers)
+        return result
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP clients for probes and sampling.
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """http.client over a UNIX socket (wsgid's control API)."""
+
+    def __init__(self, path, timeout=2):
+        super().__init__("localhost", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(self.timeout)
+        s.connect(self.unix_path)
+        self.sock = s
+
+
+def http_get(conn, path):
+    """GET path on conn, then closes it: (status, body)."""
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+_MODULES = {}
+
+
+def have_module(module, python="/usr/bin/python3"):
+    """Whether python imports module (asked once per run)."""
+    if module not in _MODULES:
+        try:
+            r = subprocess.run([python, "-c", "import " + module], capture_output=True,
+                               timeout=20)
+            _MODULES[module] = r.returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            _MODULES[module] = False
+    return _MODULES[module]
+
+
+# ---------------------------------------------------------------------------------------------
+# The machine and the tree measured.
+
+def loadavg():
+    """The 1, 5 and 15 minute load averages as strings, or None."""
+    try:
+        with open("/proc/loadavg") as f:
+            return f.read().split()[:3]
+    except OSError:
+        return None
+
+
+def cpu_model():
+    """The CPU's model name from /proc/cpuinfo (the architecture when it has none)."""
+    model = platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return model
+
+
+def git_commit(repo):
+    """The short commit of repo's HEAD, saying so when the tree has uncommitted changes."""
+    try:
+        r = subprocess.run(["git", "-C", repo, "rev-parse", "--short", "HEAD"],
+                           capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", repo, "status", "--porcelain",
+                                "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return r.stdout.strip() + (" (with uncommitted changes in the tree)" if dirty else "")
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers, tables and charts.
+
+def percentile(sorted_values, q):
+    """q-th percentile (linear interpolation, as numpy's default) of a sorted list."""
+    if not sorted_values:
+        return None
+    k = (len(sorted_values) - 1) * q / 100.0
+    lo = int(math.floor(k))
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+
+
+def fmt(v, spec="%.0f"):
+    """v formatted with spec; n/a for None."""
+    return "n/a" if v is None else spec % v
+
+
+def markdown_table(head, rows):
+    """A markdown table: head (cells) and rows (lists of cells, as strings)."""
+    def row(cells):
+        return "| " + " | ".join(cells) + " |"
+    return "\n".join([row(head), "|" + "|".join("---" for _ in head) + "|"]
+                     + [row(r) for r in rows])
+
+
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (files, no display); ImportError without
+    matplotlib (Debian: python3-matplotlib)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
 
 
 
@@ -337,9 +555,9 @@ def run_client(cmd, timeout):
         kill_group(proc)
         raise BenchError("%s did not finish within %.0f s" % (cmd[0], timeout))
     finally:
-        # Forgotten only once it has exited; on Ctrl-C it stays in _LIVE for cleanup_all().
+        # Forgotten only once it has exited; on Ctrl-C it stays listed for cleanup_all().
         if proc.poll() is not None:
-            _LIVE.remove(proc)
+            forget(proc)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     text = out.decode("utf-8", "replace")

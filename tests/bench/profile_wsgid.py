@@ -31,7 +31,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402
 from benchlib import (BenchError, TreeSampler, cleanup_all, find_tool, log,  # noqa: E402
-                      run_client, spawn, _raise_interrupt)
+                      run_client, spawn, raise_interrupt)
 
 
 def perf_report(perf, data, args, timeout=120):
@@ -60,7 +60,7 @@ def main():
     if not perf or not find_tool("h2load"):
         log("perf and h2load are needed")
         return 1
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGTERM, raise_interrupt)
     tmp = tempfile.mkdtemp(prefix="wsgid-profile-")
     try:
         return profile(opts, perf, tmp)

@@ -5,16 +5,13 @@ python3-matplotlib) and raises ImportError when it is missing.
 """
 import os
 
+from benchlib import fmt, markdown_table, pyplot
 from clients import REQUEST
 
 MB = 2 ** 20
 SERVER_ORDER = ["wsgid", "nginx", "uwsgi", "gunicorn-gthread", "gunicorn-sync", "waitress"]
 COLORS = {"wsgid": "#1f77b4", "nginx": "#7f7f7f", "uwsgi": "#ff7f0e",
           "gunicorn-gthread": "#2ca02c", "gunicorn-sync": "#98df8a", "waitress": "#9467bd"}
-
-
-def fmt(v, spec="%.0f"):
-    return "n/a" if v is None else spec % v
 
 
 def ratio(num, den):
@@ -43,15 +40,6 @@ def _by(report):
 
 def _order(names):
     return sorted(names, key=lambda n: SERVER_ORDER.index(n) if n in SERVER_ORDER else 99)
-
-
-def _row(cells):
-    return "| " + " | ".join(cells) + " |"
-
-
-def _table(head, rows):
-    return "\n".join([_row(head), "|" + "|".join("---" for _ in head) + "|"]
-                     + [_row(r) for r in rows])
 
 
 def _name(r):
@@ -85,7 +73,7 @@ def load_table(results):
             fmt(cores(r), "%.2f"),
             fmt(mb(r.get("peak_rss_bytes")), "%.1f"), fmt(mb(r.get("peak_pss_bytes")), "%.1f"),
         ])
-    return _table(head, rows)
+    return markdown_table(head, rows)
 
 
 def cores(r):
@@ -133,7 +121,7 @@ def idle_table(results):
             fmt(added, "%+.1f"), fmt(st.get("still_open_at_end"), "%d"),
             fmt(errors(r) if ("rps" in b or "rps" in w) else None, "%d"),
         ])
-    return _table(head, rows)
+    return markdown_table(head, rows)
 
 
 def slow_table(results):
@@ -154,7 +142,7 @@ def slow_table(results):
             fmt(st.get("completed"), "%d"), fmt(st.get("answer_mean_ms"), "%.1f"),
             fmt(st.get("closed_by_server"), "%d"),
         ])
-    return _table(head, rows)
+    return markdown_table(head, rows)
 
 
 def summary_tables(report, workloads):
@@ -183,7 +171,7 @@ def summary_tables(report, workloads):
                 cells.append(cell)
             rows.append(cells)
         out.append("%s (idle: with the idle connections held; slow: while clients trickle)\n\n%s"
-                   % (title, _table(head, rows)))
+                   % (title, markdown_table(head, rows)))
     return "\n\n".join(out)
 
 
@@ -306,8 +294,8 @@ def markdown(report, workloads, peers):
     parts.append("### Summary\n\n" + summary_tables(report, workloads))
     t = targets(report)
     if t:
-        parts.append("### Targets (issue 6)\n\n" + _table(["target", "this run", "verdict"],
-                                                          [list(x) for x in t]))
+        parts.append("### Targets (issue 6)\n\n" + markdown_table(
+            ["target", "this run", "verdict"], [list(x) for x in t]))
     return "\n\n".join(parts)
 
 
@@ -369,10 +357,7 @@ def results_page(report, text, charts, outdir):
 
 def charts(report, workloads, outdir):
     """bench_rps.png and bench_p99.png: one panel per workload, one bar per server."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     by = _by(report)
     wl = [w for w in report["workloads"] if w in by]
     servers = _order({r["name"] for r in report["results"]})

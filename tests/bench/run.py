@@ -44,9 +44,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (BenchError, TreeSampler, cleanup_all, find_tool, finish_stop,  # noqa: E402
-                      free_port, kill_group, log, parse_h2load, parse_wrk, run_client, spawn,
-                      _raise_interrupt)
+from benchlib import (BenchError, ServerProcess, TreeSampler, cleanup_all,  # noqa: E402
+                      find_tool, have_module, kill_group, loadavg, log, parse_h2load,
+                      parse_wrk, raise_interrupt, run_client)
 from clients import IdleConnections, SlowClients  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -129,23 +129,19 @@ WORKLOADS = {w.name: w for w in [
 # ---------------------------------------------------------------------------------------------
 # Servers.
 
-class Server:
-    """One server under test for one workload. Subclasses give the command and stop signal."""
-    name = "?"
+class Server(ServerProcess):
+    """One server under test for one workload. Subclasses give the command and stop signal;
+    benchlib.ServerProcess starts, polls and stops it."""
     label = "?"
-    stop_signal = signal.SIGTERM
     keep_alive = True     # whether h2load --h1 can drive it (sync gunicorn closes every request)
     expected_procs = 1 + PROCESSES   # processes once fully up (master + workers)
 
     def __init__(self, opts, tmpdir, workload):
         self.opts = opts
         self.workload = workload
-        self.tmpdir = os.path.join(tmpdir, "%s-%s" % (workload.name, self.name))
-        os.makedirs(self.tmpdir, exist_ok=True)
-        self.port = free_port()
-        self.proc = None
-        self.logpath = os.path.join(self.tmpdir, "server.log")
-        self.logfile = None
+        server_dir = os.path.join(tmpdir, "%s-%s" % (workload.name, self.name))
+        os.makedirs(server_dir, exist_ok=True)
+        super().__init__(server_dir)
 
     def missing(self):
         """Why this server cannot run here at all, or None."""
@@ -156,9 +152,6 @@ class Server:
         if self.workload.kind == "idle" and not self.keep_alive:
             return "closes every connection after its response: nothing to hold idle"
         return None
-
-    def command(self):
-        raise NotImplementedError
 
     def env(self):
         env = dict(os.environ)
@@ -171,19 +164,6 @@ class Server:
     @property
     def url(self):
         return self.workload.url(self.port)
-
-    def start(self):
-        self.logfile = open(self.logpath, "wb")
-        self.proc = spawn(self.command(), stdout=self.logfile, stderr=subprocess.STDOUT,
-                          stdin=subprocess.DEVNULL, env=self.env(), cwd=self.tmpdir)
-
-    def log_tail(self, n=30):
-        try:
-            with open(self.logpath, "rb") as f:
-                lines = f.read().decode("utf-8", "replace").splitlines()
-        except OSError:
-            return ""
-        return "\n".join(lines[-n:])
 
     def request(self, timeout=5):
         """One request of the workload; returns (status, body)."""
@@ -206,50 +186,18 @@ class Server:
 
     def wait_ready(self, sampler, timeout):
         """Waits until the workload's request is answered right and every process exists."""
-        deadline = time.monotonic() + timeout
-        last_error = None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise BenchError("%s exited with status %s while starting:\n%s"
-                                 % (self.name, self.proc.returncode, self.log_tail()))
-            try:
-                status, body = self.request(timeout=2)
-                self.check_answer(status, body)
-                sampler.sample()
-                if sampler.nprocs >= self.expected_procs:
-                    return
-                last_error = "%d of %d processes up" % (sampler.nprocs, self.expected_procs)
-            except (OSError, http.client.HTTPException) as e:
-                last_error = repr(e)
-            time.sleep(0.05)
-        raise BenchError("%s not ready after %.0f s (%s):\n%s"
-                         % (self.name, timeout, last_error, self.log_tail()))
+        def probe():
+            status, body = self.request(timeout=2)
+            self.check_answer(status, body)
+            sampler.sample()
+            if sampler.nprocs >= self.expected_procs:
+                return None
+            return "%d of %d processes up" % (sampler.nprocs, self.expected_procs)
+        self.poll_ready(probe, timeout, 0.05)
 
     def stop(self, sampler, timeout=20):
         """Stops with the documented signal; returns exit status, seconds, leftover pids."""
-        result = {"signal": signal.Signals(self.stop_signal).name}
-        if self.proc is None:
-            return result
-        t0 = time.monotonic()
-        if self.proc.poll() is None:
-            sampler.sample()  # know every descendant alive right now
-            try:
-                os.kill(self.proc.pid, self.stop_signal)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                result["timed_out"] = True
-        result["seconds"] = round(time.monotonic() - t0, 3)
-        result["exit_status"] = self.proc.poll()
-        time.sleep(0.1)  # let workers that the master signalled finish exiting
-        leftovers = sampler.alive_descendants()
-        result["leftover_pids"] = leftovers
-        finish_stop(self.proc, leftovers, self.logfile)
-        result["clean"] = (not result.get("timed_out") and result["exit_status"] == 0
-                           and not leftovers)
-        return result
+        return super().stop(timeout, sampler)
 
 
 class Wsgid(Server):
@@ -274,26 +222,12 @@ class Wsgid(Server):
                 + shlex.split(self.opts.wsgid_flags) + [self.workload.app])
 
 
-_GUNICORN = {}
-
-
-def _have_module(module):
-    if module not in _GUNICORN:
-        try:
-            r = subprocess.run([PYTHON, "-c", "import " + module], capture_output=True,
-                               timeout=20)
-            _GUNICORN[module] = r.returncode == 0
-        except (OSError, subprocess.TimeoutExpired):
-            _GUNICORN[module] = False
-    return _GUNICORN[module]
-
-
 class GunicornGthread(Server):
     name = "gunicorn-gthread"
     label = "Gunicorn gthread, 2 x 4 threads"
 
     def missing(self):
-        if not os.access(PYTHON, os.X_OK) or not _have_module("gunicorn"):
+        if not os.access(PYTHON, os.X_OK) or not have_module("gunicorn"):
             return "gunicorn is not importable by %s (make setup-bench)" % PYTHON
         return None
 
@@ -350,7 +284,7 @@ class Waitress(Server):
     label = "waitress, 2 processes x 4 threads"
 
     def missing(self):
-        if not _have_module("waitress"):
+        if not have_module("waitress"):
             return "waitress is not importable by %s (apt-get install python3-waitress)" % PYTHON
         return None
 
@@ -662,14 +596,6 @@ def machine_info():
     return info
 
 
-def loadavg():
-    try:
-        with open("/proc/loadavg") as f:
-            return f.read().split()[:3]
-    except OSError:
-        return None
-
-
 def tool_versions(bin_dir):
     v = {}
     for name, cmd in (("wsgid", [os.path.join(bin_dir, "wsgid"), "--version"]),("h2load", ["h2load", "--version"]), ("wrk", ["wrk", "-v"]),
@@ -818,8 +744,8 @@ def main(argv=None):
         with open(opts.render) as f:
             write_results(json.load(f), opts)
         return 0
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    signal.signal(signal.SIGHUP, _raise_interrupt)
+    signal.signal(signal.SIGTERM, raise_interrupt)
+    signal.signal(signal.SIGHUP, raise_interrupt)
     nofile = raise_nofile(opts.idle_connections + 1000)
     if "idle" in opts.workload_names and nofile[0] < opts.idle_connections + 200:
         log("open-file limit %d is too low for %d idle connections" % (

@@ -36,12 +36,10 @@ import http.client
 import json
 import math
 import os
-import platform
 import re
 import shlex
 import shutil
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -50,9 +48,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (BenchError, _LIVE, _raise_interrupt, _read_pss,  # noqa: E402
-                      cleanup_all, finish_stop, free_port, kill_group, log, process_tree,
-                      spawn)
+from benchlib import (BenchError, ServerProcess, UnixHTTPConnection,  # noqa: E402
+                      cleanup_all, cpu_model, fmt, forget, free_port, git_commit, have_module,
+                      http_get, kill_group, loadavg, log, markdown_table, percentile,
+                      process_tree, pyplot, raise_interrupt, read_pss, spawn)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -82,60 +81,37 @@ COLORS = {"gunicorn-sync": "tab:gray", "gunicorn-gthread": "tab:brown",
 # ---------------------------------------------------------------------------------------------
 # Servers.
 
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout=2):
-        super().__init__("localhost", timeout=timeout)
-        self.unix_path = path
-
-    def connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(self.timeout)
-        s.connect(self.unix_path)
-        self.sock = s
-
-
-def http_get(conn, path):
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-    finally:
-        conn.close()
-
-
-class Config:
-    """One server configuration: its command, how to count its workers and threads."""
+class Config(ServerProcess):
+    """One server configuration: its command, how to count its workers and threads.
+    benchlib.ServerProcess starts, polls and stops it (as run.py's servers)."""
 
     def __init__(self, name, opts, tmpdir):
+        super().__init__(tmpdir, logname="%s.log" % name)
         self.name = name
         self.opts = opts
-        self.tmpdir = tmpdir
-        self.port = free_port()
         self.ops_port = free_port()
         self.ctl_path = os.path.join(tmpdir, "%s.sock" % name)
         self.is_wsgid = name.startswith("wsgid")
-        self.proc = None
-        self.logpath = os.path.join(tmpdir, "%s.log" % name)
-        self.logfile = None
-        o = opts
+        self.workers, self.threads, self.label = self.shape(name, opts)
+
+    @staticmethod
+    def shape(name, o):
+        """(workers, threads at the start, label) of the configuration `name`."""
         if name == "gunicorn-sync":
-            self.workers, self.threads = 2 * os.cpu_count() + 1, 1
-            self.label = "Gunicorn sync, %d workers (2 x cores + 1)" % self.workers
-        elif name == "gunicorn-gthread":
-            self.workers, self.threads = 5, 4
-            self.label = "Gunicorn gthread, 5 x 4 threads"
-        elif name == "wsgid-min":
-            self.workers, self.threads = o.min_workers, o.min_threads
-            self.label = "wsgid fixed %d x %d (the minimum)" % (self.workers, self.threads)
-        elif name == "wsgid-max":
-            self.workers, self.threads = o.max_workers, o.max_threads
-            self.label = "wsgid fixed %d x %d (the maximum)" % (self.workers, self.threads)
-        elif name == "wsgid-auto":
-            self.workers, self.threads = o.min_workers, o.min_threads
-            self.label = "wsgid --autoscale %dx%d..%dx%d" % (
-                o.min_workers, o.min_threads, o.max_workers, o.max_threads)
-        else:
-            raise ValueError(name)
+            workers = 2 * os.cpu_count() + 1
+            return workers, 1, "Gunicorn sync, %d workers (2 x cores + 1)" % workers
+        if name == "gunicorn-gthread":
+            return 5, 4, "Gunicorn gthread, 5 x 4 threads"
+        if name == "wsgid-min":
+            return (o.min_workers, o.min_threads,
+                    "wsgid fixed %d x %d (the minimum)" % (o.min_workers, o.min_threads))
+        if name == "wsgid-max":
+            return (o.max_workers, o.max_threads,
+                    "wsgid fixed %d x %d (the maximum)" % (o.max_workers, o.max_threads))
+        if name == "wsgid-auto":
+            return (o.min_workers, o.min_threads, "wsgid --autoscale %dx%d..%dx%d" % (
+                o.min_workers, o.min_threads, o.max_workers, o.max_threads))
+        raise ValueError(name)
 
     def missing(self):
         if self.is_wsgid:
@@ -144,25 +120,28 @@ class Config:
                 if not os.access(p, os.X_OK):
                     return "%s not built (cmake --build, or pass --bin-dir)" % p
             return None
-        r = subprocess.run([PYTHON, "-c", "import gunicorn"], capture_output=True)
-        return None if r.returncode == 0 else "gunicorn not importable (make setup-bench)"
+        return None if have_module("gunicorn") else "gunicorn not importable (make setup-bench)"
 
     def command(self):
+        return self.wsgid_command() if self.is_wsgid else self.gunicorn_command()
+
+    def wsgid_command(self):
         o = self.opts
-        if self.is_wsgid:
-            cmd = [os.path.join(o.bin_dir, "wsgid"), "-b", "127.0.0.1:%d" % self.port,
-                   "--ops-bind", "127.0.0.1:%d" % self.ops_port,
-                   "--control-socket", self.ctl_path, "--chdir", EXAMPLES]
-            if self.name == "wsgid-auto":
-                cmd += ["--autoscale", "-w", str(o.min_workers), "--threads", str(o.min_threads),
-                        "--min-workers", str(o.min_workers), "--min-threads", str(o.min_threads),
-                        "--max-workers", str(o.max_workers), "--max-threads", str(o.max_threads),
-                        "--scale-down-window", "%g" % o.scale_down_window]
-            else:
-                cmd += ["-w", str(self.workers), "--threads", str(self.threads),
-                        "--max-workers", str(max(self.workers, o.max_workers)),
-                        "--max-threads", str(self.threads)]
-            return cmd + shlex.split(o.wsgid_flags) + [APP]
+        cmd = [os.path.join(o.bin_dir, "wsgid"), "-b", "127.0.0.1:%d" % self.port,
+               "--ops-bind", "127.0.0.1:%d" % self.ops_port,
+               "--control-socket", self.ctl_path, "--chdir", EXAMPLES]
+        if self.name == "wsgid-auto":
+            cmd += ["--autoscale", "-w", str(o.min_workers), "--threads", str(o.min_threads),
+                    "--min-workers", str(o.min_workers), "--min-threads", str(o.min_threads),
+                    "--max-workers", str(o.max_workers), "--max-threads", str(o.max_threads),
+                    "--scale-down-window", "%g" % o.scale_down_window]
+        else:
+            cmd += ["-w", str(self.workers), "--threads", str(self.threads),
+                    "--max-workers", str(max(self.workers, o.max_workers)),
+                    "--max-threads", str(self.threads)]
+        return cmd + shlex.split(o.wsgid_flags) + [APP]
+
+    def gunicorn_command(self):
         cmd = [PYTHON, "-m", "gunicorn", "-b", "127.0.0.1:%d" % self.port,
                "-w", str(self.workers)]
         if self.name == "gunicorn-gthread":
@@ -171,62 +150,22 @@ class Config:
             cmd += ["--worker-tmp-dir", "/dev/shm"]
         return cmd + ["--chdir", EXAMPLES, APP]
 
-    def start(self):
-        self.logfile = open(self.logpath, "wb")
-        self.proc = spawn(self.command(), stdout=self.logfile, stderr=subprocess.STDOUT,
-                          stdin=subprocess.DEVNULL, cwd=self.tmpdir)
-
-    def log_tail(self, n=30):
-        try:
-            with open(self.logpath, "rb") as f:
-                return "\n".join(f.read().decode("utf-8", "replace").splitlines()[-n:])
-        except OSError:
-            return ""
-
     def wait_ready(self, paths, timeout=30):
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise BenchError("%s exited with %s while starting:\n%s"
-                                 % (self.name, self.proc.returncode, self.log_tail()))
-            try:
-                ok = True
-                for p in paths:
-                    status, _ = http_get(http.client.HTTPConnection("127.0.0.1", self.port,
-                                                                    timeout=5), p)
-                    ok = ok and status == 200
-                tree = process_tree(self.proc.pid)
-                if ok and len(tree) >= 1 + self.workers:
-                    return
-                last = "%d processes" % len(tree)
-            except (OSError, http.client.HTTPException) as e:
-                last = repr(e)
-            time.sleep(0.1)
-        raise BenchError("%s not ready after %d s (%s):\n%s"
-                         % (self.name, timeout, last, self.log_tail()))
+        """Until every path answers 200 and the master and all its workers exist."""
+        def probe():
+            ok = True
+            for p in paths:
+                status, _ = http_get(http.client.HTTPConnection("127.0.0.1", self.port,
+                                                                timeout=5), p)
+                ok = ok and status == 200
+            tree = process_tree(self.proc.pid)
+            if ok and len(tree) >= 1 + self.workers:
+                return None
+            return "%d processes" % len(tree)
+        self.poll_ready(probe, timeout, 0.1)
 
     def stop(self, timeout=40):
-        if self.proc is None:
-            return {}
-        t0 = time.monotonic()
-        before = set(process_tree(self.proc.pid))
-        if self.proc.poll() is None:
-            try:
-                os.kill(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                pass
-        status = self.proc.poll()
-        seconds = time.monotonic() - t0
-        time.sleep(0.1)
-        leftovers = [p for p in before if p != self.proc.pid and os.path.exists("/proc/%d" % p)]
-        finish_stop(self.proc, leftovers, self.logfile)
-        return {"exit_status": status, "seconds": round(seconds, 2), "leftovers": leftovers,
-                "clean": status == 0 and not leftovers}
+        return super().stop(timeout)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,7 +248,7 @@ class Sampler(threading.Thread):
         t = time.monotonic()
         tree = process_tree(c.proc.pid)
         rss = sum(v[2] for v in tree.values())
-        pss = sum(_read_pss(p) for p in tree)
+        pss = sum(read_pss(p) for p in tree)
         s = {"t": t, "rss": rss, "pss": pss, "procs": len(tree),
              "accept_queue": listen_queue(c.port)}
         if c.is_wsgid:
@@ -352,16 +291,6 @@ def load_records(path):
     with open(path, "rb") as f:
         data = f.read()
     return list(struct.iter_unpack("<dfBBH", data))
-
-
-def percentile(sorted_values, q):
-    """q-th percentile (linear interpolation, as numpy's default) of a sorted list."""
-    if not sorted_values:
-        return None
-    k = (len(sorted_values) - 1) * q / 100.0
-    lo = int(math.floor(k))
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
 
 
 def pct_ms(values, q):
@@ -517,8 +446,7 @@ def run_one(opts, scenario, name, loadgen, tmpdir):
         except subprocess.TimeoutExpired:
             kill_group(proc)
             raise BenchError("the load generator did not finish")
-        if proc in _LIVE:
-            _LIVE.remove(proc)
+        forget(proc)
         if proc.returncode != 0:
             raise BenchError("load generator failed (%d): %s" % (proc.returncode, se.decode()))
         time.sleep(SAMPLE_INTERVAL)
@@ -548,21 +476,12 @@ def run_one(opts, scenario, name, loadgen, tmpdir):
 
 
 def uptime():
-    try:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-    except OSError:
-        return "?"
+    """The load averages as one string ("?" when unknown)."""
+    return " ".join(loadavg() or ["?"])
 
 
 # ---------------------------------------------------------------------------------------------
 # Report.
-
-def fmt(v, nd=0):
-    if v is None:
-        return "n/a"
-    return ("%." + str(nd) + "f") % v
-
 
 def targets(scenario_results):
     """[(scenario, target text, pass?, detail)] for wsgid-auto against the others."""
@@ -609,84 +528,97 @@ def upper_settle(r):
     return r["settle_upper_s"]
 
 
-def render(report, results_dir, charts=True):
-    lines = []
+def render_header(report):
+    """The lines above the tables: the run, the options and how each column is measured."""
     opts = report["options"]
-    lines.append("# Scenario benchmark: load stepping low -> high -> low\n")
-    lines.append("Generated by `tests/bench/scenario.py` (see tests/bench/README.md, "
-                 "\"Scenario benchmark\").\n")
-    lines.append("- command: `%s`" % report["command"])
-    lines.append("- date: %s; commit %s; machine: %s, %d cores" % (
-        report["date"], report["commit"], report["machine"], report["cores"]))
-    lines.append("- load average (1/5/15 min) before: %s, after: %s (the machine is shared)"
-                 % (report["load_before"], report["load_after"]))
-    lines.append("- phases of %g s; samples every %.1f s; wsgid-auto: `--autoscale "
-                 "--min-workers %d --min-threads %d --max-workers %d --max-threads %d "
-                 "--scale-down-window %g` (tick 1 s)" % (
-                     opts["phase_seconds"], SAMPLE_INTERVAL, opts["min_workers"],
-                     opts["min_threads"], opts["max_workers"], opts["max_threads"],
-                     opts["scale_down_window"]))
-    lines.append("- settle: the first 1-s window (by request start) after the step up from "
-                 "which every 1-s window's p99 stays within 1.25x (either way) of the phase's "
-                 "steady p99 (its last %s s); settle (upper): the same with only the "
-                 "upper bound (p99 <= 1.25x steady: how long the step's extra latency lasts)"
-                 % "min(5, phase/3)")
-    lines.append("- req/s: answers completed inside the phase / its length; p50/p99 and err: "
-                 "the requests started inside the phase (a request waiting across the phase "
-                 "change counts in the phase it was sent in); worker-s, thread-s, RSS MB*s: "
-                 "sums of the 0.5-s samples x 0.5 s over the whole run; accept q: the "
-                 "listening socket's accept queue (/proc/net/tcp)\n")
-    lines.append("Configurations: " + "; ".join(
-        "**%s** = %s" % (n, report["labels"][n]) for n in report["configs"]) + ".\n")
+    return [
+        "# Scenario benchmark: load stepping low -> high -> low\n",
+        "Generated by `tests/bench/scenario.py` (see tests/bench/README.md, "
+        "\"Scenario benchmark\").\n",
+        "- command: `%s`" % report["command"],
+        "- date: %s; commit %s; machine: %s, %d cores" % (
+            report["date"], report["commit"], report["machine"], report["cores"]),
+        "- load average (1/5/15 min) before: %s, after: %s (the machine is shared)"
+        % (report["load_before"], report["load_after"]),
+        "- phases of %g s; samples every %.1f s; wsgid-auto: `--autoscale "
+        "--min-workers %d --min-threads %d --max-workers %d --max-threads %d "
+        "--scale-down-window %g` (tick 1 s)" % (
+            opts["phase_seconds"], SAMPLE_INTERVAL, opts["min_workers"],
+            opts["min_threads"], opts["max_workers"], opts["max_threads"],
+            opts["scale_down_window"]),
+        "- settle: the first 1-s window (by request start) after the step up from "
+        "which every 1-s window's p99 stays within 1.25x (either way) of the phase's "
+        "steady p99 (its last %s s); settle (upper): the same with only the "
+        "upper bound (p99 <= 1.25x steady: how long the step's extra latency lasts)"
+        % "min(5, phase/3)",
+        "- req/s: answers completed inside the phase / its length; p50/p99 and err: "
+        "the requests started inside the phase (a request waiting across the phase "
+        "change counts in the phase it was sent in); worker-s, thread-s, RSS MB*s: "
+        "sums of the 0.5-s samples x 0.5 s over the whole run; accept q: the "
+        "listening socket's accept queue (/proc/net/tcp)\n",
+        "Configurations: " + "; ".join(
+            "**%s** = %s" % (n, report["labels"][n]) for n in report["configs"]) + ".\n"]
+
+
+def settle_text(seconds):
+    return fmt(seconds) if seconds is not None else "never"
+
+
+def config_row(name, r):
+    """One configuration's cells in a scenario's table."""
+    if "phases" not in r:
+        return [name, (r.get("skipped") or r.get("error", "?")[:200]).replace("\n", " ")]
+    row = [name]
+    for p in r["phases"]:
+        row += [fmt(p["rps"]), fmt(p["p50_ms"], "%.1f"), fmt(p["p99_ms"], "%.1f"),
+                str(p["errors"]) + ("" if not p["retries"] else
+                                    " (%d retried)" % p["retries"])]
+    return row + [fmt(r["worker_seconds"]), fmt(r["thread_seconds"]),
+                  fmt(r["peak_rss_mb"], "%.1f"), fmt(r["rss_mb_s"]), fmt(r["pss_mb_s"]),
+                  str(r["max_accept_queue"]), fmt(r["steady_p99_ms"], "%.1f"),
+                  settle_text(r["settle_s"]), settle_text(upper_settle(r))]
+
+
+def scenario_section(report, scen, charts):
+    """A scenario's heading, its table, errors by kind, chart and wsgid-auto's decisions."""
+    res = report["results"][scen]
+    sc = SCENARIOS[scen]
+    lines = ["## %s (%s clients)\n" % (sc["title"], " -> ".join(map(str, sc["clients"])))]
+    head = ["config"]
+    for c in sc["clients"]:
+        head += ["%d cl req/s" % c, "p50 ms", "p99 ms", "err"]
+    head += ["worker-s", "thread-s", "peak RSS MB", "RSS MB*s", "PSS MB*s",
+             "max accept q", "steady p99 ms", "settle s", "settle (upper) s"]
+    lines.append(markdown_table(head, [config_row(n, res.get(n, {}))
+                                       for n in report["configs"]]))
+    lines.append("")
+    errs = [(n, i + 1, p["errors_by_kind"]) for n in report["configs"]
+            for i, p in enumerate(res.get(n, {}).get("phases", [])) if p["errors"]]
+    if errs:
+        lines.append("Errors by kind: " + "; ".join("%s phase %d: %s" % e for e in errs)
+                     + "\n")
+    if charts:
+        lines.append("![%s](scenario_%s.png)\n" % (scen, scen))
+    auto = res.get("wsgid-auto", {})
+    if auto.get("decisions"):
+        lines.append("wsgid-auto's scaler decisions (s after the load started; phases "
+                     "change at %s s):\n" % ", ".join(fmt(s) for s in auto["phase_starts"][1:]))
+        lines.append("```")
+        for dcs in auto["decisions"]:
+            lines.append("%6.1f  %s" % (dcs["t"], dcs["decision"]))
+        lines.append("```\n")
+    return lines
+
+
+def render(report, results_dir, charts=True):
+    """results.md in results_dir; returns its text."""
+    lines = render_header(report)
     for scen in report["scenarios"]:
-        res = report["results"][scen]
-        sc = SCENARIOS[scen]
-        lines.append("## %s (%s clients)\n" % (sc["title"], " -> ".join(map(str, sc["clients"]))))
-        hdr = ["config"]
-        for i, c in enumerate(sc["clients"]):
-            hdr += ["%d cl req/s" % c, "p50 ms", "p99 ms", "err"]
-        hdr += ["worker-s", "thread-s", "peak RSS MB", "RSS MB*s", "PSS MB*s",
-                "max accept q", "steady p99 ms", "settle s", "settle (upper) s"]
-        lines.append("| " + " | ".join(hdr) + " |")
-        lines.append("|" + "---|" * len(hdr))
-        for n in report["configs"]:
-            r = res.get(n, {})
-            if "phases" not in r:
-                lines.append("| %s | %s |" % (n, r.get("skipped") or r.get("error", "?")[:200]
-                                               .replace("\n", " ")))
-                continue
-            row = [n]
-            for p in r["phases"]:
-                row += [fmt(p["rps"]), fmt(p["p50_ms"], 1), fmt(p["p99_ms"], 1),
-                        str(p["errors"]) + ("" if not p["retries"] else
-                                            " (%d retried)" % p["retries"])]
-            row += [fmt(r["worker_seconds"]), fmt(r["thread_seconds"]),
-                    fmt(r["peak_rss_mb"], 1), fmt(r["rss_mb_s"]), fmt(r["pss_mb_s"]),
-                    str(r["max_accept_queue"]), fmt(r["steady_p99_ms"], 1),
-                    fmt(r["settle_s"]) if r["settle_s"] is not None else "never",
-                    fmt(upper_settle(r)) if upper_settle(r) is not None else "never"]
-            lines.append("| " + " | ".join(row) + " |")
-        lines.append("")
-        errs = [(n, i + 1, p["errors_by_kind"]) for n in report["configs"]
-                for i, p in enumerate(res.get(n, {}).get("phases", [])) if p["errors"]]
-        if errs:
-            lines.append("Errors by kind: " + "; ".join("%s phase %d: %s" % e for e in errs)
-                         + "\n")
-        if charts:
-            lines.append("![%s](scenario_%s.png)\n" % (scen, scen))
-        auto = res.get("wsgid-auto", {})
-        if auto.get("decisions"):
-            lines.append("wsgid-auto's scaler decisions (s after the load started; phases "
-                         "change at %s s):\n" % ", ".join(fmt(s) for s in auto["phase_starts"][1:]))
-            lines.append("```")
-            for dcs in auto["decisions"]:
-                lines.append("%6.1f  %s" % (dcs["t"], dcs["decision"]))
-            lines.append("```\n")
+        lines += scenario_section(report, scen, charts)
     lines.append("## Targets (wsgid-auto; printed, not asserted)\n")
-    lines.append("| scenario | target | result | detail |")
-    lines.append("|---|---|---|---|")
-    for scen, what, ok, detail in report["targets"]:
-        lines.append("| %s | %s | %s | %s |" % (scen, what, "PASS" if ok else "FAIL", detail))
+    lines.append(markdown_table(["scenario", "target", "result", "detail"], [
+        [scen, what, "PASS" if ok else "FAIL", detail]
+        for scen, what, ok, detail in report["targets"]]))
     lines.append("")
     text = "\n".join(lines)
     os.makedirs(results_dir, exist_ok=True)
@@ -697,46 +629,17 @@ def render(report, results_dir, charts=True):
 
 def charts(report, results_dir):
     try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = pyplot()
     except ImportError:
         log("matplotlib missing: no charts (apt-get install python3-matplotlib)")
         return []
+    os.makedirs(results_dir, exist_ok=True)  # --render may name a new directory
     written = []
     for scen in report["scenarios"]:
-        res = report["results"][scen]
         fig, axes = plt.subplots(5, 1, figsize=(11, 13), sharex=True)
-        ax_w, ax_t, ax_q, ax_p, ax_m = axes
-        for n in report["configs"]:
-            r = res.get(n, {})
-            if "samples" not in r:
-                continue
-            ts = [s["t"] for s in r["samples"]]
-            kw = {"label": n, "color": COLORS.get(n), "lw": 2 if n == "wsgid-auto" else 1.2}
-            ax_w.step(ts, [s.get("workers", 0) for s in r["samples"]], where="post", **kw)
-            ax_t.step(ts, [s.get("threads", 0) for s in r["samples"]], where="post", **kw)
-            ax_q.plot(ts, [s["accept_queue"] or 0 for s in r["samples"]], **kw)
-            ps = [(w[0] + 0.5, w[1]) for w in r["p99_series"] if w[1] is not None]
-            ax_p.plot([x for x, _ in ps], [y for _, y in ps], marker=".", **kw)
-            ax_m.plot(ts, [s["rss"] / 2**20 for s in r["samples"]], **kw)
-            for b in r["phase_starts"][1:]:
-                for ax in axes:
-                    ax.axvline(b, color="k", ls=":", lw=0.8)
-        ax_w.set_ylabel("workers")
-        ax_t.set_ylabel("app threads (total)")
-        ax_t.set_yscale("log")
-        ax_q.set_ylabel("accept queue")
-        ax_p.set_ylabel("p99 ms (1-s windows)")
-        ax_p.set_yscale("log")
-        ax_m.set_ylabel("total RSS MB")
-        ax_m.set_xlabel("seconds since the load started (phases: %s clients)"
-                        % " -> ".join(map(str, SCENARIOS[scen]["clients"])))
-        ax_w.legend(loc="upper left", fontsize=8, ncol=5)
+        plot_scenario(report, scen, axes)
         fig.suptitle("%s, phases of %g s" % (SCENARIOS[scen]["title"],
                                              report["options"]["phase_seconds"]))
-        for ax in axes:
-            ax.grid(True, alpha=0.3)
         fig.tight_layout()
         path = os.path.join(results_dir, "scenario_%s.png" % scen)
         fig.savefig(path, dpi=80)
@@ -745,31 +648,41 @@ def charts(report, results_dir):
     return written
 
 
-def git_commit():
-    try:
-        r = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
-                           capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return r.stdout.strip() + (" (with uncommitted changes in the tree)" if dirty else "")
-    except (OSError, subprocess.TimeoutExpired):
-        return "?"
+def plot_scenario(report, scen, axes):
+    """The five panels of a scenario's chart: workers, threads, accept queue, p99, RSS."""
+    res = report["results"][scen]
+    ax_w, ax_t, ax_q, ax_p, ax_m = axes
+    for n in report["configs"]:
+        r = res.get(n, {})
+        if "samples" not in r:
+            continue
+        ts = [s["t"] for s in r["samples"]]
+        kw = {"label": n, "color": COLORS.get(n), "lw": 2 if n == "wsgid-auto" else 1.2}
+        ax_w.step(ts, [s.get("workers", 0) for s in r["samples"]], where="post", **kw)
+        ax_t.step(ts, [s.get("threads", 0) for s in r["samples"]], where="post", **kw)
+        ax_q.plot(ts, [s["accept_queue"] or 0 for s in r["samples"]], **kw)
+        ps = [(w[0] + 0.5, w[1]) for w in r["p99_series"] if w[1] is not None]
+        ax_p.plot([x for x, _ in ps], [y for _, y in ps], marker=".", **kw)
+        ax_m.plot(ts, [s["rss"] / 2**20 for s in r["samples"]], **kw)
+        for b in r["phase_starts"][1:]:
+            for ax in axes:
+                ax.axvline(b, color="k", ls=":", lw=0.8)
+    ax_w.set_ylabel("workers")
+    ax_t.set_ylabel("app threads (total)")
+    ax_t.set_yscale("log")
+    ax_q.set_ylabel("accept queue")
+    ax_p.set_ylabel("p99 ms (1-s windows)")
+    ax_p.set_yscale("log")
+    ax_m.set_ylabel("total RSS MB")
+    ax_m.set_xlabel("seconds since the load started (phases: %s clients)"
+                    % " -> ".join(map(str, SCENARIOS[scen]["clients"])))
+    ax_w.legend(loc="upper left", fontsize=8, ncol=5)
+    for ax in axes:
+        ax.grid(True, alpha=0.3)
 
 
-def machine():
-    model = platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return model
-
-
-def main():
+def parse_args():
+    """(options, scenario names, configuration names); exits 2 on a usage error."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scenarios", default="io,cpu,mixed")
@@ -792,17 +705,6 @@ def main():
     ap.add_argument("--render", metavar="JSON", help="only render results.md and the charts "
                     "from an earlier results.json")
     opts = ap.parse_args()
-    results_dir = opts.results_dir or RESULTS_DIR
-
-    if opts.render:
-        with open(opts.render) as f:
-            report = json.load(f)
-        report["targets"] = targets(report["results"])
-        if not opts.no_charts:
-            charts(report, results_dir)
-        print(render(report, results_dir, charts=not opts.no_charts))
-        return 0
-
     scenarios = [s for s in opts.scenarios.split(",") if s]
     configs = [c for c in opts.configs.split(",") if c]
     for s in scenarios:
@@ -812,32 +714,66 @@ def main():
         if c not in ALL_CONFIGS:
             ap.error("unknown config %r (have %s)" % (c, ",".join(ALL_CONFIGS)))
     opts.bin_dir = os.path.abspath(opts.bin_dir)
+    return opts, scenarios, configs
 
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+
+def run_all(opts, report, tmpdir):
+    """Every configuration in every scenario, into report["results"]; True when one of them
+    failed to start, be loaded or stop cleanly (a skipped one is not a failure)."""
+    failed = False
+    loadgen = build_loadgen(tmpdir)
+    for scen in report["scenarios"]:
+        report["results"][scen] = {}
+        for name in report["configs"]:
+            r = run_one(opts, scen, name, loadgen, tmpdir)
+            report["results"][scen][name] = r
+            report["labels"][name] = r["label"]
+            if "error" in r or ("stop" in r and r["stop"] and not r["stop"].get("clean")):
+                failed = failed or "skipped" not in r
+    return failed
+
+
+def write_outputs(report, opts, results_dir):
+    """The charts, results.md, results.json (and --json); returns the markdown."""
+    report["targets"] = targets(report["results"])
+    os.makedirs(results_dir, exist_ok=True)
+    if not opts.no_charts:
+        charts(report, results_dir)
+    text = render(report, results_dir, charts=not opts.no_charts)
+    slim = json.loads(json.dumps(report))
+    for path in [os.path.join(results_dir, "results.json")] + ([opts.json] if opts.json
+                                                                 else []):
+        with open(path, "w") as f:
+            json.dump(slim, f, separators=(",", ":"))
+    return text
+
+
+def main():
+    opts, scenarios, configs = parse_args()
+    results_dir = opts.results_dir or RESULTS_DIR
+    if opts.render:
+        with open(opts.render) as f:
+            report = json.load(f)
+        report["targets"] = targets(report["results"])
+        if not opts.no_charts:
+            charts(report, results_dir)
+        print(render(report, results_dir, charts=not opts.no_charts))
+        return 0
+
+    signal.signal(signal.SIGTERM, raise_interrupt)
     tmpdir = tempfile.mkdtemp(prefix="wsgid-scenario-")
     report = {"command": " ".join(shlex.quote(a) for a in sys.argv),
               "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-              "commit": git_commit(), "machine": machine(), "cores": os.cpu_count(),
+              "commit": git_commit(REPO), "machine": cpu_model(), "cores": os.cpu_count(),
               "load_before": uptime(), "options": vars(opts), "scenarios": scenarios,
               "configs": configs, "results": {}, "labels": {}}
-    failed = False
     try:
-        loadgen = build_loadgen(tmpdir)
-        for scen in scenarios:
-            report["results"][scen] = {}
-            for name in configs:
-                r = run_one(opts, scen, name, loadgen, tmpdir)
-                report["results"][scen][name] = r
-                report["labels"][name] = r["label"]
-                if "error" in r or ("stop" in r and r["stop"] and not r["stop"].get("clean")):
-                    failed = failed or "skipped" not in r
+        failed = run_all(opts, report, tmpdir)
     except KeyboardInterrupt:
         log("interrupted")
-        cleanup_all()
         return 130
     except BenchError as e:
         log(str(e))
-        cleanup_all()
         return 1
     finally:
         cleanup_all()
@@ -846,18 +782,7 @@ def main():
         else:
             log("kept " + tmpdir)
     report["load_after"] = uptime()
-    report["targets"] = targets(report["results"])
-    os.makedirs(results_dir, exist_ok=True)
-    if not opts.no_charts:
-        charts(report, results_dir)
-    text = render(report, results_dir, charts=not opts.no_charts)
-    slim = json.loads(json.dumps(report))
-    with open(os.path.join(results_dir, "results.json"), "w") as f:
-        json.dump(slim, f, separators=(",", ":"))
-    if opts.json:
-        with open(opts.json, "w") as f:
-            json.dump(slim, f, separators=(",", ":"))
-    print(text)
+    print(write_outputs(report, opts, results_dir))
     return 1 if failed else 0
 
 

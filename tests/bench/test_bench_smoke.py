@@ -6,9 +6,10 @@ Runs tests/bench/run.py --quick --servers wsgid,nginx --workloads hello,post64k,
 temp dir) and checks, from its JSON, that every server that ran answered, served every request
 of every phase without an error, held every idle connection, answered the slow clients, and
 stopped cleanly; and that the markdown tables, results.md and (with matplotlib) the two PNG
-charts were written. Nothing is timed. The load generators and nginx are only guaranteed after
-`make setup-bench`: whatever is missing is skipped with a message saying so (the whole test is
-skipped when there is no load generator or no server to load).
+charts were written. Nothing is timed. The tools it needs (h2load, wrk, nginx; make setup
+installs them) and the built wsgid are required: a missing one FAILS the test with its name,
+as does a run in which run.py skipped every server. matplotlib is optional (make
+setup-bench): without it the charts are not checked.
 
 WSGID_BIN_DIR overrides build/bin, as in tests/integration; WSGID_BENCH_SMOKE_SERVERS and
 WSGID_BENCH_SMOKE_WORKLOADS override the lists (comma-separated run.py names). Takes about
@@ -18,78 +19,44 @@ Run: /usr/bin/python3 tests/bench/test_bench_smoke.py   (or python3 -m unittest 
 """
 import json
 import os
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import harness  # noqa: E402
+
 RUNNER = os.path.join(HERE, "run.py")
-PYTHON = "/usr/bin/python3"
-BIN_DIR = os.environ.get("WSGID_BIN_DIR", os.path.join(REPO, "build", "bin"))
+PYTHON = harness.PYTHON
+BIN_DIR = harness.BIN_DIR
 SERVERS = os.environ.get("WSGID_BENCH_SMOKE_SERVERS", "wsgid,nginx").split(",")
 WORKLOADS = os.environ.get("WSGID_BENCH_SMOKE_WORKLOADS", "hello,post64k,idle,slow").split(",")
 TIMEOUT = 60
 
 
-def which(name):
-    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin:/usr/local/sbin")
-
-
-def why_missing(server):
-    """Why a run.py server cannot run on this machine, or None."""
+def require_server(server):
+    """Fails the test when a run.py server cannot run on this machine."""
     if server == "wsgid":
-        for b in ("wsgid", "wsgid-worker"):
-            if not os.access(os.path.join(BIN_DIR, b), os.X_OK):
-                return "%s is not built (make build)" % os.path.join(BIN_DIR, b)
-    elif server == "nginx":
-        if not which("nginx"):
-            return "nginx is not installed (make setup-bench)"
-    elif server == "uwsgi":
-        if not which("uwsgi"):
-            return "uwsgi is not installed (make setup-bench)"
+        harness.require_binaries("wsgid", "wsgid-worker")
+    elif server in ("nginx", "uwsgi"):
+        harness.require_tool(server, "make setup-bench installs it")
     elif server.startswith("gunicorn") or server == "waitress":
         module = "waitress" if server == "waitress" else "gunicorn"
-        r = subprocess.run([PYTHON, "-c", "import " + module], capture_output=True, timeout=30)
-        if r.returncode != 0:
-            return "%s is not installed (make setup-bench)" % module
-    return None
-
-
-def have_matplotlib():
-    r = subprocess.run([PYTHON, "-c", "import matplotlib"], capture_output=True, timeout=30)
-    return r.returncode == 0
+        if not harness.have_module(module):
+            raise AssertionError("%s is not installed (make setup-bench)" % module)
 
 
 class BenchSmokeTest(unittest.TestCase):
 
     def test_quick_run(self):
-        if not os.access(PYTHON, os.X_OK):
-            self.skipTest("%s is missing" % PYTHON)
-        tools = [t for t in ("h2load", "wrk") if which(t)]
-        for t in ("h2load", "wrk"):
-            if t not in tools:
-                print("\nbench smoke: %s not installed (make setup-bench): its columns are n/a"
-                      % t, file=sys.stderr)
-        if not tools:
-            self.skipTest("neither h2load nor wrk is installed (make setup-bench)")
-        workloads = WORKLOADS
-        if "wrk" not in tools:  # idle and slow are measured with wrk only
-            workloads = [w for w in workloads if w not in ("idle", "slow")]
-        servers = []
-        for s in SERVERS:
-            why = why_missing(s)
-            if why:
-                print("\nbench smoke: skipping %s: %s" % (s, why), file=sys.stderr)
-            else:
-                servers.append(s)
-        if not servers or not workloads:
-            self.skipTest("none of %s can run here" % ",".join(SERVERS))
-
+        harness.require_tool(PYTHON)
+        for tool in ("h2load", "wrk"):  # Debian: nghttp2-client, wrk
+            harness.require_tool(tool, "make setup installs it")
+        for server in SERVERS:
+            require_server(server)
+        servers, workloads = SERVERS, WORKLOADS
         with tempfile.TemporaryDirectory(prefix="wsgid-bench-smoke-") as tmp:
             json_path = os.path.join(tmp, "bench.json")
             results_dir = os.path.join(tmp, "results")
@@ -97,27 +64,12 @@ class BenchSmokeTest(unittest.TestCase):
                    "--workloads", ",".join(workloads), "--bin-dir", BIN_DIR,
                    "--json", json_path, "--results-dir", results_dir]
             t0 = time.monotonic()
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    start_new_session=True)
-            try:
-                out, err = proc.communicate(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                # SIGTERM lets the runner stop its servers; then kill whatever is left.
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    out, err = proc.communicate(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    out, err = proc.communicate()
-                self.fail("run.py took more than %d s:\n%s\n%s"
-                          % (TIMEOUT, out.decode(errors="replace"), err.decode(errors="replace")))
+            returncode, out, err = harness.run_bounded(cmd, TIMEOUT)
             elapsed = time.monotonic() - t0
-            out = out.decode("utf-8", "replace")
-            err = err.decode("utf-8", "replace")
             detail = "\n--- stdout\n%s\n--- stderr\n%s" % (out, err[-6000:])
             print("\nbench smoke: %s in %.1f s\n%s" % (" ".join(cmd[1:]), elapsed, out),
                   file=sys.stderr)
-            self.assertEqual(proc.returncode, 0, "run.py failed" + detail)
+            self.assertEqual(returncode, 0, "run.py failed" + detail)
             self.assertIn("| server |", out, "no markdown table in the output" + detail)
             with open(json_path) as f:
                 report = json.load(f)
@@ -152,11 +104,10 @@ class BenchSmokeTest(unittest.TestCase):
                         st = res["slow_stats"]
                         self.assertGreater(st["completed"], 0, where + str(st))
                         self.assertEqual(st["bad_answers"], 0, where + str(st))
-            if not ran:
-                self.skipTest("run.py skipped every server")
+            self.assertTrue(ran, "run.py skipped every server" + detail)
 
             self.assertTrue(os.path.exists(os.path.join(results_dir, "results.md")))
-            if have_matplotlib():
+            if harness.have_module("matplotlib"):
                 for png in ("bench_rps.png", "bench_p99.png"):
                     path = os.path.join(results_dir, png)
                     self.assertTrue(os.path.exists(path), path + detail)

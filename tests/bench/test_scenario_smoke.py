@@ -8,45 +8,36 @@ an error and stopped cleanly, the sampler saw its workers and threads, and resul
 results.json and (with matplotlib) the PNG were written. Nothing is timed: no latency,
 throughput, settle time or target is asserted.
 
-Skipped with a message when wsgid is not built or g++ is missing. WSGID_BIN_DIR overrides
-build/bin, as in tests/integration. Bounded at 120 s.
+Fails (it never skips) when wsgid is not built or g++ is missing; matplotlib is optional
+(without it the chart is not checked). WSGID_BIN_DIR overrides build/bin, as in
+tests/integration. Bounded at 120 s.
 
 Run: /usr/bin/python3 tests/bench/test_scenario_smoke.py   (or python3 -m unittest from here)
 """
 import json
 import os
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import harness  # noqa: E402
+
 RUNNER = os.path.join(HERE, "scenario.py")
-PYTHON = "/usr/bin/python3"
-BIN_DIR = os.environ.get("WSGID_BIN_DIR", os.path.join(REPO, "build", "bin"))
+PYTHON = harness.PYTHON
+BIN_DIR = harness.BIN_DIR
 TIMEOUT = 120
-
-
-def have_matplotlib():
-    r = subprocess.run([PYTHON, "-c", "import matplotlib"], capture_output=True, timeout=30)
-    return r.returncode == 0
 
 
 class ScenarioSmokeTest(unittest.TestCase):
 
     def test_quick_run(self):
-        if not os.access(PYTHON, os.X_OK):
-            self.skipTest("%s is missing" % PYTHON)
-        for b in ("wsgid", "wsgid-worker"):
-            if not os.access(os.path.join(BIN_DIR, b), os.X_OK):
-                self.skipTest("%s is not built" % os.path.join(BIN_DIR, b))
-        if not (shutil.which("g++") or shutil.which("c++")):
-            self.skipTest("g++ is missing: the load generator cannot be built")
-        charts = have_matplotlib()
+        harness.require_tool(PYTHON)
+        harness.require_binaries("wsgid", "wsgid-worker")
+        harness.require_tool("g++", "the load generator is built with it")
+        charts = harness.have_module("matplotlib")
         with tempfile.TemporaryDirectory(prefix="wsgid-scenario-smoke-") as tmp:
             results = os.path.join(tmp, "results")
             cmd = [PYTHON, RUNNER, "--scenarios", "mixed", "--configs", "wsgid-auto",
@@ -57,25 +48,11 @@ class ScenarioSmokeTest(unittest.TestCase):
                 print("\nscenario smoke: matplotlib missing: charts not checked",
                       file=sys.stderr)
             t0 = time.monotonic()
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    start_new_session=True)
-            try:
-                out, err = proc.communicate(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.send_signal(signal.SIGTERM)  # lets the runner stop its server
-                try:
-                    out, err = proc.communicate(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    out, err = proc.communicate()
-                self.fail("scenario.py took more than %d s:\n%s\n%s" % (
-                    TIMEOUT, out.decode(errors="replace"), err.decode(errors="replace")))
-            out = out.decode("utf-8", "replace")
-            err = err.decode("utf-8", "replace")
+            returncode, out, err = harness.run_bounded(cmd, TIMEOUT)
             detail = "\n--- stdout\n%s\n--- stderr\n%s" % (out, err[-6000:])
             print("\nscenario smoke: %.1f s\n%s" % (time.monotonic() - t0, err[-3000:]),
                   file=sys.stderr)
-            self.assertEqual(proc.returncode, 0, "scenario.py failed" + detail)
+            self.assertEqual(returncode, 0, "scenario.py failed" + detail)
             self.assertIn("| config |", out, "no table printed" + detail)
             with open(os.path.join(results, "results.json")) as f:
                 report = json.load(f)

@@ -49,7 +49,7 @@ CASE_TIMEOUT = 5.0  # seconds for one case: send, then read until the server clo
 # bounds the file's run time when a server hangs on many cases; the cases left when it
 # runs out fail as not run.
 EXCHANGE_BUDGET = 40.0
-USING_GUNICORN = os.environ.get("WSGID_TEST_SERVER") == "gunicorn"
+USING_GUNICORN = harness.UNDER_GUNICORN
 
 # Corpus settings wsgid has no flag for: the cases needing them are skipped.
 UNSUPPORTED_SETTINGS = {

@@ -5,24 +5,20 @@ one), so the judgement holds on a machine crowded by other work, where CPU time 
 made a GIL-bound worker look like one waiting on I/O.
 
 Bounded (about 60 s); loads come from wrk on loopback."""
-import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-WRK = shutil.which("wrk")
-
 
 def wrk(url, clients, seconds):
-    out = subprocess.run([WRK, "-c", str(clients), "-t", "2", "-d", "%ds" % seconds,
+    out = subprocess.run([harness.require_tool("wrk", "make setup installs it"),
+                          "-c", str(clients), "-t", "2", "-d", "%ds" % seconds,
                           "--timeout", "10s", url], capture_output=True, text=True,
                          timeout=seconds + 30).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -33,28 +29,25 @@ def wrk(url, clients, seconds):
     return rate, failures, out
 
 
-@unittest.skipUnless(WRK, "wrk is not installed (make test installs it)")
 class AutoscaleTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        harness.require_tool("wrk", "make setup installs it")  # fails, never skips
+
     def start(self, *flags):
-        self.dir = tempfile.mkdtemp(prefix="wsgid-autoscale-")
-        self.addCleanup(shutil.rmtree, self.dir, True)
-        self.sock = os.path.join(self.dir, "ctl.sock")
-        server = harness.Server("lifecycle_app:app", "--autoscale", "--control-socket",
-                                self.sock, "--scale-down-window", "4", *flags, workers=1,
-                                threads=1)
+        server = harness.ControlledServer("lifecycle_app:app", "--autoscale",
+                                          "--scale-down-window", "4", *flags, workers=1,
+                                          threads=1)
         server.start()
-        self.addCleanup(server.stop)
+        self.addCleanup(server.__exit__, None, None, None)
+        self.server = server
         return server
 
     def autoscale(self):
-        out = subprocess.run([os.path.join(harness.BIN_DIR, "wsgictl"), "-s", self.sock, "-o",
-                              "json", "autoscale"], capture_output=True, text=True, timeout=10)
-        return json.loads(out.stdout)
+        return self.server.ctl_json("autoscale")
 
     def workers(self):
-        out = subprocess.run([os.path.join(harness.BIN_DIR, "wsgictl"), "-s", self.sock, "-o",
-                              "json", "workers"], capture_output=True, text=True, timeout=10)
-        return json.loads(out.stdout)["workers"]
+        return self.server.worker_list()
 
     def test_io_bound_load_grows_threads_then_shrinks(self):
         server = self.start("--max-threads", "64", "--max-workers", "6")

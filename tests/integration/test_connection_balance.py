@@ -6,12 +6,8 @@ lost on the way, and a pool that is already even closes nothing.
 Clients are http.client keep-alive connections on loopback, each in its own thread,
 bounded in time."""
 import http.client
-import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
@@ -64,20 +60,11 @@ class KeepAliveClients:
 
 class ConnectionBalanceTest(unittest.TestCase):
     def start(self, workers):
-        tmp = tempfile.mkdtemp(prefix="wsgid-balance-")
-        self.addCleanup(shutil.rmtree, tmp, True)
-        self.sock = os.path.join(tmp, "ctl.sock")
-        server = harness.Server("lifecycle_app:app", "--control-socket", self.sock,
-                                workers=workers, threads=4)
+        server = harness.ControlledServer("lifecycle_app:app", workers=workers, threads=4)
         server.start()
-        self.addCleanup(server.stop)
+        self.addCleanup(server.__exit__, None, None, None)
+        self.ctl = server.ctl_json
         return server
-
-    def ctl(self, *args):
-        out = subprocess.run([os.path.join(harness.BIN_DIR, "wsgictl"), "-s", self.sock,
-                              "-o", "json"] + list(args), capture_output=True, text=True,
-                             timeout=10, check=True)
-        return json.loads(out.stdout)
 
     def ready_workers(self):
         return [w for w in self.ctl("workers")["workers"] if w["state"] == "ready"]

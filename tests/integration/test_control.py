@@ -4,9 +4,7 @@ import concurrent.futures
 import http.client
 import json
 import os
-import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -18,17 +16,6 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout=10):
-        super().__init__("localhost", timeout=timeout)
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.path)
 
 
 def call(conn_factory, method, path, body=None, headers=None):
@@ -54,26 +41,24 @@ def metric_values(text, name):
 
 
 class ControlPlane:
-    """A wsgid with a private control socket and ops port."""
+    """A wsgid with a private control socket (harness.ControlledServer) and ops port."""
 
     def __init__(self, *flags, workers=2, threads=1, app="lifecycle_app:app"):
-        self.dir = tempfile.mkdtemp(prefix="wsgid-control-")
-        self.socket = os.path.join(self.dir, "control.sock")
         self.ops_port = harness.free_port()
-        self.server = harness.Server(app, "--control-socket", self.socket, "--ops-bind",
-                                     "127.0.0.1:%d" % self.ops_port, *flags, workers=workers,
-                                     threads=threads)
+        self.server = harness.ControlledServer(app, "--ops-bind",
+                                               "127.0.0.1:%d" % self.ops_port, *flags,
+                                               workers=workers, threads=threads)
+        self.socket = self.server.sock
 
     def __enter__(self):
         self.server.start()
         return self
 
     def __exit__(self, *exc):
-        self.server.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self.server.__exit__(*exc)
 
     def api(self, method, path, body=None):
-        return call(lambda: UnixHTTPConnection(self.socket), method, path, body)
+        return call(lambda: harness.UnixHTTPConnection(self.socket), method, path, body)
 
     def ops(self, path, timeout=10):
         return call(lambda: http.client.HTTPConnection("127.0.0.1", self.ops_port, timeout=timeout),
@@ -114,13 +99,10 @@ class OpsPortTest(unittest.TestCase):
                           metric_values(text, "wsgid_autoscale_decisions_total"))
             self.assertGreaterEqual(
                 metric_values(text, "wsgid_http_requests_total")['{code="200",method="GET"}'], 1)
-            if shutil.which("promtool"):
-                check = subprocess.run(["promtool", "check", "metrics"], input=text,
-                                       capture_output=True, text=True)
-                self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
-            else:
-                print("promtool not installed: the lint of the scrape was skipped",
-                      file=sys.stderr)
+            promtool = harness.require_tool("promtool", "Debian: prometheus; make setup")
+            check = subprocess.run([promtool, "check", "metrics"], input=text,
+                                   capture_output=True, text=True)
+            self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
 
     def test_counters_survive_worker_exits(self):
         with ControlPlane() as cp:
@@ -218,7 +200,7 @@ class ControlApiTest(unittest.TestCase):
             for t in threads:
                 t.start()
             try:
-                wsgictl = os.path.join(harness.BIN_DIR, "wsgictl")
+                wsgictl = harness.WSGICTL
                 scaled = subprocess.run([wsgictl, "-s", cp.socket, "scale", "12"],
                                         capture_output=True, text=True, timeout=30)
                 self.assertEqual(scaled.returncode, 0, scaled.stderr)
@@ -341,7 +323,7 @@ class ControlApiTest(unittest.TestCase):
 
     def test_tcp_without_a_token_refuses_to_start(self):
         result = subprocess.run(
-            [os.path.join(harness.BIN_DIR, "wsgid"), "--control-bind", "127.0.0.1:%d" % harness.free_port(),
+            [harness.WSGID, "--control-bind", "127.0.0.1:%d" % harness.free_port(),
              "--control-socket", "off", "--ops-bind", "off", "-b", "127.0.0.1:%d" % harness.free_port(),
              "--chdir", harness.EXAMPLES, "hello:app"],
             capture_output=True, text=True, timeout=30)

@@ -15,33 +15,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 
-def get(url, timeout=10):
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        return response.status, response.read()
-
-
-def worker_pids(master_pid):
-    """Live children of the master (the workers)."""
-    out = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True)
-    return {int(p) for p in out.stdout.split()}
-
-
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie is dead for our purposes.
-    with open("/proc/%d/stat" % pid) as f:
-        return f.read().split(")")[-1].split()[0] != "Z"
-
-
+get = harness.get
+worker_pids = harness.worker_pids
+alive = harness.alive
 wait_until = harness.wait_until
 
 
 class StartupFailureTest(unittest.TestCase):
     def run_wsgid(self, *args, cwd=None):
-        return subprocess.run([os.path.join(harness.BIN_DIR, "wsgid")] + list(args),
+        return subprocess.run([harness.WSGID] + list(args),
                               capture_output=True, text=True, timeout=60, cwd=cwd)
 
     def test_app_that_fails_to_import_exits_3_with_the_traceback(self):
@@ -106,7 +88,7 @@ class ConfigFileTest(unittest.TestCase):
     def start_failure(self, config_text, name="wsgid.toml"):
         path = self.write(name, config_text)
         result = subprocess.run(
-            [os.path.join(harness.BIN_DIR, "wsgid"), "-c", path, "--chdir", harness.EXAMPLES,
+            [harness.WSGID, "-c", path, "--chdir", harness.EXAMPLES,
              "-b", "127.0.0.1:%d" % harness.free_port(), "hello:app"],
             capture_output=True, text=True, timeout=30, start_new_session=True)
         return result
@@ -352,50 +334,11 @@ class OperationsTest(unittest.TestCase):
             self.assertEqual(get(server.url + "/")[0], 200)
 
     def test_unknown_user_stops_the_start(self):
-        result = subprocess.run([os.path.join(harness.BIN_DIR, "wsgid"), "--user",
+        result = subprocess.run([harness.WSGID, "--user",
                                  "no-such-user-here", "hello:app"],
                                 capture_output=True, text=True, timeout=30)
         self.assertEqual(result.returncode, 2)
         self.assertIn("no such user 'no-such-user-here'", result.stderr)
-
-
-class KeepAliveLoad:
-    """Keep-alive clients, as wrk would be, recording every failure: the zero-drop tests
-    run them through a reload or a master change."""
-
-    def __init__(self, host, port, clients=4):
-        import http.client
-        self.failures = []
-        self.served = 0
-        self.stop_event = threading.Event()
-
-        def loop():
-            conn = None
-            while not self.stop_event.is_set():
-                try:
-                    if conn is None:
-                        conn = http.client.HTTPConnection(host, port, timeout=10)
-                    conn.request("GET", "/")
-                    response = conn.getresponse()
-                    response.read()
-                    if response.status != 200:
-                        self.failures.append(response.status)
-                    self.served += 1
-                    if response.getheader("Connection") == "close":
-                        conn.close()
-                        conn = None
-                except Exception as e:  # every failure is a test failure
-                    self.failures.append(repr(e))
-                    conn = None
-
-        self.threads = [threading.Thread(target=loop) for _ in range(clients)]
-        for t in self.threads:
-            t.start()
-
-    def stop(self):
-        self.stop_event.set()
-        for t in self.threads:
-            t.join(15)
 
 
 class ReExecTest(unittest.TestCase):
@@ -404,7 +347,7 @@ class ReExecTest(unittest.TestCase):
             pidfile = os.path.join(d, "wsgid.pid")
             server = harness.Server("lifecycle_app:app", "--pid", pidfile, workers=2)
             with server:
-                load = KeepAliveLoad(server.host, server.port)
+                load = harness.Load(server.host, server.port, path="/", timeout=10)
                 try:
                     time.sleep(0.5)
                     os.kill(server.proc.pid, signal.SIGUSR2)
@@ -446,7 +389,7 @@ class ReloadTest(unittest.TestCase):
                                 threads=2)
         with server:
             self.assertEqual(get(server.url + "/version")[1], b"v1")
-            load = KeepAliveLoad(server.host, server.port)
+            load = harness.Load(server.host, server.port, path="/", timeout=10)
             for i in range(5):
                 time.sleep(0.6)
                 self.set_version("v%d" % (i + 2))

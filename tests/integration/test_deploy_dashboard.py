@@ -23,35 +23,13 @@ DS_REF = {"type": "prometheus", "uid": "${datasource}"}
 UNITS = {"reqps", "s", "ms", "short", "bytes", "decbytes", "percentunit", "percent", "cps",
          "Bps", "ops", "none", "dtdurations"}
 
-PROMQL_WORDS = {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring",
-                "group_left", "group_right", "inf", "nan"}
-
-
-def selectors(expr):
-    """(name, matchers) of each metric selector in a PromQL expression."""
-    expr = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", expr)
-    out = []
-    token = re.compile(r'"(?:[^"\\]|\\.)*"|\[[^\]]*\]|\d[\w.]*|'
-                       r"([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(\{[^}]*\})?|\{[^}]*\}")
-    for m in token.finditer(expr):
-        name = m.group(1)
-        if not name or name.lower() in PROMQL_WORDS:
-            continue
-        if m.group(2) is None and expr[m.end():].lstrip().startswith("("):
-            continue
-        out.append((name, m.group(2) or ""))
-    return out
+selectors = harness.metric_selectors
 
 
 def exported_metrics():
     """wsgid_* names from the README's metrics list, with a histogram's series; the
     master's process_* family."""
-    with open(os.path.join(harness.REPO, "README.md")) as f:
-        names = set(re.findall(r"`(wsgid_[a-z_]+)", f.read()))
-    for name in list(names):
-        if name.endswith("_seconds") and "duration" in name:
-            names |= {name + "_bucket", name + "_sum", name + "_count"}
-    return names
+    return harness.readme_metrics(histogram_series=True)
 
 
 class DashboardLintTest(unittest.TestCase):

@@ -203,7 +203,7 @@ class DockerfileTest(unittest.TestCase):
         entry = json.loads(self.of("ENTRYPOINT")[-1])  # exec form: wsgid is PID 1
         cmd = json.loads(self.of("CMD")[-1])
         self.assertEqual(entry, ["wsgid"])
-        proc = subprocess.run([os.path.join(harness.BIN_DIR, "wsgid"), "--check-config"] + cmd,
+        proc = subprocess.run([harness.WSGID, "--check-config"] + cmd,
                               capture_output=True, text=True, timeout=30)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         args = dict(zip(cmd, cmd[1:]))

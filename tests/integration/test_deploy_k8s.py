@@ -12,7 +12,6 @@ import copy
 import os
 import sys
 import re
-import shutil
 import subprocess
 import unittest
 
@@ -23,7 +22,6 @@ import harness  # noqa: E402
 
 K8S = os.path.join(harness.REPO, "deploy", "k8s")
 ADAPTER = os.path.join(K8S, "prometheus-adapter")
-KUBECTL = shutil.which("kubectl")
 
 # --- the known fields of the Kubernetes objects used (API reference, v1.30) ------------
 # A dict lists an object's fields; S: a scalar; M: a string map (labels...); ANY: an
@@ -201,8 +199,7 @@ def load_adapter_rules():
 
 def exported_metrics():
     """Metric names the README says wsgid exports (the ops port section)."""
-    with open(os.path.join(harness.REPO, "README.md")) as f:
-        return set(re.findall(r"`(wsgid_[a-z_]+)", f.read()))
+    return harness.readme_metrics()
 
 
 def problems(objects, adapter_rules):
@@ -359,14 +356,14 @@ def problems(objects, adapter_rules):
 
 
 def kustomize(path):
-    proc = subprocess.run([KUBECTL, "kustomize", path], capture_output=True, text=True,
+    kubectl = harness.require_tool("kubectl", "cannot render deploy/k8s without it")
+    proc = subprocess.run([kubectl, "kustomize", path], capture_output=True, text=True,
                           timeout=60)
     if proc.returncode != 0:
         raise AssertionError("kubectl kustomize %s failed:\n%s" % (path, proc.stderr))
     return [d for d in yaml.safe_load_all(proc.stdout) if d]
 
 
-@unittest.skipUnless(KUBECTL, "kubectl is not installed: cannot render deploy/k8s")
 class KustomizeTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -394,7 +391,7 @@ class KustomizeTest(unittest.TestCase):
     def test_container_args_are_valid_wsgid_options(self):
         """wsgid --check-config parses the container's args (paths of the image aside)."""
         args = self.container(self.objects)["args"]
-        proc = subprocess.run([os.path.join(harness.BIN_DIR, "wsgid"), "--check-config"]
+        proc = subprocess.run([harness.WSGID, "--check-config"]
                               + args, capture_output=True, text=True, timeout=30)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
 

@@ -82,11 +82,12 @@ def wait_for_unix_socket(path, proc, timeout=30):
     return False
 
 
-@unittest.skipUnless(os.path.exists(NGINX), "nginx is not installed (Debian: nginx-light)")
-@unittest.skipUnless(OPENSSL, "openssl is not installed")
 class NginxFrontTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        # A missing nginx or openssl fails the class (make setup installs them).
+        harness.require_tool(NGINX, "Debian: nginx-light; make setup installs it")
+        harness.require_tool("openssl", "Debian: openssl")
         cls.procs = []
         cls.tmp = tempfile.mkdtemp(prefix="wsgid-nginx-")
         os.chmod(cls.tmp, 0o755)  # nginx workers may run as nobody when the test is root
@@ -114,7 +115,7 @@ class NginxFrontTest(unittest.TestCase):
         cls.sock = os.path.join(tmp, "app.sock")
         cls.wsgid_log = open(os.path.join(tmp, "wsgid.log"), "wb")
         cls.wsgid = subprocess.Popen(
-            [os.path.join(harness.BIN_DIR, "wsgid"), "-b", "unix:" + cls.sock,
+            [harness.WSGID, "-b", "unix:" + cls.sock,
              "--forwarded-allow-ips", "*", "--ops-bind", "off", "--control-socket", "off",
              "-w", "2", "--chdir", app_dir, "front_app:app"],
             stdout=cls.wsgid_log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -266,7 +267,7 @@ http {
         sock = os.path.join(self.tmp, "untrusted.sock")
         with open(os.path.join(self.tmp, "untrusted.log"), "wb") as log:
             proc = subprocess.Popen(
-                [os.path.join(harness.BIN_DIR, "wsgid"), "-b", "unix:" + sock,
+                [harness.WSGID, "-b", "unix:" + sock,
                  "--ops-bind", "off", "--control-socket", "off",
                  "--chdir", os.path.join(self.tmp, "app"), "front_app:app"],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,

@@ -66,26 +66,9 @@ def app(environ, start_response):
     return [body]
 '''
 
-PROMQL_WORDS = {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring",
-                "group_left", "group_right", "inf", "nan"}
-
-
 def selectors(expr):
     """The metric selectors of a PromQL expression: 'name{matchers}' strings."""
-    # Grouping clauses hold label names, not metrics: drop them.
-    expr = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ",
-                  expr)
-    out = []
-    token = re.compile(r'"(?:[^"\\]|\\.)*"|\[[^\]]*\]|\d[\w.]*|'
-                       r"([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(\{[^}]*\})?|\{[^}]*\}")
-    for m in token.finditer(expr):
-        name = m.group(1)
-        if not name or name.lower() in PROMQL_WORDS:
-            continue
-        if m.group(2) is None and expr[m.end():].lstrip().startswith("("):
-            continue  # a function call
-        out.append(name + (m.group(2) or ""))
-    return out
+    return [name + matchers for name, matchers in harness.metric_selectors(expr)]
 
 
 def boolify(expr):
@@ -148,8 +131,11 @@ def run(cmd, timeout=60, cwd=None):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd)
 
 
-@unittest.skipUnless(os.path.exists(PROMTOOL), "promtool is not installed (Debian: prometheus)")
 class PromtoolTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        harness.require_tool(PROMTOOL, "Debian: prometheus; make setup installs it")
+
     def test_check_rules(self):
         proc = run([PROMTOOL, "check", "rules", RULES])
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
@@ -212,12 +198,12 @@ class HelpersTest(unittest.TestCase):
             ['h_bucket{job=~"$job"}', "up"])
 
 
-@unittest.skipUnless(os.path.exists(PROMETHEUS), "prometheus is not installed")
 class LivePrometheusTest(unittest.TestCase):
     """One wsgid, one Prometheus, a little load; every expression evaluated."""
 
     @classmethod
     def setUpClass(cls):
+        harness.require_tool(PROMETHEUS, "Debian: prometheus; make setup installs it")
         cls.tmp = tempfile.mkdtemp(prefix="wsgid-prom-")
         cls.server = cls.prom = cls.prom_log = None
         cls.stop_load = threading.Event()

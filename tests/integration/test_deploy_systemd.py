@@ -7,20 +7,16 @@ import os
 import sys
 import re
 import shlex
-import shutil
 import signal
 import socket
 import subprocess
 import tempfile
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 UNITS = os.path.join(harness.REPO, "deploy", "systemd")
-ANALYZE = shutil.which("systemd-analyze")
-ACTIVATE = shutil.which("systemd-socket-activate")
 INSTALLED_PATH = "/usr/local/bin/wsgid"
 
 
@@ -69,7 +65,7 @@ class UnitContentTest(unittest.TestCase):
     def test_exec_start_options_are_valid(self):
         """wsgid itself accepts ExecStart's options (--check-config parses them all)."""
         args = exec_start_args()
-        proc = subprocess.run([os.path.join(harness.BIN_DIR, "wsgid"), "--check-config"]
+        proc = subprocess.run([harness.WSGID, "--check-config"]
                               + args[1:], capture_output=True, text=True, timeout=30)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
 
@@ -81,7 +77,6 @@ class UnitContentTest(unittest.TestCase):
         self.assertIn("wsgid.socket", svc["Requires"][0].split())
 
 
-@unittest.skipUnless(ANALYZE, "systemd-analyze is not installed")
 class VerifyTest(unittest.TestCase):
     def verify(self, mutate=None):
         """systemd-analyze verify on copies whose ExecStart names the built binary (verify
@@ -92,13 +87,13 @@ class VerifyTest(unittest.TestCase):
                     text = f.read()
                 if name == "wsgid.service":
                     self.assertIn(INSTALLED_PATH, text)
-                    text = text.replace(INSTALLED_PATH, os.path.join(harness.BIN_DIR, "wsgid"))
+                    text = text.replace(INSTALLED_PATH, harness.WSGID)
                 if mutate:
                     text = mutate(name, text)
                 with open(os.path.join(tmp, name), "w") as f:
                     f.write(text)
             proc = subprocess.run(
-                [ANALYZE, "verify", "--man=no", "--recursive-errors=no",
+                [harness.require_tool("systemd-analyze", "Debian: systemd"), "verify", "--man=no", "--recursive-errors=no",
                  os.path.join(tmp, "wsgid.service"), os.path.join(tmp, "wsgid.socket")],
                 capture_output=True, text=True, timeout=60, cwd=tmp)
             return proc.returncode, proc.stderr.replace(tmp, "<units>")
@@ -118,9 +113,9 @@ class VerifyTest(unittest.TestCase):
         self.assertIn("KilMode", stderr)
 
 
-@unittest.skipUnless(ACTIVATE, "systemd-socket-activate is not installed")
 class SocketActivationTest(unittest.TestCase):
     def setUp(self):
+        activate = harness.require_tool("systemd-socket-activate", "Debian: systemd")
         self.port = harness.free_port()
         self.log = tempfile.NamedTemporaryFile(prefix="wsgid-activate-", suffix=".log")
         # The service's options, minus what only fits a real install.
@@ -135,8 +130,8 @@ class SocketActivationTest(unittest.TestCase):
                 continue
             kept.append(args[i])
             i += 1
-        self.cmd = [ACTIVATE, "-l", "127.0.0.1:%d" % self.port,
-                    os.path.join(harness.BIN_DIR, "wsgid")] + kept + [
+        self.cmd = [activate, "-l", "127.0.0.1:%d" % self.port,
+                    harness.WSGID] + kept + [
                     "--chdir", harness.EXAMPLES, "--ops-bind", "off",
                     "--control-socket", "off", "-w", "2", "hello:app"]
         self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT,
@@ -158,12 +153,7 @@ class SocketActivationTest(unittest.TestCase):
             return harness.read_response(s)
 
     def wait_for_log(self, text, timeout=30):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if text in self.output():
-                return True
-            time.sleep(0.05)
-        return False
+        return harness.wait_until(lambda: text in self.output(), timeout)
 
     def test_socket_activation_serves(self):
         # systemd-socket-activate holds the port before wsgid exists ...

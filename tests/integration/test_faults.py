@@ -4,7 +4,6 @@ under the access log; reload storms; a master re-exec. All under load, on loopba
 Each test is bounded in time, stops its server itself and prints its figures to stderr
 (requests, failures and why, RSS and open fds of the master and workers before and after).
 The app is examples/fault_app.py."""
-import http.client
 import os
 import random
 import re
@@ -21,30 +20,13 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
-MIB = 1 << 20
-# Set by tests/sanitize/run_sanitized.sh: the binaries are built with ASan and UBSan.
-SANITIZED = os.environ.get("WSGID_SANITIZED") == "1"
-
-
-def get(url, timeout=10):
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        return response.status, response.read()
-
-
-def alive(pid):
-    """True while pid exists and is not a zombie."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def worker_pids(master_pid):
-    """Live (non-zombie) children of the master: its workers."""
-    out = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True)
-    return {int(p) for p in out.stdout.split() if alive(int(p))}
+MIB = harness.MIB
+SANITIZED = harness.SANITIZED
+get = harness.get
+alive = harness.alive
+worker_pids = harness.worker_pids
+rss = harness.rss
+fds = harness.fds
 
 
 def processes_serving(port):
@@ -62,21 +44,6 @@ def processes_serving(port):
         except OSError:
             pass
     return found
-
-
-def rss(pid):
-    try:
-        with open("/proc/%d/statm" % pid) as f:
-            return int(f.read().split()[1]) * PAGE
-    except OSError:
-        return 0
-
-
-def fds(pid):
-    try:
-        return len(os.listdir("/proc/%d/fd" % pid))
-    except OSError:
-        return 0
 
 
 def wait_until(predicate, timeout, interval=0.02):
@@ -101,82 +68,7 @@ def report(name, lines):
     print("\n[%s]\n  %s" % (name, "\n  ".join(lines)), file=sys.stderr)
 
 
-class Failure:
-    def __init__(self, started, ended, worker, why):
-        self.started, self.ended, self.worker, self.why = started, ended, worker, why
-
-    def __repr__(self):
-        return "at %.2f-%.2f s on worker %s: %s" % (self.started, self.ended, self.worker,
-                                                     self.why)
-
-
-class Load:
-    """Client threads sending GET `path` until stopped, recording every failure.
-
-    keep_alive clients reuse a connection until the server closes it; the others open one
-    per request. Paths under /pid answer the serving worker's pid, so a failure on a
-    connection that was served before is attributed to that worker (Failure.worker);
-    None means the connection had not been answered yet."""
-
-    def __init__(self, host, port, clients=4, path="/pid", keep_alive=True, timeout=15):
-        self.host, self.port, self.path = host, port, path
-        self.keep_alive, self.timeout = keep_alive, timeout
-        self.t0 = time.monotonic()
-        self.failures = []
-        self.served = 0
-        self.slowest = 0.0  # the longest a successful request took, s
-        self.pids_seen = set()
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self.threads = [threading.Thread(target=self._loop, daemon=True)
-                        for _ in range(clients)]
-        for t in self.threads:
-            t.start()
-
-    def _loop(self):
-        conn, conn_pid = None, None
-        headers = {} if self.keep_alive else {"Connection": "close"}
-        while not self._stop.is_set():
-            started = time.monotonic() - self.t0
-            try:
-                if conn is None:
-                    conn = http.client.HTTPConnection(self.host, self.port,
-                                                      timeout=self.timeout)
-                    conn_pid = None
-                conn.request("GET", self.path, headers=headers)
-                response = conn.getresponse()
-                body = response.read()
-                with self._lock:
-                    if response.status != 200:
-                        self.failures.append(Failure(started, time.monotonic() - self.t0,
-                                                     conn_pid, "status %d" % response.status))
-                    else:
-                        self.served += 1
-                        self.slowest = max(self.slowest,
-                                           time.monotonic() - self.t0 - started)
-                        if self.path.startswith("/pid"):
-                            conn_pid = int(body)
-                            self.pids_seen.add(conn_pid)
-                if not self.keep_alive or response.getheader("Connection") == "close":
-                    conn.close()
-                    conn = None
-            except Exception as e:  # every failure is recorded and judged by the test
-                with self._lock:
-                    self.failures.append(Failure(started, time.monotonic() - self.t0,
-                                                 conn_pid, repr(e)))
-                if conn is not None:
-                    conn.close()
-                conn = None
-        if conn is not None:
-            conn.close()
-
-    def now(self):
-        return time.monotonic() - self.t0
-
-    def stop(self):
-        self._stop.set()
-        for t in self.threads:
-            t.join(self.timeout + 5)
+Load = harness.Load
 
 
 class WorkerKillTest(unittest.TestCase):

@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 APP = "behaviour_app:app"
-ON_GUNICORN = os.environ.get("WSGID_TEST_SERVER") == "gunicorn"
+ON_GUNICORN = harness.UNDER_GUNICORN
 # Seconds any single socket operation or wait may block before the test fails. Shorter on
 # gunicorn, where the expected failures would otherwise each sit out a long timeout.
 IO_TIMEOUT = 4 if ON_GUNICORN else 10
@@ -199,12 +199,7 @@ def wait_for_file(path, seconds=IO_TIMEOUT):
 
 def wait_for_log(server, predicate, seconds=5):
     """Waits until predicate(log text) holds; returns the log."""
-    deadline = time.monotonic() + seconds
-    while True:
-        log = server.log()
-        if predicate(log) or time.monotonic() > deadline:
-            return log
-        time.sleep(0.05)
+    return harness.wait_for_log(server, predicate, seconds)
 
 
 class ServerTestCase(unittest.TestCase):

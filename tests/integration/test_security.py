@@ -4,10 +4,8 @@ others can open, a token or an app secret in the logs, an endless control reques
 
 Bounded: each case starts one server and sends a few requests over loopback or a UNIX
 socket."""
-import http.client
 import json
 import os
-import socket
 import stat
 import sys
 import tempfile
@@ -72,18 +70,14 @@ class ForwardedHeadersTest(unittest.TestCase):
 
 class ControlPlaneSecurityTest(unittest.TestCase):
     def start(self, *flags, env=None):
-        self.dir = tempfile.mkdtemp(prefix="wsgid-sec-")
-        self.sock = os.path.join(self.dir, "ctl.sock")
-        server = harness.Server("lifecycle_app:app", "--control-socket", self.sock, *flags,
-                                env=env)
+        server = harness.ControlledServer("lifecycle_app:app", *flags, env=env)
         server.start()
-        self.addCleanup(server.stop)
+        self.addCleanup(server.__exit__, None, None, None)
+        self.sock = server.sock
         return server
 
     def api(self, method, path, body=None):
-        conn = http.client.HTTPConnection("localhost", timeout=10)
-        conn.sock = socket.socket(socket.AF_UNIX)
-        conn.sock.connect(self.sock)
+        conn = harness.UnixHTTPConnection(self.sock)
         try:
             conn.request(method, path, body=body,
                          headers={"Content-Type": "application/json"} if body else {})

@@ -18,7 +18,6 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from test_faults import MIB, fds, rss, worker_pids  # noqa: E402
 
 WARM_UP_S = float(os.environ.get("WSGID_SOAK_WARM_UP", "15"))
 SOAK_S = float(os.environ.get("WSGID_SOAK_SECONDS", "120"))
@@ -33,6 +32,8 @@ KEEP_ALIVE_S = 1.0  # --keep-alive: idle connections close this long after their
 #   answers ~130 scrapes and ~60 control calls, so 1 MiB is ~5 KiB per call (a leaked
 #   metrics registry is more). What varies at rest otherwise (pymalloc and glibc arenas
 #   keeping their high-water mark, page granularity) moved by under 0.1 MiB in our runs.
+MIB = harness.MIB
+fds, rss, worker_pids = harness.fds, harness.rss, harness.worker_pids
 WORKER_RSS_TOLERANCE = 2 * MIB
 MASTER_RSS_TOLERANCE = 1 * MIB
 

@@ -1,39 +1,26 @@
 """wsgictl against a real wsgid: every command's output and exit code.
 
-The servers run with `--control-socket <tmpdir>/ctl.sock`. Tests that need the daemon skip
-(with the reason) while `wsgid --help` does not list --control-socket; the usage and
-unreachable-daemon tests run regardless. The interactive `top` test drives a real terminal
-in tmux and skips when tmux is not installed."""
+The servers run with `--control-socket <tmpdir>/ctl.sock` (harness.ControlledServer). Every
+test runs: a missing wsgid or wsgictl fails them. The interactive `top` test drives a real
+terminal in tmux, and fails when tmux is not installed (make setup installs it)."""
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import unittest
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-WSGICTL = os.path.join(harness.BIN_DIR, "wsgictl")
-WSGID = os.path.join(harness.BIN_DIR, "wsgid")
-
-
-def daemon_has_control_api():
-    try:
-        out = subprocess.run([WSGID, "--help"], capture_output=True, text=True, timeout=10)
-    except OSError:
-        return False
-    return "--control-socket" in out.stdout + out.stderr
-
-
-needs_daemon = unittest.skipUnless(
-    daemon_has_control_api(),
-    "the daemon has no control API yet (`wsgid --help` does not list --control-socket)")
+WSGICTL = harness.WSGICTL
+ctl = harness.wsgictl
+wait_until = harness.wait_until
+get = harness.get
+ControlledServer = harness.ControlledServer
 
 # An app whose import never finishes (within any test's patience): the pool never gets
 # ready, yet the master and its control API are up.
@@ -47,47 +34,8 @@ def app(environ, start_response):
     return [b""]
 """
 
-
-def ctl(*args, sock=None, env=None, timeout=30, check=None):
-    """Runs wsgictl; returns the CompletedProcess (text). `check` asserts the exit code."""
-    command = [WSGICTL] + (["-s", sock] if sock else []) + list(args)
-    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                            env=dict(os.environ, **(env or {})), stdin=subprocess.DEVNULL)
-    if check is not None and result.returncode != check:
-        raise AssertionError("%s exited %d, expected %d\nstdout:\n%s\nstderr:\n%s" % (
-            command, result.returncode, check, result.stdout, result.stderr))
-    return result
-
-
 # A worker's row in the tables: ID, PID, GEN, then the state.
 WORKER_ROW = re.compile(r"^\s*\d+\s+\d+\s+\d+\s+(starting|ready|draining)\s")
-
-
-wait_until = harness.wait_until
-
-
-def get(url, timeout=10):
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        return response.status, response.read()
-
-
-class ControlledServer(harness.Server):
-    """A wsgid with its control socket in a private directory."""
-
-    def __init__(self, app="lifecycle_app:app", *flags, **kwargs):
-        self.dir = tempfile.TemporaryDirectory(prefix="wsgictl-test-")
-        self.sock = os.path.join(self.dir.name, "ctl.sock")
-        super().__init__(app, "--control-socket", self.sock, *flags, **kwargs)
-
-    def ctl(self, *args, **kwargs):
-        return ctl(*args, sock=self.sock, **kwargs)
-
-    def worker_list(self):
-        return json.loads(self.ctl("-o", "json", "workers", check=0).stdout)["workers"]
-
-    def __exit__(self, *exc):
-        super().__exit__(*exc)
-        self.dir.cleanup()
 
 
 def table_rows(text, first_column="ID"):
@@ -204,7 +152,6 @@ class UsageTest(unittest.TestCase):
             self.assertEqual(doc, {"wsgictl": "0.1.0", "wsgid": None})
 
 
-@needs_daemon
 class ReadOnlyCommandsTest(unittest.TestCase):
     """Commands that leave the pool as it is, against one shared two-worker server."""
 
@@ -371,10 +318,10 @@ class ReadOnlyCommandsTest(unittest.TestCase):
         self.assertEqual(result.returncode, 2, result.stderr)
         self.assertIn("--once", result.stderr)
 
-    @unittest.skipUnless(shutil.which("tmux"), "tmux is not installed")
     def test_top_in_a_terminal(self):
         """The live view in a real terminal: a frame, then q quits; again, then Ctrl-C;
         the terminal is back in canonical mode afterwards."""
+        harness.require_tool("tmux", "make setup installs it")
         tmux = ["tmux", "-L", "wsgictl-test-%d" % os.getpid()]
         top = "%s -s %s top --interval 0.3" % (WSGICTL, self.server.sock)
         # `read` holds the second run until the test has seen the first one's exit
@@ -419,7 +366,6 @@ class ReadOnlyCommandsTest(unittest.TestCase):
             subprocess.run(tmux + ["kill-server"], capture_output=True, timeout=10)
 
 
-@needs_daemon
 class ChangingCommandsTest(unittest.TestCase):
     """Commands that change the pool: one server each."""
 
