@@ -11,7 +11,10 @@ CMAKE_FLAGS := -DPython_EXECUTABLE=$(PYTHON) -DPYBIND11_FINDPYTHON=ON \
 # Debian packages: build dependencies, then what the tests and benchmarks run.
 BUILD_PACKAGES := g++ cmake make pkg-config python3-dev pybind11-dev libcpp-httplib-dev \
 	nlohmann-json3-dev prometheus-cpp-dev libgtest-dev
-TEST_PACKAGES := python3-flask python3-django curl wrk nghttp2-client nginx-light prometheus tmux
+TEST_PACKAGES := python3-flask python3-django python3-yaml curl wrk nghttp2-client nginx-light prometheus \
+	tmux openssl systemd
+# kubectl (test_deploy_k8s) is not one of them: Debian's kubernetes-client 1.20 cannot render
+# deploy/k8s (its kustomize predates `labels`); the image's google-cloud-sdk kubectl does.
 BENCH_PACKAGES := wrk nghttp2-client gunicorn uwsgi-core uwsgi-plugin-python3 nginx-light \
 	python3-matplotlib python3-waitress
 # clang-14 with libFuzzer and the ASan/UBSan runtimes, for the fuzzing and sanitizer tiers
