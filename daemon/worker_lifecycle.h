@@ -53,20 +53,29 @@ constexpr const char* ExitReasonName(ExitReason reason) {
   return kExitReasonNames[static_cast<size_t>(reason)];
 }
 
+// The states a worker truly has. WorkerState (what the API shows) is coarser:
+// see StateInfo().public_state.
 enum class LifecycleState {
-  kStarting,           // spawned, importing the app
-  kRecyclingStarting,  // restarted before it was ready: replaced when a
-                       // replacement is ready, stopped first of the leaving
-  kReady,              // serving
-  kRecycling,          // serving, marked to be replaced (--max-requests,
-               // --max-worker-memory, restart): drained once its replacement
-               // is ready
-  kDraining,  // told to leave (TERM, the stop signal, or a KILL from the
-              // operator or a reverted reload); its exit is expected
-  kAborting,  // frozen: SIGABRT sent (a stack dump), SIGKILL after the grace
-  kKilled,    // SIGKILL sent by the timeout ladder (after the abort grace, or
-              // at once past the boot timeout)
-  kExited,    // reaped; the pool forgets it
+  // Spawned, importing the app.
+  kStarting,
+  // Restarted before it was ready: a replacement is started, and it is
+  // stopped first of those leaving.
+  kRecyclingStarting,
+  // Serving.
+  kReady,
+  // Serving, marked to be replaced (--max-requests, --max-worker-memory,
+  // restart): drained once its replacement is ready.
+  kRecycling,
+  // Told to leave (TERM, the stop signal, or a SIGKILL from the operator or a
+  // reverted reload): its exit is expected.
+  kDraining,
+  // Frozen: SIGABRT sent (its stacks are dumped), SIGKILL after the grace.
+  kAborting,
+  // SIGKILL sent by the timeout ladder (after the abort grace, or at once past
+  // the boot timeout), or by the operator during the grace.
+  kKilled,
+  // Reaped: the pool forgets it.
+  kExited,
 };
 
 inline constexpr LifecycleState kLifecycleStates[] = {
