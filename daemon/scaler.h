@@ -14,11 +14,16 @@
 //   one step at a time (workers first: they cost memory; then threads), and
 //   never below the minimums;
 // - hysteresis: the up and down thresholds are far apart, so it never flaps.
+// What it remembers between ticks is its mode (daemon/scaler_mode.h); Decide
+// moves the mode with the tick's reading, then decides by mode.
+// Thread-compatible: the supervisor's loop thread only.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+
+#include "daemon/scaler_mode.h"
 
 namespace wsgid {
 
@@ -42,7 +47,7 @@ struct ScalerInputs {
   // busy_ratio x workers x threads: the threads of a worker added during the
   // interval are not measured yet.
   double busy_threads = 0;
-  int64_t queue = 0;      // connections waiting in the accept queues
+  int64_t queue = 0;  // connections waiting in the accept queues
   // Requests the workers have accepted that wait for a free thread (bytes
   // unread on a connection no thread holds), mean over the interval: the part
   // of the queue the kernel cannot see.
@@ -77,6 +82,8 @@ class Scaler {
   std::optional<ScalerDecision> Decide(const ScalerInputs& in);
   const ScalerLimits& limits() const { return limits_; }
   void set_limits(const ScalerLimits& limits) { limits_ = limits; }
+  // What it remembers from the ticks so far (for tests and diagnostics).
+  const ScalerMode& mode() const { return mode_; }
 
   // Busy above this (or any queue, or kWaiting requests waiting in the
   // workers) is saturation; below kIdleRatio with nothing waiting, for a whole
@@ -103,13 +110,39 @@ class Scaler {
   static constexpr int64_t kNewWorkerGraceNs = 2'000'000'000;
 
  private:
+  // What a saturated tick needs, whatever the kind of load.
+  struct Saturation {
+    bool waiting = false;  // requests seen waiting (queue or in workers)
+    int memory_cap = 0;    // workers the memory budget holds
+    bool memory_room = false;
+    int worker_cap = 0;  // CPU-bound: processes beyond the cores are moot
+    double needed = 0;   // concurrency the load needs (Little's law)
+    std::string why;     // the decision's reason
+  };
+  ScalerMode::Reading Read(const ScalerInputs& in) const;
+  Saturation Saturated(const ScalerInputs& in, bool cpu_bound) const;
+
+  // Decide, by mode.
+  std::optional<ScalerDecision> DecideCpuBound(const ScalerInputs& in,
+                                               const Saturation& s);
+  std::optional<ScalerDecision> DecideIoBound(const ScalerInputs& in,
+                                              const Saturation& s);
+  std::optional<ScalerDecision> DecideUnderused(const ScalerInputs& in);
+
+  // The steps those take.
+  ScalerDecision Up(const ScalerInputs& in, const Saturation& s, int workers,
+                    int threads);
+  // Threads doubled, or straight to what is needed; at max_threads, also the
+  // workers the rest needs, up to `worker_limit`.
+  ScalerDecision GrowThreads(const ScalerInputs& in, const Saturation& s,
+                             int worker_limit);
+  std::optional<ScalerDecision> TrimThreads(const ScalerInputs& in,
+                                            const Saturation& s);
+  std::optional<ScalerDecision> AddWorkersAtMaxThreads(const ScalerInputs& in,
+                                                       const Saturation& s);
+
   ScalerLimits limits_;
-  int64_t underused_since_ns_ = -1;  // -1: not underused now
-  int64_t workers_added_ns_ = -1;    // the last step that added workers
-  int cpu_streak_ = 0;  // consecutive saturated ticks read as CPU-bound
-  int io_streak_ = 0;   // consecutive saturated ticks read as I/O-bound
-  bool trimmed_for_cpu_ = false;  // the last thread change was a CPU trim
-  bool trim_refuted_ = false;     // a CPU trim was grown back under this load
+  ScalerMode mode_;
 };
 
 }  // namespace wsgid

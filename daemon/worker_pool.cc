@@ -6,12 +6,12 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace wsgid {
 namespace {
 
-constexpr int64_t kNsPerSec = 1'000'000'000;
 // A worker that dies sooner than this after starting counts towards a crash
 // loop.
 constexpr int64_t kCrashWindowNs = 2 * kNsPerSec;
@@ -41,21 +41,45 @@ PoolOptions PoolOptions::FromConfig(const Config& config) {
   return o;
 }
 
-WorkerState WorkerPool::Worker::public_state() const {
-  switch (state) {
-    case State::kStarting:
-      return WorkerState::kStarting;
-    case State::kReady:
-      return WorkerState::kReady;
-    case State::kDraining:
-      return WorkerState::kDraining;
-  }
-  return WorkerState::kDraining;
-}
-
 WorkerPool::WorkerPool(ProcessControl* control, PoolOptions options)
     : control_(control), options_(options), desired_(options.workers) {
   for (const char* reason : kExitReasons) exits_[reason] = 0;
+}
+
+bool WorkerPool::Fire(Worker* w, const Event& event) {
+  const LifecycleTransition* row = FindTransition(w->state, event.kind);
+  if (row == nullptr) {
+    Log(LogLevel::kError) << "worker " << w->id << " (pid " << w->pid
+                          << "): no transition for "
+                          << LifecycleEventName(event.kind) << " in state "
+                          << StateInfo(w->state).name << "; ignored";
+    return false;
+  }
+  switch (row->signal) {
+    case LifecycleSignal::kNone:
+      break;
+    case LifecycleSignal::kTerm:
+      control_->Signal(w->pid, SIGTERM);
+      break;
+    case LifecycleSignal::kKill:
+      control_->Signal(w->pid, SIGKILL);
+      break;
+    case LifecycleSignal::kAbort:
+      control_->Signal(w->pid, SIGABRT);
+      break;
+    case LifecycleSignal::kForward:
+      control_->Signal(w->pid, event.signal);
+      break;
+  }
+  if (row->reason == ReasonRule::kTake) w->leave_reason = event.reason;
+  w->state = row->to;
+  return true;
+}
+
+WorkerPool::Worker* WorkerPool::FindById(int id, LifecycleEvent event) {
+  for (auto& [pid, w] : workers_)
+    if (w.id == id && FindTransition(w.state, event) != nullptr) return &w;
+  return nullptr;
 }
 
 void WorkerPool::Start(int64_t now_ns) {
@@ -72,6 +96,16 @@ int WorkerPool::NextId() const {
   }
 }
 
+uint64_t WorkerPool::NextRequestLimit() {
+  if (options_.max_requests <= 0) return 0;
+  // Jitter spreads the recycling so the workers do not all restart at once.
+  jitter_state_ ^= jitter_state_ << 13;
+  jitter_state_ ^= jitter_state_ >> 7;
+  jitter_state_ ^= jitter_state_ << 17;
+  uint64_t span = static_cast<uint64_t>(options_.max_requests_jitter) + 1;
+  return static_cast<uint64_t>(options_.max_requests) + jitter_state_ % span;
+}
+
 void WorkerPool::SpawnOne(int64_t now_ns) {
   int id = NextId();
   if (id > options_.max_ids) {
@@ -86,35 +120,29 @@ void WorkerPool::SpawnOne(int64_t now_ns) {
     next_spawn_ns_ = now_ns + kNsPerSec;
     return;
   }
-  Worker w;
+  Worker w;  // born kStarting
   w.id = id;
   w.pid = *pid;
   w.generation = generation_;
   w.started_ns = now_ns;
-  if (options_.max_requests > 0) {
-    // Jitter spreads the recycling so the workers do not all restart at once.
-    jitter_state_ ^= jitter_state_ << 13;
-    jitter_state_ ^= jitter_state_ >> 7;
-    jitter_state_ ^= jitter_state_ << 17;
-    uint64_t span = static_cast<uint64_t>(options_.max_requests_jitter) + 1;
-    w.request_limit =
-        static_cast<uint64_t>(options_.max_requests) + jitter_state_ % span;
-  }
+  w.request_limit = NextRequestLimit();
   workers_.emplace(w.pid, w);
   ++spawns_;
 }
 
 void WorkerPool::OnReady(pid_t pid, int64_t) {
   auto it = workers_.find(pid);
-  if (it == workers_.end() || it->second.state != State::kStarting) return;
-  it->second.state = State::kReady;
-  if (it->second.generation > confirmed_generation_) {
+  if (it == workers_.end()) return;
+  Worker& w = it->second;
+  bool was_starting = StateInfo(w.state).before_ready;
+  // A late line from a worker already told to leave is ignored by the table.
+  if (!Fire(&w, {LifecycleEvent::kReadyLine}) || !was_starting) return;
+  if (w.generation > confirmed_generation_) {
     // The first worker of a new generation is up: that reload worked.
     if (confirmed_generation_ != 0) ++reloads_ok_;
-    confirmed_generation_ = it->second.generation;
+    confirmed_generation_ = w.generation;
   }
-  Log(LogLevel::kInfo) << "worker " << it->second.id << " (pid " << pid
-                       << ") ready";
+  Log(LogLevel::kInfo) << "worker " << w.id << " (pid " << pid << ") ready";
 }
 
 void WorkerPool::OnExit(pid_t pid, int status, int64_t now_ns) {
@@ -122,52 +150,78 @@ void WorkerPool::OnExit(pid_t pid, int status, int64_t now_ns) {
   if (it == workers_.end()) return;
   Worker w = it->second;
   workers_.erase(it);
-  if (w.abort_sent_ns != 0) {
-    // Killed by the timeout ladder: replaced at once, not a crash loop.
-    Log(LogLevel::kError) << "worker " << w.id << " (pid " << pid
-                          << ") killed after a timeout: "
-                          << DescribeExit(status);
-    CountExit(w.leave_reason);
-    return;
+  State reaped_in = w.state;
+  Fire(&w, {LifecycleEvent::kReaped});
+  switch (StateInfo(reaped_in).on_exit) {
+    case ExitAccounting::kAfterTimeout:
+      OnExitAfterTimeout(w, status);
+      return;
+    case ExitAccounting::kExpected:
+      OnExpectedExit(w, status);
+      return;
+    case ExitAccounting::kUnexpected:
+      OnUnexpectedExit(w, reaped_in, status, now_ns);
+      return;
+    case ExitAccounting::kNone:
+      return;
   }
-  bool expected = w.state == State::kDraining;
-  if (expected) {
-    // The reason names why it was drained, as counted in exits().
-    std::string reason = w.leave_reason.empty() ? "exit" : w.leave_reason;
-    Log(LogLevel::kInfo) << "worker " << w.id << " (pid " << pid << ") exited ("
-                         << reason << "): " << DescribeExit(status);
-    CountExit(reason);
-    return;
-  }
-  Log(LogLevel::kError) << "worker " << w.id << " (pid " << pid
+}
+
+void WorkerPool::OnExitAfterTimeout(const Worker& w, int status) {
+  // Replaced when it froze (or timed out booting): not a crash loop.
+  Log(LogLevel::kError) << "worker " << w.id << " (pid " << w.pid
+                        << ") killed after a timeout: " << DescribeExit(status);
+  CountExit(w.leave_reason);
+}
+
+void WorkerPool::OnExpectedExit(const Worker& w, int status) {
+  // The reason names why it was drained, as counted in exits().
+  Log(LogLevel::kInfo) << "worker " << w.id << " (pid " << w.pid << ") exited ("
+                       << ExitReasonName(w.leave_reason)
+                       << "): " << DescribeExit(status);
+  CountExit(w.leave_reason);
+}
+
+void WorkerPool::OnUnexpectedExit(const Worker& w, State reaped_in, int status,
+                                  int64_t now_ns) {
+  Log(LogLevel::kError) << "worker " << w.id << " (pid " << w.pid
                         << ") exited: " << DescribeExit(status);
-  bool before_ready = w.state == State::kStarting;
+  bool before_ready = StateInfo(reaped_in).before_ready;
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  CountExit(before_ready ? "boot_failure" : code == 0 ? "exit" : "crash");
+  CountExit(before_ready ? ExitReason::kBootFailure
+            : code == 0  ? ExitReason::kExit
+                         : ExitReason::kCrash);
   if (booting_ && before_ready) {
     boot_failure_code_ = code == 0 ? 1 : code;
     return;
   }
-  bool old_generation_serving = false;
-  for (const auto& [other_pid, other] : workers_)
-    old_generation_serving |= other.generation < generation_ && Serving(other);
-  if (before_ready && w.generation == generation_ && old_generation_serving &&
-      code == kAppLoadError) {
-    // A reload whose code does not import: the running generation keeps
-    // serving.
-    Log(LogLevel::kError)
-        << "reload failed: the new application could not be loaded; "
-           "the previous generation keeps serving";
-    --generation_;
-    ++reloads_failed_;
-    for (auto& [other_pid, other] : workers_) {
-      if (other.generation > generation_) {
-        control_->Signal(other_pid, SIGKILL);
-        other.state = State::kDraining;
-      }
-    }
+  if (before_ready && IsFailedReload(w, code)) {
+    RevertReload();
     return;
   }
+  NoteCrash(w, before_ready, status, now_ns);
+}
+
+bool WorkerPool::IsFailedReload(const Worker& w, int exit_code) const {
+  if (w.generation != generation_ || exit_code != kAppLoadError) return false;
+  for (const auto& [pid, other] : workers_)
+    if (other.generation < generation_ && Serving(other)) return true;
+  return false;
+}
+
+void WorkerPool::RevertReload() {
+  // The running generation keeps serving; the new one is killed.
+  Log(LogLevel::kError)
+      << "reload failed: the new application could not be loaded; "
+         "the previous generation keeps serving";
+  --generation_;
+  ++reloads_failed_;
+  for (auto& [pid, w] : workers_)
+    if (w.generation > generation_) Fire(&w, {LifecycleEvent::kRevert});
+}
+
+void WorkerPool::NoteCrash(const Worker& w, bool before_ready, int status,
+                           int64_t now_ns) {
   // A ready worker SIGKILLed from outside (an operator, the OOM killer) did
   // not crash: it is replaced at once, however young, as Gunicorn does. A
   // crash loop is a worker that cannot boot or dies by itself soon after.
@@ -179,15 +233,14 @@ void WorkerPool::OnExit(pid_t pid, int status, int64_t now_ns) {
   } else {
     consecutive_failures_ = 0;
   }
-  if (consecutive_failures_ > 0) {
-    // Exponential back-off: a crash loop must not become a fork storm.
-    int64_t delay = std::min<int64_t>(
-        kMaxBackoffNs, (kNsPerSec / 10) << std::min(consecutive_failures_, 10));
-    next_spawn_ns_ = now_ns + delay;
-    Log(LogLevel::kWarning) << "worker crash loop (" << consecutive_failures_
-                            << " in a row): next start in "
-                            << static_cast<double>(delay) / kNsPerSec << " s";
-  }
+  if (consecutive_failures_ == 0) return;
+  // Exponential back-off: a crash loop must not become a fork storm.
+  int64_t delay = std::min<int64_t>(
+      kMaxBackoffNs, (kNsPerSec / 10) << std::min(consecutive_failures_, 10));
+  next_spawn_ns_ = now_ns + delay;
+  Log(LogLevel::kWarning) << "worker crash loop (" << consecutive_failures_
+                          << " in a row): next start in "
+                          << static_cast<double>(delay) / kNsPerSec << " s";
 }
 
 void WorkerPool::Tick(int64_t now_ns) {
@@ -198,73 +251,90 @@ void WorkerPool::Tick(int64_t now_ns) {
 
 void WorkerPool::CheckTimeouts(int64_t now_ns) {
   for (auto& [pid, w] : workers_) {
-    if (w.abort_sent_ns != 0) {
-      if (!w.kill_sent && now_ns - w.abort_sent_ns >= options_.abort_grace_ns) {
-        control_->Signal(pid, SIGKILL);
-        w.kill_sent = true;
-      }
-      continue;
+    switch (w.state) {
+      case State::kAborting:
+        CheckAbortGrace(&w, now_ns);
+        break;
+      case State::kStarting:
+      case State::kRecyclingStarting:
+        // Judged by the boot timeout, not by a heartbeat it has not started.
+        CheckBootTimeout(&w, now_ns);
+        break;
+      case State::kReady:
+      case State::kRecycling:
+      case State::kDraining:
+        CheckFrozen(&w, now_ns);
+        break;
+      case State::kKilled:
+      case State::kExited:
+        break;
     }
-    if (w.state == State::kStarting) {
-      if (now_ns - w.started_ns > options_.boot_timeout_ns) {
-        Log(LogLevel::kError)
-            << "worker " << w.id << " did not boot in time; killing it";
-        control_->Signal(pid, SIGKILL);
-        w.abort_sent_ns = now_ns;
-        w.kill_sent = true;
-        w.leave_reason = "boot_failure";
-      }
-      continue;
-    }
-    FreezeVerdict verdict =
-        JudgeWorker(control_->Observe(w.id), now_ns, options_.timeouts);
-    if (!verdict.frozen()) continue;
-    Log(LogLevel::kCritical) << "WORKER TIMEOUT: worker " << w.id << " (pid "
-                             << pid << ") is frozen: " << verdict.detail
-                             << "; dumping its stacks (SIGABRT), then SIGKILL";
-    control_->Signal(pid, SIGABRT);
-    w.abort_sent_ns = now_ns;
-    w.leave_reason = verdict.kind == FreezeVerdict::Kind::kRequestTimeout
-                         ? "request_timeout"
-                         : "heartbeat_timeout";
   }
+}
+
+void WorkerPool::CheckAbortGrace(Worker* w, int64_t now_ns) {
+  if (now_ns - w->abort_sent_ns >= options_.abort_grace_ns)
+    Fire(w, {LifecycleEvent::kAbortGraceExpired});
+}
+
+void WorkerPool::CheckBootTimeout(Worker* w, int64_t now_ns) {
+  if (now_ns - w->started_ns <= options_.boot_timeout_ns) return;
+  Log(LogLevel::kError) << "worker " << w->id
+                        << " did not boot in time; killing it";
+  Fire(w, {LifecycleEvent::kBootTimeout, ExitReason::kBootFailure});
+}
+
+void WorkerPool::CheckFrozen(Worker* w, int64_t now_ns) {
+  FreezeVerdict verdict =
+      JudgeWorker(control_->Observe(w->id), now_ns, options_.timeouts);
+  if (!verdict.frozen()) return;
+  Log(LogLevel::kCritical) << "WORKER TIMEOUT: worker " << w->id << " (pid "
+                           << w->pid << ") is frozen: " << verdict.detail
+                           << "; dumping its stacks (SIGABRT), then SIGKILL";
+  ExitReason reason = verdict.kind == FreezeVerdict::Kind::kRequestTimeout
+                          ? ExitReason::kRequestTimeout
+                          : ExitReason::kHeartbeatTimeout;
+  if (Fire(w, {LifecycleEvent::kFrozen, reason})) w->abort_sent_ns = now_ns;
 }
 
 void WorkerPool::CheckRecycling() {
   for (auto& [pid, w] : workers_) {
-    if (w.recycle || w.state != State::kReady || w.abort_sent_ns != 0) continue;
-    if (w.request_limit != 0) {
-      uint64_t served = control_->RequestsServed(w.id);
-      if (served >= w.request_limit) {
-        Log(LogLevel::kInfo)
-            << "worker " << w.id << " (pid " << pid << ") served " << served
-            << " requests (--max-requests): replacing it";
-        w.recycle = true;
-        w.leave_reason = "max_requests";
-        continue;
-      }
-    }
-    if (options_.max_worker_memory <= 0) continue;
-    int64_t rss = control_->ResidentMemory(pid);
-    if (rss <= options_.max_worker_memory) continue;
-    if (control_->RequestsServed(w.id) == 0) {
-      // Its memory is the app's own after import: a replacement would be as
-      // big, and recycling would become a fork loop. Said once, then left be.
-      if (!w.memory_warned)
-        Log(LogLevel::kWarning)
-            << "worker " << w.id << " (pid " << pid << ") uses " << rss
-            << " bytes before serving a request, above --max-worker-memory "
-            << options_.max_worker_memory << "; not replacing it";
-      w.memory_warned = true;
-      continue;
-    }
-    Log(LogLevel::kWarning)
-        << "worker " << w.id << " (pid " << pid << ") resident memory " << rss
-        << " bytes is above --max-worker-memory " << options_.max_worker_memory
-        << ": replacing it (max_worker_memory)";
-    w.recycle = true;
-    w.leave_reason = "max_worker_memory";
+    if (w.state != State::kReady) continue;
+    if (std::optional<ExitReason> reason = RecycleReason(&w))
+      Fire(&w, {LifecycleEvent::kRecycle, *reason});
   }
+}
+
+std::optional<ExitReason> WorkerPool::RecycleReason(Worker* w) {
+  if (w->request_limit != 0) {
+    uint64_t served = control_->RequestsServed(w->id);
+    if (served >= w->request_limit) {
+      Log(LogLevel::kInfo) << "worker " << w->id << " (pid " << w->pid
+                           << ") served " << served
+                           << " requests (--max-requests): replacing it";
+      return ExitReason::kMaxRequests;
+    }
+  }
+  if (options_.max_worker_memory <= 0) return std::nullopt;
+  int64_t rss = control_->ResidentMemory(w->pid);
+  if (rss <= options_.max_worker_memory) return std::nullopt;
+  if (control_->RequestsServed(w->id) == 0) {
+    // Its memory is the app's own after import: a replacement would be as
+    // big, and recycling would become a fork loop. Said once, then left be.
+    if (!w->memory_warned)
+      Log(LogLevel::kWarning)
+          << "worker " << w->id << " (pid " << w->pid << ") uses " << rss
+          << " bytes before serving a request, above --max-worker-memory "
+          << options_.max_worker_memory << "; not replacing it";
+    w->memory_warned = true;
+    return std::nullopt;
+  }
+  Log(LogLevel::kWarning) << "worker " << w->id << " (pid " << w->pid
+                          << ") resident memory " << rss
+                          << " bytes is above --max-worker-memory "
+                          << options_.max_worker_memory
+                          << ": replacing it (max_worker_memory)";
+  return ExitReason::kMaxWorkerMemory;
 }
 
 int WorkerPool::LiveCurrentWorkers() const {
@@ -285,35 +355,15 @@ int WorkerPool::CountInState(State state) const {
   return n;
 }
 
-void WorkerPool::Drain(Worker* w, const char* reason) {
-  w->state = State::kDraining;
-  if (w->leave_reason.empty())
-    w->leave_reason = reason;  // a restart set it already
-  control_->Signal(w->pid, SIGTERM);
-}
-
 bool WorkerPool::Restart(int id) {
-  for (auto& [pid, w] : workers_) {
-    if (w.id == id && Serving(w)) {
-      w.recycle = true;  // Adjust starts its replacement and drains it once
-                         // that is ready
-      w.leave_reason = "exit";
-      return true;
-    }
-  }
-  return false;
+  // Adjust starts its replacement and drains it once that is ready.
+  Worker* w = FindById(id, LifecycleEvent::kRecycle);
+  return w != nullptr && Fire(w, {LifecycleEvent::kRecycle, ExitReason::kExit});
 }
 
 bool WorkerPool::Kill(int id) {
-  for (auto& [pid, w] : workers_) {
-    if (w.id == id && w.state != State::kDraining) {
-      control_->Signal(pid, SIGKILL);
-      w.state = State::kDraining;
-      w.leave_reason = "exit";
-      return true;
-    }
-  }
-  return false;
+  Worker* w = FindById(id, LifecycleEvent::kKill);
+  return w != nullptr && Fire(w, {LifecycleEvent::kKill, ExitReason::kExit});
 }
 
 void WorkerPool::Adjust(int64_t now_ns) {
@@ -321,6 +371,11 @@ void WorkerPool::Adjust(int64_t now_ns) {
   if (live < desired_ && now_ns >= next_spawn_ns_) {
     for (int i = live; i < desired_; ++i) SpawnOne(now_ns);
   }
+  DrainSurplus();
+  RetireReplaced();
+}
+
+void WorkerPool::DrainSurplus() {
   // Too many: drain the newest surplus workers.
   while (LiveCurrentWorkers() > desired_) {
     Worker* victim = nullptr;
@@ -328,14 +383,19 @@ void WorkerPool::Adjust(int64_t now_ns) {
       if (!Retiring(w) && Serving(w) &&
           (victim == nullptr || w.started_ns > victim->started_ns))
         victim = &w;
-    Drain(victim, "scale_down");
+    if (victim == nullptr ||
+        !Fire(victim, {LifecycleEvent::kDrain, ExitReason::kScaleDown}))
+      return;
   }
+}
+
+void WorkerPool::RetireReplaced() {
   // Rolling replacement (reload, recycling): each ready replacement
   // retires one leaving worker, so capacity never dips below the desired count.
   int ready = 0;
   int retiring = 0;
   for (const auto& [pid, w] : workers_) {
-    ready += !Retiring(w) && Serving(w) && w.state == State::kReady;
+    ready += !Retiring(w) && w.state == State::kReady;
     retiring += Retiring(w) && Serving(w);
   }
   // Those still starting go first: superseded by a newer generation before
@@ -346,10 +406,10 @@ void WorkerPool::Adjust(int64_t now_ns) {
     for (auto& [pid, w] : workers_) {
       if (retiring == 0 || ready + retiring <= desired_) break;
       if (Retiring(w) && Serving(w) &&
-          (w.state == State::kStarting) == starting_pass) {
-        // A recycled worker's reason (max_requests, max_worker_memory, exit
-        // for a restart) was set when it was marked; Drain keeps it.
-        Drain(&w, "reload");
+          StateInfo(w.state).before_ready == starting_pass) {
+        // A recycled worker keeps the reason it was marked with
+        // (max_requests, max_worker_memory, exit for a restart): see the table.
+        Fire(&w, {LifecycleEvent::kDrain, ExitReason::kReload});
         --retiring;
       }
     }
@@ -376,11 +436,8 @@ void WorkerPool::SetDesired(int workers) {
 }
 
 void WorkerPool::StopAll(int sig) {
-  for (auto& [pid, w] : workers_) {
-    control_->Signal(pid, sig);
-    w.state = State::kDraining;
-    if (w.leave_reason.empty()) w.leave_reason = "exit";
-  }
+  for (auto& [pid, w] : workers_)
+    Fire(&w, {LifecycleEvent::kStop, ExitReason::kExit, sig});
 }
 
 }  // namespace wsgid

@@ -1,18 +1,21 @@
-// WorkerPool: the worker lifecycle and the pool's size, as a state machine
-// driven by events (spawned, ready, exited, a clock tick, a reload, a new
-// desired count).
+// WorkerPool: the workers and the pool's size, driven by events (spawned,
+// ready, exited, a clock tick, a reload, a new desired count, the operator's
+// restart and kill, stop).
 //
-// Each worker: starting -> ready (its ready line arrived) -> draining (sent
-// TERM) -> exited (reaped). It decides; the ProcessControl it is given acts
-// (spawn, signal) and reports (the scoreboard), so the logic runs in unit tests
-// with fake processes and a fake clock: every event carries `now_ns`
-// (CLOCK_MONOTONIC). Thread-compatible.
+// Each worker is an explicit state machine (daemon/worker_lifecycle.h): the
+// pool turns what happens into lifecycle events and fires them through the
+// transition table, which alone changes a worker's state and says which
+// signal to send. It decides; the ProcessControl it is given acts (spawn,
+// signal) and reports (the scoreboard), so the logic runs in unit tests with
+// fake processes and a fake clock: every event carries `now_ns`
+// (CLOCK_MONOTONIC). Thread-compatible: the supervisor's loop thread only.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "common/config.h"
@@ -20,6 +23,7 @@
 #include "common/status_codes.h"
 #include "common/worker_state.h"
 #include "daemon/timeout_policy.h"
+#include "daemon/worker_lifecycle.h"
 
 namespace wsgid {
 
@@ -54,36 +58,29 @@ struct PoolOptions {
 
 class WorkerPool {
  public:
-  enum class State { kStarting, kReady, kDraining };
+  using State = LifecycleState;
   struct Worker {
     int id = 0;
     pid_t pid = 0;
     int generation = 0;
-    State state = State::kStarting;
+    State state = State::kStarting;  // changed only by WorkerPool::Fire
     int64_t started_ns = 0;
-    int64_t abort_sent_ns = 0;  // the timeout ladder: SIGABRT sent at...
-    bool kill_sent = false;     // ...then SIGKILL after the abort grace
-    uint64_t request_limit =
-        0;                 // --max-requests plus this worker's jitter (0: none)
-    bool recycle = false;  // reached its limit: replaced, then drained
-    std::string
-        leave_reason;  // why it was drained or killed (an exit reason below)
-    bool memory_warned = false;  // over --max-worker-memory before a request
+    int64_t abort_sent_ns = 0;   // when it entered kAborting: the grace runs
+    uint64_t request_limit = 0;  // --max-requests plus its jitter (0: none)
+    // Why it leaves, once that is decided (an event's reason, see the table);
+    // an unexpected exit is classified when it is reaped.
+    ExitReason leave_reason = ExitReason::kExit;
+    // Not a state: only whether "over --max-worker-memory before serving a
+    // request" was logged, so it is logged once.
+    bool memory_warned = false;
 
     // How the rest of the system (API, metrics) sees this worker.
-    WorkerState public_state() const;
+    WorkerState public_state() const { return StateInfo(state).public_state; }
   };
 
-  // The exit reasons counted in exits(), all present from the start.
-  static constexpr const char* kExitReasons[] = {"exit",
-                                                 "crash",
-                                                 "heartbeat_timeout",
-                                                 "request_timeout",
-                                                 "max_requests",
-                                                 "scale_down",
-                                                 "reload",
-                                                 "boot_failure",
-                                                 "max_worker_memory"};
+  // The exit reasons counted in exits(), all present from the start, in
+  // ExitReason order.
+  static constexpr const auto& kExitReasons = kExitReasonNames;
 
   // Exit code of a worker whose application could not be imported.
   static constexpr int kAppLoadError =
@@ -110,15 +107,19 @@ class WorkerPool {
   void Reload(const PoolOptions& options, int64_t now_ns);
   // A new desired count (TTIN/TTOU, the control API), within 1..max_ids/2.
   void SetDesired(int workers);
-  // Signals every worker and marks it draining (stop).
+  // Sends `sig` to every worker (stop): those starting or serving become
+  // draining; those on the timeout ladder stay there (its SIGKILL follows).
   void StopAll(int sig);
-  // Replaces worker `id` gracefully (its replacement is ready first), or kills
-  // it at once. False if there is no such serving worker.
+  // Replaces worker `id` gracefully (its replacement is ready first): false
+  // if there is no such starting or serving worker.
   bool Restart(int id);
+  // Kills worker `id` at once (SIGKILL): false if there is no such worker
+  // starting, serving or dumping its stacks after a timeout.
   bool Kill(int id);
 
   int desired() const { return desired_; }
   int generation() const { return generation_; }
+  // The workers in lifecycle state `state`.
   int CountInState(State state) const;
   // The workers whose public_state() is `state`.
   int CountInState(WorkerState state) const;
@@ -132,25 +133,61 @@ class WorkerPool {
   const std::map<std::string, uint64_t>& exits() const { return exits_; }
 
  private:
+  // A lifecycle event with what it carries.
+  struct Event {
+    LifecycleEvent kind;
+    ExitReason reason = ExitReason::kExit;  // kRecycle, kDrain, kFrozen...
+    int signal = 0;                         // kStop
+  };
+  // Moves `w` along its row of the transition table and acts (signal, exit
+  // reason). With no row, logs an error and leaves `w` alone; returns whether
+  // there was a row.
+  bool Fire(Worker* w, const Event& event);
+  // The worker in slot `id` that has a row for `event`, or nullptr.
+  Worker* FindById(int id, LifecycleEvent event);
+
   void SpawnOne(int64_t now_ns);
+  uint64_t NextRequestLimit();
   int NextId() const;
-  // Leaving once replaced: from an older generation, or recycled (after
-  // --max-requests, above --max-worker-memory, or restarted).
+  // Leaving once replaced: from an older generation, or marked for
+  // replacement (after --max-requests, above --max-worker-memory, restarted).
   bool Retiring(const Worker& w) const {
-    return w.generation != generation_ || w.recycle;
+    return w.generation != generation_ ||
+           StateInfo(w.state).marked_for_replacement;
   }
-  static bool Serving(const Worker& w) {
-    return w.state != State::kDraining && w.abort_sent_ns == 0;
-  }
+  static bool Serving(const Worker& w) { return StateInfo(w.state).serving; }
   int LiveCurrentWorkers() const;
-  void Drain(Worker* w, const char* reason);
-  void CountExit(const std::string& reason) { ++exits_[reason]; }
+  void CountExit(ExitReason reason) { ++exits_[ExitReasonName(reason)]; }
+
+  // OnExit's steps, by how the state it was reaped in accounts for it.
+  void OnExitAfterTimeout(const Worker& w, int status);
+  void OnExpectedExit(const Worker& w, int status);
+  void OnUnexpectedExit(const Worker& w, State reaped_in, int status,
+                        int64_t now_ns);
+  // A worker of the newest generation that could not import the app while
+  // an older generation still serves: the reload failed.
+  bool IsFailedReload(const Worker& w, int exit_code) const;
+  void RevertReload();
+  // Counts a crash towards the crash loop and delays the next spawn.
+  void NoteCrash(const Worker& w, bool before_ready, int status,
+                 int64_t now_ns);
+
+  // Tick's steps.
   void CheckTimeouts(int64_t now_ns);
+  void CheckAbortGrace(Worker* w, int64_t now_ns);
+  void CheckBootTimeout(Worker* w, int64_t now_ns);
+  void CheckFrozen(Worker* w, int64_t now_ns);
   // Marks ready workers past --max-requests or --max-worker-memory for
   // replacement; Adjust() starts the replacement and drains them once it is
   // ready, as for a reload.
   void CheckRecycling();
+  // The reason to recycle ready worker `w`, if any.
+  std::optional<ExitReason> RecycleReason(Worker* w);
   void Adjust(int64_t now_ns);
+  // Drains the newest workers beyond the desired count (scale-down).
+  void DrainSurplus();
+  // Drains one retiring worker per ready replacement (reload, recycling).
+  void RetireReplaced();
 
   ProcessControl* control_;
   PoolOptions options_;

@@ -578,6 +578,143 @@ TEST(ScalerTest, ABusyTickBetweenDownStepsRestartsTheWindow) {
   EXPECT_EQ(d->threads, 8);
 }
 
+// --- Mode transitions --------------------------------------------------------
+
+using Load = ScalerMode::Load;
+using Trim = ScalerMode::Trim;
+
+TEST(ScalerTest, ModeFollowsEachTicksReading) {
+  Scaler s(Limits());
+  EXPECT_EQ(s.mode().load(), Load::kSteady);
+  EXPECT_FALSE(s.Decide(In(kT0, 2, 4, 0.5)));  // between the thresholds
+  EXPECT_EQ(s.mode().load(), Load::kSteady);
+  EXPECT_FALSE(s.Decide(In(kT0 + kSec, 2, 4, 0.1)));
+  EXPECT_EQ(s.mode().load(), Load::kUnderused);
+  EXPECT_EQ(s.mode().underused_since_ns(), kT0 + kSec);
+  EXPECT_FALSE(s.Decide(In(kT0 + 2 * kSec, 2, 4, 0.1)));
+  EXPECT_EQ(s.mode().underused_since_ns(), kT0 + kSec);
+  ASSERT_TRUE(s.Decide(In(kT0 + 3 * kSec, 2, 4, 0.9)));
+  EXPECT_EQ(s.mode().load(), Load::kConfirmingIo);
+  EXPECT_EQ(s.mode().streak(), 1);
+  EXPECT_EQ(s.mode().underused_since_ns(), -1);
+  ASSERT_TRUE(s.Decide(In(kT0 + 4 * kSec, 2, 8, 0.9)));
+  EXPECT_EQ(s.mode().streak(), 2);
+  ASSERT_TRUE(s.Decide(In(kT0 + 5 * kSec, 2, 8, 0.9, kCpuCpu)));
+  EXPECT_EQ(s.mode().load(), Load::kConfirmingCpu);
+  EXPECT_EQ(s.mode().streak(), 1);
+  EXPECT_FALSE(s.Decide(In(kT0 + 6 * kSec, 3, 8, 0.5)));
+  EXPECT_EQ(s.mode().load(), Load::kSteady);
+  EXPECT_EQ(s.mode().streak(), 0);
+}
+
+TEST(ScalerTest, AddingWorkersStartsTheirSettlingGraceAndThreadsDoNot) {
+  Scaler s(Limits());
+  ASSERT_TRUE(s.Decide(In(kT0, 2, 4, 0.9)));  // threads
+  EXPECT_EQ(s.mode().workers_added_ns(), -1);
+  ASSERT_TRUE(s.Decide(In(kT0 + kSec, 2, 16, 0.9)));  // a worker
+  EXPECT_EQ(s.mode().workers_added_ns(), kT0 + kSec);
+  EXPECT_FALSE(s.Decide(In(kT0 + 2 * kSec, 3, 16, 0.1)));
+  EXPECT_EQ(s.mode().workers_added_ns(), kT0 + kSec);
+}
+
+TEST(ScalerTest, AScaleDownStepRestartsTheUnderuseWindowAtThatTick) {
+  Scaler s(Limits());
+  EXPECT_FALSE(s.Decide(In(kT0, 3, 4, 0.1)));
+  auto d = s.Decide(In(kT0 + 30 * kSec, 3, 4, 0.1));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->workers, 2);
+  EXPECT_EQ(s.mode().load(), Load::kUnderused);
+  EXPECT_EQ(s.mode().underused_since_ns(), kT0 + 30 * kSec);
+}
+
+// At the cores with a pile of threads: trimmed after kConfirmTicks CPU-bound
+// ticks; an I/O-bound reading grows them back only once it has held as long,
+// which refutes the trim; no trim then until the pool has been underused.
+TEST(ScalerTest, ACpuTrimIsRefutedByConfirmedRegrowthUntilUnderuse) {
+  ScalerLimits l = Limits();
+  l.cores = 2;
+  l.max_threads = 64;
+  Scaler s(l);
+  int64_t t = kT0;
+  std::optional<ScalerDecision> d;
+  for (int tick = 0; tick < Scaler::kConfirmTicks; ++tick, t += kSec)
+    d = s.Decide(In(t, 2, 32, 1.0, kCpuCpu));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->direction, Direction::kDown);
+  EXPECT_EQ(d->threads, 16);
+  EXPECT_EQ(s.mode().trim(), Trim::kTrimmed);
+  EXPECT_EQ(s.mode().streak(), 0);
+
+  for (int tick = 1; tick < Scaler::kConfirmTicks; ++tick, t += kSec) {
+    EXPECT_FALSE(s.Decide(In(t, 2, 16, 1.0))) << "regrown unconfirmed";
+    EXPECT_EQ(s.mode().trim(), Trim::kTrimmed);
+  }
+  d = s.Decide(In(t, 2, 16, 1.0));
+  t += kSec;
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->direction, Direction::kUp);
+  EXPECT_EQ(d->threads, 32);
+  EXPECT_EQ(s.mode().trim(), Trim::kRefuted);
+
+  for (int tick = 0; tick < 2 * Scaler::kConfirmTicks; ++tick, t += kSec)
+    EXPECT_FALSE(s.Decide(In(t, 2, 32, 1.0, kCpuCpu))) << tick;
+  EXPECT_EQ(s.mode().trim(), Trim::kRefuted);
+
+  EXPECT_FALSE(s.Decide(In(t, 2, 32, 0.1)));  // the load is over
+  t += kSec;
+  EXPECT_EQ(s.mode().trim(), Trim::kNone);
+  for (int tick = 0; tick < Scaler::kConfirmTicks; ++tick, t += kSec)
+    d = s.Decide(In(t, 2, 32, 1.0, kCpuCpu));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->direction, Direction::kDown);
+  EXPECT_EQ(s.mode().trim(), Trim::kTrimmed);
+}
+
+// Underuse forgives a refuted trim but not a trim: after it, growing back
+// under an I/O-bound load still waits for the reading to hold.
+TEST(ScalerTest, ATrimOutlivesUnderuse) {
+  ScalerLimits l = Limits();
+  l.cores = 2;
+  l.max_threads = 64;
+  Scaler s(l);
+  int64_t t = kT0;
+  for (int tick = 0; tick < Scaler::kConfirmTicks; ++tick, t += kSec)
+    s.Decide(In(t, 2, 32, 1.0, kCpuCpu));
+  ASSERT_EQ(s.mode().trim(), Trim::kTrimmed);
+  EXPECT_FALSE(s.Decide(In(t, 2, 16, 0.1)));
+  t += kSec;
+  EXPECT_EQ(s.mode().trim(), Trim::kTrimmed);
+  for (int tick = 1; tick < Scaler::kConfirmTicks; ++tick, t += kSec)
+    EXPECT_FALSE(s.Decide(In(t, 2, 16, 1.0))) << tick;
+  auto d = s.Decide(In(t, 2, 16, 1.0));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->direction, Direction::kUp);
+}
+
+// Busy threads seen blocked on I/O contradict a CPU-bound reading: the count
+// towards a trim starts again.
+TEST(ScalerTest, ThreadsWaitingOnIoRestartTheCountTowardsATrim) {
+  ScalerLimits l = Limits();
+  l.cores = 2;
+  l.max_threads = 64;
+  Scaler s(l);
+  int64_t t = kT0;
+  for (int tick = 1; tick < Scaler::kConfirmTicks; ++tick, t += kSec)
+    EXPECT_FALSE(s.Decide(In(t, 2, 32, 1.0, kCpuCpu)));
+  EXPECT_EQ(s.mode().streak(), Scaler::kConfirmTicks - 1);
+  ScalerInputs mixed = In(t, 2, 32, 1.0, kCpuCpu);
+  mixed.io_share = 0.5;  // nothing waiting: no threads added either
+  EXPECT_FALSE(s.Decide(mixed));
+  t += kSec;
+  EXPECT_EQ(s.mode().load(), Load::kConfirmingCpu);
+  EXPECT_EQ(s.mode().streak(), 0);
+  for (int tick = 1; tick < Scaler::kConfirmTicks; ++tick, t += kSec)
+    EXPECT_FALSE(s.Decide(In(t, 2, 32, 1.0, kCpuCpu))) << tick;
+  auto d = s.Decide(In(t, 2, 32, 1.0, kCpuCpu));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->direction, Direction::kDown);
+}
+
 // --- Reasons -----------------------------------------------------------------
 
 TEST(ScalerTest, CpuBoundAddsProcessesThenTrimsAPileOfThreadsOnceConfirmed) {

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "common/config_file.h"
+#include "common/log.h"
 
 namespace wsgid {
 namespace {
@@ -35,6 +38,14 @@ struct SignalSent {
 void PrintTo(const SignalSent& s, std::ostream* os) {
   *os << "{pid " << s.pid << ", sig " << s.sig << "}";
 }
+
+}  // namespace
+
+// gtest finds these by argument-dependent lookup in the enums' namespace.
+void PrintTo(LifecycleState s, std::ostream* os) { *os << StateInfo(s).name; }
+void PrintTo(ExitReason r, std::ostream* os) { *os << ExitReasonName(r); }
+
+namespace {
 
 int ExitStatus(int code) { return W_EXITCODE(code, 0); }
 int KilledStatus(int sig) { return W_EXITCODE(0, sig); }
@@ -500,7 +511,7 @@ TEST_F(WorkerPoolTest, MaxRequestsWithoutJitterReplacesBeforeDraining) {
   Tick();
   EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{3}));
   EXPECT_TRUE(control_.TakeSignals().empty());
-  EXPECT_TRUE(pool_->workers().at(old).recycle);
+  EXPECT_EQ(pool_->workers().at(old).state, State::kRecycling);
 
   // Until the replacement is ready, the old worker keeps serving.
   control_.SetServed(1, 150);
@@ -509,7 +520,8 @@ TEST_F(WorkerPoolTest, MaxRequestsWithoutJitterReplacesBeforeDraining) {
     Tick();
     ExpectQuiet();
   }
-  EXPECT_EQ(pool_->CountInState(State::kReady), 2);
+  EXPECT_EQ(pool_->CountInState(WorkerState::kReady), 2);
+  EXPECT_EQ(pool_->CountInState(State::kRecycling), 1);
   Ready(PidOf(3));
   EXPECT_TRUE(control_.TakeSignals().empty());  // drained at the next tick
   Tick();
@@ -585,8 +597,9 @@ TEST_F(WorkerPoolTest, MaxWorkerMemoryReplacesBeforeDrainingWithItsReason) {
   Tick();
   EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{3}));
   EXPECT_TRUE(control_.TakeSignals().empty());
-  EXPECT_TRUE(pool_->workers().at(old).recycle);
-  EXPECT_EQ(pool_->workers().at(old).leave_reason, "max_worker_memory");
+  EXPECT_EQ(pool_->workers().at(old).state, State::kRecycling);
+  EXPECT_EQ(pool_->workers().at(old).leave_reason,
+            ExitReason::kMaxWorkerMemory);
 
   // It keeps serving (and growing) until its replacement is ready; it is not
   // marked twice.
@@ -645,9 +658,10 @@ TEST_F(WorkerPoolTest, MaxWorkerMemoryLeavesStartingAndTimedOutWorkersAlone) {
   Tick();
   std::vector<SignalSent> signals = control_.TakeSignals();
   EXPECT_EQ(signals, (std::vector<SignalSent>{{p2, SIGABRT}}));
-  EXPECT_EQ(pool_->workers().at(p2).leave_reason, "heartbeat_timeout");
-  EXPECT_FALSE(pool_->workers().at(p2).recycle);
-  EXPECT_TRUE(pool_->workers().at(PidOf(1)).recycle);
+  EXPECT_EQ(pool_->workers().at(p2).leave_reason,
+            ExitReason::kHeartbeatTimeout);
+  EXPECT_EQ(pool_->workers().at(p2).state, State::kAborting);
+  EXPECT_EQ(pool_->workers().at(PidOf(1)).state, State::kRecycling);
 }
 
 TEST_F(WorkerPoolTest, MaxWorkerMemoryIgnoresAWorkerThatServedNothing) {
@@ -662,11 +676,11 @@ TEST_F(WorkerPoolTest, MaxWorkerMemoryIgnoresAWorkerThatServedNothing) {
     ExpectQuiet();
   }
   EXPECT_TRUE(pool_->workers().at(pid).memory_warned);
-  EXPECT_FALSE(pool_->workers().at(pid).recycle);
+  EXPECT_EQ(pool_->workers().at(pid).state, State::kReady);
   control_.SetServed(1, 1);
   Tick();
   EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{2}));
-  EXPECT_TRUE(pool_->workers().at(pid).recycle);
+  EXPECT_EQ(pool_->workers().at(pid).state, State::kRecycling);
 }
 
 TEST_F(WorkerPoolTest, MaxWorkerMemoryRecyclesEveryWorkerWithoutADip) {
@@ -688,7 +702,7 @@ TEST_F(WorkerPoolTest, MaxWorkerMemoryRecyclesEveryWorkerWithoutADip) {
     EXPECT_EQ(control_.TakeSignals().size(), 1u);
     int serving = 0;
     for (const auto& [pid, w] : pool_->workers())
-      serving += w.state == State::kReady;
+      serving += w.public_state() == WorkerState::kReady;
     EXPECT_EQ(serving, 3);
   }
   for (pid_t pid : old) {
@@ -710,7 +724,7 @@ TEST_F(WorkerPoolTest, MaxRequestsKeepsItsReasonBesideMaxWorkerMemory) {
   control_.SetResident(old, 200 * kMiB);  // both limits: counted once
   Tick();
   EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{2}));
-  EXPECT_EQ(pool_->workers().at(old).leave_reason, "max_requests");
+  EXPECT_EQ(pool_->workers().at(old).leave_reason, ExitReason::kMaxRequests);
   Ready(PidOf(2));
   Tick();
   EXPECT_EQ(control_.TakeSignals(), (std::vector<SignalSent>{{old, SIGTERM}}));
@@ -1061,6 +1075,325 @@ TEST_F(WorkerPoolTest, UnknownPidsAreIgnored) {
   pool_->FinishBoot();
   Tick();
   ExpectQuiet();
+}
+
+// --- The transition table, driven through the pool ---
+
+// Sends the error log to a file for the test's life; Errors() reads it.
+class CapturedLog {
+ public:
+  CapturedLog()
+      : path_(::testing::TempDir() + "/worker_pool_test_" +
+              std::to_string(::getpid()) + ".log") {
+    std::remove(path_.c_str());
+    EXPECT_TRUE(OpenErrorLog(path_, LogLevel::kError).ok());
+  }
+  ~CapturedLog() {
+    (void)OpenErrorLog("-", LogLevel::kInfo);
+    std::remove(path_.c_str());
+  }
+  std::string Text() const {
+    std::ifstream in(path_);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+ private:
+  std::string path_;
+};
+
+int SignalOf(LifecycleSignal signal) {
+  switch (signal) {
+    case LifecycleSignal::kNone:
+      return 0;
+    case LifecycleSignal::kTerm:
+      return SIGTERM;
+    case LifecycleSignal::kKill:
+      return SIGKILL;
+    case LifecycleSignal::kAbort:
+      return SIGABRT;
+    case LifecycleSignal::kForward:
+      return SIGQUIT;  // what Trigger(kStop) sends
+  }
+  return -1;
+}
+
+// One scenario: worker 1 of generation 1 serves; a reload started generation
+// 2 with workers 2 (the subject) and 3 (its sibling, still starting). Reach()
+// puts the subject in a state, Trigger() makes the pool fire an event at it,
+// both through the public API only.
+class WorkerLifecycleRowTest : public WorkerPoolTest {
+ protected:
+  void SetUp() override {
+    StartPool(Options(1));
+    pool_->Reload(Options(2), now_);
+    ASSERT_EQ(control_.TakeSpawns(), (std::vector<int>{2, 3}));
+    subject_ = PidOf(2);
+    sibling_ = PidOf(3);
+  }
+
+  void Reach(State state) {
+    switch (state) {
+      case State::kStarting:
+        break;
+      case State::kRecyclingStarting:
+        ASSERT_TRUE(pool_->Restart(2));
+        break;
+      case State::kReady:
+        Ready(subject_);
+        break;
+      case State::kRecycling:
+        Ready(subject_);
+        ASSERT_TRUE(pool_->Restart(2));
+        break;
+      case State::kDraining:
+        ASSERT_TRUE(pool_->Kill(2));
+        break;
+      case State::kAborting:
+        Ready(subject_);
+        Freeze();
+        break;
+      case State::kKilled:
+        Ready(subject_);
+        Freeze();
+        Advance(kSec);
+        Tick();
+        break;
+      case State::kExited:
+        FAIL() << "not reachable while the pool knows the worker";
+    }
+    ASSERT_EQ(pool_->workers().at(subject_).state, state);
+    control_.TakeSignals();
+    control_.TakeSpawns();
+  }
+
+  void Trigger(LifecycleEvent event) {
+    switch (event) {
+      case LifecycleEvent::kReadyLine:
+        Ready(subject_);
+        break;
+      case LifecycleEvent::kRecycle:
+        EXPECT_TRUE(pool_->Restart(2));
+        break;
+      case LifecycleEvent::kDrain:
+        // A newer generation, ready: every older worker is replaced.
+        pool_->Reload(Options(2), now_);
+        for (const auto& [pid, w] : pool_->workers())
+          if (w.generation == 3) Ready(pid);
+        Tick();
+        break;
+      case LifecycleEvent::kStop:
+        pool_->StopAll(SIGQUIT);
+        break;
+      case LifecycleEvent::kKill:
+        EXPECT_TRUE(pool_->Kill(2));
+        break;
+      case LifecycleEvent::kRevert:
+        Exit(sibling_, WorkerPool::kAppLoadError);
+        EXPECT_EQ(pool_->generation(), 1);
+        break;
+      case LifecycleEvent::kFrozen:
+        Freeze();
+        break;
+      case LifecycleEvent::kAbortGraceExpired:
+        Advance(kSec);
+        Tick();
+        break;
+      case LifecycleEvent::kBootTimeout:
+        Advance(60 * kSec + 1);
+        Tick();
+        break;
+      case LifecycleEvent::kReaped:
+        Exit(subject_, 0);
+        break;
+    }
+  }
+
+  // The subject's heartbeat goes stale past the timeout; a tick judges it.
+  void Freeze() {
+    control_.SetObservation(2, {now_, {}});
+    Advance(31 * kSec);
+    control_.SetObservation(2, {now_ - 31 * kSec, {ThreadActivity()}});
+    Tick();
+  }
+
+  std::vector<int> SignalsToSubject() {
+    std::vector<int> sigs;
+    for (const SignalSent& s : control_.TakeSignals())
+      if (s.pid == subject_) sigs.push_back(s.sig);
+    return sigs;
+  }
+
+  pid_t subject_ = 0;
+  pid_t sibling_ = 0;
+};
+
+TEST_F(WorkerLifecycleRowTest, EveryRowOfTheTableIsReachableThroughThePool) {
+  CapturedLog log;
+  for (const LifecycleTransition& row : LifecycleTable()) {
+    SCOPED_TRACE(std::string(StateInfo(row.from).name) + " + " +
+                 std::string(LifecycleEventName(row.event)));
+    now_ = 1000 * kSec;
+    SetUp();
+    Reach(row.from);
+    ExitReason before = pool_->workers().at(subject_).leave_reason;
+    Trigger(row.event);
+    std::vector<int> want;
+    if (SignalOf(row.signal) != 0) want.push_back(SignalOf(row.signal));
+    EXPECT_EQ(SignalsToSubject(), want);
+    if (row.to == State::kExited) {
+      EXPECT_EQ(pool_->workers().count(subject_), 0u);
+      continue;
+    }
+    const WorkerPool::Worker& w = pool_->workers().at(subject_);
+    EXPECT_EQ(w.state, row.to);
+    if (row.reason == ReasonRule::kKeep) EXPECT_EQ(w.leave_reason, before);
+  }
+  EXPECT_EQ(log.Text().find("no transition"), std::string::npos) << log.Text();
+}
+
+TEST_F(WorkerPoolTest, AnEventWithoutARowIsLoggedAndIgnored) {
+  StartPool(Options(1));
+  pid_t pid = PidOf(1);
+  CapturedLog log;
+  Ready(pid);  // a second ready line: ready has no row for it
+  EXPECT_EQ(pool_->workers().at(pid).state, State::kReady);
+  ExpectQuiet();
+  std::string text = log.Text();
+  EXPECT_NE(text.find("[ERROR]"), std::string::npos) << text;
+  EXPECT_NE(text.find("worker 1 (pid " + std::to_string(pid) +
+                      "): no transition for ready_line in state ready; "
+                      "ignored"),
+            std::string::npos)
+      << text;
+  Advance(kSec);
+  Tick();
+  ExpectQuiet();
+}
+
+TEST_F(WorkerPoolTest, RestartAndKillOnlyPickWorkersTheyApplyTo) {
+  StartPool(Options(2));
+  CapturedLog log;
+  ASSERT_TRUE(pool_->Kill(1));
+  EXPECT_EQ(WorkerOf(1).state, State::kDraining);
+  control_.TakeSignals();
+  // Draining has no row for kill or recycle: refused quietly, not an error.
+  EXPECT_FALSE(pool_->Kill(1));
+  EXPECT_FALSE(pool_->Restart(1));
+  EXPECT_FALSE(pool_->Kill(7));  // no such worker
+  ExpectQuiet();
+  EXPECT_EQ(log.Text(), "");
+}
+
+// Restarted before it was ready: replaced like a recycled worker, and still
+// counted as starting.
+TEST_F(WorkerPoolTest, RestartBeforeReadyIsReplacedOnceTheReplacementIsReady) {
+  StartPool(Options(1), /*ready=*/false);
+  pool_->FinishBoot();
+  pid_t first = PidOf(1);
+  ASSERT_TRUE(pool_->Restart(1));
+  EXPECT_EQ(WorkerOf(1).state, State::kRecyclingStarting);
+  EXPECT_EQ(WorkerOf(1).public_state(), WorkerState::kStarting);
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{2}));
+  EXPECT_TRUE(control_.TakeSignals().empty());
+  Ready(first);  // still serving until the replacement is ready
+  EXPECT_EQ(WorkerOf(1).state, State::kRecycling);
+  EXPECT_EQ(pool_->CountInState(WorkerState::kReady), 1);
+  Tick();
+  ExpectQuiet();
+  Ready(PidOf(2));
+  Tick();
+  EXPECT_EQ(control_.TakeSignals(),
+            (std::vector<SignalSent>{{first, SIGTERM}}));
+  Exit(first, 0);
+  EXPECT_EQ(pool_->exits().at("exit"), 1u);
+  EXPECT_EQ(pool_->exits().at("reload"), 0u);
+}
+
+// A worker on the timeout ladder reads as draining: it serves no one.
+TEST_F(WorkerPoolTest, AbortingAndKilledWorkersReadAsDraining) {
+  StartPool(Options(2));
+  pid_t frozen = PidOf(1);
+  Advance(40 * kSec);
+  control_.SetObservation(1, {now_ - 31 * kSec, {ThreadActivity()}});
+  Tick();
+  EXPECT_EQ(pool_->workers().at(frozen).state, State::kAborting);
+  EXPECT_EQ(pool_->workers().at(frozen).public_state(), WorkerState::kDraining);
+  EXPECT_EQ(pool_->CountInState(WorkerState::kReady), 1);
+  EXPECT_EQ(pool_->CountInState(WorkerState::kStarting), 1);
+  EXPECT_EQ(pool_->CountInState(WorkerState::kDraining), 1);
+  Advance(kSec);
+  Tick();
+  EXPECT_EQ(pool_->workers().at(frozen).state, State::kKilled);
+  EXPECT_EQ(pool_->workers().at(frozen).public_state(), WorkerState::kDraining);
+  EXPECT_EQ(pool_->CountInState(State::kKilled), 1);
+}
+
+// The operator's kill during the abort grace does not wait for the grace,
+// and the ladder sends no second SIGKILL.
+TEST_F(WorkerPoolTest, KillDuringTheAbortGraceKillsAtOnce) {
+  StartPool(Options(2));
+  pid_t frozen = PidOf(1);
+  Advance(40 * kSec);
+  control_.SetObservation(1, {now_ - 31 * kSec, {ThreadActivity()}});
+  Tick();
+  EXPECT_EQ(control_.TakeSignals(),
+            (std::vector<SignalSent>{{frozen, SIGABRT}}));
+  control_.TakeSpawns();
+  ASSERT_TRUE(pool_->Kill(1));
+  EXPECT_EQ(control_.TakeSignals(),
+            (std::vector<SignalSent>{{frozen, SIGKILL}}));
+  EXPECT_EQ(pool_->workers().at(frozen).state, State::kKilled);
+  EXPECT_FALSE(pool_->Kill(1));
+  Advance(5 * kSec);
+  Tick();
+  ExpectQuiet();
+  pool_->OnExit(frozen, KilledStatus(SIGKILL), now_);
+  EXPECT_EQ(pool_->exits().at("exit"), 1u);
+  EXPECT_EQ(pool_->exits().at("heartbeat_timeout"), 0u);
+}
+
+// A worker killed past the boot timeout may still write its ready line: it
+// stays killed, and does not confirm its generation.
+TEST_F(WorkerPoolTest, LateReadyLineFromABootTimedOutWorkerIsIgnored) {
+  StartPool(Options(1));
+  pool_->Reload(Options(1), now_);
+  pid_t slow = PidOf(2);
+  Advance(60 * kSec + 1);
+  Tick();
+  EXPECT_EQ(pool_->workers().at(slow).state, State::kKilled);
+  EXPECT_EQ(pool_->workers().at(slow).leave_reason, ExitReason::kBootFailure);
+  Ready(slow);
+  EXPECT_EQ(pool_->workers().at(slow).state, State::kKilled);
+  EXPECT_EQ(pool_->reloads_ok(), 0u);
+  pool_->OnExit(slow, KilledStatus(SIGKILL), now_);
+  EXPECT_EQ(pool_->exits().at("boot_failure"), 1u);
+}
+
+// A worker that freezes while draining goes down the ladder, and its exit is
+// counted under the timeout, not under why it was drained.
+TEST_F(WorkerPoolTest, DrainingWorkerThatFreezesIsAbortedThenKilled) {
+  StartPool(Options(2));
+  Advance(kSec);
+  pool_->SetDesired(1);
+  Tick();
+  std::vector<SignalSent> drained = control_.TakeSignals();
+  ASSERT_EQ(drained.size(), 1u);
+  pid_t pid = drained[0].pid;
+  int id = pool_->workers().at(pid).id;
+  EXPECT_EQ(pool_->workers().at(pid).leave_reason, ExitReason::kScaleDown);
+  Advance(31 * kSec);
+  control_.SetObservation(id, {now_ - 31 * kSec, {ThreadActivity()}});
+  Tick();
+  EXPECT_EQ(control_.TakeSignals(), (std::vector<SignalSent>{{pid, SIGABRT}}));
+  EXPECT_TRUE(control_.TakeSpawns().empty());  // it was not capacity
+  EXPECT_EQ(pool_->workers().at(pid).state, State::kAborting);
+  Advance(kSec);
+  Tick();
+  EXPECT_EQ(control_.TakeSignals(), (std::vector<SignalSent>{{pid, SIGKILL}}));
+  pool_->OnExit(pid, KilledStatus(SIGKILL), now_);
+  EXPECT_EQ(pool_->exits().at("heartbeat_timeout"), 1u);
+  EXPECT_EQ(pool_->exits().at("scale_down"), 0u);
 }
 
 }  // namespace
