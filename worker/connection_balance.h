@@ -3,9 +3,10 @@
 // workers' shares even out (the kernel's EPOLLEXCLUSIVE wake-ups favour some
 // workers; see DESIGN.md "Known traps").
 //
-// The master writes the quota into the worker's scoreboard slot; it trails a
-// burst of new connections by a loop turn or two, so only an excess that lasts
-// kShedAfterNs sheds anything. A shed connection is answered with
+// The master computes the quota (daemon/connection_balance.h, the other half
+// of this mechanism) and writes it into the worker's scoreboard slot; it trails
+// a burst of new connections by a loop turn or two, so only an excess that
+// lasts kShedAfterNs sheds anything. A shed connection is answered with
 // Connection: close after its current response, and the client reconnects,
 // usually to another worker.
 //

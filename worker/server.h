@@ -64,7 +64,7 @@ class Server {
   // Stamps the heartbeat: the main loop never waits for the GIL, so a stale
   // one means the process itself is stuck or stopped.
   void Heartbeat();
-  // Acts on a signal (0: none arrived this turn); false when the worker must
+  // Acts on a signal (-1: none arrived this turn); false when the worker must
   // stop now.
   bool HandleSignal(int sig, int64_t* drain_deadline_ns);
   // Resumes paused accepting, expires connections, publishes the load and
