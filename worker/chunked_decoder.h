@@ -41,12 +41,30 @@ class ChunkedDecoder {
     kDataCr,       // CR after data
     kDataLf,       // LF after data
     kTrailerLine,  // collecting one trailer line (or the final empty line)
+    // The end states come last: Decode runs while state_ < kDone.
     kDone,
     kError,
   };
 
+  // Enters kError with `why`; returns kError.
   Result Fail(const char* why);
   bool CheckTrailerLine(std::string_view line);
+
+  // One handler per state that reads a byte at a time. Each returns how many
+  // bytes it used: 1, or 0 when it refused the byte (state_ is then kError).
+  // The trailer handler uses the byte even when it fails.
+  size_t OnByte(unsigned char c);  // dispatches on state_
+  size_t OnSizeByte(unsigned char c);
+  size_t OnExtensionByte(unsigned char c);
+  size_t OnSizeLf(unsigned char c);
+  // The CR (then the LF) that must follow each chunk's data.
+  size_t OnDataEnd(unsigned char c, char expected, State next);
+  size_t OnTrailerByte(unsigned char c);
+  // kData: appends up to `room` bytes of the current chunk from the start of
+  // `in` to *out; returns how many.
+  size_t TakeData(std::string_view in, std::string* out, size_t room);
+  // Counts one more byte of a size line; false (and kError) past kMaxSizeLine.
+  bool CountSizeLineByte();
 
   State state_ = State::kSize;
   int size_digits_ = 0;

@@ -57,7 +57,8 @@ StatusOr<size_t> Connection::ReadBlocking(double timeout_s, size_t max) {
     ssize_t n = ReadAvailable(max);
     if (n >= 0) return static_cast<size_t>(n);
     if (errno != EAGAIN) return Status::FromErrno("read", errno);
-    if (!WaitFor(fd, POLLIN, timeout_s)) return Status::Error(StatusCode::kDeadlineExceeded, "read timed out");
+    if (!WaitFor(fd, POLLIN, timeout_s))
+      return Status::Error(StatusCode::kDeadlineExceeded, "read timed out");
   }
 }
 

@@ -3,7 +3,7 @@
 //
 // Ownership: a connection is owned by exactly one thread at a time (the app
 // thread that woke for it, or the reaper that expires it); the owner changes
-// only through a compare-and-swap on `word` (see ConnectionTable). Only the
+// only through a compare-and-swap on `word` (see ConnectionSet). Only the
 // owner touches the rest.
 #pragma once
 
@@ -30,8 +30,9 @@ class Connection {
   // CLOCK_MONOTONIC ns after which a parked connection is expired by the
   // reaper.
   std::atomic<int64_t> deadline_ns{0};
-  // Parked with a complete head, for the rest of its body (Server::AwaitsBody):
-  // the request was sent, so a drain does not shorten its deadline.
+  // Parked with a complete head, for the rest of its body
+  // (RequestLoop::AwaitsBody): the request was sent, so a drain does not
+  // shorten its deadline.
   std::atomic<bool> awaiting_body{false};
 
   int fd = -1;
@@ -45,7 +46,7 @@ class Connection {
   bool hangup = false;
   bool is_unix = false;
   // Chosen to close after its response because the worker is above its share
-  // of connections (counted in Server's shedding count until it closes).
+  // of connections (counted in ConnectionBalance until it closes).
   bool shed = false;
   std::string remote_addr;  // "" for UNIX sockets
   std::string remote_port;

@@ -28,6 +28,30 @@ bool IsHopByHop(std::string_view name) {
   return false;
 }
 
+// The three-digit code of a WSGI status line ("200 OK"); -1 when the line is
+// malformed (or the code below 100).
+int StatusCodeOf(std::string_view status) {
+  if (status.size() < 4 || status[3] != ' ' || HasForbiddenChar(status))
+    return -1;
+  int code = 0;
+  for (int i = 0; i < 3; ++i) {
+    if (status[i] < '0' || status[i] > '9') return -1;
+    code = code * 10 + (status[i] - '0');
+  }
+  return code < 100 ? -1 : code;
+}
+
+// An app's Content-Length value: 1 to 18 decimal digits; -1 when invalid.
+int64_t ContentLengthOf(std::string_view value) {
+  if (value.empty() || value.size() > 18) return -1;
+  int64_t n = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9') return -1;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
 std::string Hex(size_t n) {
   char buf[32];
   int len = std::snprintf(buf, sizeof buf, "%zx", n);
@@ -88,16 +112,10 @@ Status Response::SetHead(
     std::string_view status,
     std::vector<std::pair<std::string, std::string>> headers) {
   if (head_sent_) return Status::InvalidArgument("response head already sent");
-  if (status.size() < 4 || status[3] != ' ' || HasForbiddenChar(status))
-    return Status::InvalidArgument("invalid status '" + std::string(status) + "'");
-  int code = 0;
-  for (int i = 0; i < 3; ++i) {
-    if (status[i] < '0' || status[i] > '9')
-      return Status::InvalidArgument("invalid status '" + std::string(status) + "'");
-    code = code * 10 + (status[i] - '0');
-  }
-  if (code < 100)
-    return Status::InvalidArgument("invalid status '" + std::string(status) + "'");
+  int code = StatusCodeOf(status);
+  if (code < 0)
+    return Status::InvalidArgument("invalid status '" + std::string(status) +
+                                   "'");
   // Validated into locals first: a rejected head leaves the earlier one as it
   // was.
   int64_t declared_length = -1;
@@ -107,21 +125,16 @@ Status Response::SetHead(
     auto& [name, value] = headers[i];
     if (name.empty() || HasForbiddenChar(name) || HasForbiddenChar(value))
       return Status::InvalidArgument("header " + name +
-                           " contains a CR, LF or NUL character");
+                                     " contains a CR, LF or NUL character");
     for (unsigned char c : name)
       if (!IsTokenChar(c))
         return Status::InvalidArgument("invalid header name '" + name + "'");
     if (IsHopByHop(name)) continue;
     if (EqualsIgnoreCase(name, "content-length")) {
-      int64_t n = 0;
-      bool valid = !value.empty() && value.size() <= 18;
-      for (size_t k = 0; valid && k < value.size(); ++k) {
-        if (value[k] < '0' || value[k] > '9') valid = false;
-        n = n * 10 + (value[k] - '0');
-      }
-      if (!valid || (declared_length >= 0 && declared_length != n))
-        return Status::InvalidArgument("invalid or conflicting Content-Length '" + value +
-                             "'");
+      int64_t n = ContentLengthOf(value);
+      if (n < 0 || (declared_length >= 0 && declared_length != n))
+        return Status::InvalidArgument(
+            "invalid or conflicting Content-Length '" + value + "'");
       if (declared_length == n) continue;  // an exact repeat says nothing new
       declared_length = n;
     } else if (EqualsIgnoreCase(name, "date")) {
@@ -157,6 +170,12 @@ void Response::Append(std::string_view data) {
 void Response::BuildHead(bool body_complete) {
   keep_alive_ = options_.keep_alive && (options_.request_body == nullptr ||
                                         options_.request_body->Drainable());
+  std::string length_header = ChooseFraming(body_complete);
+  WriteHead(length_header);
+  if (framing_ == Framing::kNoBody) body_buffer_.clear();
+}
+
+std::string Response::ChooseFraming(bool body_complete) {
   bool no_body = options_.is_head || status_code_ < 200 ||
                  status_code_ == 204 || status_code_ == 304;
   std::string length_header;
@@ -177,6 +196,10 @@ void Response::BuildHead(bool body_complete) {
     framing_ = Framing::kClose;
     keep_alive_ = false;
   }
+  return length_header;
+}
+
+void Response::WriteHead(std::string_view length_header) {
   std::string& h = head_buffer_;
   h.clear();
   h.reserve(256);
@@ -211,7 +234,6 @@ void Response::BuildHead(bool body_complete) {
     h += "Connection: keep-alive\r\n";
   }
   h += "\r\n";
-  if (framing_ == Framing::kNoBody) body_buffer_.clear();
 }
 
 Status Response::Flush() {

@@ -87,7 +87,14 @@ class Response {
   static constexpr size_t kFlushThreshold = 65536;
   enum class Framing { kLength, kChunked, kClose, kNoBody };
 
+  // Fills head_buffer_ with the status line and headers, once the framing is
+  // known (body_complete: the whole body is buffered, so its length is).
   void BuildHead(bool body_complete);
+  // Sets framing_ (and clears keep_alive_ when only a close can end the
+  // body); returns the Content-Length value the server adds, or "".
+  std::string ChooseFraming(bool body_complete);
+  // Writes the head's lines into head_buffer_.
+  void WriteHead(std::string_view length_header);
 
   Connection* conn_;
   Options options_;

@@ -377,7 +377,8 @@ TEST_F(RequestBodyTest, ReadsFailAfterBadChunk) {
 
 // BUG (latent): the header promises an error for "a body over
 // --limit-request-body", but a Content-Length body is never checked against the
-// limit; only Server::Serve's own check before the body is read stops it today.
+// limit; only RequestLoop::ServePending's own check before the body is read
+// stops it today.
 TEST_F(RequestBodyTest, LengthOverLimitIs413) {
   conn_.in = "0123456789";
   RequestBody body(&conn_, LengthHead(10), /*limit=*/4, kTimeout);
