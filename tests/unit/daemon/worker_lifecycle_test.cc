@@ -107,10 +107,12 @@ TEST(WorkerLifecycleTest, StatePropertiesAgreeWithTheRows) {
 
 // A worker told to leave never serves again.
 TEST(WorkerLifecycleTest, NoRowLeadsBackToServing) {
-  for (const LifecycleTransition& row : LifecycleTable())
-    if (!StateInfo(row.from).serving)
+  for (const LifecycleTransition& row : LifecycleTable()) {
+    if (!StateInfo(row.from).serving) {
       EXPECT_FALSE(StateInfo(row.to).serving)
           << StateInfo(row.from).name << " + " << LifecycleEventName(row.event);
+    }
+  }
 }
 
 TEST(WorkerLifecycleTest, ExitReasonNamesAreTheMetricLabelsInOrder) {

@@ -1246,7 +1246,9 @@ TEST_F(WorkerLifecycleRowTest, EveryRowOfTheTableIsReachableThroughThePool) {
     }
     const WorkerPool::Worker& w = pool_->workers().at(subject_);
     EXPECT_EQ(w.state, row.to);
-    if (row.reason == ReasonRule::kKeep) EXPECT_EQ(w.leave_reason, before);
+    if (row.reason == ReasonRule::kKeep) {
+      EXPECT_EQ(w.leave_reason, before);
+    }
   }
   EXPECT_EQ(log.Text().find("no transition"), std::string::npos) << log.Text();
 }
