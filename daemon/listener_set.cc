@@ -1,6 +1,7 @@
 #include "daemon/listener_set.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -40,6 +41,23 @@ std::optional<int> InheritedListenerCount(const char* listen_fds,
   if (listen_fds == nullptr || listen_pid == nullptr) return std::nullopt;
   if (std::atoi(listen_pid) != self) return std::nullopt;
   return std::max(0, std::atoi(listen_fds));
+}
+
+Status OpenStartListeners(ListenerSet* set, std::vector<std::string>* binds,
+                          int backlog) {
+  std::optional<int> inherited = InheritedListenerCount(
+      ::getenv("LISTEN_FDS"), ::getenv("LISTEN_PID"), ::getpid());
+  if (inherited) {
+    set->Adopt(*inherited, *binds);
+    for (const char* name : {"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"})
+      ::unsetenv(name);
+  } else {
+    if (binds->empty()) binds->push_back("127.0.0.1:8000");
+    if (Status s = set->Open(*binds, backlog); !s.ok()) return s;
+  }
+  for (const std::string& name : set->names())
+    Log(LogLevel::kInfo) << "Listening at: " << name;
+  return Status::Ok();
 }
 
 void ListenerSet::Adopt(int count, const std::vector<std::string>& binds) {

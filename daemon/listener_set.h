@@ -50,6 +50,15 @@ SocketOps* SystemSocketOps();
 std::optional<int> InheritedListenerCount(const char* listen_fds,
                                           const char* listen_pid, pid_t self);
 
+class ListenerSet;
+
+// At start: adopts the sockets handed to this process (LISTEN_FDS; the
+// variables are then removed, so workers and a USR2 master never see them),
+// else opens `*binds` (127.0.0.1:8000 when there are none: written back).
+// Logs each address.
+Status OpenStartListeners(ListenerSet* set, std::vector<std::string>* binds,
+                          int backlog);
+
 class ListenerSet {
  public:
   explicit ListenerSet(SocketOps* ops) : ops_(ops) {}

@@ -46,27 +46,11 @@ Supervisor::~Supervisor() {
   control_plane_.Stop();
 }
 
-Status Supervisor::OpenListeners() {
-  // systemd socket activation (and a USR2 re-exec) hand the listeners over as
-  // fds 3...
-  std::optional<int> inherited = InheritedListenerCount(
-      ::getenv("LISTEN_FDS"), ::getenv("LISTEN_PID"), ::getpid());
-  if (inherited) {
-    listeners_.Adopt(*inherited, config_.binds);
-    for (const char* name : {"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"})
-      ::unsetenv(name);
-  } else {
-    if (config_.binds.empty()) config_.binds.push_back("127.0.0.1:8000");
-    if (Status s = listeners_.Open(config_.binds, config_.backlog); !s.ok())
-      return s;
-  }
-  for (const std::string& name : listeners_.names())
-    Log(LogLevel::kInfo) << "Listening at: " << name;
-  return Status::Ok();
-}
-
 Status Supervisor::Prepare() {
-  if (Status s = OpenListeners(); !s.ok()) return s;
+  if (Status s =
+          OpenStartListeners(&listeners_, &config_.binds, config_.backlog);
+      !s.ok())
+    return s;
   PoolOptions options = PoolOptions::FromConfig(config_);
   auto board = Scoreboard::Create(options.max_ids);
   if (!board.ok()) return board.status();
@@ -82,6 +66,10 @@ Status Supervisor::Prepare() {
       ScalerLimitsFor(config_, AvailableCores(), CgroupMemoryLimit()),
       config_.autoscale);
   load_reader_ = std::make_unique<SystemLoadReader>(slots_.get(), &listeners_);
+  pool_commands_ = std::make_unique<PoolCommands>(PoolCommands::Parts{
+      &config_, pool_.get(), slots_.get(), autoscaler_.get(), &reload_,
+      &listeners_,
+      [this](bool graceful) { BeginStop(graceful, Status::Ok()); }});
   started_ns_ = MonotonicNs();
   PublishSnapshot(started_ns_);
   return control_plane_.Start(
@@ -174,7 +162,8 @@ void Supervisor::Dispatch(SignalAction action) {
       return BeginStop(graceful, Status::Ok());
     }
     case SignalAction::kReload:
-      (void)ApplyReload();
+      (void)pool_commands_->Apply(Command{Command::Kind::kReload},
+                                  MonotonicNs());
       return;
     case SignalAction::kAddWorker:
       return pool_->SetDesired(pool_->desired() + 1);
@@ -234,7 +223,9 @@ void Supervisor::EnterServing() {
 
 void Supervisor::ServeTurn(int64_t now_ns) {
   pool_->Tick(now_ns);
-  commands_.Drain([this](const Command& c) { return Apply(c); });
+  commands_.Drain([this, now_ns](const Command& c) {
+    return pool_commands_->Apply(c, now_ns);
+  });
   if (phase_ != Phase::kServing) return;  // the API asked for a stop
   Autoscale(now_ns);
   BalanceConnections();
@@ -259,76 +250,6 @@ void Supervisor::DrainTurn(int64_t now_ns, bool no_children) {
     pool_->StopAll(SIGKILL);
     phase_ = Phase::kKilling;
   }
-}
-
-CommandResult Supervisor::Apply(const Command& command) {
-  switch (command.kind) {
-    case Command::Kind::kScale:
-      pool_->SetDesired(command.value);
-      return {200, "", "", pool_->desired()};
-    case Command::Kind::kThreads:
-      return ApplyThreads(command.value);
-    case Command::Kind::kAutoscale:
-      return autoscaler_->Configure(command, config_.max_workers);
-    case Command::Kind::kReload:
-      return ApplyReload();
-    case Command::Kind::kRestartWorker:
-    case Command::Kind::kKillWorker:
-      return ApplyToWorker(command);
-    case Command::Kind::kStop:
-      Log(LogLevel::kInfo) << (command.graceful ? "graceful" : "fast")
-                           << " stop requested (control API)";
-      BeginStop(command.graceful, Status::Ok());
-      return {202, "", "", 0};
-  }
-  return {};
-}
-
-CommandResult Supervisor::ApplyThreads(int threads) {
-  if (threads > MaxThreads(config_))
-    return {422, "invalid_value",
-            "threads must be between 1 and " +
-                std::to_string(MaxThreads(config_)) + " (--max-threads)",
-            0};
-  SetThreads(threads);
-  return {200, "", "", threads};
-}
-
-CommandResult Supervisor::ApplyReload() {
-  NotifySystemd("RELOADING=1\nMONOTONIC_USEC=" +
-                std::to_string(MonotonicNs() / 1000));
-  Status s = Reload();
-  NotifySystemd("READY=1");
-  if (!s.ok())
-    return {409, "reload_failed",
-            s.message() + "; the running generation keeps serving", 0};
-  return {202, "", "", pool_->generation()};
-}
-
-CommandResult Supervisor::ApplyToWorker(const Command& command) {
-  bool restart = command.kind == Command::Kind::kRestartWorker;
-  bool found =
-      restart ? pool_->Restart(command.value) : pool_->Kill(command.value);
-  if (!found)
-    return {404, "not_found",
-            "no serving worker with id " + std::to_string(command.value), 0};
-  return {202, "", "", command.value};
-}
-
-Status Supervisor::Reload() {
-  auto next = reload_.Prepare(config_, &listeners_);
-  if (!next.ok()) return next.status();
-  config_ = std::move(next).value();
-  ReopenErrorLog(config_);
-  pool_->Reload(PoolOptions::FromConfig(config_), MonotonicNs());
-  return Status::Ok();
-}
-
-void Supervisor::SetThreads(int threads) {
-  // Workers grow or shrink their thread pools in place; new workers start with
-  // the new count.
-  config_.threads = threads;
-  slots_->SetDesiredThreads(threads);
 }
 
 void Supervisor::ReopenLogs() {
@@ -358,11 +279,7 @@ void Supervisor::Autoscale(int64_t now_ns) {
   std::optional<ScalerDecision> d =
       autoscaler_->Tick(now_ns, SecondsToNs(config_.autoscale_tick), ready,
                         pool_->desired(), config_.threads, load_reader_.get());
-  if (!d) return;
-  // A step can change both (threads to the maximum and the workers the rest
-  // needs).
-  if (d->threads != config_.threads) SetThreads(d->threads);
-  if (d->workers != pool_->desired()) pool_->SetDesired(d->workers);
+  if (d) pool_commands_->Apply(*d);
 }
 
 void Supervisor::BalanceConnections() {

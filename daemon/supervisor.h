@@ -4,8 +4,8 @@
 // clock tick, the control API's commands, the scaler, the connection balance,
 // and publishes a snapshot for the ops and control threads. Everything else is
 // in rooms of its own (listener_set, worker_slots, worker_processes,
-// process_spawner, config_reload, command_queue, autoscaler, control_plane,
-// pid_file, systemd_notify, snapshot_publisher).
+// process_spawner, pool_commands, config_reload, command_queue, autoscaler,
+// control_plane, pid_file, systemd_notify, snapshot_publisher).
 //
 // The loop goes through phases: booting (the first workers start; only a stop
 // signal is acted on, the others wait for serving) -> serving -> draining (a
@@ -38,6 +38,7 @@
 #include "daemon/listener_set.h"
 #include "daemon/master_signals.h"
 #include "daemon/pid_file.h"
+#include "daemon/pool_commands.h"
 #include "daemon/snapshot_publisher.h"
 #include "daemon/system_load_reader.h"
 #include "daemon/worker_pool.h"
@@ -75,7 +76,6 @@ class Supervisor : public ControlBackend {
   enum class Phase { kBooting, kServing, kDraining, kKilling, kDone };
 
   // Set-up, before the first worker.
-  Status OpenListeners();
   Status Prepare();
 
   // One turn of the loop, and its parts.
@@ -93,13 +93,6 @@ class Supervisor : public ControlBackend {
   // what Start() returns when the stop came during boot.
   void BeginStop(bool graceful, Status outcome);
 
-  // Control API commands (and HUP, TTIN, TTOU through the same code).
-  CommandResult Apply(const Command& command);
-  CommandResult ApplyThreads(int threads);
-  CommandResult ApplyReload();
-  CommandResult ApplyToWorker(const Command& command);
-  Status Reload();
-  void SetThreads(int threads);
   void ReopenLogs();
   void ReExec();
   void Autoscale(int64_t now_ns);
@@ -116,6 +109,7 @@ class Supervisor : public ControlBackend {
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<Autoscaler> autoscaler_;
   std::unique_ptr<SystemLoadReader> load_reader_;
+  std::unique_ptr<PoolCommands> pool_commands_;
   CommandQueue commands_;
   SnapshotPublisher snapshots_;
   ControlPlane control_plane_;
