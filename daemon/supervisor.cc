@@ -83,7 +83,7 @@ Status Supervisor::Start() {
   if (Status s = Prepare(); !s.ok()) return s;
   pool_->Start(MonotonicNs());
   boot_deadline_ns_ = MonotonicNs() + kBootTimeoutNs;
-  while (phase_ == Phase::kBooting) Turn();
+  // Booting ends serving, or stopping (a failure, a stop signal) until done.
   while (phase_ != Phase::kServing && phase_ != Phase::kDone) Turn();
   return boot_outcome_;
 }
@@ -224,6 +224,9 @@ void Supervisor::EnterServing() {
 void Supervisor::ServeTurn(int64_t now_ns) {
   pool_->Tick(now_ns);
   commands_.Drain([this, now_ns](const Command& c) {
+    // After a stop in the same batch, only another stop (a no-op) applies.
+    if (phase_ != Phase::kServing && c.kind != Command::Kind::kStop)
+      return CommandResult{503, "busy", "the supervisor is stopping", 0};
     return pool_commands_->Apply(c, now_ns);
   });
   if (phase_ != Phase::kServing) return;  // the API asked for a stop
@@ -232,6 +235,7 @@ void Supervisor::ServeTurn(int64_t now_ns) {
 }
 
 void Supervisor::BeginStop(bool graceful, Status outcome) {
+  if (phase_ != Phase::kBooting && phase_ != Phase::kServing) return;
   if (phase_ == Phase::kServing) NotifySystemd("STOPPING=1");
   boot_outcome_ = std::move(outcome);
   pool_->StopAll(graceful ? SIGTERM : SIGQUIT);

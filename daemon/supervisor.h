@@ -89,8 +89,9 @@ class Supervisor : public ControlBackend {
   void EnterServing();
   void ServeTurn(int64_t now_ns);
   void DrainTurn(int64_t now_ns, bool no_children);
-  // The one stop path: signals the workers and starts the drain. `outcome` is
-  // what Start() returns when the stop came during boot.
+  // The one stop path: signals the workers and starts the drain (a stop
+  // already under way stays as it is). `outcome` is what Start() returns when
+  // the stop came during boot.
   void BeginStop(bool graceful, Status outcome);
 
   void ReopenLogs();
