@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "common/log.h"
 #include "daemon/master_signals.h"
 
 extern char** environ;
@@ -173,6 +174,22 @@ StatusOr<pid_t> StartNewMaster(NewMasterPlan plan,
     ExecNewMaster(plan.program.c_str(), argv.data(), envp.data(), pid_digits,
                   fds, high);
   return pid;
+}
+
+void ReExecMaster(const std::string& worker_path,
+                  const std::vector<std::string>& args,
+                  const std::vector<int>& listen_fds) {
+  auto pid = StartNewMaster(
+      PlanNewMaster(worker_path, args, ::environ, listen_fds.size()),
+      listen_fds);
+  if (!pid.ok()) {
+    Log(LogLevel::kError) << "USR2: " << pid.status().message();
+    return;
+  }
+  Log(LogLevel::kInfo)
+      << "USR2: started a new master (pid " << *pid
+      << ") with the listening sockets; send TERM to this one (pid "
+      << ::getpid() << ") once it serves";
 }
 
 }  // namespace wsgid

@@ -86,4 +86,10 @@ NewMasterPlan PlanNewMaster(const std::string& worker_path,
 StatusOr<pid_t> StartNewMaster(NewMasterPlan plan,
                                const std::vector<int>& listen_fds);
 
+// SIGUSR2: starts the new master for this process's command line `args` and
+// environment, and logs the outcome (the operator then sends TERM to this one).
+void ReExecMaster(const std::string& worker_path,
+                  const std::vector<std::string>& args,
+                  const std::vector<int>& listen_fds);
+
 }  // namespace wsgid

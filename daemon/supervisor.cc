@@ -18,8 +18,6 @@
 #include "daemon/process_spawner.h"
 #include "daemon/systemd_notify.h"
 
-extern char** environ;
-
 namespace wsgid {
 namespace {
 
@@ -40,7 +38,7 @@ Supervisor::Supervisor(Config config, std::string worker_path,
       listeners_(SystemSocketOps()) {}
 
 Supervisor::~Supervisor() {
-  // The HTTP threads read through this object: answer what they wait for,
+  // The HTTP threads read through the backend: answer what they wait for,
   // then stop them.
   commands_.Close();
   control_plane_.Stop();
@@ -72,8 +70,11 @@ Status Supervisor::Prepare() {
       [this](bool graceful) { BeginStop(graceful, Status::Ok()); }});
   started_ns_ = MonotonicNs();
   PublishSnapshot(started_ns_);
+  backend_ =
+      std::make_unique<LoopBackend>(&snapshots_, slots_.get(), &commands_);
   return control_plane_.Start(
-      config_, this, [this](const PoolSnapshot& pool, const RequestTotals& t) {
+      config_, backend_.get(),
+      [this](const PoolSnapshot& pool, const RequestTotals& t) {
         return GatherMetricsInput(pool, t, slots_.get(), listeners_,
                                   MonotonicNs(), &ResidentBytes);
       });
@@ -172,7 +173,7 @@ void Supervisor::Dispatch(SignalAction action) {
     case SignalAction::kReopenLogs:
       return ReopenLogs();
     case SignalAction::kReExec:
-      return ReExec();
+      return ReExecMaster(worker_path_, argv_, listeners_.fds());
     case SignalAction::kNone:
       return;
   }
@@ -262,20 +263,6 @@ void Supervisor::ReopenLogs() {
     processes_->Signal(pid, SIGUSR1);
 }
 
-void Supervisor::ReExec() {
-  auto pid = StartNewMaster(
-      PlanNewMaster(worker_path_, argv_, ::environ, listeners_.size()),
-      listeners_.fds());
-  if (!pid.ok()) {
-    Log(LogLevel::kError) << "USR2: " << pid.status().message();
-    return;
-  }
-  Log(LogLevel::kInfo)
-      << "USR2: started a new master (pid " << *pid
-      << ") with the listening sockets; send TERM to this one (pid "
-      << ::getpid() << ") once it serves";
-}
-
 void Supervisor::Autoscale(int64_t now_ns) {
   std::vector<SampledWorker> ready;
   for (const auto& [pid, w] : pool_->workers())
@@ -309,16 +296,6 @@ void Supervisor::PublishSnapshot(int64_t now_ns) {
   s.listeners = listeners_.names();
   autoscaler_->Describe(&s);
   snapshots_.Publish(std::move(s));
-}
-
-PoolSnapshot Supervisor::Snapshot() { return snapshots_.Latest(); }
-
-RequestTotals Supervisor::Totals() { return slots_->Totals(); }
-
-const WorkerSlot* Supervisor::Slot(int id) { return slots_->Find(id); }
-
-CommandResult Supervisor::Execute(const Command& command) {
-  return commands_.Post(command);
 }
 
 }  // namespace wsgid

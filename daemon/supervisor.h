@@ -18,8 +18,8 @@
 // master (the binary on disk) that inherits the listeners and serves beside
 // this one.
 //
-// Thread safety: Start() and Run() on the main thread (the loop's); the
-// ControlBackend methods from the ops and control threads.
+// Thread safety: Start() and Run() on the main thread, the loop's. The ops and
+// control threads reach only its LoopBackend (loop_backend.h).
 #pragma once
 
 #include <cstdint>
@@ -33,9 +33,9 @@
 #include "daemon/autoscaler.h"
 #include "daemon/command_queue.h"
 #include "daemon/config_reload.h"
-#include "daemon/control_backend.h"
 #include "daemon/control_plane.h"
 #include "daemon/listener_set.h"
+#include "daemon/loop_backend.h"
 #include "daemon/master_signals.h"
 #include "daemon/pid_file.h"
 #include "daemon/pool_commands.h"
@@ -47,7 +47,7 @@
 
 namespace wsgid {
 
-class Supervisor : public ControlBackend {
+class Supervisor {
  public:
   // Reads the configuration again (file, environment, command line) for a
   // reload; warnings go to the log.
@@ -56,7 +56,7 @@ class Supervisor : public ControlBackend {
   // `argv` is the master's own command line (USR2 starts it again).
   Supervisor(Config config, std::string worker_path, ConfigLoader reload_config,
              std::vector<std::string> argv);
-  ~Supervisor() override;
+  ~Supervisor();
 
   // Binds the listeners and starts the first workers; returns once all are
   // ready, or an error after stopping them all: kAppLoad when the app could
@@ -65,12 +65,6 @@ class Supervisor : public ControlBackend {
   Status Start();
   // Supervises until stopped; returns the process exit code.
   int Run();
-
-  // ControlBackend (called from the ops and control threads).
-  PoolSnapshot Snapshot() override;
-  RequestTotals Totals() override;
-  const WorkerSlot* Slot(int id) override;
-  CommandResult Execute(const Command& command) override;
 
  private:
   enum class Phase { kBooting, kServing, kDraining, kKilling, kDone };
@@ -95,7 +89,6 @@ class Supervisor : public ControlBackend {
   void BeginStop(bool graceful, Status outcome);
 
   void ReopenLogs();
-  void ReExec();
   void Autoscale(int64_t now_ns);
   void BalanceConnections();
   void PublishSnapshot(int64_t now_ns);
@@ -113,6 +106,7 @@ class Supervisor : public ControlBackend {
   std::unique_ptr<PoolCommands> pool_commands_;
   CommandQueue commands_;
   SnapshotPublisher snapshots_;
+  std::unique_ptr<LoopBackend> backend_;  // what the HTTP threads reach
   ControlPlane control_plane_;
   PidFile pid_file_;
   UniqueFd signal_fd_;
