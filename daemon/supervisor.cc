@@ -100,6 +100,8 @@ int Supervisor::Run() {
 
 void Supervisor::Turn() {
   WaitForEvents();
+  if (phase_ == Phase::kServing)  // the signals that came during boot first
+    for (SignalAction action : std::exchange(deferred_, {})) Dispatch(action);
   for (int signo : ReadSignals(signal_fd_.get()))
     OnSignal(ActionForSignal(signo));
   int64_t now = MonotonicNs();
@@ -219,7 +221,6 @@ void Supervisor::EnterServing() {
       PidFilePath(config_.pidfile, ::getenv("WSGID_REEXEC") != nullptr),
       ::getpid());
   NotifySystemd("READY=1\nMAINPID=" + std::to_string(::getpid()));
-  for (SignalAction action : std::exchange(deferred_, {})) Dispatch(action);
 }
 
 void Supervisor::ServeTurn(int64_t now_ns) {
