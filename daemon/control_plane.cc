@@ -43,14 +43,14 @@ StatusOr<std::string> ReadControlToken(const std::string& path) {
 }
 
 Status ControlPlane::Start(const Config& config, ControlBackend* backend,
-                           OpsServer::MetricsGatherer gather) {
+                           MetricsGatherer gather) {
   if (Status s = StartOps(config, backend, std::move(gather)); !s.ok())
     return s;
   return StartControlApi(config, backend);
 }
 
 Status ControlPlane::StartOps(const Config& config, ControlBackend* backend,
-                              OpsServer::MetricsGatherer gather) {
+                              MetricsGatherer gather) {
   if (config.ops_bind.empty() || config.ops_bind == "off") return Status::Ok();
   ops_ = std::make_unique<OpsServer>(backend, std::move(gather));
   if (Status s = ops_->Start(config.ops_bind); !s.ok()) {

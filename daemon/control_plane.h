@@ -9,6 +9,7 @@
 // servers' own threads call the ControlBackend.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,7 @@
 #include "common/status.h"
 #include "daemon/control_api.h"
 #include "daemon/control_backend.h"
+#include "daemon/metrics.h"
 #include "daemon/ops_server.h"
 
 namespace wsgid {
@@ -30,18 +32,22 @@ StatusOr<std::string> ReadControlToken(const std::string& path);
 
 class ControlPlane {
  public:
+  // Fills what /metrics shows beyond the snapshot (metrics_gatherer.h).
+  using MetricsGatherer =
+      std::function<MetricsInput(const PoolSnapshot&, const RequestTotals&)>;
+
   ~ControlPlane() { Stop(); }
 
   // Starts the servers `config` asks for. `backend` (and `gather`, for
   // /metrics) must outlive them: call Stop() before destroying it.
   Status Start(const Config& config, ControlBackend* backend,
-               OpsServer::MetricsGatherer gather);
+               MetricsGatherer gather);
   // Stops the servers and joins their threads.
   void Stop();
 
  private:
   Status StartOps(const Config& config, ControlBackend* backend,
-                  OpsServer::MetricsGatherer gather);
+                  MetricsGatherer gather);
   Status StartControlApi(const Config& config, ControlBackend* backend);
 
   std::unique_ptr<OpsServer> ops_;
