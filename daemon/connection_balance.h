@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace wsgid {
 
@@ -20,5 +21,21 @@ namespace wsgid {
 // held to the exact share: 2 clients on 2 workers sit one on each.
 // 0 (no limit) with fewer than two workers or no connections.
 uint32_t ConnectionQuota(uint64_t total_connections, int ready_workers);
+
+struct WorkerSlot;
+
+// One worker as the balance sees it: its scoreboard slot and whether it
+// serves (ready).
+struct BalancedWorker {
+  WorkerSlot* slot;
+  bool ready;
+};
+
+// Hands each ready worker the ConnectionQuota for the connections the ready
+// workers hold between them (each count bounded: the scoreboard is the
+// worker's word only), and the others none (0). The supervisor loop calls it
+// every turn, with or without autoscaling: a scale-up or TTIN needs it as
+// much.
+void ApplyConnectionQuotas(const std::vector<BalancedWorker>& workers);
 
 }  // namespace wsgid

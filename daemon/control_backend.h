@@ -47,7 +47,8 @@ class ControlBackend {
   // heartbeat.
   virtual const WorkerSlot* Slot(int id) = 0;
   // Applies a change on the supervisor loop and returns its outcome (blocks
-  // until then).
+  // until then; through the CommandQueue, command_queue.h: 503 when the loop
+  // does not take it within 30 s or is shutting down).
   virtual CommandResult Execute(const Command& command) = 0;
 };
 

@@ -1,11 +1,14 @@
-// wsgid: the master process. Parses the configuration and hands over to
-// Supervisor.
+// wsgid: the master process. Reads and checks the configuration, sets the
+// process up (error log, identity check, umask) and hands over to Supervisor.
+// Exit codes come from common/status_codes.h.
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <climits>
 #include <cstdio>
+#include <optional>
 #include <string>
+#include <vector>
 
 extern char** environ;
 
@@ -16,7 +19,14 @@ extern char** environ;
 #include "common/status_codes.h"
 #include "daemon/supervisor.h"
 
+namespace wsgid {
 namespace {
+
+using Args = std::vector<std::string>;
+
+int ExitCode(const Status& status) {
+  return ExitCodeFor(Program::kDaemon, status);
+}
 
 // wsgid-worker lives next to the wsgid executable.
 std::string WorkerPath() {
@@ -27,11 +37,8 @@ std::string WorkerPath() {
   return path.substr(0, path.rfind('/') + 1) + "wsgid-worker";
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  using namespace wsgid;
-  std::vector<std::string> args(argv + 1, argv + argc);
+// --help and --version answer without a configuration: the exit code, or none.
+std::optional<int> AnswerInfoFlags(const Args& args) {
   for (const std::string& a : args) {
     if (a == "-h" || a == "--help") {
       std::fputs(UsageText("wsgid").c_str(), stdout);
@@ -42,41 +49,66 @@ int main(int argc, char** argv) {
       return 0;
     }
   }
-  std::vector<std::string> warnings;
-  auto config = LoadConfig(args, environ, &warnings);
+  return std::nullopt;
+}
+
+// Defaults < file < environment < flags, validated; an error is printed.
+StatusOr<Config> LoadValidConfig(const Args& args, Args* warnings) {
+  auto config = LoadConfig(args, environ, warnings);
   Status valid = config.ok() ? ValidateConfig(*config) : config.status();
-  if (!valid.ok()) {
-    std::fprintf(stderr, "wsgid: error: %s\n(see wsgid --help)\n",
-                 valid.message().c_str());
-    return ExitCodeFor(Program::kDaemon, Status::InvalidArgument(""));
-  }
-  if (config->check_config) {
-    std::printf("configuration OK\n");
-    return 0;
-  }
-  auto level = ParseLogLevel(config->log_level);
-  if (Status s = OpenErrorLog(config->error_logfile, *level); !s.ok()) {
+  if (valid.ok()) return config;
+  std::fprintf(stderr, "wsgid: error: %s\n(see wsgid --help)\n",
+               valid.message().c_str());
+  return Status::InvalidArgument(valid.message());
+}
+
+// The error log, the warnings into it, --user/--group checked (a typo stops
+// the start, with the reason), the umask (also the mode of unix: sockets).
+Status SetUpProcess(const Config& config, const Args& warnings) {
+  auto level = ParseLogLevel(config.log_level);
+  if (Status s = OpenErrorLog(config.error_logfile, *level); !s.ok()) {
     std::fprintf(stderr, "wsgid: error: %s\n", s.message().c_str());
-    return ExitCodeFor(Program::kDaemon, Status::InvalidArgument(""));
+    return Status::InvalidArgument(s.message());
   }
   for (const std::string& w : warnings) Log(LogLevel::kWarning) << w;
-  // A typo in --user or --group stops the start, with the reason.
-  if (auto identity = ResolveIdentity(config->user, config->group);
+  if (auto identity = ResolveIdentity(config.user, config.group);
       !identity.ok()) {
     Log(LogLevel::kCritical) << "cannot start: " << identity.status().message();
-    return ExitCodeFor(Program::kDaemon, identity.status());
+    return identity.status();
   }
-  ::umask(
-      static_cast<mode_t>(config->umask));  // also the mode of unix: sockets
+  ::umask(static_cast<mode_t>(config.umask));
+  return Status::Ok();
+}
+
+// Starts the workers and supervises them; a reload reads `args` again.
+int Serve(Config config, const Args& args) {
   Supervisor supervisor(
-      std::move(config).value(), WorkerPath(),
-      [args](std::vector<std::string>* reload_warnings) {
+      std::move(config), WorkerPath(),
+      [args](Args* reload_warnings) {
         return LoadConfig(args, environ, reload_warnings);
       },
       args);
   if (Status s = supervisor.Start(); !s.ok()) {
     Log(LogLevel::kCritical) << "cannot start: " << s.message();
-    return ExitCodeFor(Program::kDaemon, s);
+    return ExitCode(s);
   }
   return supervisor.Run();
+}
+
+}  // namespace
+}  // namespace wsgid
+
+int main(int argc, char** argv) {
+  using namespace wsgid;
+  Args args(argv + 1, argv + argc);
+  if (std::optional<int> code = AnswerInfoFlags(args)) return *code;
+  Args warnings;
+  auto config = LoadValidConfig(args, &warnings);
+  if (!config.ok()) return ExitCode(config.status());
+  if (config->check_config) {
+    std::printf("configuration OK\n");
+    return 0;
+  }
+  if (Status s = SetUpProcess(*config, warnings); !s.ok()) return ExitCode(s);
+  return Serve(std::move(config).value(), args);
 }

@@ -3,6 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <vector>
+
+#include "common/scoreboard.h"
+
 namespace wsgid {
 namespace {
 
@@ -40,6 +45,49 @@ TEST(ConnectionQuotaTest, TheQuotasAlwaysHoldEveryConnection) {
 
 TEST(ConnectionQuotaTest, HugeCountsSaturate) {
   EXPECT_EQ(ConnectionQuota(UINT64_MAX / 2, 2), UINT32_MAX);
+}
+
+}  // namespace
+}  // namespace wsgid
+
+namespace wsgid {
+namespace {
+
+// Scoreboard slots are large (a sub-slot per possible thread): on the heap.
+std::vector<std::unique_ptr<WorkerSlot>> Slots(std::vector<uint32_t> held) {
+  std::vector<std::unique_ptr<WorkerSlot>> slots;
+  for (uint32_t n : held) {
+    slots.push_back(std::make_unique<WorkerSlot>());
+    slots.back()->connections.store(n);
+    slots.back()->connection_quota.store(12345);
+  }
+  return slots;
+}
+
+TEST(ApplyConnectionQuotasTest, ReadyWorkersShareTheirConnections) {
+  auto slots = Slots({10, 0, 4});
+  // The third is draining: its connections are not shared, and it has no
+  // quota.
+  ApplyConnectionQuotas({{slots[0].get(), true},
+                         {slots[1].get(), true},
+                         {slots[2].get(), false}});
+  EXPECT_EQ(slots[0]->connection_quota.load(), 5u);
+  EXPECT_EQ(slots[1]->connection_quota.load(), 5u);
+  EXPECT_EQ(slots[2]->connection_quota.load(), 0u);
+}
+
+TEST(ApplyConnectionQuotasTest, OneReadyWorkerHasNoLimit) {
+  auto slots = Slots({10, 3});
+  ApplyConnectionQuotas({{slots[0].get(), true}, {slots[1].get(), false}});
+  EXPECT_EQ(slots[0]->connection_quota.load(), 0u);
+  EXPECT_EQ(slots[1]->connection_quota.load(), 0u);
+}
+
+TEST(ApplyConnectionQuotasTest, AWorkersCountIsBounded) {
+  // A worker claiming four billion connections cannot make the quota huge.
+  auto slots = Slots({0xFFFFFFFFu, 0});
+  ApplyConnectionQuotas({{slots[0].get(), true}, {slots[1].get(), true}});
+  EXPECT_EQ(slots[0]->connection_quota.load(), ConnectionQuota(1u << 24, 2));
 }
 
 }  // namespace

@@ -1,0 +1,59 @@
+// WorkerProcesses: the WorkerPool's ProcessControl on the real OS. Spawns
+// wsgid-worker in a scoreboard slot with the listeners (process_spawner.h),
+// keeps the read end of each starting worker's ready pipe for the loop to
+// poll, signals only the pids it spawned (never one read from shared memory),
+// and reads the workers' reports through WorkerSlots.
+//
+// Loop thread only (the pool calls it from the loop). It reads the running
+// configuration through `config` at each spawn, so workers started after a
+// reload get the new settings. Does not own what it is given.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "common/config.h"
+#include "common/unique_fd.h"
+#include "daemon/listener_set.h"
+#include "daemon/worker_pool.h"
+#include "daemon/worker_slots.h"
+
+namespace wsgid {
+
+class WorkerProcesses : public ProcessControl {
+ public:
+  // The clock its reports are clamped to (MonotonicNs in the daemon).
+  using Clock = int64_t (*)();
+
+  WorkerProcesses(std::string worker_path, const Config* config,
+                  const ListenerSet* listeners, WorkerSlots* slots,
+                  Clock clock);
+
+  // ProcessControl.
+  StatusOr<pid_t> Spawn(int id) override;
+  void Signal(pid_t pid, int sig) override;
+  WorkerObservation Observe(int id) override;
+  uint64_t RequestsServed(int id) override;
+  int64_t ResidentMemory(pid_t pid) override;
+
+  // The ready pipes of the workers still starting, by pid.
+  const std::map<pid_t, UniqueFd>& ready_pipes() const { return ready_pipes_; }
+  // Reads the readable ready pipe of `pid` and forgets it; true if the line
+  // arrived (EOF: the worker is exiting, and reaping it will tell why).
+  bool TakeReadyLine(pid_t pid);
+  // `pid` was reaped.
+  void Forget(pid_t pid) { ready_pipes_.erase(pid); }
+
+ private:
+  std::string worker_path_;
+  const Config* config_;
+  const ListenerSet* listeners_;
+  WorkerSlots* slots_;
+  Clock clock_;
+  std::map<pid_t, UniqueFd> ready_pipes_;  // read ends
+};
+
+}  // namespace wsgid
