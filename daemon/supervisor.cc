@@ -28,10 +28,10 @@
 
 #include "common/clock.h"
 #include "common/control_socket.h"
-#include "common/host_limits.h"
 #include "common/listener.h"
 #include "common/log.h"
 #include "daemon/connection_balance.h"
+#include "daemon/host_limits.h"
 #include "daemon/proc_stats.h"
 
 extern char** environ;

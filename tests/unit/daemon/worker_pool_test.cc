@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/config_file.h"
+#include "daemon/config_file.h"
 
 namespace wsgid {
 namespace {

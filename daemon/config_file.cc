@@ -1,4 +1,4 @@
-#include "common/config_file.h"
+#include "daemon/config_file.h"
 
 #include <sys/wait.h>
 
@@ -12,7 +12,8 @@
 #include <sstream>
 #include <string_view>
 
-#include "common/host_limits.h"
+#include "common/settings.h"
+#include "daemon/host_limits.h"
 
 namespace wsgid {
 namespace {
@@ -105,7 +106,8 @@ class TomlReader {
   }
 
   Status Error(const std::string& what) const {
-    return Status::InvalidArgument("line " + std::to_string(line_) + ": " + what);
+    return Status::InvalidArgument("line " + std::to_string(line_) + ": " +
+                                   what);
   }
 
  private:
@@ -210,8 +212,8 @@ Status ApplyTyped(ConfigLayer* layer, const std::string& key,
   if (!kind.ok()) return kind.status();
   using Type = TomlValue::Type;
   auto wrong = [&](const char* wanted) {
-    return Status::InvalidArgument("'" + key + "' must be " + wanted + ", not " +
-                         value.TypeName());
+    return Status::InvalidArgument("'" + key + "' must be " + wanted +
+                                   ", not " + value.TypeName());
   };
   switch (*kind) {
     case ValueKind::kBool:
@@ -251,94 +253,110 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Gunicorn's setting names and the wsgid setting each maps to ("" when wsgid
-// has none).
-const std::vector<std::pair<std::string, std::string>>& GunicornSettings() {
-  static const std::vector<std::pair<std::string, std::string>> settings = {
-      {"bind", "bind"},
-      {"workers", "workers"},
-      {"threads", "threads"},
-      {"timeout", "timeout"},
-      {"graceful_timeout", "graceful_timeout"},
-      {"keepalive", "keep_alive"},
-      {"backlog", "backlog"},
-      {"chdir", "chdir"},
-      {"pythonpath", "pythonpath"},
-      {"raw_env", "env"},
-      {"limit_request_line", "limit_request_line"},
-      {"limit_request_fields", "limit_request_fields"},
-      {"limit_request_field_size", "limit_request_field_size"},
-      {"forwarded_allow_ips", "forwarded_allow_ips"},
-      {"accesslog", "access_logfile"},
-      {"access_log_format", "access_logformat"},
-      {"errorlog", "error_logfile"},
-      {"loglevel", "log_level"},
-      {"wsgi_app", ""},
-      {"header_map", "header_map"},
-      {"permit_obsolete_folding", "permit_obsolete_folding"},
-      {"max_requests", "max_requests"},
-      {"max_requests_jitter", "max_requests_jitter"},
-      {"worker_class", ""},
-      {"worker_connections", ""},
-      {"preload_app", ""},
-      {"reload", ""},
-      {"daemon", ""},
-      {"pidfile", "pid"},
-      {"user", "user"},
-      {"group", "group"},
-      {"umask", "umask"},
-      {"proc_name", ""},
-      {"certfile", ""},
-      {"keyfile", ""},
-      {"statsd_host", ""},
-      {"capture_output", ""},
-      {"secure_scheme_headers", ""},
-      {"proxy_protocol", ""},
-      {"sendfile", ""},
-      {"reuse_port", ""},
-      {"worker_tmp_dir", ""},
-      {"spew", ""},
-      {"check_config", ""},
-      {"print_config", ""},
-      {"logger_class", ""},
-      {"logconfig", ""},
-      {"syslog", ""},
-      {"on_starting", ""},
-      {"on_reload", ""},
-      {"when_ready", ""},
-      {"pre_fork", ""},
-      {"post_fork", ""},
-      {"post_worker_init", ""},
-      {"worker_int", ""},
-      {"worker_abort", ""},
-      {"pre_exec", ""},
-      {"pre_request", ""},
-      {"post_request", ""},
-      {"child_exit", ""},
-      {"worker_exit", ""},
-      {"nworkers_changed", ""},
-      {"on_exit", ""},
-      {"strip_header_spaces", ""},
-      {"casefold_http_method", ""},
-      {"permit_unconventional_http_method", ""},
-      {"initgroups", ""},
-      {"tmp_upload_dir", ""},
-      {"paste", ""},
-      {"raw_paste_global_conf", ""},
-      {"enable_stdio_inheritance", ""},
-      {"disable_redirect_access_to_syslog", ""},
-      {"dogstatsd_tags", ""},
-      {"statsd_prefix", ""},
-      {"default_proc_name", ""},
-      {"ssl_version", ""},
-      {"cert_reqs", ""},
-      {"ca_certs", ""},
-      {"suppress_ragged_eofs", ""},
-      {"do_handshake_on_connect", ""},
-      {"ciphers", ""},
-      {"ssl_context", ""},
-      {"threads_per_worker", ""}};
-  return settings;
+// The Gunicorn setting that names the app (not a row of the settings table).
+constexpr const char* kGunicornApp = "wsgi_app";
+
+// Gunicorn's settings wsgid has no equivalent for: a file that sets one gets a
+// warning naming it. (The ones wsgid has are the table's gunicorn column.)
+const std::vector<std::string>& UnsupportedGunicornSettings() {
+  static const std::vector<std::string> names = {
+      "worker_class",
+      "worker_connections",
+      "preload_app",
+      "reload",
+      "daemon",
+      "proc_name",
+      "certfile",
+      "keyfile",
+      "statsd_host",
+      "capture_output",
+      "secure_scheme_headers",
+      "proxy_protocol",
+      "sendfile",
+      "reuse_port",
+      "worker_tmp_dir",
+      "spew",
+      "check_config",
+      "print_config",
+      "logger_class",
+      "logconfig",
+      "syslog",
+      "on_starting",
+      "on_reload",
+      "when_ready",
+      "pre_fork",
+      "post_fork",
+      "post_worker_init",
+      "worker_int",
+      "worker_abort",
+      "pre_exec",
+      "pre_request",
+      "post_request",
+      "child_exit",
+      "worker_exit",
+      "nworkers_changed",
+      "on_exit",
+      "strip_header_spaces",
+      "casefold_http_method",
+      "permit_unconventional_http_method",
+      "initgroups",
+      "tmp_upload_dir",
+      "paste",
+      "raw_paste_global_conf",
+      "enable_stdio_inheritance",
+      "disable_redirect_access_to_syslog",
+      "dogstatsd_tags",
+      "statsd_prefix",
+      "default_proc_name",
+      "ssl_version",
+      "cert_reqs",
+      "ca_certs",
+      "suppress_ragged_eofs",
+      "do_handshake_on_connect",
+      "ciphers",
+      "ssl_context",
+      "threads_per_worker"};
+  return names;
+}
+
+// The Gunicorn names the reader looks for: the app, the table's, the others.
+std::vector<std::string> GunicornNames() {
+  std::vector<std::string> names = {kGunicornApp};
+  for (const Setting& setting : SettingsTable())
+    if (!setting.gunicorn.empty()) names.push_back(setting.gunicorn);
+  for (const std::string& name : UnsupportedGunicornSettings())
+    names.push_back(name);
+  return names;
+}
+
+const Setting* FindGunicornSetting(const std::string& name) {
+  for (const Setting& setting : SettingsTable())
+    if (setting.gunicorn == name) return &setting;
+  return nullptr;
+}
+
+// A Python value as the text items ConfigLayer::Set takes; false when it has no
+// such form (a dict, say).
+bool GunicornItems(const nlohmann::json& value, const Setting& setting,
+                   std::vector<std::string>* items) {
+  if (value.is_array()) {
+    for (const auto& item : value)
+      items->push_back(item.is_string() ? item.get<std::string>()
+                                        : item.dump());
+  } else if (value.is_string()) {
+    items->push_back(value.get<std::string>());
+  } else if (value.is_boolean()) {
+    items->push_back(value.get<bool>() ? "true" : "false");
+  } else if (setting.field.octal && value.is_number_integer()) {
+    char octal[16];  // Python read 0o027 as 23: write it in octal again
+    std::snprintf(octal, sizeof octal, "0%o", value.get<unsigned>());
+    items->push_back(octal);
+  } else if (value.is_number()) {
+    items->push_back(value.dump());
+  } else {
+    return false;
+  }
+  return true;
 }
 
 // Evaluated by /usr/bin/python3 with the file's path as argv[1]: prints the
@@ -378,7 +396,8 @@ StatusOr<std::string> RunPython(const std::vector<std::string>& args) {
   while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
   int status = ::pclose(pipe);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return Status::InvalidArgument("evaluating it failed (its Python error is above)");
+    return Status::InvalidArgument(
+        "evaluating it failed (its Python error is above)");
   return out;
 }
 
@@ -403,10 +422,11 @@ Status ApplyToml(const std::string& text, const std::string& origin,
         s = ApplyTyped(&layer, key, value);
       }
       if (!s.ok())
-        s = Status::InvalidArgument("line " + std::to_string(reader.line()) + ": " +
-                          s.message());
+        s = Status::InvalidArgument("line " + std::to_string(reader.line()) +
+                                    ": " + s.message());
     }
-    if (!s.ok()) return Status::InvalidArgument(origin + ":" + s.message().substr(5));
+    if (!s.ok())
+      return Status::InvalidArgument(origin + ":" + s.message().substr(5));
     if (done) return Status::Ok();
   }
 }
@@ -421,58 +441,46 @@ Status ApplyTomlFile(const std::string& path, Config* config) {
 
 Status ApplyGunicornFile(const std::string& path, Config* config,
                          std::vector<std::string>* warnings) {
+  std::vector<std::string> names = GunicornNames();
   std::vector<std::string> args = {path};
-  for (const auto& [name, ours] : GunicornSettings()) args.push_back(name);
+  args.insert(args.end(), names.begin(), names.end());
   auto out = RunPython(args);
   if (!out.ok())
-    return Status::InvalidArgument("config file " + path + ": " + out.status().message());
+    return Status::InvalidArgument("config file " + path + ": " +
+                                   out.status().message());
   nlohmann::json settings;
   try {
     settings = nlohmann::json::parse(*out);
   } catch (const std::exception& e) {
     return Status::InvalidArgument("config file " + path +
-                         ": unreadable output: " + e.what());
+                                   ": unreadable output: " + e.what());
   }
   ConfigLayer layer(config);
-  for (const auto& [name, ours] : GunicornSettings()) {
+  for (const std::string& name : names) {
     if (!settings.contains(name)) continue;
     const nlohmann::json& value = settings[name];
     if (value.is_null())
       continue;  // None: Gunicorn's "not set", the default applies
-    if (name == "wsgi_app" && value.is_string()) {
+    if (name == kGunicornApp && value.is_string()) {
       config->app = value.get<std::string>();
       continue;
     }
-    if (ours.empty()) {
+    const Setting* setting = FindGunicornSetting(name);
+    if (setting == nullptr) {
       warnings->push_back(path + ": Gunicorn setting '" + name +
                           "' is not supported by wsgid; ignored");
       continue;
     }
     std::vector<std::string> items;
-    if (value.is_array()) {
-      layer.Clear(ours);
-      for (const auto& item : value)
-        items.push_back(item.is_string() ? item.get<std::string>()
-                                         : item.dump());
-    } else if (value.is_string()) {
-      items.push_back(value.get<std::string>());
-    } else if (value.is_boolean()) {
-      items.push_back(value.get<bool>() ? "true" : "false");
-    } else if (name == "umask" && value.is_number_integer()) {
-      char octal[16];
-      std::snprintf(octal, sizeof octal, "0%o",
-                    value.get<unsigned>());  // 0o027 arrives as 23
-      items.push_back(octal);
-    } else if (value.is_number()) {
-      items.push_back(value.dump());
-    } else {
+    if (!GunicornItems(value, *setting, &items))
       return Status::InvalidArgument("config file " + path + ": '" + name +
-                           "' has an unusable value");
-    }
+                                     "' has an unusable value");
+    std::string key = SettingKey(*setting);
+    if (value.is_array()) layer.Clear(key);
     for (const std::string& item : items) {
-      if (Status s = layer.Set(ours, item); !s.ok())
+      if (Status s = layer.Set(key, item); !s.ok())
         return Status::InvalidArgument("config file " + path + ": '" + name +
-                             "': " + s.message());
+                                       "': " + s.message());
     }
   }
   return Status::Ok();
@@ -491,8 +499,8 @@ Status ApplyEnvironment(char** environ, Config* config) {
     if (!ConfigLayer::KindOf(key).ok())
       continue;  // not a setting (WSGID_BIN_DIR, ...)
     if (Status s = layer.Set(key, entry.substr(eq + 1)); !s.ok())
-      return Status::InvalidArgument("environment " + entry.substr(0, eq) + ": " +
-                           s.message());
+      return Status::InvalidArgument("environment " + entry.substr(0, eq) +
+                                     ": " + s.message());
   }
   return Status::Ok();
 }
@@ -531,8 +539,8 @@ StatusOr<int> DefaultWorkers(const Config& config, char** environ) {
     if (error != std::errc() || end != digits.data() + digits.size() ||
         workers < 1)
       return Status::InvalidArgument("environment WEB_CONCURRENCY: '" +
-                           std::string(digits) +
-                           "' is not a positive number of workers");
+                                     std::string(digits) +
+                                     "' is not a positive number of workers");
   }
   if (config.autoscale) workers = std::max(workers, config.min_workers);
   return std::clamp(workers, 1, config.max_workers);

@@ -1,8 +1,8 @@
-// Unit tests for common/config_file.h: the TOML subset of wsgid.toml,
+// Unit tests for daemon/config_file.h: the TOML subset of wsgid.toml,
 // gunicorn.conf.py read through a Python subprocess, WSGID_* environment
 // variables, and LoadConfig's precedence (defaults < file < environment <
 // command line).
-#include "common/config_file.h"
+#include "daemon/config_file.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "common/config.h"
-#include "common/host_limits.h"
+#include "daemon/host_limits.h"
 
 namespace wsgid {
 namespace {
