@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -135,6 +136,24 @@ TEST(SettingsTest, InternalRowsAreTheWorkersAndLast) {
     }
   }
   EXPECT_TRUE(internal_seen);
+}
+
+// A default lives in Config's member initializer and, in words, in the help
+// text: where the help states a number ("(default 30)"), it is Config's.
+TEST(SettingsTest, HelpStatesTheConfigDefault) {
+  const std::regex stated(R"(\(default ([0-9.]+)\))");
+  int checked = 0;
+  for (const Setting& setting : SettingsTable()) {
+    std::smatch match;
+    if (!std::regex_search(setting.help, match, stated)) continue;
+    SCOPED_TRACE(setting.flag);
+    Args values = setting.field.format(Config{});
+    ASSERT_EQ(values.size(), 1u);
+    EXPECT_EQ(std::stod(values[0]), std::stod(match[1].str()))
+        << values[0] << " vs the help's " << match[1];
+    ++checked;
+  }
+  EXPECT_GT(checked, 15);
 }
 
 // The command line has no way to turn a switch off.
