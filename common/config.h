@@ -1,9 +1,15 @@
-// Config: the settings shared by wsgid and wsgid-worker, and the
+// Config: the settings shared by wsgid and wsgid-worker, typed, and the
 // Gunicorn-compatible command line that fills them.
 //
+// Config is the typed result; what the settings are (names, help, who reads
+// them, how they are parsed and written) is the settings table
+// (common/settings.h), from which the command-line parser, ToArgs, UsageText
+// and ConfigLayer are derived. A field's member initializer is its default.
+//
 // wsgid parses its command line into a Config, validates it, and hands the
-// worker the same settings as a command line again (ToArgs), so both sides
-// parse with one function.
+// worker the settings it needs as a command line again (ToArgs), so both
+// sides parse with one function. The file and environment readers are the
+// daemon's (daemon/config_file.h).
 #pragma once
 
 #include <cstdint>
@@ -11,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/settings.h"
 #include "common/status.h"
 
 namespace wsgid {
@@ -26,7 +33,7 @@ struct Config {
   // -w. 0 (not given) until LoadConfig picks the default: $WEB_CONCURRENCY, as
   // Gunicorn reads it, else the rule of thumb 2 x cores + 1 (DefaultWorkers).
   int workers = 0;
-  int threads = 1;                 // --threads: app threads per worker
+  int threads = 1;      // --threads: app threads per worker
   int max_threads = 0;  // --max-threads: run-time bound (0: --threads)
   std::string chdir;    // --chdir, before importing the app
   std::vector<std::string> pythonpath;  // --pythonpath, prepended to sys.path
@@ -97,14 +104,11 @@ struct Config {
   int worker_scoreboard_fd = -1;  // --worker-scoreboard-fd
 };
 
-// The kinds of values settings take. kSize is bytes: an integer, or text with a
-// K, M or G suffix (powers of 1024) such as "512M".
-enum class ValueKind { kBool, kInt, kSeconds, kString, kList, kSize };
-
 // Applies settings over a Config, one source at a time (file, environment,
 // command line: later sources win). A list setting (bind, pythonpath, env,
 // forwarded_allow_ips) given by a source replaces what earlier sources said, as
-// in Gunicorn.
+// in Gunicorn. Keys and kinds come from the settings table. One ConfigLayer per
+// source; not thread-safe; `config` must outlive it.
 class ConfigLayer {
  public:
   explicit ConfigLayer(Config* config) : config_(config) {}
@@ -113,20 +117,21 @@ class ConfigLayer {
   // settings the master hands its workers are errors naming the key.
   static StatusOr<ValueKind> KindOf(const std::string& key);
   // Applies one value given as text ("true"/"false" for kBool; one item for
-  // kList).
+  // kList). Errors are InvalidArgument and name the setting.
   Status Set(const std::string& key, const std::string& value);
   // Empties a list setting (an empty array in a file). No-op for other kinds.
   void Clear(const std::string& key);
 
  private:
   Config* config_;
-  std::vector<const void*> lists_replaced_;
+  std::vector<const Setting*> lists_replaced_;
 };
 
-// Parses a Gunicorn-style command line (argv[0] excluded) over `base`: "--flag
-// value",
-// "--flag=value", short forms -b -w -e -c. Errors name the flag and what was
-// wrong.
+// Parses a Gunicorn-style command line (argv[0] excluded) over `base`:
+// "--flag value", "--flag=value", short forms "-w 4" and "-w4", switches
+// without a value, one positional MODULE:CALLABLE. Every row of the settings
+// table is accepted, the internal --worker-* ones too. Errors are
+// InvalidArgument and name the flag and what was wrong.
 StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args,
                                   const Config& base = Config());
 
@@ -140,11 +145,16 @@ inline int MaxThreads(const Config& config) {
                                              : config.threads;
 }
 
-// The command line that makes ParseCommandLine return `config` again (worker
-// fields included when set).
-std::vector<std::string> ToArgs(const Config& config);
+// The command line ("--flag=value" items, the app last) that makes
+// ParseCommandLine return `config` again, as far as `reader` reads it: the
+// settings whose row `reader` needs and whose value is not the default. The
+// master hands a worker ToArgs(config) (worker and shared settings, internal
+// --worker-* ones included when set); ToArgs(config, Needs::kBoth) carries
+// every setting.
+std::vector<std::string> ToArgs(const Config& config,
+                                Needs reader = Needs::kWorker);
 
-// The --help text.
+// The --help text: the public rows of the settings table, in its order.
 std::string UsageText(const std::string& program);
 
 }  // namespace wsgid

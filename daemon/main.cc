@@ -13,10 +13,10 @@
 extern char** environ;
 
 #include "common/config.h"
-#include "common/config_file.h"
 #include "common/log.h"
 #include "common/privileges.h"
 #include "common/status_codes.h"
+#include "daemon/config_file.h"
 #include "daemon/supervisor.h"
 
 namespace wsgid {

@@ -10,9 +10,9 @@
 #include <cstdlib>
 
 #include "common/clock.h"
-#include "common/host_limits.h"
 #include "common/log.h"
 #include "daemon/connection_balance.h"
+#include "daemon/host_limits.h"
 #include "daemon/metrics_gatherer.h"
 #include "daemon/proc_stats.h"
 #include "daemon/process_spawner.h"

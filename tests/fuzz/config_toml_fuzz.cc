@@ -3,8 +3,9 @@
 // Beyond the sanitizers, it checks:
 // - an error names the origin ("fuzz.toml:") as the header promises;
 // - a configuration the file leaves valid (ValidateConfig) survives the trip
-//   to a worker: ToArgs then ParseCommandLine gives back the same settings
-//   (that is how wsgid hands its settings to wsgid-worker).
+//   to a worker: ToArgs then ParseCommandLine gives back the same settings,
+//   every row of the settings table a worker needs (that is how wsgid hands
+//   its settings to wsgid-worker), and every row with ToArgs(config, kBoth).
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -12,7 +13,8 @@
 #include <string>
 
 #include "common/config.h"
-#include "common/config_file.h"
+#include "common/settings.h"
+#include "daemon/config_file.h"
 
 namespace {
 
@@ -24,32 +26,27 @@ namespace {
 #define CHECK(cond) \
   if (!(cond)) Violation(#cond)
 
-// The settings ToArgs carries to the worker (not the master-only ones: the
-// control and ops endpoints, the config file, the worker fds).
-bool SameWorkerSettings(const wsgid::Config& a, const wsgid::Config& b) {
-  return a.app == b.app && a.binds == b.binds && a.workers == b.workers &&
-         a.threads == b.threads && a.chdir == b.chdir &&
-         a.pythonpath == b.pythonpath && a.env == b.env &&
-         a.timeout == b.timeout && a.graceful_timeout == b.graceful_timeout &&
-         a.request_timeout == b.request_timeout &&
-         a.abort_grace == b.abort_grace && a.max_workers == b.max_workers &&
-         a.max_requests == b.max_requests &&
-         a.max_requests_jitter == b.max_requests_jitter &&
-         a.pidfile == b.pidfile && a.user == b.user && a.group == b.group &&
-         a.umask == b.umask && a.keep_alive == b.keep_alive &&
-         a.header_timeout == b.header_timeout && a.io_timeout == b.io_timeout &&
-         a.backlog == b.backlog &&
-         a.limit_request_line == b.limit_request_line &&
-         a.limit_request_fields == b.limit_request_fields &&
-         a.limit_request_field_size == b.limit_request_field_size &&
-         a.limit_request_body == b.limit_request_body &&
-         a.header_map == b.header_map &&
-         a.permit_obsolete_folding == b.permit_obsolete_folding &&
-         a.forwarded_allow_ips == b.forwarded_allow_ips &&
-         a.root_path == b.root_path && a.access_logfile == b.access_logfile &&
-         a.access_logformat == b.access_logformat &&
-         a.error_logfile == b.error_logfile && a.log_level == b.log_level &&
-         a.server_header == b.server_header && a.check_config == b.check_config;
+// Whether a and b agree on the app and every setting `reader` reads (the
+// settings table's rows).
+bool SameSettings(const wsgid::Config& a, const wsgid::Config& b,
+                  wsgid::Needs reader) {
+  if (a.app != b.app) return false;
+  for (const wsgid::Setting& setting : wsgid::SettingsTable())
+    if (wsgid::NeededBy(setting.needs, reader) && !setting.field.same(a, b))
+      return false;
+  return true;
+}
+
+// ParseCommandLine(ToArgs(config, reader)) gives back what `reader` reads.
+void CheckRoundTrip(const wsgid::Config& config, wsgid::Needs reader) {
+  auto back = wsgid::ParseCommandLine(wsgid::ToArgs(config, reader));
+  if (!back.ok()) {
+    std::fprintf(stderr, "ParseCommandLine(ToArgs(config)): %s\n",
+                 back.status().message().c_str());
+    Violation("a valid configuration does not reach the worker");
+  }
+  if (!SameSettings(config, *back, reader))
+    Violation("ParseCommandLine(ToArgs(config)) differs from config");
 }
 
 }  // namespace
@@ -63,13 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   if (!wsgid::ValidateConfig(config).ok()) return 0;
-  auto back = wsgid::ParseCommandLine(wsgid::ToArgs(config));
-  if (!back.ok()) {
-    std::fprintf(stderr, "ParseCommandLine(ToArgs(config)): %s\n",
-                 back.status().message().c_str());
-    Violation("a valid configuration does not reach the worker");
-  }
-  if (!SameWorkerSettings(config, *back))
-    Violation("ParseCommandLine(ToArgs(config)) differs from config");
+  CheckRoundTrip(config, wsgid::Needs::kWorker);  // what the master hands over
+  CheckRoundTrip(config, wsgid::Needs::kBoth);    // every setting
   return 0;
 }

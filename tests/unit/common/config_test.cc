@@ -1,54 +1,27 @@
 // Unit tests for common/config.h: the Gunicorn-style command line, ToArgs round
-// trips and ValidateConfig.
+// trips, --help and ValidateConfig. The per-row checks of the settings table
+// are in settings_test.cc.
 #include "common/config.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
+
+#include "common/settings.h"
 
 namespace wsgid {
 namespace {
 
 using Args = std::vector<std::string>;
 
-// Compares every field of two configs, naming the one that differs. Extend it
-// (and EveryFieldSet) with each new Config field.
+// Compares the app and every setting of two configs (the settings table's
+// rows), naming the one that differs.
 void ExpectSameConfig(const Config& a, const Config& b) {
   EXPECT_EQ(a.app, b.app);
-  EXPECT_EQ(a.binds, b.binds);
-  EXPECT_EQ(a.workers, b.workers);
-  EXPECT_EQ(a.threads, b.threads);
-  EXPECT_EQ(a.chdir, b.chdir);
-  EXPECT_EQ(a.pythonpath, b.pythonpath);
-  EXPECT_EQ(a.env, b.env);
-  EXPECT_EQ(a.timeout, b.timeout);
-  EXPECT_EQ(a.request_timeout, b.request_timeout);
-  EXPECT_EQ(a.abort_grace, b.abort_grace);
-  EXPECT_EQ(a.max_workers, b.max_workers);
-  EXPECT_EQ(a.graceful_timeout, b.graceful_timeout);
-  EXPECT_EQ(a.keep_alive, b.keep_alive);
-  EXPECT_EQ(a.header_timeout, b.header_timeout);
-  EXPECT_EQ(a.io_timeout, b.io_timeout);
-  EXPECT_EQ(a.backlog, b.backlog);
-  EXPECT_EQ(a.limit_request_line, b.limit_request_line);
-  EXPECT_EQ(a.limit_request_fields, b.limit_request_fields);
-  EXPECT_EQ(a.limit_request_field_size, b.limit_request_field_size);
-  EXPECT_EQ(a.limit_request_body, b.limit_request_body);
-  EXPECT_EQ(a.header_map, b.header_map);
-  EXPECT_EQ(a.permit_obsolete_folding, b.permit_obsolete_folding);
-  EXPECT_EQ(a.forwarded_allow_ips, b.forwarded_allow_ips);
-  EXPECT_EQ(a.root_path, b.root_path);
-  EXPECT_EQ(a.access_logfile, b.access_logfile);
-  EXPECT_EQ(a.access_logformat, b.access_logformat);
-  EXPECT_EQ(a.error_logfile, b.error_logfile);
-  EXPECT_EQ(a.log_level, b.log_level);
-  EXPECT_EQ(a.server_header, b.server_header);
-  EXPECT_EQ(a.check_config, b.check_config);
-  EXPECT_EQ(a.worker_listen_fds, b.worker_listen_fds);
-  EXPECT_EQ(a.worker_ready_fd, b.worker_ready_fd);
-  EXPECT_EQ(a.worker_id, b.worker_id);
-  EXPECT_EQ(a.worker_scoreboard_fd, b.worker_scoreboard_fd);
+  for (const Setting& setting : SettingsTable())
+    EXPECT_TRUE(setting.field.same(a, b)) << setting.flag << " differs";
 }
 
 // Parses `args`, failing the test on an error.
@@ -69,21 +42,23 @@ void ExpectParseError(const Args& args, const std::string& needle) {
       << needle << "'";
 }
 
-// Expects ParseCommandLine(ToArgs(c)) to give c back.
+// Expects ParseCommandLine(ToArgs(c, Needs::kBoth)) to give c back.
 void ExpectRoundTrip(const Config& c) {
-  Args args = ToArgs(c);
+  Args args = ToArgs(c, Needs::kBoth);
   StatusOr<Config> back = ParseCommandLine(args);
   ASSERT_TRUE(back.ok()) << back.status().message();
   ExpectSameConfig(*back, c);
 }
 
-// A config with every field away from its default.
+// A config with every field away from its default (EveryFieldSetIsComplete
+// checks it against the settings table), lists with several items.
 Config EveryFieldSet() {
   Config c;
   c.app = "myproject.wsgi:application";
   c.binds = {"127.0.0.1:8001", "[::1]:8002", "unix:/run/app.sock"};
   c.workers = 7;
   c.threads = 16;
+  c.max_threads = 32;
   c.chdir = "/srv/app dir";
   c.pythonpath = {"/srv/lib", "/opt/other lib"};
   c.env = {{"DJANGO_SETTINGS_MODULE", "site.settings"},
@@ -93,6 +68,25 @@ Config EveryFieldSet() {
   c.request_timeout = 90;
   c.abort_grace = 2.5;
   c.max_workers = 40;
+  c.max_requests = 1000;
+  c.max_requests_jitter = 50;
+  c.pidfile = "/run/wsgid.pid";
+  c.user = "www-data";
+  c.group = "www data";
+  c.umask = 027;
+  c.config_file = "/etc/wsgid.toml";
+  c.ops_bind = "off";
+  c.control_socket = "/run/app.sock";
+  c.control_socket_mode = 0660;
+  c.control_bind = "127.0.0.1:9181";
+  c.control_token_file = "/etc/wsgid.token";
+  c.autoscale = true;
+  c.min_workers = 2;
+  c.min_threads = 3;
+  c.max_memory = int64_t{3} << 30;
+  c.max_worker_memory = 200 << 20;
+  c.scale_down_window = 45;
+  c.autoscale_tick = 0.5;
   c.graceful_timeout = 12;
   c.keep_alive = 0.25;
   c.header_timeout = 7;
@@ -111,6 +105,7 @@ Config EveryFieldSet() {
   c.error_logfile = "/var/log/wsgid error.log";
   c.log_level = "debug";
   c.server_header = "";
+  c.check_config = true;
   c.worker_listen_fds = {3, 4, 10};
   c.worker_ready_fd = 5;
   c.worker_id = 42;
@@ -331,15 +326,19 @@ TEST(ConfigTest, ToArgsRoundTripDefaults) {
   ExpectRoundTrip(c);
 }
 
-TEST(ConfigTest, ToArgsRoundTripEveryField) {
+TEST(ConfigTest, EveryFieldSetIsComplete) {
   Config c = EveryFieldSet();
-  c.check_config = false;  // see ToArgsRoundTripCheckConfig_Bug
-  ExpectRoundTrip(c);
+  for (const Setting& setting : SettingsTable())
+    EXPECT_FALSE(setting.field.same(c, Config{}))
+        << setting.flag << " is at its default in EveryFieldSet";
+}
+
+TEST(ConfigTest, ToArgsRoundTripEveryField) {
+  ExpectRoundTrip(EveryFieldSet());
 }
 
 TEST(ConfigTest, ToArgsRoundTripWorkerFieldsUnset) {
   Config c = EveryFieldSet();
-  c.check_config = false;
   c.worker_listen_fds.clear();
   c.worker_ready_fd = -1;
   c.worker_id = 0;
@@ -367,9 +366,45 @@ TEST(ConfigTest, ToArgsRoundTripEmptyLists) {
 
 TEST(ConfigTest, ToArgsEndsWithTheApp) {
   Config c = EveryFieldSet();
-  Args args = ToArgs(c);
-  ASSERT_FALSE(args.empty());
-  EXPECT_EQ(args.back(), c.app);
+  for (Needs reader : {Needs::kWorker, Needs::kMaster, Needs::kBoth}) {
+    Args args = ToArgs(c, reader);
+    ASSERT_FALSE(args.empty());
+    EXPECT_EQ(args.back(), c.app);
+  }
+}
+
+// The worker's command line: what the worker reads, master-only settings left
+// at their defaults.
+TEST(ConfigTest, ToArgsForTheWorkerCarriesWhatTheWorkerReads) {
+  Config c = EveryFieldSet();
+  StatusOr<Config> back = ParseCommandLine(ToArgs(c));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->app, c.app);
+  for (const Setting& setting : SettingsTable()) {
+    if (NeededBy(setting.needs, Needs::kWorker))
+      EXPECT_TRUE(setting.field.same(*back, c)) << setting.flag;
+    else
+      EXPECT_TRUE(setting.field.same(*back, Config{})) << setting.flag;
+  }
+}
+
+// Every item is "--flag=value" or a bare switch, so a value starting with '-'
+// or holding spaces stays one item (the master's -b reaches the worker as
+// "--bind=HOST:PORT", which test_faults looks for in /proc/PID/cmdline).
+TEST(ConfigTest, ToArgsWritesFlagEqualsValue) {
+  Config c = EveryFieldSet();
+  Args args = ToArgs(c, Needs::kBoth);
+  for (size_t i = 0; i + 1 < args.size(); ++i)
+    EXPECT_EQ(args[i].rfind("--", 0), 0u) << args[i];
+  EXPECT_NE(std::find(args.begin(), args.end(), "--bind=127.0.0.1:8001"),
+            args.end());
+  EXPECT_NE(std::find(args.begin(), args.end(), "--check-config"), args.end());
+}
+
+TEST(ConfigTest, ToArgsOfTheDefaultsIsTheApp) {
+  Config c;
+  c.app = "a:b";
+  EXPECT_EQ(ToArgs(c, Needs::kBoth), Args{"a:b"});
 }
 
 // Regression (fixed): ToArgs drops check_config, so ParseCommandLine(ToArgs(c))
@@ -475,6 +510,32 @@ TEST(ConfigTest, ValidateRejectsOutOfRangeCounts) {
   c = base;
   c.limit_request_body = -5;
   EXPECT_FALSE(ValidateConfig(c).ok()) << "limit_request_body = -5";
+}
+
+// --help lists the public rows in the table's order, the internal ones never.
+TEST(ConfigTest, UsageTextFollowsTheTable) {
+  std::string usage = UsageText("wsgid");
+  size_t last = 0;
+  for (const Setting& setting : SettingsTable()) {
+    size_t at = usage.find(setting.flag + (setting.metavar.empty() ? "" : " "));
+    if (setting.internal) {
+      EXPECT_EQ(at, std::string::npos) << setting.flag;
+      continue;
+    }
+    ASSERT_NE(at, std::string::npos) << setting.flag;
+    EXPECT_GT(at, last) << setting.flag << " is out of the table's order";
+    last = at;
+  }
+  EXPECT_NE(usage.find("  -b, --bind ADDRESS          HOST:PORT"),
+            std::string::npos);
+  EXPECT_NE(usage.find("      --min-workers N, --min-threads N  the scaler's"),
+            std::string::npos);
+  EXPECT_NE(
+      usage.find("\n                              default 127.0.0.1:8000)"),
+      std::string::npos);
+  EXPECT_NE(usage.find("  -h, --help                  this text\n"
+                       "      --version               print the version\n"),
+            std::string::npos);
 }
 
 TEST(ConfigTest, UsageTextNamesProgramAndFlags) {

@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/config_file.h"
+#include "daemon/config_file.h"
 #include "common/log.h"
 
 namespace wsgid {

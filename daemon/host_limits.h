@@ -1,4 +1,5 @@
 // What the machine, or the cgroup wsgid runs in, allows: cores and memory.
+// The master's business only (default worker count, the scaler's budget).
 // Read from the cgroup (v2 and v1) when there is one, so a container limited to
 // two CPUs sizes itself for two, not for the host's cores.
 #pragma once

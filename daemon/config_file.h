@@ -1,14 +1,19 @@
-// Where settings come from, in order of precedence (later wins): defaults, the
-// config file (-c), WSGID_* environment variables, the command line.
+// Where the master's settings come from, in order of precedence (later wins):
+// defaults, the config file (-c), WSGID_* environment variables, the command
+// line. Only wsgid reads files and the environment: a worker gets its settings
+// on its command line (ToArgs), so this lives in daemon/.
 //
+// Every key and variable name comes from the settings table
+// (common/settings.h), applied through ConfigLayer.
 // -c wsgid.toml is wsgid's own format: `key = value` lines of TOML (strings,
 // integers, floats, booleans, arrays of strings) whose keys are the long option
-// names with '_' for
-// '-'. An unknown key or a value of the wrong type is an error naming the file,
-// line and key. -c gunicorn.conf.py is read for Gunicorn users: a Python
-// subprocess (the daemon runs no Python itself) evaluates it and reports
-// Gunicorn's setting names found among its globals; the ones wsgid has are
-// applied, each one it lacks is named in a warning.
+// names with '_' for '-'. An unknown key or a value of the wrong type is an
+// error naming the file, line and key. -c gunicorn.conf.py is read for
+// Gunicorn users: a Python subprocess (the daemon runs no Python itself)
+// evaluates it and reports Gunicorn's setting names found among its globals;
+// the ones wsgid has (the table's gunicorn column) are applied, each one it
+// lacks is named in a warning. Errors are InvalidArgument (a file that cannot
+// be read: its errno's Status).
 #pragma once
 
 #include <string>

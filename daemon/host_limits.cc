@@ -1,4 +1,4 @@
-#include "common/host_limits.h"
+#include "daemon/host_limits.h"
 
 #include <sched.h>
 

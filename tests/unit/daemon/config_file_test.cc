@@ -1,8 +1,8 @@
-// Unit tests for common/config_file.h: the TOML subset of wsgid.toml,
+// Unit tests for daemon/config_file.h: the TOML subset of wsgid.toml,
 // gunicorn.conf.py read through a Python subprocess, WSGID_* environment
 // variables, and LoadConfig's precedence (defaults < file < environment <
 // command line).
-#include "common/config_file.h"
+#include "daemon/config_file.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -14,7 +14,8 @@
 #include <vector>
 
 #include "common/config.h"
-#include "common/host_limits.h"
+#include "common/settings.h"
+#include "daemon/host_limits.h"
 
 namespace wsgid {
 namespace {
@@ -916,6 +917,112 @@ TEST_F(ConfigFileGunicornTest, PrintInTheFileIsHarmless) {
                    &warnings);
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(config.workers, 2);
+}
+
+// ---- Every row of the settings table, through each reader
+
+// The config the command line makes of a row's example (what every reader
+// must agree with).
+Config FromCommandLine(const Setting& setting) {
+  std::vector<std::string> args = {setting.flag + "=" + setting.example};
+  if (setting.field.kind == ValueKind::kBool) args = {setting.flag};
+  auto config = ParseCommandLine(args);
+  EXPECT_TRUE(config.ok()) << config.status().message();
+  return config.ok() ? *config : Config{};
+}
+
+// The example as a quoted string for TOML (a literal string) or Python.
+std::string Quoted(const Setting& setting) {
+  EXPECT_EQ(setting.example.find('\''), std::string::npos) << setting.flag;
+  return "'" + setting.example + "'";
+}
+
+// The example as a TOML value of the row's kind.
+std::string TomlValueOf(const Setting& setting) {
+  switch (setting.field.kind) {
+    case ValueKind::kBool:
+      return "true";
+    case ValueKind::kInt:
+    case ValueKind::kSeconds:
+      return setting.example;
+    case ValueKind::kList:
+      return "[" + Quoted(setting) + "]";
+    case ValueKind::kString:
+    case ValueKind::kSize:
+      return Quoted(setting);
+  }
+  return "";
+}
+
+TEST(ConfigFileTableTest, EveryPublicRowFromToml) {
+  for (const Setting& setting : SettingsTable()) {
+    if (setting.internal) continue;
+    SCOPED_TRACE(setting.flag);
+    Config config;
+    std::string line = SettingKey(setting) + " = " + TomlValueOf(setting);
+    Status s = ApplyToml(line, "wsgid.toml", &config);
+    ASSERT_TRUE(s.ok()) << line << ": " << s.message();
+    EXPECT_TRUE(setting.field.same(config, FromCommandLine(setting))) << line;
+  }
+}
+
+TEST(ConfigFileTableTest, EveryPublicRowFromTheEnvironment) {
+  for (const Setting& setting : SettingsTable()) {
+    if (setting.internal) continue;
+    SCOPED_TRACE(setting.flag);
+    std::string value =
+        setting.field.kind == ValueKind::kBool ? "true" : setting.example;
+    Environ env({SettingEnvVar(setting) + "=" + value});
+    Config config;
+    Status s = ApplyEnvironment(env.get(), &config);
+    ASSERT_TRUE(s.ok()) << s.message();
+    EXPECT_TRUE(setting.field.same(config, FromCommandLine(setting)));
+  }
+}
+
+// One gunicorn.conf.py setting every Gunicorn name of the table (as a Python
+// string, or True): each reaches its row, none is warned about.
+TEST(ConfigFileTableTest, EveryGunicornNameFromGunicornConf) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  std::string python;
+  for (const Setting& setting : SettingsTable()) {
+    if (setting.gunicorn.empty()) continue;
+    python +=
+        setting.gunicorn + " = " +
+        (setting.field.kind == ValueKind::kBool ? "True" : Quoted(setting)) +
+        "\n";
+  }
+  Config config;
+  std::vector<std::string> warnings;
+  Status s = ApplyGunicornFile(dir.Write("gunicorn.conf.py", python), &config,
+                               &warnings);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_TRUE(warnings.empty()) << warnings.front();
+  int rows = 0;
+  for (const Setting& setting : SettingsTable()) {
+    if (setting.gunicorn.empty()) continue;
+    EXPECT_TRUE(setting.field.same(config, FromCommandLine(setting)))
+        << setting.gunicorn;
+    ++rows;
+  }
+  EXPECT_GE(rows, 25);
+}
+
+// Python reads umask = 0o027 as the number 23; it is the mask 027.
+TEST(ConfigFileTableTest, GunicornUmaskAsAPythonOctalNumber) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  Config config;
+  std::vector<std::string> warnings;
+  Status s = ApplyGunicornFile(
+      dir.Write("gunicorn.conf.py",
+                "umask = 0o027\npidfile = '/run/g.pid'\nmax_requests = 500\n"),
+      &config, &warnings);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(config.umask, 027);
+  EXPECT_EQ(config.pidfile, "/run/g.pid");
+  EXPECT_EQ(config.max_requests, 500);
 }
 
 // ---- LoadConfig end to end
