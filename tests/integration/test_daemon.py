@@ -411,7 +411,11 @@ class ReloadTest(unittest.TestCase):
             self.assertTrue(wait_until(lambda: "reload failed" in server.log(), 10),
                             server.log())
             self.assertEqual(get(server.url + "/version")[1], b"v1")
-            self.assertEqual(worker_pids(server.proc.pid), workers)
+            # The new generation's other worker is SIGKILLed when the first fails to
+            # import; it may not be reaped yet when the log line appears.
+            self.assertTrue(
+                wait_until(lambda: worker_pids(server.proc.pid) == workers, 10),
+                (workers, worker_pids(server.proc.pid)))
 
 
 if __name__ == "__main__":
