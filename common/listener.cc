@@ -29,7 +29,8 @@ StatusOr<BindAddress> ParseBindAddress(const std::string& text) {
     if (a.host.empty())
       return Status::InvalidArgument("bind '" + text + "': empty socket path");
     if (a.host.size() >= sizeof(sockaddr_un::sun_path))
-      return Status::InvalidArgument("bind '" + text + "': socket path too long");
+      return Status::InvalidArgument("bind '" + text +
+                                     "': socket path too long");
     return a;
   }
   std::string port_text;
@@ -37,7 +38,8 @@ StatusOr<BindAddress> ParseBindAddress(const std::string& text) {
     size_t close = text.find(']');
     if (close == std::string::npos || close + 1 >= text.size() ||
         text[close + 1] != ':')
-      return Status::InvalidArgument("bind '" + text + "': expected [IPV6]:PORT");
+      return Status::InvalidArgument("bind '" + text +
+                                     "': expected [IPV6]:PORT");
     a.host = text.substr(1, close - 1);
     port_text = text.substr(close + 2);
   } else if (size_t colon = text.rfind(':'); colon != std::string::npos) {
@@ -45,13 +47,14 @@ StatusOr<BindAddress> ParseBindAddress(const std::string& text) {
     port_text = text.substr(colon + 1);
     if (a.host.find(':') != std::string::npos)
       return Status::InvalidArgument("bind '" + text +
-                           "': write IPv6 addresses as [ADDR]:PORT");
+                                     "': write IPv6 addresses as [ADDR]:PORT");
     if (a.host.empty()) a.host = "0.0.0.0";
   } else {
     a.host = "0.0.0.0";
     port_text = text;
   }
-  if (a.host.empty()) return Status::InvalidArgument("bind '" + text + "': empty host");
+  if (a.host.empty())
+    return Status::InvalidArgument("bind '" + text + "': empty host");
   long port = 0;
   bool valid = !port_text.empty() && port_text.size() <= 5;
   for (char c : port_text) {
@@ -59,8 +62,8 @@ StatusOr<BindAddress> ParseBindAddress(const std::string& text) {
     if (valid) port = port * 10 + (c - '0');
   }
   if (!valid || port > 65535)
-    return Status::InvalidArgument("bind '" + text + "': invalid port '" + port_text +
-                         "'");
+    return Status::InvalidArgument("bind '" + text + "': invalid port '" +
+                                   port_text + "'");
   a.port = static_cast<int>(port);
   return a;
 }
@@ -74,7 +77,7 @@ StatusOr<UniqueFd> OpenUnixListener(const BindAddress& address, int backlog) {
   if (::lstat(address.host.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode))
       return Status::InvalidArgument("bind " + address.ToString() +
-                           ": path exists and is not a socket");
+                                     ": path exists and is not a socket");
     ::unlink(address.host.c_str());
   }
   sockaddr_un sun{};
@@ -102,8 +105,9 @@ StatusOr<UniqueFd> OpenListener(const BindAddress& address, int backlog) {
           ::getaddrinfo(address.host.c_str(), port.c_str(), &hints, &found);
       rc != 0)
     return Status::Unavailable("bind " + address.ToString() + ": " +
-                         ::gai_strerror(rc));
-  Status last = Status::Unavailable("bind " + address.ToString() + ": no address");
+                               ::gai_strerror(rc));
+  Status last =
+      Status::Unavailable("bind " + address.ToString() + ": no address");
   for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
     UniqueFd fd(::socket(ai->ai_family,
                          ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));

@@ -37,8 +37,9 @@ StatusOr<LogLevel> ParseLogLevel(const std::string& name) {
   if (name == "warning") return LogLevel::kWarning;
   if (name == "error") return LogLevel::kError;
   if (name == "critical") return LogLevel::kCritical;
-  return Status::InvalidArgument("invalid log level '" + name +
-                       "' (expected debug, info, warning, error or critical)");
+  return Status::InvalidArgument(
+      "invalid log level '" + name +
+      "' (expected debug, info, warning, error or critical)");
 }
 
 Status OpenErrorLog(const std::string& path, LogLevel level) {

@@ -241,7 +241,7 @@ std::vector<Setting> BuildTable() {
        "the scoreboard's shared memory",
        "6", IntField(&Config::worker_scoreboard_fd, 0, kMaxFd)},
   };
-// clang-format on
+  // clang-format on
 }
 
 }  // namespace

@@ -25,21 +25,23 @@ struct StatusCodeRow {
 };
 
 // One row per StatusCode, in the enum's order.
+// clang-format off
 inline constexpr StatusCodeRow kStatusCodeTable[] = {
-    // code                          api_error            http wsgid worker ctl
-    {StatusCode::kOk, "ok", 200, 0, 0, 0},
-    {StatusCode::kInvalidArgument, "invalid_value", 422, 2, 2, 2},
-    {StatusCode::kMalformed, "bad_request", 400, 2, 2, 2},
-    {StatusCode::kUnauthenticated, "unauthorized", 401, 1, 3, 4},
-    {StatusCode::kNotFound, "not_found", 404, 1, 3, 1},
-    {StatusCode::kMethodNotAllowed, "method_not_allowed", 405, 1, 3, 1},
-    {StatusCode::kConflict, "conflict", 409, 1, 3, 1},
-    {StatusCode::kUnavailable, "unavailable", 503, 1, 3, 3},
-    {StatusCode::kDeadlineExceeded, "timeout", 504, 1, 3, 124},
-    {StatusCode::kAppLoad, "app_load_failed", 500, 3, 4, 1},
-    {StatusCode::kRefused, "refused", 502, 1, 3, 1},
-    {StatusCode::kInternal, "internal", 500, 1, 3, 1},
+    // code                         api_error            http wsgid worker wsgictl
+    {StatusCode::kOk,               "ok",                 200,    0,     0,      0},
+    {StatusCode::kInvalidArgument,  "invalid_value",      422,    2,     2,      2},
+    {StatusCode::kMalformed,        "bad_request",        400,    2,     2,      2},
+    {StatusCode::kUnauthenticated,  "unauthorized",       401,    1,     3,      4},
+    {StatusCode::kNotFound,         "not_found",          404,    1,     3,      1},
+    {StatusCode::kMethodNotAllowed, "method_not_allowed", 405,    1,     3,      1},
+    {StatusCode::kConflict,         "conflict",           409,    1,     3,      1},
+    {StatusCode::kUnavailable,      "unavailable",        503,    1,     3,      3},
+    {StatusCode::kDeadlineExceeded, "timeout",            504,    1,     3,    124},
+    {StatusCode::kAppLoad,          "app_load_failed",    500,    3,     4,      1},
+    {StatusCode::kRefused,          "refused",            502,    1,     3,      1},
+    {StatusCode::kInternal,         "internal",           500,    1,     3,      1},
 };
+// clang-format on
 
 // The row of `code`.
 constexpr const StatusCodeRow& StatusCodeInfo(StatusCode code) {

@@ -1,8 +1,8 @@
 // WorkerState: the state of a worker as the rest of the system sees it (the
 // control API, the metrics, the ops port, wsgictl), from its spawn to its
-// exit. The pool's own state machine (daemon/worker_lifecycle.h) has finer states;
-// each maps to one of these. An enum end to end: the text form exists only on
-// the wire (JSON, metric labels).
+// exit. The pool's own state machine (daemon/worker_lifecycle.h) has finer
+// states; each maps to one of these. An enum end to end: the text form exists
+// only on the wire (JSON, metric labels).
 #pragma once
 
 #include <optional>

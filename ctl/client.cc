@@ -117,7 +117,7 @@ StatusOr<ApiResponse> ControlClient::Send(
   }
   if (!result) {
     return Status::Unavailable("cannot reach wsgid at " + endpoint_.Describe() +
-                         ": " + DescribeError(result.error(), endpoint_));
+                               ": " + DescribeError(result.error(), endpoint_));
   }
   ApiResponse response;
   response.status = result->status;

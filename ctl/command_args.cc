@@ -74,7 +74,8 @@ StatusOr<long long> ParseInteger(const std::string& text,
     ++begin;  // from_chars takes '-' but not '+'
   auto [stop, ec] = std::from_chars(begin, end, value);
   if (begin == end || ec != std::errc() || stop != end) {
-    return Status::InvalidArgument(what + ": '" + text + "' is not a whole number");
+    return Status::InvalidArgument(what + ": '" + text +
+                                   "' is not a whole number");
   }
   return value;
 }
@@ -87,7 +88,7 @@ StatusOr<double> ParseSeconds(const std::string& text,
   if (text.empty() || *stop != '\0' || errno != 0 || !std::isfinite(value) ||
       value <= 0) {
     return Status::InvalidArgument(what + ": '" + text +
-                         "' is not a positive number of seconds");
+                                   "' is not a positive number of seconds");
   }
   return value;
 }

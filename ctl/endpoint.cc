@@ -29,11 +29,13 @@ StatusOr<std::string> ReadToken(const std::string& path) {
   std::ostringstream content;
   content << in.rdbuf();
   std::string token = Strip(content.str());
-  if (token.empty()) return Status::InvalidArgument("token file " + path + " is empty");
+  if (token.empty())
+    return Status::InvalidArgument("token file " + path + " is empty");
   // A newline inside would end the header early and smuggle the rest into the
   // request.
   if (token.find_first_of("\r\n") != std::string::npos) {
-    return Status::InvalidArgument("token file " + path + " holds more than one line");
+    return Status::InvalidArgument("token file " + path +
+                                   " holds more than one line");
   }
   return token;
 }
@@ -42,27 +44,31 @@ StatusOr<std::string> ReadToken(const std::string& path) {
 Status ParseUrl(const std::string& url, Endpoint* endpoint) {
   const std::string scheme = "http://";
   if (url.rfind(scheme, 0) != 0) {
-    return Status::InvalidArgument("--url " + url +
-                         ": expected http://HOST:PORT (the control API speaks "
-                         "plain HTTP)");
+    return Status::InvalidArgument(
+        "--url " + url +
+        ": expected http://HOST:PORT (the control API speaks "
+        "plain HTTP)");
   }
   std::string rest = url.substr(scheme.size());
   if (!rest.empty() && rest.back() == '/') rest.pop_back();
   if (rest.find('/') != std::string::npos) {
-    return Status::InvalidArgument("--url " + url + ": expected no path after HOST:PORT");
+    return Status::InvalidArgument("--url " + url +
+                                   ": expected no path after HOST:PORT");
   }
   std::string host;
   std::string port;
   if (!rest.empty() && rest.front() == '[') {
     size_t close = rest.find(']');
     if (close == std::string::npos) {
-      return Status::InvalidArgument("--url " + url + ": unterminated [IPv6] address");
+      return Status::InvalidArgument("--url " + url +
+                                     ": unterminated [IPv6] address");
     }
     host = rest.substr(1, close - 1);
     std::string after = rest.substr(close + 1);
     if (!after.empty()) {
       if (after.front() != ':') {
-        return Status::InvalidArgument("--url " + url + ": expected :PORT after ]");
+        return Status::InvalidArgument("--url " + url +
+                                       ": expected :PORT after ]");
       }
       port = after.substr(1);
     }
@@ -71,7 +77,8 @@ Status ParseUrl(const std::string& url, Endpoint* endpoint) {
     host = rest.substr(0, colon);
     if (colon != std::string::npos) port = rest.substr(colon + 1);
   }
-  if (host.empty()) return Status::InvalidArgument("--url " + url + ": no host");
+  if (host.empty())
+    return Status::InvalidArgument("--url " + url + ": no host");
   endpoint->host = host;
   endpoint->port = 80;
   if (!port.empty()) {
@@ -81,7 +88,7 @@ Status ParseUrl(const std::string& url, Endpoint* endpoint) {
     if (ec != std::errc() || end != port.data() + port.size() || value < 1 ||
         value > 65535) {
       return Status::InvalidArgument("--url " + url + ": port '" + port +
-                           "' is not a number in 1..65535");
+                                     "' is not a number in 1..65535");
     }
     endpoint->port = value;
   }
@@ -100,7 +107,8 @@ std::string Endpoint::Describe() const {
 StatusOr<Endpoint> ResolveEndpoint(const EndpointRequest& request) {
   Endpoint endpoint;
   if (request.url && request.socket) {
-    return Status::InvalidArgument("--url and --socket exclude each other: pick one");
+    return Status::InvalidArgument(
+        "--url and --socket exclude each other: pick one");
   }
   if (request.url) {
     endpoint.kind = Endpoint::Kind::kTcp;
@@ -118,10 +126,10 @@ StatusOr<Endpoint> ResolveEndpoint(const EndpointRequest& request) {
       return Status::InvalidArgument("--socket needs a path");
     }
     if (endpoint.socket_path.size() >= sizeof(sockaddr_un::sun_path)) {
-      return Status::InvalidArgument("socket path " + endpoint.socket_path +
-                           " is longer than " +
-                           std::to_string(sizeof(sockaddr_un::sun_path) - 1) +
-                           " bytes, the limit of a UNIX socket address");
+      return Status::InvalidArgument(
+          "socket path " + endpoint.socket_path + " is longer than " +
+          std::to_string(sizeof(sockaddr_un::sun_path) - 1) +
+          " bytes, the limit of a UNIX socket address");
     }
   }
   if (request.token_file) {

@@ -14,7 +14,8 @@ StatusOr<bool> MatchValueOption(const std::vector<std::string>& args, size_t* i,
   std::string name;
   if (arg == long_name || (!short_name.empty() && arg == short_name)) {
     name = arg;
-    if (*i + 1 >= args.size()) return Status::InvalidArgument(name + " needs a value");
+    if (*i + 1 >= args.size())
+      return Status::InvalidArgument(name + " needs a value");
     *value = args[++*i];
     return true;
   }
@@ -79,7 +80,8 @@ StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args,
       } else if (*output == "table" || *output == "text") {
         line.format = OutputFormat::kTable;
       } else {
-        return Status::InvalidArgument("-o " + *output + ": expected json or table");
+        return Status::InvalidArgument("-o " + *output +
+                                       ": expected json or table");
       }
     }
   }

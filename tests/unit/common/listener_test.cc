@@ -101,9 +101,9 @@ TEST(ParseBindAddressTest, Errors) {
   }
 }
 
-// Regression (fixed): the port is read with strtol, which skips leading blanks and takes a
-// sign, so "127.0.0.1: 80" and "127.0.0.1:+80" are port 80; "[]:80" gives an
-// empty host that only fails later, in getaddrinfo.
+// Regression (fixed): the port is read with strtol, which skips leading blanks
+// and takes a sign, so "127.0.0.1: 80" and "127.0.0.1:+80" are port 80; "[]:80"
+// gives an empty host that only fails later, in getaddrinfo.
 TEST(ParseBindAddressTest, MalformedPortOrHostRejected) {
   for (const char* text : {"127.0.0.1: 80", "127.0.0.1:+80", ":-0", "[]:80"}) {
     StatusOr<BindAddress> a = ParseBindAddress(text);

@@ -1,11 +1,11 @@
-// The shared-memory scoreboard: layout, attach checks, sealing, thread activity.
+// The shared-memory scoreboard: layout, attach checks, sealing, thread
+// activity.
 #include "common/scoreboard.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cstring>
 
@@ -27,7 +27,8 @@ TEST(ScoreboardTest, WorkerSeesWhatTheMasterCreated) {
 TEST(ScoreboardTest, SealedAgainstResizing) {
   auto master = Scoreboard::Create(2);
   ASSERT_TRUE(master.ok());
-  // A worker (or app code through ctypes) shrinking it would make the master SIGBUS.
+  // A worker (or app code through ctypes) shrinking it would make the master
+  // SIGBUS.
   EXPECT_NE(::ftruncate(master->fd(), 0), 0);
   EXPECT_NE(::ftruncate(master->fd(), 1 << 30), 0);
 }

@@ -53,12 +53,14 @@ TEST(TimeoutPolicyTest, OneThreadStuckLongerThanTheTimeoutIsFrozen) {
 }
 
 TEST(TimeoutPolicyTest, OneStuckThreadAmongFreeOnesIsNotAFreeze) {
-  WorkerObservation o{kNow, {Busy(kNow - 100 * kSec), Idle(), Busy(kNow - kSec)}};
+  WorkerObservation o{kNow,
+                      {Busy(kNow - 100 * kSec), Idle(), Busy(kNow - kSec)}};
   EXPECT_FALSE(JudgeWorker(o, kNow, Policy(30)).frozen());
 }
 
 TEST(TimeoutPolicyTest, EveryThreadStuckIsAFreeze) {
-  WorkerObservation o{kNow, {Busy(kNow - 100 * kSec, "/a"), Busy(kNow - 31 * kSec, "/b")}};
+  WorkerObservation o{
+      kNow, {Busy(kNow - 100 * kSec, "/a"), Busy(kNow - 31 * kSec, "/b")}};
   FreezeVerdict v = JudgeWorker(o, kNow, Policy(30));
   EXPECT_EQ(v.kind, FreezeVerdict::Kind::kAllThreadsStuck);
   EXPECT_NE(v.detail.find("/a"), std::string::npos);
@@ -69,7 +71,8 @@ TEST(TimeoutPolicyTest, RequestTimeoutCatchesOneSlowRequest) {
   WorkerObservation o{kNow, {Idle(), Busy(kNow - 6 * kSec, "/report")}};
   FreezeVerdict v = JudgeWorker(o, kNow, Policy(30, 5));
   EXPECT_EQ(v.kind, FreezeVerdict::Kind::kRequestTimeout);
-  EXPECT_NE(v.detail.find("thread 1: GET /report"), std::string::npos) << v.detail;
+  EXPECT_NE(v.detail.find("thread 1: GET /report"), std::string::npos)
+      << v.detail;
 }
 
 TEST(TimeoutPolicyTest, RequestTimeoutOffByDefault) {

@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "daemon/config_file.h"
 #include "common/log.h"
+#include "daemon/config_file.h"
 
 namespace wsgid {
 namespace {

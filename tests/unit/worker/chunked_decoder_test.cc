@@ -157,19 +157,20 @@ std::pair<ChunkedDecoder::Result, size_t> FeedEndlessly(std::string_view prefix,
   return {r, total};
 }
 
-// Regression (fixed): a chunk extension has no length bound. "1;" followed by an endless run
-// of extension bytes is consumed forever without producing body bytes, so the
-// client holds an app thread inside one wsgi.input read as long as it keeps
-// sending, and the bytes count against no limit (--limit-request-body counts
-// decoded bytes only). Node.js bounded this after CVE-2024-22019.
+// Regression (fixed): a chunk extension has no length bound. "1;" followed by
+// an endless run of extension bytes is consumed forever without producing body
+// bytes, so the client holds an app thread inside one wsgi.input read as long
+// as it keeps sending, and the bytes count against no limit
+// (--limit-request-body counts decoded bytes only). Node.js bounded this after
+// CVE-2024-22019.
 TEST(ChunkedDecoderTest, ChunkExtensionLengthBounded) {
   auto [result, total] = FeedEndlessly("1;", 'a');
   EXPECT_EQ(result, ChunkedDecoder::Result::kError)
       << "still waiting after " << total << " bytes of one chunk extension";
 }
 
-// Regression (fixed): the same with leading zeros of a chunk size, now that they are not
-// counted: "000..." never ends.
+// Regression (fixed): the same with leading zeros of a chunk size, now that
+// they are not counted: "000..." never ends.
 TEST(ChunkedDecoderTest, ChunkSizeLineLengthBounded) {
   auto [result, total] = FeedEndlessly("", '0');
   EXPECT_EQ(result, ChunkedDecoder::Result::kError)

@@ -495,11 +495,11 @@ TEST_F(ResponseTest, RepeatedContentLengthSentOnce) {
   EXPECT_EQ(wire_.body, "abc");
 }
 
-// Regression (fixed): a SetHead that fails validation after an earlier successful one clears
-// the recorded headers but keeps the earlier status, so has_head() stays true
-// and Finish() sends the old status with none of its headers
-// (start_response("200 OK", [("X-A", "1")]) then start_response with a bad
-// header and exc_info: the response goes out as a bare "200 OK").
+// Regression (fixed): a SetHead that fails validation after an earlier
+// successful one clears the recorded headers but keeps the earlier status, so
+// has_head() stays true and Finish() sends the old status with none of its
+// headers (start_response("200 OK", [("X-A", "1")]) then start_response with a
+// bad header and exc_info: the response goes out as a bare "200 OK").
 TEST_F(ResponseTest, FailedSetHeadLeavesEarlierHeadIntact) {
   Response r(&conn_, options_);
   ASSERT_TRUE(r.SetHead("200 OK", {{"X-A", "1"}}).ok());
