@@ -12,7 +12,7 @@ namespace {
 
 // Request bodies up to this size are received while the connection waits in
 // epoll, before the app is called (see AwaitsBody).
-constexpr int64_t kPrebufferBytes = 256 * 1024;
+constexpr int64_t kPrebufferBytes = int64_t{256} * 1024;
 
 // This app thread's scoreboard entry (nullptr when running without a master).
 thread_local ThreadSlot* t_thread_slot = nullptr;
