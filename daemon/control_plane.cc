@@ -56,7 +56,7 @@ Status ControlPlane::StartOps(const Config& config, ControlBackend* backend,
   if (Status s = ops_->Start(config.ops_bind); !s.ok()) {
     ops_.reset();
     if (config.ops_bind != Config().ops_bind)
-      return Status::InvalidArgument("--ops-bind: " + s.message());
+      return s.Prefixed("--ops-bind: ");  // its own code: in use exits 1
     Log(LogLevel::kWarning)
         << "ops port: " << s.message() << "; running without it";
     return Status::Ok();
@@ -80,7 +80,7 @@ Status ControlPlane::StartControlApi(const Config& config,
   if (Status s = control_->Start(); !s.ok()) {
     control_.reset();
     if (!config.control_socket.empty() || !options.tcp_bind.empty())
-      return Status::InvalidArgument("control API: " + s.message());
+      return s.Prefixed("control API: ");
     Log(LogLevel::kWarning)
         << "control API: " << s.message() << "; running without it";
     return Status::Ok();

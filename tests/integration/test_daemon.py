@@ -3,6 +3,7 @@
 Runs the real wsgid on loopback with examples/lifecycle_app.py."""
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -61,9 +62,22 @@ class StartupFailureTest(unittest.TestCase):
         with harness.Server("hello:app") as server:
             result = self.run_wsgid("-b", "127.0.0.1:%d" % server.port, "--chdir",
                                     harness.EXAMPLES, "hello:app")
-            self.assertNotEqual(result.returncode, 0)
+            self.assertEqual(result.returncode, 1, result.stderr)  # the README's code
             self.assertIn("Address already in use", result.stderr)
             self.assertEqual(get(server.url + "/")[0], 200)
+
+    def test_ops_port_in_use_exits_1_naming_the_flag(self):
+        # The ops server's "in use" keeps its code through the "--ops-bind:" prefix.
+        taken = socket.socket()
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with taken:
+            result = self.run_wsgid(
+                "-b", "127.0.0.1:%d" % harness.free_port(), "--ops-bind",
+                "127.0.0.1:%d" % taken.getsockname()[1], "--control-socket", "off",
+                "--chdir", harness.EXAMPLES, "hello:app")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("--ops-bind", result.stderr)
 
     def test_check_config(self):
         result = self.run_wsgid("--check-config", "-w", "3", "hello:app")
