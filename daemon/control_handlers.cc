@@ -45,8 +45,7 @@ json WorkerJson(const PoolSnapshot::Worker& w, const WorkerSlot* slot,
   double heartbeat_age = 0;
   uint64_t requests = 0, connections = 0;
   if (slot != nullptr) {
-    heartbeat_age = SecondsSince(
-        slot->heartbeat_ns.load(std::memory_order_relaxed), now_ns);
+    heartbeat_age = HeartbeatAgeSeconds(*slot, now_ns);
     requests = slot->requests.load(std::memory_order_relaxed);
     connections = slot->connections.load(std::memory_order_relaxed);
     current = CurrentRequests(*slot, now_ns, &busy);
@@ -164,8 +163,7 @@ ApiAnswer GetStatus(const ControlContext& context, const ControlRequest&) {
       200, {
                {"version", context.version},
                {"pid", ::getpid()},
-               {"uptime_seconds",
-                static_cast<double>(MonotonicNs() - pool.started_ns) / 1e9},
+               {"uptime_seconds", SecondsSince(pool.started_ns, MonotonicNs())},
                {"generation", pool.generation},
                {"pool",
                 {{"desired", pool.desired},

@@ -1,9 +1,5 @@
 #include "daemon/metrics_gatherer.h"
 
-#include <algorithm>
-
-#include "common/clock.h"
-
 namespace wsgid {
 
 MetricsInput GatherMetricsInput(const PoolSnapshot& pool,
@@ -19,11 +15,10 @@ MetricsInput GatherMetricsInput(const PoolSnapshot& pool,
     if (slot == nullptr) continue;
     in.running_threads += WorkerThreads(*slot);
     in.busy_threads += BusyThreads(*slot);
-    int64_t beat = slot->heartbeat_ns.load(std::memory_order_relaxed);
-    double age = std::max<double>(
-        0, static_cast<double>(now_ns - beat) / static_cast<double>(kNsPerSec));
-    in.workers.push_back(
-        {w.id, w.state == WorkerState::kStarting ? 0 : age, resident(w.pid)});
+    double age = w.state == WorkerState::kStarting
+                     ? 0  // importing the app: no heartbeat yet
+                     : HeartbeatAgeSeconds(*slot, now_ns);
+    in.workers.push_back({w.id, age, resident(w.pid)});
   }
   in.listen_queues = listeners.QueueLengths();
   return in;

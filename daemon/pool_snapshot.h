@@ -62,6 +62,13 @@ inline int WorkerThreads(const WorkerSlot& slot) {
                                                          : static_cast<int>(n);
 }
 
+// Seconds since the worker's last heartbeat at `now_ns`, never negative (the
+// stamp is the worker's word, and may read ahead of ours).
+inline double HeartbeatAgeSeconds(const WorkerSlot& slot, int64_t now_ns) {
+  int64_t beat = slot.heartbeat_ns.load(std::memory_order_relaxed);
+  return now_ns > beat ? static_cast<double>(now_ns - beat) / 1e9 : 0;
+}
+
 // Of those, the threads in a request now.
 inline int BusyThreads(const WorkerSlot& slot) {
   int busy = 0;

@@ -31,10 +31,9 @@ PoolOptions PoolOptions::FromConfig(const Config& config) {
   PoolOptions o;
   o.workers = config.workers;
   o.max_ids = 2 * config.max_workers;  // the largest pool plus as many draining
-  o.timeouts.timeout_ns = static_cast<int64_t>(config.timeout * 1e9);
-  o.timeouts.request_timeout_ns =
-      static_cast<int64_t>(config.request_timeout * 1e9);
-  o.abort_grace_ns = static_cast<int64_t>(config.abort_grace * 1e9);
+  o.timeouts.timeout_ns = SecondsToNs(config.timeout);
+  o.timeouts.request_timeout_ns = SecondsToNs(config.request_timeout);
+  o.abort_grace_ns = SecondsToNs(config.abort_grace);
   o.max_requests = config.max_requests;
   o.max_requests_jitter = config.max_requests_jitter;
   o.max_worker_memory = config.max_worker_memory;
