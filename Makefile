@@ -11,8 +11,12 @@ CMAKE_FLAGS := -DPython_EXECUTABLE=$(PYTHON) -DPYBIND11_FINDPYTHON=ON \
 # Debian packages: build dependencies, then what the tests and benchmarks run.
 BUILD_PACKAGES := g++ cmake make pkg-config python3-dev pybind11-dev libcpp-httplib-dev \
 	nlohmann-json3-dev prometheus-cpp-dev libgtest-dev
+# issue 18: man pages (help2man, in the default build), the Debian package (dpkg-dev's
+# dpkg-shlibdeps for make deb), man -l and logrotate for the tests.
+BUILD_PACKAGES += help2man dpkg-dev
+TEST_PACKAGES_OPS := man-db logrotate
 TEST_PACKAGES := python3-flask python3-django python3-yaml curl wrk nghttp2-client nginx-light prometheus \
-	tmux openssl systemd
+	tmux openssl systemd $(TEST_PACKAGES_OPS)
 # kubectl (test_deploy_k8s) is not one of them: Debian's kubernetes-client 1.20 cannot render
 # deploy/k8s (its kustomize predates `labels`); the image's google-cloud-sdk kubectl does.
 BENCH_PACKAGES := wrk nghttp2-client gunicorn uwsgi-core uwsgi-plugin-python3 nginx-light \
@@ -25,7 +29,7 @@ SANITIZE_PACKAGES := clang-14 libfuzzer-14-dev libclang-rt-14-dev
 FUZZ_SECONDS ?= 60
 FUZZ_LONG_SECONDS ?= 600
 
-.PHONY: setup setup-bench build run test fuzz sanitize bench bench-scenario clean
+.PHONY: setup setup-bench build run test fuzz sanitize bench bench-scenario clean deb
 
 define install_missing
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -77,6 +81,10 @@ bench: setup-bench build
 # make bench-scenario SCENARIO_FLAGS="--phase-seconds 5 --scenarios io"
 bench-scenario: setup-bench build
 	$(PYTHON) tests/bench/scenario.py --bin-dir $(BUILD)/bin $(SCENARIO_FLAGS)
+
+# The Debian package of the default build (packaging/CMakeLists.txt): $(BUILD)/wsgid_*.deb.
+deb: build
+	cd $(BUILD) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD)

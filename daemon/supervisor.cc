@@ -35,7 +35,8 @@ Supervisor::Supervisor(Config config, std::string worker_path,
       worker_path_(std::move(worker_path)),
       argv_(std::move(argv)),
       reload_(std::move(reload_config)),
-      listeners_(SystemSocketOps()) {}
+      listeners_(SystemSocketOps()),
+      watchdog_(SystemdWatchdog::FromEnvironment()) {}
 
 Supervisor::~Supervisor() {
   // The HTTP threads read through the backend: answer what they wait for,
@@ -121,6 +122,7 @@ void Supervisor::Turn() {
       break;
   }
   PublishSnapshot(MonotonicNs());
+  watchdog_.Tick(MonotonicNs(), [this] { return DescribeService(); });
 }
 
 void Supervisor::WaitForEvents() {
@@ -175,7 +177,7 @@ void Supervisor::Dispatch(SignalAction action) {
     case SignalAction::kReopenLogs:
       return ReopenLogs();
     case SignalAction::kReExec:
-      return ReExecMaster(worker_path_, argv_, listeners_.fds());
+      return ReExec();
     case SignalAction::kNone:
       return;
   }
@@ -262,6 +264,29 @@ void Supervisor::ReopenLogs() {
   ReopenErrorLog(config_);
   for (const auto& [pid, w] : pool_->workers())
     processes_->Signal(pid, SIGUSR1);
+}
+
+void Supervisor::ReExec() {
+  if (watchdog_.enabled()) {
+    // systemd accepts state from the main pid only (NotifyAccess=main) and,
+    // when this master exits, stops the unit and kills the new one with it.
+    Log(LogLevel::kError)
+        << "USR2 ignored: running under systemd (NOTIFY_SOCKET), which would "
+           "kill the new master when this one exits; use `systemctl reload` "
+           "(HUP: new code and configuration, rolling) instead";
+    return;
+  }
+  ReExecMaster(worker_path_, argv_, listeners_.fds());
+}
+
+ServiceStatus Supervisor::DescribeService() {
+  ServiceStatus s;
+  s.ready_workers = pool_->CountInState(WorkerState::kReady);
+  s.desired_workers = pool_->desired();
+  RequestTotals totals = slots_->Totals();
+  for (const auto& by_method : totals.responses)
+    for (uint64_t n : by_method) s.requests_total += n;
+  return s;
 }
 
 void Supervisor::Autoscale(int64_t now_ns) {

@@ -16,7 +16,11 @@
 // Signals: TERM graceful stop, INT/QUIT fast stop, HUP reload (configuration
 // and code), TTIN/TTOU one worker more/less, USR1 reopen logs, USR2 start a new
 // master (the binary on disk) that inherits the listeners and serves beside
-// this one.
+// this one (refused under systemd's notify protocol: systemd would kill the new
+// master with the old one; `systemctl reload` is the way there).
+//
+// Under systemd every turn also pings the watchdog and refreshes STATUS=
+// (systemd_watchdog.h): a loop that stops turning stops the pings.
 //
 // Thread safety: Start() and Run() on the main thread, the loop's. The ops and
 // control threads reach only its LoopBackend (loop_backend.h).
@@ -41,6 +45,7 @@
 #include "daemon/pool_commands.h"
 #include "daemon/snapshot_publisher.h"
 #include "daemon/system_load_reader.h"
+#include "daemon/systemd_watchdog.h"
 #include "daemon/worker_pool.h"
 #include "daemon/worker_processes.h"
 #include "daemon/worker_slots.h"
@@ -89,6 +94,8 @@ class Supervisor {
   void BeginStop(bool graceful, Status outcome);
 
   void ReopenLogs();
+  void ReExec();
+  ServiceStatus DescribeService();
   void Autoscale(int64_t now_ns);
   void BalanceConnections();
   void PublishSnapshot(int64_t now_ns);
@@ -109,6 +116,7 @@ class Supervisor {
   std::unique_ptr<LoopBackend> backend_;  // what the HTTP threads reach
   ControlPlane control_plane_;
   PidFile pid_file_;
+  SystemdWatchdog watchdog_;  // WATCHDOG=1 and STATUS= each turn
   UniqueFd signal_fd_;
 
   Phase phase_ = Phase::kBooting;
