@@ -12,9 +12,9 @@ CMAKE_FLAGS := -DPython_EXECUTABLE=$(PYTHON) -DPYBIND11_FINDPYTHON=ON \
 BUILD_PACKAGES := g++ cmake make pkg-config python3-dev pybind11-dev libcpp-httplib-dev \
 	nlohmann-json3-dev prometheus-cpp-dev libgtest-dev
 # issue 18: man pages (help2man, in the default build), the Debian package (dpkg-dev's
-# dpkg-shlibdeps for make deb), man -l and logrotate for the tests.
+# dpkg-shlibdeps for make deb); man -l, logrotate and strace (the unit's syscall filter) for the tests.
 BUILD_PACKAGES += help2man dpkg-dev
-TEST_PACKAGES_OPS := man-db logrotate
+TEST_PACKAGES_OPS := man-db logrotate strace
 TEST_PACKAGES := python3-flask python3-django python3-yaml curl wrk nghttp2-client nginx-light prometheus \
 	tmux openssl systemd $(TEST_PACKAGES_OPS)
 # kubectl (test_deploy_k8s) is not one of them: Debian's kubernetes-client 1.20 cannot render

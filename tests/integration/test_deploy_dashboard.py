@@ -1,6 +1,8 @@
 """Lint of dashboards/wsgid.json: the conventions a Grafana dashboard for wsgid keeps.
 
-schemaVersion >= 39; timeseries panels only; a datasource variable and job/instance query
+schemaVersion >= 39; a top row of stat panels (ready workers, req/s, 5xx %, p99, the
+version from wsgid_build_info), timeseries panels below; annotations for reloads and
+restarts/upgrades; a datasource variable and job/instance query
 variables; every panel and query on ${datasource}; every panel with a unit and a
 description; every range in a query is [$__rate_interval]; every metric selector filtered
 by $job and $instance; the panels the issue lists are there (worker-exit timeouts drawn to
@@ -43,7 +45,8 @@ class DashboardLintTest(unittest.TestCase):
         return [(p["title"], t["expr"]) for p in self.panels for t in p.get("targets", [])]
 
     def panel_with(self, metric):
-        found = [p for p in self.panels if any(metric in t["expr"] for t in p["targets"])]
+        found = [p for p in self.panels if p["type"] == "timeseries"
+                 and any(metric in t["expr"] for t in p["targets"])]
         self.assertTrue(found, "no panel shows %s" % metric)
         return found[0]
 
@@ -75,7 +78,8 @@ class DashboardLintTest(unittest.TestCase):
         self.assertEqual(len(ids), len(set(ids)), "duplicate panel ids")
         for p in self.panels:
             with self.subTest(p["title"]):
-                self.assertEqual(p["type"], "timeseries")
+                # The top row is stat panels, the rest time series.
+                self.assertEqual(p["type"], "stat" if p["gridPos"]["y"] == 0 else "timeseries")
                 self.assertGreater(len(p.get("description", "")), 30)
                 unit = p["fieldConfig"]["defaults"].get("unit")
                 self.assertIn(unit, UNITS)
@@ -156,6 +160,40 @@ class DashboardLintTest(unittest.TestCase):
         self.assertEqual(props["color"], {"mode": "fixed", "fixedColor": "red"})
         self.assertGreater(props["custom.lineWidth"],
                            exits["fieldConfig"]["defaults"]["custom"]["lineWidth"])
+
+    def test_top_row_of_stats(self):
+        top = sorted((p for p in self.panels if p["gridPos"]["y"] == 0),
+                     key=lambda p: p["gridPos"]["x"])
+        exprs = [p["targets"][0]["expr"] for p in top]
+        units = [p["fieldConfig"]["defaults"]["unit"] for p in top]
+        self.assertEqual(len(top), 5, [p["title"] for p in top])
+        self.assertIn('wsgid_workers{state="ready"', exprs[0])
+        self.assertIn("rate(wsgid_http_requests_total{", exprs[1])
+        self.assertEqual(units[1], "reqps")
+        self.assertIn('code=~"5.."', exprs[2])
+        self.assertEqual(units[2], "percentunit")
+        self.assertIn("histogram_quantile(0.99", exprs[3])
+        self.assertEqual(units[3], "s")
+        self.assertIn("wsgid_build_info", exprs[4])
+        self.assertIn("by (version)", exprs[4])
+        self.assertEqual(top[4]["targets"][0]["legendFormat"], "{{version}}")
+        self.assertEqual(top[4]["options"]["textMode"], "name")
+        # Every stat is one number over the selected instances: one row of 24 columns.
+        self.assertEqual(sum(p["gridPos"]["w"] for p in top), 24)
+
+    def test_annotations_for_reloads_and_upgrades(self):
+        queries = {a["name"]: a for a in self.dash["annotations"]["list"] if "expr" in a}
+        reload_ = next(a for a in queries.values() if "wsgid_config_reloads_total" in a["expr"])
+        upgrade = next(a for a in queries.values()
+                       if "process_start_time_seconds" in a["expr"])
+        self.assertIn("wsgid_build_info", upgrade["expr"])
+        self.assertIn("{{version}}", upgrade["textFormat"])
+        for a in (reload_, upgrade):
+            self.assertEqual(a["datasource"], DS_REF)
+            self.assertTrue(a["enable"])
+            for name, matchers in selectors(a["expr"]):
+                self.assertIn('job=~"$job"', matchers, a["name"])
+                self.assertIn('instance=~"$instance"', matchers, a["name"])
 
     def test_layout(self):
         cells = set()

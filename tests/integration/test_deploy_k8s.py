@@ -22,6 +22,7 @@ import harness  # noqa: E402
 
 K8S = os.path.join(harness.REPO, "deploy", "k8s")
 ADAPTER = os.path.join(K8S, "prometheus-adapter")
+MONITORING = os.path.join(K8S, "monitoring")
 
 # --- the known fields of the Kubernetes objects used (API reference, v1.30) ------------
 # A dict lists an object's fields; S: a scalar; M: a string map (labels...); ANY: an
@@ -67,11 +68,14 @@ CONTAINER = {
 VOLUME = {"name": S, "emptyDir": {"medium": S, "sizeLimit": S}, "configMap": ANY,
           "secret": ANY, "persistentVolumeClaim": ANY, "projected": ANY, "downwardAPI": ANY,
           "hostPath": ANY, "ephemeral": ANY, "csi": ANY, "nfs": ANY, "image": ANY}
+SPREAD = {"maxSkew": S, "topologyKey": S, "whenUnsatisfiable": S,
+          "labelSelector": LABEL_SELECTOR, "minDomains": S, "matchLabelKeys": [S],
+          "nodeAffinityPolicy": S, "nodeTaintsPolicy": S}
 POD_SPEC = {
     "containers": [CONTAINER], "initContainers": [CONTAINER], "ephemeralContainers": [ANY],
     "volumes": [VOLUME], "terminationGracePeriodSeconds": S, "securityContext": POD_SECURITY,
     "serviceAccountName": S, "automountServiceAccountToken": S, "nodeSelector": M,
-    "affinity": ANY, "tolerations": [ANY], "topologySpreadConstraints": [ANY],
+    "affinity": ANY, "tolerations": [ANY], "topologySpreadConstraints": [SPREAD],
     "priorityClassName": S, "priority": S, "restartPolicy": S, "dnsPolicy": S,
     "dnsConfig": ANY, "imagePullSecrets": [{"name": S}], "enableServiceLinks": S,
     "hostname": S, "subdomain": S, "shareProcessNamespace": S, "activeDeadlineSeconds": S,
@@ -326,6 +330,19 @@ def problems(objects, adapter_rules):
         out.append("terminationGracePeriodSeconds %s <= preStop %s + --graceful-timeout %s"
                    % (grace, pre_stop, graceful))
 
+    # No API token in a pod that never calls the API; pods spread over zones and nodes.
+    if pod.get("automountServiceAccountToken") is not False:
+        out.append("automountServiceAccountToken must be false")
+    spread = pod.get("topologySpreadConstraints", [])
+    keys = {t.get("topologyKey") for t in spread}
+    for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname"):
+        if key not in keys:
+            out.append("topologySpreadConstraints: none over %s" % key)
+    for t in spread:
+        if not selects(t.get("labelSelector", {}).get("matchLabels"), pod_labels):
+            out.append("topologySpreadConstraint over %s does not select the pods"
+                       % t.get("topologyKey"))
+
     # Resources: requests and limits for cpu and memory, requests <= limits.
     res = c.get("resources", {})
     for kind in ("cpu", "memory"):
@@ -452,6 +469,17 @@ class KustomizeTest(unittest.TestCase):
         self.assertIn("terminationGracePeriodSeconds 30 <= preStop 5.0 + --graceful-timeout "
                       "25.0", found[0])
 
+    def test_catches_an_unspread_pod_with_a_token(self):
+        def unspread(objects):
+            pod = self.deployment(objects)["spec"]["template"]["spec"]
+            pod["automountServiceAccountToken"] = True
+            pod["topologySpreadConstraints"][0]["labelSelector"]["matchLabels"] = {"a": "b"}
+            del pod["topologySpreadConstraints"][1]
+        self.assertEqual(self.mutated(unspread), [
+            "automountServiceAccountToken must be false",
+            "topologySpreadConstraints: none over kubernetes.io/hostname",
+            "topologySpreadConstraint over topology.kubernetes.io/zone does not select the pods"])
+
     def test_catches_broken_references(self):
         def break_refs(objects):
             for o in objects:
@@ -468,6 +496,50 @@ class KustomizeTest(unittest.TestCase):
                      "names a missing volume 'ctrl'", "volume 'control' is never mounted",
                      "--control-socket /run/wsgid/control.sock: its volume is not an emptyDir"):
             self.assertIn(text, found)
+
+
+class MonitoringTest(unittest.TestCase):
+    """deploy/k8s/monitoring: a PodMonitor and a PrometheusRule (prometheus-operator) and
+    the dashboard ConfigMap for Grafana's sidecar, each derived from the one source."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.objects = kustomize(MONITORING)
+        cls.by_kind = {o["kind"]: o for o in cls.objects}
+        cls.app = kustomize(K8S)
+
+    def test_renders_the_three_objects(self):
+        self.assertEqual(sorted(o["kind"] for o in self.objects),
+                         ["ConfigMap", "PodMonitor", "PrometheusRule"])
+        for o in self.objects:
+            self.assertEqual(o["metadata"]["labels"].get("app.kubernetes.io/part-of"), "wsgid")
+        monitoring = [o for o in self.objects if o["kind"] != "ConfigMap"]
+        for o in monitoring:
+            self.assertEqual(o["apiVersion"], "monitoring.coreos.com/v1")
+
+    def test_pod_monitor_scrapes_the_ops_port(self):
+        pm = self.by_kind["PodMonitor"]["spec"]
+        dep = next(o for o in self.app if o["kind"] == "Deployment")
+        pod_labels = dep["spec"]["template"]["metadata"]["labels"]
+        self.assertTrue(selects(pm["selector"]["matchLabels"], pod_labels))
+        container = dep["spec"]["template"]["spec"]["containers"][0]
+        ports = {p["name"] for p in container["ports"]}
+        (endpoint,) = pm["podMetricsEndpoints"]
+        self.assertIn(endpoint["port"], ports)
+        self.assertEqual(endpoint["port"], "ops")
+        self.assertEqual(endpoint["path"], "/metrics")
+
+    def test_prometheus_rule_is_the_alert_file(self):
+        with open(os.path.join(harness.REPO, "deploy", "prometheus", "wsgid-alerts.yml")) as f:
+            groups = yaml.safe_load(f)["groups"]
+        self.assertEqual(self.by_kind["PrometheusRule"]["spec"]["groups"], groups)
+
+    def test_dashboard_config_map_is_the_dashboard(self):
+        cm = self.by_kind["ConfigMap"]
+        self.assertEqual(cm["metadata"]["name"], "wsgid-dashboard")
+        self.assertEqual(cm["metadata"]["labels"].get("grafana_dashboard"), "1")
+        with open(os.path.join(harness.REPO, "dashboards", "wsgid.json")) as f:
+            self.assertEqual(cm["data"]["wsgid.json"], f.read())
 
 
 if __name__ == "__main__":

@@ -44,6 +44,8 @@ SCRAPE = os.path.join(PROM_DIR, "prometheus.yml")
 SCRAPE_K8S = os.path.join(PROM_DIR, "prometheus-kubernetes.yml")
 DASHBOARD = os.path.join(harness.REPO, "dashboards", "wsgid.json")
 ADAPTER = os.path.join(harness.REPO, "deploy", "k8s", "prometheus-adapter", "config.yaml")
+RUNBOOK = os.path.join(harness.REPO, "deploy", "RUNBOOK.md")
+RUNBOOK_URL = "https://github.com/wsgid/wsgid/blob/main/deploy/RUNBOOK.md#"
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 
@@ -152,7 +154,8 @@ class PromtoolTest(unittest.TestCase):
 
     def test_alerts_are_documented(self):
         required = {"WsgidWorkersFrozen", "WsgidWorkerCrashLoop", "WsgidSaturated",
-                    "WsgidReloadFailed", "WsgidScrapeDown"}
+                    "WsgidReloadFailed", "WsgidScrapeDown", "WsgidHighErrorRate",
+                    "WsgidHighLatency", "WsgidTargetAbsent"}
         rules = {r["alert"]: r for r in alert_rules()}
         self.assertLessEqual(required, set(rules))
         self.assertIn('reason=~"heartbeat_timeout|request_timeout"',
@@ -161,6 +164,32 @@ class PromtoolTest(unittest.TestCase):
             self.assertIn(rule["labels"].get("severity"), ("warning", "critical"), name)
             self.assertTrue(rule["annotations"].get("summary"), name)
             self.assertTrue(rule["annotations"].get("description"), name)
+
+    def test_every_alert_has_a_runbook_section(self):
+        with open(RUNBOOK) as f:
+            sections = re.findall(r"^## (\w+)$", f.read(), re.M)
+        rules = alert_rules()
+        self.assertEqual(sorted(sections), sorted(r["alert"] for r in rules))
+        for rule in rules:
+            self.assertEqual(rule["annotations"].get("runbook_url"),
+                             RUNBOOK_URL + rule["alert"].lower(), rule["alert"])
+
+    def test_new_alert_shapes(self):
+        rules = {r["alert"]: r for r in alert_rules()}
+        # The error ratio needs a minimum of traffic; latency is p99 for 10 minutes.
+        self.assertIn("rate(wsgid_http_requests_total[5m])) >= 1",
+                      rules["WsgidHighErrorRate"]["expr"])
+        latency = rules["WsgidHighLatency"]
+        self.assertIn("histogram_quantile(0.99", latency["expr"])
+        self.assertEqual(latency["for"], "10m")
+        self.assertTrue(rules["WsgidTargetAbsent"]["expr"].startswith("absent("))
+
+    def test_prometheus_rule_is_generated_from_the_rules(self):
+        """deploy/k8s/monitoring/prometheusrule.yaml is wsgid-alerts.yml, regenerated."""
+        proc = run([harness.PYTHON, os.path.join(PROM_DIR, "to_prometheusrule.py"), "--check"])
+        self.assertEqual(proc.returncode, 0,
+                         "prometheusrule.yaml is stale: run deploy/prometheus/"
+                         "to_prometheusrule.py" + proc.stderr)
 
     def test_check_config(self):
         proc = run([PROMTOOL, "check", "config", SCRAPE])
@@ -368,6 +397,18 @@ class LivePrometheusTest(unittest.TestCase):
             with self.subTest(where):
                 self.assert_data(where, self.fill(expr))
 
+    def test_dashboard_annotations_evaluate(self):
+        """Reloads and restarts/upgrades: valid PromQL on the live metrics (they mark
+        nothing in a run without either)."""
+        dash, _ = dashboard_queries()
+        exprs = [a["expr"] for a in dash["annotations"]["list"] if "expr" in a]
+        self.assertEqual(len(exprs), 2)
+        for expr in exprs:
+            status, _, error = self.query(self.fill(expr))
+            self.assertEqual(status, "success", "%s: %s" % (expr, error))
+            for sel in selectors(expr):
+                self.assert_data("annotation selector", self.fill(sel), finite=False)
+
     def test_dashboard_variables_find_the_target(self):
         dash, _ = dashboard_queries()
         found = {}
@@ -390,8 +431,14 @@ class LivePrometheusTest(unittest.TestCase):
             with self.subTest(rule["alert"]):
                 expr = rule["expr"]
                 # As written: valid and evaluable (quiet alerts return nothing).
-                status, _, error = self.query(expr)
+                status, result, error = self.query(expr)
                 self.assertEqual(status, "success", "%s: %s" % (rule["alert"], error))
+                if expr.startswith("absent("):
+                    # Quiet while the target is there; fires for a job that is not.
+                    self.assertEqual(result, [], rule["alert"])
+                    self.assert_data(rule["alert"] + " (no target)",
+                                     expr.replace(".*wsgid.*", "no-such-job"))
+                    continue
                 # The comparisons as `bool`: a series for this target, firing or not.
                 result = self.assert_data(rule["alert"] + " (bool)", boolify(expr))
                 self.assertIn(self.target, [r["metric"].get("instance") for r in result],

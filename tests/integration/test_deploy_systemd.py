@@ -2,7 +2,18 @@
 (Type=notify, ExecReload=kill -HUP, KillMode=mixed, a stop timeout above
 --graceful-timeout), and socket activation serves: systemd-socket-activate binds the
 port, starts wsgid on the first connection with the socket as LISTEN_FDS, and that
-connection is answered."""
+connection is answered (on IPv4 and IPv6 through one dual-stack socket, like the socket
+unit's).
+
+The sandbox: `systemd-analyze security --offline=true` scores the unit 3.0 or less, the
+paths wsgid writes are the writable ones, and every system call wsgid and its workers make
+(strace -f of a run with requests, a reload and a stop) is allowed by the unit's
+SystemCallFilter= (systemd is not PID 1 here, so the sandbox cannot be applied for real).
+
+The notify protocol, against a NOTIFY_SOCKET listener of the test's own: READY=1 with
+MAINPID, WATCHDOG=1 at half of WATCHDOG_USEC and only while the supervisor loop turns
+(SIGSTOP stops the pings), STATUS= with the ready workers and the request rate,
+STOPPING=1, and USR2 refused."""
 import os
 import sys
 import re
@@ -11,6 +22,8 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -177,6 +190,231 @@ class SocketActivationTest(unittest.TestCase):
         # systemctl stop: SIGTERM to the main process (KillMode=mixed), a graceful exit.
         self.proc.send_signal(signal.SIGTERM)
         self.assertEqual(self.proc.wait(30), 0, self.output())
+
+
+def unit_copies(tmp, mutate=None):
+    """Copies of both units in tmp, ExecStart naming the built binary; the service's path."""
+    for name in ("wsgid.service", "wsgid.socket"):
+        with open(os.path.join(UNITS, name)) as f:
+            text = f.read().replace(INSTALLED_PATH, harness.WSGID)
+        if mutate:
+            text = mutate(name, text)
+        with open(os.path.join(tmp, name), "w") as f:
+            f.write(text)
+    return os.path.join(tmp, "wsgid.service")
+
+
+def exposure(mutate=None):
+    """systemd-analyze security --offline=true of the service: (score, output)."""
+    analyze = harness.require_tool("systemd-analyze", "Debian: systemd")
+    with tempfile.TemporaryDirectory(prefix="wsgid-units-") as tmp:
+        service = unit_copies(tmp, mutate)
+        proc = subprocess.run([analyze, "security", "--offline=true", "--no-pager", service],
+                              capture_output=True, text=True, timeout=60, cwd=tmp)
+    m = re.search(r"Overall exposure level for wsgid.service: ([0-9.]+)", proc.stdout)
+    if m is None:
+        raise AssertionError("no exposure level:\n%s%s" % (proc.stdout, proc.stderr))
+    return float(m.group(1)), proc.stdout
+
+
+def syscall_set(spec):
+    """The system call names of `systemd-analyze syscall-filter` for the groups and
+    names in `spec` (groups expand recursively)."""
+    analyze = harness.require_tool("systemd-analyze", "Debian: systemd")
+    names = set()
+    for item in spec.split():
+        if not item.startswith("@"):
+            names.add(item)
+            continue
+        out = subprocess.run([analyze, "syscall-filter", "--no-pager", item],
+                             capture_output=True, text=True, timeout=30, check=True).stdout
+        for line in out.splitlines()[1:]:
+            word = line.strip()
+            if word and not word.startswith("#"):
+                names |= syscall_set(word) if word.startswith("@") else {word}
+    return names
+
+
+class HardeningTest(unittest.TestCase):
+    def test_exposure_is_at_most_3(self):
+        score, out = exposure()
+        self.assertLessEqual(score, 3.0, out)
+
+    def test_exposure_check_has_teeth(self):
+        """The unit without its sandbox scores far above 3.0 (the parse reads the score)."""
+        sandbox = re.compile(r"^(Protect|Private|Restrict|SystemCall|Capability|NoNew|Lock"
+                             r"|RemoveIPC|UMask|DevicePolicy|KeyringMode|ReadWritePaths"
+                             r"|AmbientCapabilities)\w*=.*$", re.M)
+        score, out = exposure(lambda name, text: sandbox.sub("", text))
+        self.assertGreater(score, 5.0, out)
+
+    def test_sandbox_keys(self):
+        svc = read_unit("wsgid.service")["Service"]
+        self.assertEqual(svc["ProtectSystem"], ["strict"])
+        self.assertEqual(svc["CapabilityBoundingSet"], [""])  # binds nothing below 1024
+        self.assertEqual(svc["NoNewPrivileges"], ["yes"])
+        self.assertEqual(svc["PrivateDevices"], ["yes"])
+        self.assertIn("@system-service", svc["SystemCallFilter"])
+        self.assertNotIn("MemoryDenyWriteExecute", svc)  # breaks cffi/ctypes callbacks
+        self.assertEqual(sorted(svc["RestrictAddressFamilies"][0].split()),
+                         ["AF_INET", "AF_INET6", "AF_UNIX"])
+        # What ExecStart writes is writable under ProtectSystem=strict.
+        writable = svc["ReadWritePaths"][0].split()
+        self.assertIn("/run/" + svc["RuntimeDirectory"][0], writable)
+        self.assertIn("/var/log/" + svc["LogsDirectory"][0], writable)
+        args = exec_start_args()
+        for flag in ("--pid", "--control-socket", "--error-logfile", "--access-logfile"):
+            if flag in args:
+                path = args[args.index(flag) + 1]
+                self.assertTrue(any(path.startswith(w + "/") for w in writable),
+                                "%s %s is read-only under ProtectSystem=strict" % (flag, path))
+        # The watchdog: wsgid pings at half of it, well above the loop's 100 ms turn.
+        self.assertGreaterEqual(float(svc["WatchdogSec"][0]), 10)
+
+    def test_every_system_call_is_allowed(self):
+        strace = harness.require_tool("strace", "Debian: strace")
+        svc = read_unit("wsgid.service")["Service"]
+        allowed, denied = set(), set()
+        for spec in svc["SystemCallFilter"]:
+            if spec.startswith("~"):
+                denied |= syscall_set(spec[1:])
+            else:
+                allowed |= syscall_set(spec)
+        allowed -= denied
+        self.assertIn("epoll_wait", allowed)
+        self.assertNotIn("setuid", allowed)
+        with tempfile.TemporaryDirectory(prefix="wsgid-strace-") as tmp:
+            trace = os.path.join(tmp, "trace")
+            server = harness.Server("hello:app", workers=2, threads=2)
+            real = server.command
+            server.command = lambda: [strace, "-f", "-qq", "-o", trace] + real()
+            with server:
+                for _ in range(5):
+                    self.assertEqual(harness.get(server.url + "/")[0], 200)
+                # server.proc is strace; wsgid is its child: signal that one.
+                masters = sorted(harness.worker_pids(server.proc.pid))
+                self.assertEqual(len(masters), 1, server.log())
+                os.kill(masters[0], signal.SIGHUP)
+                log = harness.wait_for_log(server, lambda log: "generation 2" in log, 30)
+                self.assertIn("generation 2", log)
+                self.assertEqual(harness.get(server.url + "/")[0], 200)
+                os.kill(masters[0], signal.SIGTERM)
+                self.assertEqual(server.proc.wait(30), 0, server.log())
+            with open(trace) as f:
+                used = set(re.findall(r"^\d+\s+(?:<\.\.\. )?([a-z0-9_]+)[( ]", f.read(), re.M))
+        self.assertIn("epoll_wait", used)
+        self.assertGreater(len(used), 30)
+        # systemd installs the filter before it execs ExecStart: wsgid's execve counts too.
+        self.assertEqual(sorted(used - allowed), [],
+                         "system calls the unit's SystemCallFilter= denies")
+
+
+class NotifyListener:
+    """A NOTIFY_SOCKET of the test's own: a datagram socket that records every message
+    with the time it came."""
+
+    def __init__(self, tmp):
+        self.path = os.path.join(tmp, "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.2)
+        self.messages = []  # (monotonic time, text)
+        self.lock = threading.Lock()
+        self.running = True
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self):
+        while self.running:
+            try:
+                data = self.sock.recv(4096)
+            except socket.timeout:
+                continue
+            with self.lock:
+                self.messages.append((time.monotonic(), data.decode()))
+
+    def lines(self, prefix):
+        """(time, line) of every line starting with prefix, in order."""
+        with self.lock:
+            return [(t, line) for t, text in self.messages for line in text.split("\n")
+                    if line.startswith(prefix)]
+
+    def close(self):
+        self.running = False
+        self.thread.join(5)
+        self.sock.close()
+
+
+class NotifyProtocolTest(unittest.TestCase):
+    WATCHDOG_USEC = 2_000_000  # pings every 1 s; one per loop turn would be ~10 a second
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="wsgid-notify-")
+        self.listener = NotifyListener(self.tmp.name)
+        self.server = harness.Server("hello:app", workers=2, env={
+            "NOTIFY_SOCKET": self.listener.path,
+            "WATCHDOG_USEC": str(self.WATCHDOG_USEC)})
+
+    def tearDown(self):
+        if self.server.proc is not None and self.server.proc.poll() is None:
+            os.kill(self.server.proc.pid, signal.SIGCONT)
+        self.server.stop()
+        self.listener.close()
+        self.tmp.cleanup()
+
+    def pings_between(self, start, end):
+        return [t for t, _ in self.listener.lines("WATCHDOG=1") if start <= t < end]
+
+    def test_ready_watchdog_status_stopping(self):
+        self.server.start()
+        pid = self.server.proc.pid
+        self.assertTrue(harness.wait_until(lambda: self.listener.lines("READY=1"), 10))
+        self.assertIn("MAINPID=%d" % pid,
+                      [line for _, line in self.listener.lines("MAINPID=")])
+        # Pings at half of WATCHDOG_USEC: about 3 in 3 s, never one per turn.
+        start = time.monotonic()
+        time.sleep(3.2)
+        pings = self.pings_between(start, time.monotonic())
+        self.assertGreaterEqual(len(pings), 2, self.listener.messages)
+        self.assertLessEqual(len(pings), 6, self.listener.messages)
+        # A master whose loop stops (SIGSTOP) stops pinging: systemd would kill it.
+        os.kill(pid, signal.SIGSTOP)
+        time.sleep(0.3)
+        stopped = time.monotonic()
+        time.sleep(2.5)
+        self.assertEqual(self.pings_between(stopped, time.monotonic()), [])
+        os.kill(pid, signal.SIGCONT)
+        resumed = time.monotonic()
+        self.assertTrue(harness.wait_until(
+            lambda: self.pings_between(resumed, time.monotonic() + 1), 5))
+        # STATUS=: ready workers, and the request rate of the last window.
+        for _ in range(40):
+            self.assertEqual(harness.get(self.server.url + "/")[0], 200)
+        self.assertTrue(harness.wait_until(lambda: any(
+            re.fullmatch(r"STATUS=2/2 workers ready, ([0-9.]+) req/s", line)
+            and float(line.split(", ")[1].split()[0]) > 0
+            for _, line in self.listener.lines("STATUS=")), 12), self.listener.messages)
+        # A stop says STOPPING=1 first.
+        self.assertEqual(self.server.stop(), 0, self.server.log())
+        self.assertTrue(self.listener.lines("STOPPING=1"), self.listener.messages)
+
+    def test_usr2_is_refused_under_systemd(self):
+        self.server.start()
+        self.assertTrue(harness.wait_until(lambda: self.listener.lines("READY=1"), 10))
+        self.server.proc.send_signal(signal.SIGUSR2)
+        log = harness.wait_for_log(self.server, lambda log: "USR2 ignored" in log, 10)
+        self.assertIn("systemctl reload", log)
+        self.assertNotIn("started a new master", log)
+        self.assertEqual(harness.get(self.server.url + "/")[0], 200)
+
+    def test_no_pings_for_another_watchdog_pid(self):
+        """WATCHDOG_PID names the process systemd watches; an inherited one is not us."""
+        self.server.env["WATCHDOG_PID"] = "1"
+        self.server.start()
+        self.assertTrue(harness.wait_until(lambda: self.listener.lines("READY=1"), 10))
+        time.sleep(1.5)
+        self.assertEqual(self.listener.lines("WATCHDOG=1"), [])
+        self.assertTrue(self.listener.lines("STATUS="), self.listener.messages)
 
 
 if __name__ == "__main__":
