@@ -272,6 +272,8 @@ class HardeningTest(unittest.TestCase):
         self.assertGreaterEqual(float(svc["WatchdogSec"][0]), 10)
 
     def test_every_system_call_is_allowed(self):
+        if harness.SANITIZED:
+            self.skipTest("the ASan runtime makes system calls of its own")
         strace = harness.require_tool("strace", "Debian: strace")
         svc = read_unit("wsgid.service")["Service"]
         allowed, denied = set(), set()

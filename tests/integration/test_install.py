@@ -157,7 +157,7 @@ class DebianPackageTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.cpack = harness.require_tool("cpack", "Debian: cmake")
-        cls.dpkg_deb = harness.require_tool("dpkg-deb", "Debian: dpkg")
+        cls.dpkg_deb_tool = harness.require_tool("dpkg-deb", "Debian: dpkg")
         harness.require_tool("dpkg-shlibdeps", "Debian: dpkg-dev")
         cls.tmp = tempfile.TemporaryDirectory(prefix="wsgid-deb-")
         # What `make deb` runs, with the package written here instead of the build tree.
@@ -177,7 +177,7 @@ class DebianPackageTest(unittest.TestCase):
         cls.tmp.cleanup()
 
     def dpkg_deb(self, *args):
-        proc = subprocess.run([self.dpkg_deb] + list(args), capture_output=True, text=True,
+        proc = subprocess.run([self.dpkg_deb_tool] + list(args), capture_output=True, text=True,
                               timeout=60)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         return proc.stdout
