@@ -192,6 +192,45 @@ class SocketActivationTest(unittest.TestCase):
         self.assertEqual(self.proc.wait(30), 0, self.output())
 
 
+class DualStackActivationTest(unittest.TestCase):
+    """The socket unit's ListenStream=[::]:PORT (BindIPv6Only=both): one inherited IPv6
+    socket serves IPv6 and IPv4 clients."""
+
+    def test_one_socket_serves_both_families(self):
+        sock = read_unit("wsgid.socket")["Socket"]
+        self.assertTrue(sock["ListenStream"][0].startswith("[::]:"), sock)
+        self.assertEqual(sock["BindIPv6Only"], ["both"])
+        activate = harness.require_tool("systemd-socket-activate", "Debian: systemd")
+        port = harness.free_port()
+        with tempfile.NamedTemporaryFile(prefix="wsgid-activate6-", suffix=".log") as log:
+            proc = subprocess.Popen(
+                [activate, "-l", "[::]:%d" % port, harness.WSGID, "--ops-bind", "off",
+                 "--control-socket", "off", "-w", "1", "--chdir", harness.EXAMPLES,
+                 "hello:app"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            def output():
+                with open(log.name) as f:
+                    return f.read()
+            try:
+                # systemd-socket-activate holds the port before the first connection.
+                self.assertTrue(harness.wait_until(lambda: "Listening on" in output(), 10),
+                                output())
+                for host, family in (("::1", socket.AF_INET6), ("127.0.0.1", socket.AF_INET)):
+                    with socket.socket(family, socket.SOCK_STREAM) as s:
+                        s.settimeout(30)
+                        s.connect((host, port))
+                        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                        status, _, body = harness.read_response(s)
+                    text = output()
+                    self.assertEqual((status, body), (200, b"Hello, World!"), text)
+                self.assertIn("Listening at: [::]:%d" % port, text)
+                proc.send_signal(signal.SIGTERM)
+                self.assertEqual(proc.wait(30), 0)
+            finally:
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+
+
 def unit_copies(tmp, mutate=None):
     """Copies of both units in tmp, ExecStart naming the built binary; the service's path."""
     for name in ("wsgid.service", "wsgid.socket"):
