@@ -147,6 +147,26 @@ class InstallTest(unittest.TestCase):
         self.assertEqual(complete(script, "wsgid", "--workers", "--"), [])
 
 
+class PlainBuildTest(unittest.TestCase):
+    def test_tests_are_optional(self):
+        """-DBUILD_TESTING=OFF configures with GoogleTest made unfindable, and has no test
+        target; the install targets are still there. (Configure only: nothing is built.)"""
+        cmake = harness.require_tool("cmake", "Debian: cmake")
+        with tempfile.TemporaryDirectory(prefix="wsgid-plain-") as tmp:
+            proc = subprocess.run(
+                [cmake, "-S", harness.REPO, "-B", tmp, "-DPython_EXECUTABLE=" + harness.PYTHON,
+                 "-DPYBIND11_FINDPYTHON=ON", "-DBUILD_TESTING=OFF",
+                 "-DCMAKE_DISABLE_FIND_PACKAGE_GTest=ON"],
+                capture_output=True, text=True, timeout=120)
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+            targets = subprocess.run([cmake, "--build", tmp, "--target", "help"],
+                                     capture_output=True, text=True, timeout=60).stdout
+        names = set(re.findall(r"^\.\.\. (\S+)", targets, re.M))
+        self.assertNotIn("unit_tests", names)
+        self.assertLessEqual({"wsgid", "wsgid-worker", "wsgictl", "man_pages",
+                              "bash_completions", "install", "package"}, names)
+
+
 def harness_version():
     out = subprocess.run([harness.WSGID, "--version"], capture_output=True, text=True,
                          timeout=30).stdout
