@@ -328,13 +328,19 @@ class OperationsTest(unittest.TestCase):
             sock.bind(path)
             sock.settimeout(15)
             server = harness.Server("hello:app", env={"NOTIFY_SOCKET": path})
+
+            def next_state():  # STATUS= lines come every 5 s in between
+                while True:
+                    message = sock.recv(4096)
+                    if not message.startswith((b"STATUS=", b"WATCHDOG=")):
+                        return message
             with server:
-                self.assertIn(b"READY=1", sock.recv(4096))
+                self.assertIn(b"READY=1", next_state())
                 os.kill(server.proc.pid, signal.SIGHUP)
-                self.assertIn(b"RELOADING=1", sock.recv(4096))
-                self.assertIn(b"READY=1", sock.recv(4096))
+                self.assertIn(b"RELOADING=1", next_state())
+                self.assertIn(b"READY=1", next_state())
                 server.stop()
-                self.assertIn(b"STOPPING=1", sock.recv(4096))
+                self.assertIn(b"STOPPING=1", next_state())
             sock.close()
 
     @unittest.skipUnless(os.geteuid() == 0, "needs root to change users")
