@@ -428,16 +428,27 @@ class NotifyProtocolTest(unittest.TestCase):
         resumed = time.monotonic()
         self.assertTrue(harness.wait_until(
             lambda: self.pings_between(resumed, time.monotonic() + 1), 5))
-        # STATUS=: ready workers, and the request rate of the last window.
+        # STATUS=: ready workers, and the request rate of the last window (5 s): the 40
+        # requests below show up as rate x 5 s summed over the lines after them.
+        sent = time.monotonic()
         for _ in range(40):
             self.assertEqual(harness.get(self.server.url + "/")[0], 200)
-        self.assertTrue(harness.wait_until(lambda: any(
-            re.fullmatch(r"STATUS=2/2 workers ready, ([0-9.]+) req/s", line)
-            and float(line.split(", ")[1].split()[0]) > 0
-            for _, line in self.listener.lines("STATUS=")), 12), self.listener.messages)
+
+        def counted():
+            total = 0.0
+            for t, line in self.listener.lines("STATUS="):
+                m = re.fullmatch(r"STATUS=([0-2])/2 workers ready, ([0-9.]+) req/s", line)
+                self.assertIsNotNone(m, line)
+                if t > sent:
+                    self.assertEqual(m.group(1), "2", line)
+                    total += float(m.group(2)) * 5
+            return total
+        self.assertTrue(harness.wait_until(lambda: counted() >= 30, 15),
+                        self.listener.messages)
         # A stop says STOPPING=1 first.
         self.assertEqual(self.server.stop(), 0, self.server.log())
-        self.assertTrue(self.listener.lines("STOPPING=1"), self.listener.messages)
+        self.assertTrue(harness.wait_until(lambda: self.listener.lines("STOPPING=1"), 5),
+                        self.listener.messages)
 
     def test_usr2_is_refused_under_systemd(self):
         self.server.start()
