@@ -131,6 +131,11 @@ class InstallTest(unittest.TestCase):
         self.assertEqual(complete(script, "wsgictl", "worker", "r"), ["restart"])
         self.assertEqual(complete(script, "wsgictl", "-o", "j"), ["json"])
         self.assertIn("--socket", complete(script, "wsgictl", "--so"))
+        # A command's own options (from its help entry), and the global ones after it.
+        self.assertEqual(sorted(complete(script, "wsgictl", "top", "--o")), ["--once", "--output"])
+        self.assertEqual(complete(script, "wsgictl", "autoscale", "--m"), ["--min", "--max"])
+        self.assertEqual(complete(script, "wsgictl", "autoscale", "o"), ["on", "off"])
+        self.assertEqual(complete(script, "wsgictl", "stop", "--s"), ["--socket"])
         # Every command of `wsgictl --help` is offered.
         help_text = subprocess.run([self.path("bin/wsgictl"), "--help"], capture_output=True,
                                    text=True, timeout=30).stdout
