@@ -42,6 +42,11 @@ class HookHelper : public HookChannel {
   bool OnReaped(pid_t pid, int wait_status, int64_t now_ns) override;
   bool Drain(int64_t deadline_ns) override;
 
+  // The running helper's pid (0: none).
+  pid_t pid() const { return pid_; }
+  // Events queued or written and not yet answered.
+  size_t behind() const { return queue_.size() + unanswered_; }
+
  private:
   void Start(int64_t now_ns);
   // Forgets the running helper (it leaves on EOF); `pid_` becomes retired.
