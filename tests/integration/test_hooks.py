@@ -163,6 +163,7 @@ class HooksTest(unittest.TestCase):
             self.check_start(master)
             self.check_requests(server)
             self.check_reload(server)
+            self.check_scaling(server)
             self.check_timeout(server)
             live = {r["in"] for r in self.read("post_worker_init")} - {
                 r["worker"]["pid"] for r in self.read("child_exit")}
@@ -235,6 +236,17 @@ class HooksTest(unittest.TestCase):
             self.assertEqual(exits[0]["in"], self.helper)
         self.assertEqual(sorted(r["worker"]["age"] for r in self.read("pre_fork")),
                          [1, 2, 3, 4])
+
+    def check_scaling(self, server):
+        server.proc.send_signal(signal.SIGTTIN)
+        self.wait_for("nworkers_changed", new=3, old=2)
+        self.wait_for("pre_fork", worker={"pid": "[booting]", "age": 5})
+        self.wait_for("post_worker_init", 5)
+        server.proc.send_signal(signal.SIGTTOU)
+        self.wait_for("nworkers_changed", new=2, old=3)
+        victim = [r["in"] for r in self.read("post_fork") if r["worker"]["age"] == 5][0]
+        self.wait_for("worker_exit", **{"in": victim})  # the newest one is drained
+        self.wait_for("child_exit", worker={"pid": victim, "age": 5})
 
     def age_of(self, pid):
         return [r["worker"]["age"] for r in self.read("post_fork") if r["in"] == pid][0]
