@@ -115,6 +115,8 @@ void Supervisor::Turn() {
     for (SignalAction action : std::exchange(deferred_, {})) Dispatch(action);
   for (int signo : ReadSignals(signal_fd_.get()))
     OnSignal(ActionForSignal(signo));
+  // Before the pool acts on a new count (spawns): Gunicorn's order.
+  if (pool_ != nullptr) hooks_.DesiredIs(pool_->desired());
   int64_t now = MonotonicNs();
   bool no_children = Reap(now);
   switch (phase_) {
@@ -131,7 +133,6 @@ void Supervisor::Turn() {
     case Phase::kDone:
       break;
   }
-  hooks_.DesiredIs(pool_->desired());
   hooks_.Pump(MonotonicNs());
   PublishSnapshot(MonotonicNs());
 }

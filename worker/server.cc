@@ -33,6 +33,10 @@ Server::Server(const Config& config, std::vector<int> listen_fds,
 Server::~Server() = default;
 
 Status Server::Init() {
+  // Blocked from here, not only from the main loop: the master may drain a
+  // worker as soon as its ready line arrives, and a TERM in between would kill
+  // it by default action instead of draining it (worker_exit never running).
+  BlockWorkerSignals();
   epoll_fd_.reset(::epoll_create1(EPOLL_CLOEXEC));
   if (!epoll_fd_.valid()) return Status::FromErrno("epoll_create1", errno);
   wake_fd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
