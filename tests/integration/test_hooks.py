@@ -241,6 +241,12 @@ class HooksTest(unittest.TestCase):
         server.proc.send_signal(signal.SIGTTIN)
         self.wait_for("nworkers_changed", new=3, old=2)
         self.wait_for("pre_fork", worker={"pid": "[booting]", "age": 5})
+        rows = self.read()
+        changed = [i for i, r in enumerate(rows) if r["hook"] == "nworkers_changed"
+                   and r["new"] == 3]
+        forked = [i for i, r in enumerate(rows) if r["hook"] == "pre_fork"
+                  and r["worker"]["age"] == 5]
+        self.assertLess(changed[0], forked[0])  # the count first, as in Gunicorn
         self.wait_for("post_worker_init", 5)
         server.proc.send_signal(signal.SIGTTOU)
         self.wait_for("nworkers_changed", new=2, old=3)
