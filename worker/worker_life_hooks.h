@@ -28,8 +28,8 @@ class WorkerLifeHooks {
   virtual void WorkerExit() = 0;
 };
 
-// Records SIGABRT instead of dying of it. REQUIRES: called before
-// faulthandler is enabled (it chains to the handler it finds).
+// Records SIGABRT instead of dying of it. REQUIRES: faulthandler disabled
+// (enabled again afterwards, it dumps the stacks, then chains to this).
 void InstallAbortCatcher();
 // Whether a SIGABRT was recorded.
 bool AbortSignalled();
