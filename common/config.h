@@ -102,6 +102,13 @@ struct Config {
   int worker_ready_fd = -1;            // --worker-ready-fd
   int worker_id = 0;  // --worker-id (1-based; scoreboard slot id - 1)
   int worker_scoreboard_fd = -1;  // --worker-scoreboard-fd
+
+  // issue 15: server hooks. The file whose hook functions run (set by the
+  // gunicorn.conf.py reader when the file defines one; "" when none): the
+  // workers and the master's hook helper each read it themselves.
+  std::string worker_hooks_file;    // --worker-hooks-file
+  int worker_age = 0;               // --worker-age: Gunicorn's worker.age
+  bool worker_hook_helper = false;  // --worker-hook-helper: helper mode
 };
 
 // Applies settings over a Config, one source at a time (file, environment,

@@ -240,6 +240,16 @@ std::vector<Setting> BuildTable() {
       {"--worker-scoreboard-fd", {}, "", N::kWorker, kInternal, "FD",
        "the scoreboard's shared memory",
        "6", IntField(&Config::worker_scoreboard_fd, 0, kMaxFd)},
+      // issue 15: server hooks (gunicorn.conf.py functions)
+      {"--worker-hooks-file", {}, "", N::kWorker, kInternal, "FILE",
+       "the gunicorn.conf.py (or python:MODULE) whose server hooks run",
+       "/etc/gunicorn.conf.py", TextField(&Config::worker_hooks_file)},
+      {"--worker-age", {}, "", N::kWorker, kInternal, "N",
+       "this worker's spawn number (Gunicorn's worker.age)",
+       "7", IntField(&Config::worker_age, 0, INT32_MAX)},
+      {"--worker-hook-helper", {}, "", N::kWorker, kInternal, "",
+       "run the master's hook helper instead of a worker",
+       "true", SwitchField(&Config::worker_hook_helper)},
   };
   // clang-format on
 }

@@ -1,6 +1,7 @@
 #include "daemon/config_file.h"
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -67,6 +68,14 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// `path` made absolute: the workers read the hooks file after --chdir.
+std::string AbsolutePath(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) return path;
+  return std::string(cwd) + "/" + path;
+}
+
 // The Gunicorn setting that names the app (not a row of the settings table).
 constexpr const char* kGunicornApp = "wsgi_app";
 
@@ -95,21 +104,6 @@ const std::vector<std::string>& UnsupportedGunicornSettings() {
       "logger_class",
       "logconfig",
       "syslog",
-      "on_starting",
-      "on_reload",
-      "when_ready",
-      "pre_fork",
-      "post_fork",
-      "post_worker_init",
-      "worker_int",
-      "worker_abort",
-      "pre_exec",
-      "pre_request",
-      "post_request",
-      "child_exit",
-      "worker_exit",
-      "nworkers_changed",
-      "on_exit",
       "strip_header_spaces",
       "casefold_http_method",
       "permit_unconventional_http_method",
@@ -133,9 +127,27 @@ const std::vector<std::string>& UnsupportedGunicornSettings() {
   return names;
 }
 
+// issue 15: Gunicorn's server hooks, all run (worker/server_hooks.h,
+// daemon/master_hooks.h): a file that defines one is handed to the workers and
+// the hook helper, which read it themselves.
+const std::vector<std::string>& GunicornHookNames() {
+  static const std::vector<std::string> names = {
+      "on_starting", "on_reload",        "when_ready",   "pre_fork",
+      "post_fork",   "post_worker_init", "worker_int",   "worker_abort",
+      "pre_exec",    "pre_request",      "post_request", "child_exit",
+      "worker_exit", "nworkers_changed", "on_exit"};
+  return names;
+}
+
+bool IsGunicornHook(const std::string& name) {
+  const auto& hooks = GunicornHookNames();
+  return std::find(hooks.begin(), hooks.end(), name) != hooks.end();
+}
+
 // The Gunicorn names the reader looks for: the app, the table's, the others.
 std::vector<std::string> GunicornNames() {
   std::vector<std::string> names = {kGunicornApp};
+  for (const std::string& name : GunicornHookNames()) names.push_back(name);
   for (const Setting& setting : SettingsTable())
     if (!setting.gunicorn.empty()) names.push_back(setting.gunicorn);
   for (const std::string& name : UnsupportedGunicornSettings())
@@ -277,6 +289,10 @@ Status ApplyGunicornFile(const std::string& path, Config* config,
       continue;  // None: Gunicorn's "not set", the default applies
     if (name == kGunicornApp && value.is_string()) {
       config->app = value.get<std::string>();
+      continue;
+    }
+    if (IsGunicornHook(name)) {  // a function: the reader names its type
+      if (value.is_object()) config->worker_hooks_file = AbsolutePath(path);
       continue;
     }
     const Setting* setting = FindGunicornSetting(name);

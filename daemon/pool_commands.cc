@@ -70,6 +70,7 @@ Status PoolCommands::SwitchConfig(int64_t now_ns) {
   if (!next.ok()) return next.status();
   *p_.config = std::move(next).value();
   ReopenErrorLog(*p_.config);
+  if (p_.hooks != nullptr) p_.hooks->Reloaded(*p_.config, now_ns);
   p_.pool->Reload(PoolOptions::FromConfig(*p_.config), now_ns);
   return Status::Ok();
 }

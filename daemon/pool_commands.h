@@ -19,6 +19,7 @@
 #include "daemon/config_reload.h"
 #include "daemon/control_backend.h"
 #include "daemon/listener_set.h"
+#include "daemon/master_hooks.h"
 #include "daemon/scaler.h"
 #include "daemon/worker_pool.h"
 #include "daemon/worker_slots.h"
@@ -38,6 +39,7 @@ class PoolCommands {
     ConfigReload* reload;
     ListenerSet* listeners;
     StopFn stop;
+    MasterHooks* hooks = nullptr;  // on_reload (null: none)
   };
 
   explicit PoolCommands(Parts parts) : p_(std::move(parts)) {}

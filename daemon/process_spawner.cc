@@ -89,7 +89,10 @@ std::vector<std::string> PlanWorkerArgs(const std::string& worker_path,
   config.worker_scoreboard_fd = placement.scoreboard_target;
   config.worker_id = id;
   config.env.clear();  // they go to the environment
-  std::vector<std::string> args = ToArgs(config);
+  // With server hooks, worker.cfg shows every setting: the worker gets them
+  // all (it acts on its own ones only).
+  std::vector<std::string> args = ToArgs(
+      config, config.worker_hooks_file.empty() ? Needs::kWorker : Needs::kBoth);
   args.insert(args.begin(), worker_path);
   return args;
 }
@@ -191,6 +194,26 @@ void ReExecMaster(const std::string& worker_path,
       << "USR2: started a new master (pid " << *pid
       << ") with the listening sockets; send TERM to this one (pid "
       << ::getpid() << ") once it serves";
+}
+
+StatusOr<pid_t> SpawnProgram(std::vector<std::string> args,
+                             std::vector<std::string> env,
+                             const std::vector<std::pair<int, int>>& dup2s) {
+  std::vector<char*> argv = CStrings(args), envp = CStrings(env);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  for (const auto& [source, target] : dup2s)
+    posix_spawn_file_actions_adddup2(&actions, source, target);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  ResetSignalsInChild(&attr);
+  pid_t pid = 0;
+  int rc = ::posix_spawn(&pid, args[0].c_str(), &actions, &attr, argv.data(),
+                         envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return Status::FromErrno("cannot start " + args[0], rc);
+  return pid;
 }
 
 }  // namespace wsgid

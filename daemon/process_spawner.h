@@ -92,4 +92,11 @@ void ReExecMaster(const std::string& worker_path,
                   const std::vector<std::string>& args,
                   const std::vector<int>& listen_fds);
 
+// issue 15: starts `args[0]` with `args` and `env`, its signals reset as a
+// worker's, and `dup2s` (source, target) applied in the child; returns its
+// pid. For the hook helper (daemon/hook_helper.h).
+StatusOr<pid_t> SpawnProgram(std::vector<std::string> args,
+                             std::vector<std::string> env,
+                             const std::vector<std::pair<int, int>>& dup2s);
+
 }  // namespace wsgid

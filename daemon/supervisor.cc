@@ -25,6 +25,8 @@ constexpr int64_t kBootTimeoutNs = 60 * kNsPerSec;
 // The longest wait for an event: the pool's timeouts and the drain's deadline
 // are checked at least this often, and /livez sees the loop turn.
 constexpr int kTurnMs = 100;
+// How long the master waits for on_exit (and the hooks before it) to return.
+constexpr int64_t kOnExitWaitNs = 5 * kNsPerSec;
 
 }  // namespace
 
@@ -35,6 +37,8 @@ Supervisor::Supervisor(Config config, std::string worker_path,
       worker_path_(std::move(worker_path)),
       argv_(std::move(argv)),
       reload_(std::move(reload_config)),
+      hook_helper_(worker_path_),
+      hooks_(&hook_helper_),
       listeners_(SystemSocketOps()),
       watchdog_(SystemdWatchdog::FromEnvironment()) {}
 
@@ -46,6 +50,7 @@ Supervisor::~Supervisor() {
 }
 
 Status Supervisor::Prepare() {
+  hooks_.Starting(config_, config_.workers, MonotonicNs());
   if (Status s =
           OpenStartListeners(&listeners_, &config_.binds, config_.backlog);
       !s.ok())
@@ -60,6 +65,7 @@ Status Supervisor::Prepare() {
   signal_fd_ = std::move(signal_fd).value();
   processes_ = std::make_unique<WorkerProcesses>(
       worker_path_, &config_, &listeners_, slots_.get(), &MonotonicNs);
+  processes_->SetHooks(&hooks_);
   pool_ = std::make_unique<WorkerPool>(processes_.get(), options);
   autoscaler_ = std::make_unique<Autoscaler>(
       ScalerLimitsFor(config_, AvailableCores(), CgroupMemoryLimit()),
@@ -67,8 +73,8 @@ Status Supervisor::Prepare() {
   load_reader_ = std::make_unique<SystemLoadReader>(slots_.get(), &listeners_);
   pool_commands_ = std::make_unique<PoolCommands>(PoolCommands::Parts{
       &config_, pool_.get(), slots_.get(), autoscaler_.get(), &reload_,
-      &listeners_,
-      [this](bool graceful) { BeginStop(graceful, Status::Ok()); }});
+      &listeners_, [this](bool graceful) { BeginStop(graceful, Status::Ok()); },
+      &hooks_});
   started_ns_ = MonotonicNs();
   PublishSnapshot(started_ns_);
   backend_ =
@@ -82,11 +88,15 @@ Status Supervisor::Prepare() {
 }
 
 Status Supervisor::Start() {
-  if (Status s = Prepare(); !s.ok()) return s;
+  if (Status s = Prepare(); !s.ok()) {
+    ExitHooks();
+    return s;
+  }
   pool_->Start(MonotonicNs());
   boot_deadline_ns_ = MonotonicNs() + kBootTimeoutNs;
   // Booting ends serving, or stopping (a failure, a stop signal) until done.
   while (phase_ != Phase::kServing && phase_ != Phase::kDone) Turn();
+  if (!boot_outcome_.ok()) ExitHooks();
   return boot_outcome_;
 }
 
@@ -95,6 +105,7 @@ int Supervisor::Run() {
                        << config_.app << " with " << pool_->desired()
                        << " worker(s) x " << config_.threads << " thread(s)";
   while (phase_ != Phase::kDone) Turn();
+  ExitHooks();
   pid_file_.Remove(::getpid());
   return 0;
 }
@@ -105,6 +116,8 @@ void Supervisor::Turn() {
     for (SignalAction action : std::exchange(deferred_, {})) Dispatch(action);
   for (int signo : ReadSignals(signal_fd_.get()))
     OnSignal(ActionForSignal(signo));
+  // Before the pool acts on a new count (spawns): Gunicorn's order.
+  if (pool_ != nullptr) hooks_.DesiredIs(pool_->desired());
   int64_t now = MonotonicNs();
   bool no_children = Reap(now);
   switch (phase_) {
@@ -121,6 +134,7 @@ void Supervisor::Turn() {
     case Phase::kDone:
       break;
   }
+  hooks_.Pump(MonotonicNs());
   PublishSnapshot(MonotonicNs());
   watchdog_.Tick(MonotonicNs(), [this] { return DescribeService(); });
 }
@@ -188,11 +202,13 @@ bool Supervisor::Reap(int64_t now_ns) {
     int status = 0;
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return pid < 0 && errno == ECHILD;
+    if (hooks_.OnReaped(pid, status, now_ns)) continue;  // the hook helper
     processes_->Forget(pid);
     // Its counts move to the retired totals before its slot can be reused.
     if (auto it = pool_->workers().find(pid); it != pool_->workers().end())
       slots_->Retire(it->second.id);
     pool_->OnExit(pid, status, now_ns);  // orphans adopted as PID 1: ignored
+    hooks_.ChildExited(pid, status);
   }
 }
 
@@ -223,6 +239,7 @@ void Supervisor::EnterServing() {
       PidFilePath(config_.pidfile, ::getenv("WSGID_REEXEC") != nullptr),
       ::getpid());
   NotifySystemd("READY=1\nMAINPID=" + std::to_string(::getpid()));
+  hooks_.Ready();
 }
 
 void Supervisor::ServeTurn(int64_t now_ns) {
@@ -276,6 +293,7 @@ void Supervisor::ReExec() {
            "(HUP: new code and configuration, rolling) instead";
     return;
   }
+  hooks_.PreExec();
   ReExecMaster(worker_path_, argv_, listeners_.fds());
 }
 
@@ -323,5 +341,7 @@ void Supervisor::PublishSnapshot(int64_t now_ns) {
   autoscaler_->Describe(&s);
   snapshots_.Publish(std::move(s));
 }
+
+void Supervisor::ExitHooks() { hooks_.Exiting(MonotonicNs() + kOnExitWaitNs); }
 
 }  // namespace wsgid

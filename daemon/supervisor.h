@@ -38,8 +38,10 @@
 #include "daemon/command_queue.h"
 #include "daemon/config_reload.h"
 #include "daemon/control_plane.h"
+#include "daemon/hook_helper.h"
 #include "daemon/listener_set.h"
 #include "daemon/loop_backend.h"
+#include "daemon/master_hooks.h"
 #include "daemon/master_signals.h"
 #include "daemon/pid_file.h"
 #include "daemon/pool_commands.h"
@@ -99,11 +101,15 @@ class Supervisor {
   void Autoscale(int64_t now_ns);
   void BalanceConnections();
   void PublishSnapshot(int64_t now_ns);
+  // on_exit, awaited for a few seconds at most.
+  void ExitHooks();
 
   Config config_;
   std::string worker_path_;
   std::vector<std::string> argv_;
   ConfigReload reload_;
+  HookHelper hook_helper_;  // the master-side hooks' Python helper
+  MasterHooks hooks_;
   ListenerSet listeners_;
   std::unique_ptr<WorkerSlots> slots_;
   std::unique_ptr<WorkerProcesses> processes_;

@@ -19,9 +19,17 @@ WorkerProcesses::WorkerProcesses(std::string worker_path, const Config* config,
 
 StatusOr<pid_t> WorkerProcesses::Spawn(int id) {
   slots_->Claim(id, clock_(), config_->threads);
-  auto spawned =
-      SpawnWorker(worker_path_, *config_, id, listeners_->fds(), slots_->fd());
+  int age = hooks_ != nullptr ? hooks_->PreFork() : 0;
+  bool pass_age = hooks_ != nullptr && hooks_->enabled();
+  Config with_age;  // hooks only: the worker's worker.age
+  if (pass_age) {
+    with_age = *config_;
+    with_age.worker_age = age;
+  }
+  auto spawned = SpawnWorker(worker_path_, pass_age ? with_age : *config_, id,
+                             listeners_->fds(), slots_->fd());
   if (!spawned.ok()) return spawned.status();
+  if (hooks_ != nullptr) hooks_->Forked(spawned->pid, age);
   ready_pipes_[spawned->pid] = std::move(spawned->ready_pipe);
   return spawned->pid;
 }

@@ -18,6 +18,7 @@
 #include "common/config.h"
 #include "common/unique_fd.h"
 #include "daemon/listener_set.h"
+#include "daemon/master_hooks.h"
 #include "daemon/worker_pool.h"
 #include "daemon/worker_slots.h"
 
@@ -46,6 +47,9 @@ class WorkerProcesses : public ProcessControl {
   bool TakeReadyLine(pid_t pid);
   // `pid` was reaped.
   void Forget(pid_t pid) { ready_pipes_.erase(pid); }
+  // pre_fork before each spawn, and the worker's age on its command line
+  // (null: none). REQUIRES: `hooks` outlives this.
+  void SetHooks(MasterHooks* hooks) { hooks_ = hooks; }
 
  private:
   std::string worker_path_;
@@ -53,6 +57,7 @@ class WorkerProcesses : public ProcessControl {
   const ListenerSet* listeners_;
   WorkerSlots* slots_;
   Clock clock_;
+  MasterHooks* hooks_ = nullptr;
   std::map<pid_t, UniqueFd> ready_pipes_;  // read ends
 };
 

@@ -14,6 +14,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/status_codes.h"
+#include "worker/hook_helper.h"
 #include "worker/worker_boot.h"
 
 namespace {
@@ -35,6 +36,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "wsgid-worker: %s\n",
                  parsed.status().message().c_str());
     return ExitCodeFor(Program::kWorker, parsed.status());
+  }
+  if (parsed->worker_hook_helper) {
+    int code = RunHookHelper(*parsed);
+    std::fflush(nullptr);
+    ::_exit(code);
   }
   WorkerBoot boot(std::move(parsed).value());
   if (Status s = boot.PrepareProcess(); !s.ok()) Die(s);

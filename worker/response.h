@@ -65,6 +65,8 @@ class Response {
   // Whether the connection may serve another request after Finish().
   bool keep_alive() const { return keep_alive_; }
   int status_code() const { return status_code_; }
+  // The status as the app gave it ("200 OK"); "" before start_response.
+  const std::string& status_line() const { return status_line_; }
   int64_t body_bytes() const {
     return body_sent_ + static_cast<int64_t>(body_buffer_.size());
   }

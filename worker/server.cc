@@ -33,6 +33,10 @@ Server::Server(const Config& config, std::vector<int> listen_fds,
 Server::~Server() = default;
 
 Status Server::Init() {
+  // Blocked from here, not only from the main loop: the master may drain a
+  // worker as soon as its ready line arrives, and a TERM in between would kill
+  // it by default action instead of draining it (worker_exit never running).
+  BlockWorkerSignals();
   epoll_fd_.reset(::epoll_create1(EPOLL_CLOEXEC));
   if (!epoll_fd_.valid()) return Status::FromErrno("epoll_create1", errno);
   wake_fd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -159,6 +163,7 @@ bool Server::HandleSignal(int sig, int64_t* drain_deadline_ns) {
       StartDrain();
     }
   } else if (sig == SIGINT || sig == SIGQUIT) {
+    if (life_hooks_ != nullptr) life_hooks_->WorkerInt();
     return false;
   } else if (sig == SIGUSR1) {
     auto level = ParseLogLevel(config_.log_level);
@@ -233,6 +238,12 @@ int Server::RunMainLoop() {
     int sig = ::sigtimedwait(&signals, &info, &tick);
     Heartbeat();
     if (!HandleSignal(sig, &drain_deadline_ns)) break;
+    if (life_hooks_ != nullptr && AbortSignalled()) {
+      // Frozen: the master's SIGKILL follows after --abort-grace.
+      life_hooks_->WorkerAbort();
+      exit_code = 1;
+      break;
+    }
     if (::getppid() != parent) {
       Log(LogLevel::kWarning) << "master went away; worker exiting";
       exit_code = 1;
@@ -244,6 +255,7 @@ int Server::RunMainLoop() {
   stop_ = true;
   uint64_t one = 1;
   (void)!::write(wake_fd_.get(), &one, sizeof one);
+  if (life_hooks_ != nullptr) life_hooks_->WorkerExit();
   // Threads inside a request are not waited for: the process exits around them.
   return exit_code;
 }

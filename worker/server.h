@@ -38,6 +38,7 @@
 #include "worker/listener_set.h"
 #include "worker/request_handler.h"
 #include "worker/request_loop.h"
+#include "worker/worker_life_hooks.h"
 
 namespace wsgid {
 
@@ -56,6 +57,9 @@ class Server {
   int RunMainLoop();
 
   bool draining() const { return draining_.load(std::memory_order_relaxed); }
+  // Gunicorn's worker_int, worker_abort and worker_exit (null: none).
+  // REQUIRES: set before RunMainLoop; outlives the server.
+  void SetLifeHooks(WorkerLifeHooks* hooks) { life_hooks_ = hooks; }
 
  private:
   // Main loop steps.
@@ -95,6 +99,7 @@ class Server {
   std::vector<int> listen_fds_;  // handed to listeners_ by Init
   RequestHandler* handler_;
   WorkerSlot* slot_;
+  WorkerLifeHooks* life_hooks_ = nullptr;
   // Only one app thread can ever run (--max-threads 1): connections stay
   // registered edge-triggered instead of EPOLLONESHOT re-armed per request.
   // An event can then arrive for a connection another thread holds (the main

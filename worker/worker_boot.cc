@@ -135,15 +135,30 @@ Status WorkerBoot::DropIdentity() {
 
 Status WorkerBoot::StartApplication() {
   if (Status s = StartInterpreter(); !s.ok()) return AsBootFailure(s);
+  if (Status s = AfterWorkerProcessExists(); !s.ok()) return s;
   auto app = LoadApplication(config_);
   if (!app.ok()) return app.status();  // kAppLoad: the master reads its exit
+  AfterAppLoaded(*app);
   handler_ = std::make_unique<WsgiHandler>(config_, *app, listen_fds_);
   if (Status s = handler_->Init(); !s.ok()) return AsBootFailure(s);
+  handler_->SetHooks(hooks_.get());
   server_ =
       std::make_unique<Server>(config_, listen_fds_, handler_.get(), slot_);
   if (Status s = server_->Init(); !s.ok()) return AsBootFailure(s);
+  server_->SetLifeHooks(hooks_.get());
   PyEval_SaveThread();  // app threads take the GIL when they need it
   return Status::Ok();
+}
+
+Status WorkerBoot::AfterWorkerProcessExists() {
+  auto hooks = ServerHooks::Load(config_);
+  if (!hooks.ok()) return hooks.status();  // kAppLoad, with the traceback
+  hooks_ = std::move(hooks).value();
+  return hooks_ != nullptr ? hooks_->AfterWorkerProcessExists() : Status::Ok();
+}
+
+void WorkerBoot::AfterAppLoaded(PyObject* app) {
+  if (hooks_ != nullptr) hooks_->AfterAppLoaded(app);
 }
 
 int WorkerBoot::Serve() {

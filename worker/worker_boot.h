@@ -19,6 +19,7 @@
 #include "common/status.h"
 #include "common/unique_fd.h"
 #include "worker/server.h"
+#include "worker/server_hooks.h"
 #include "worker/wsgi_handler.h"
 
 namespace wsgid {
@@ -36,7 +37,11 @@ class WorkerBoot {
   Status PrepareProcess();
   // Starts Python, imports the app (kAppLoad when it cannot be), and builds
   // the handler and the server (failures kUnavailable). REQUIRES:
-  // PrepareProcess succeeded. Returns with the GIL released.
+  // PrepareProcess succeeded. Returns with the GIL released. The server
+  // hooks run at two named points of it: AfterWorkerProcessExists (post_fork:
+  // the server hooks loaded, before the app is imported) and AfterAppLoaded
+  // (post_worker_init); a worker forked from a process that already imported
+  // the app goes through the same two.
   Status StartApplication();
   // Tells the master the worker is ready and serves until the worker stops.
   // Returns the process's exit code. REQUIRES: StartApplication succeeded.
@@ -49,12 +54,17 @@ class WorkerBoot {
   Status OpenOwnListeners();
   Status AttachScoreboard();
   Status DropIdentity();
+  // The boot points of the server hooks (REQUIRES: the GIL). post_fork
+  // raising is kAppLoad, as an import error.
+  Status AfterWorkerProcessExists();
+  void AfterAppLoaded(PyObject* app);
 
   Config config_;
   std::vector<int> listen_fds_;
   std::vector<UniqueFd> own_listeners_;  // standalone (-b) only
   Scoreboard scoreboard_;
-  WorkerSlot* slot_ = nullptr;  // nullptr when running alone
+  WorkerSlot* slot_ = nullptr;          // nullptr when running alone
+  std::unique_ptr<ServerHooks> hooks_;  // null: no worker-side hook
   std::unique_ptr<WsgiHandler> handler_;
   std::unique_ptr<Server> server_;
 };

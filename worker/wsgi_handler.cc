@@ -457,6 +457,8 @@ void WsgiHandler::RunApplication(const RequestHead& head, RequestContext* ctx,
   PyObject* input = NewInputStream(ctx);
   PyObject* start_response = NewStartResponse(ctx);
   PyObject* result = nullptr;
+  PyObject* req =
+      request_hooks_ != nullptr ? request_hooks_->PreRequest(head) : nullptr;
   if (environ != nullptr && input != nullptr && start_response != nullptr &&
       PyDict_SetItem(environ, wsgi_input_key_, input) == 0) {
     PyObject* args[] = {environ, start_response};
@@ -471,6 +473,8 @@ void WsgiHandler::RunApplication(const RequestHead& head, RequestContext* ctx,
   }
   if (!ctx->response->has_head())
     failure->Set("the application did not call start_response");
+  if (request_hooks_ != nullptr)
+    request_hooks_->PostRequest(req, environ, *ctx->response);
   DetachContext(ctx, start_response, input);
   Py_XDECREF(start_response);
   Py_XDECREF(input);

@@ -26,6 +26,7 @@
 #include "common/config.h"
 #include "worker/access_log.h"
 #include "worker/server.h"
+#include "worker/server_hooks.h"
 #include "worker/wsgi_types.h"
 
 namespace wsgid {
@@ -41,6 +42,12 @@ class WsgiHandler : public RequestHandler {
   WsgiHandler(const Config& config, PyObject* app,
               const std::vector<int>& listen_fds);
   Status Init();
+  // pre_request and post_request run around each app call when `hooks` has
+  // them (null: none). REQUIRES: before serving; `hooks` outlives the handler.
+  void SetHooks(ServerHooks* hooks) {
+    request_hooks_ =
+        hooks != nullptr && hooks->has_request_hooks() ? hooks : nullptr;
+  }
 
   // On each app thread: its one PyThreadState, made and (when retired) freed.
   void ThreadStart() override;
@@ -87,6 +94,7 @@ class WsgiHandler : public RequestHandler {
 
   const Config& config_;
   PyObject* app_;
+  ServerHooks* request_hooks_ = nullptr;  // set when it has request hooks
   PyInterpreterState* interp_;
   AccessLog access_log_;
   std::vector<ServerAddress> server_addresses_;

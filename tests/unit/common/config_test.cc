@@ -110,6 +110,10 @@ Config EveryFieldSet() {
   c.worker_ready_fd = 5;
   c.worker_id = 42;
   c.worker_scoreboard_fd = 6;
+  // issue 15: server hooks
+  c.worker_hooks_file = "/srv/app dir/gunicorn.conf.py";
+  c.worker_age = 9;
+  c.worker_hook_helper = true;
   return c;
 }
 

@@ -790,6 +790,7 @@ TEST_F(ConfigFileGunicornTest, BindAsAList) {
 }
 
 TEST_F(ConfigFileGunicornTest, UnsupportedSettingsWarnOnceEach) {
+  // (A hook function is not unsupported: issue 15 runs them.)
   Config config;
   std::vector<std::string> warnings;
   Status s = Apply(
@@ -804,9 +805,9 @@ TEST_F(ConfigFileGunicornTest, UnsupportedSettingsWarnOnceEach) {
   EXPECT_EQ(config.workers, 2);
   std::string all;
   for (const std::string& w : warnings) all += w + "\n";
-  EXPECT_EQ(warnings.size(), 4u) << all;
-  for (const char* name :
-       {"worker_class", "statsd_host", "proxy_protocol", "post_fork"}) {
+  EXPECT_EQ(warnings.size(), 3u) << all;
+  EXPECT_NE(config.worker_hooks_file, "");
+  for (const char* name : {"worker_class", "statsd_host", "proxy_protocol"}) {
     int count = 0;
     for (const std::string& w : warnings)
       if (w.find("'" + std::string(name) + "'") != std::string::npos) ++count;

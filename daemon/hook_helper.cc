@@ -1,0 +1,170 @@
+#include "daemon/hook_helper.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "daemon/process_spawner.h"
+
+extern char** environ;
+
+namespace wsgid {
+namespace {
+
+constexpr int64_t kFirstBackoffNs = kNsPerSec;
+constexpr int64_t kMaxBackoffNs = 30 * kNsPerSec;
+// A helper that lived this long before dying starts the back-off again.
+constexpr int64_t kHealthyNs = 10 * kNsPerSec;
+
+std::string DescribeWait(int status) {
+  if (WIFEXITED(status))
+    return "exit code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status))
+    return std::string("signal ") + ::strsignal(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
+}  // namespace
+
+HookHelper::HookHelper(std::string worker_path)
+    : worker_path_(std::move(worker_path)) {}
+
+HookHelper::~HookHelper() { Detach(); }
+
+void HookHelper::Configure(const Config& config, int64_t now_ns) {
+  config_ = config;
+  wanted_ = !config.worker_hooks_file.empty();
+  // The running helper finishes what it was written and leaves on EOF.
+  Detach();
+  backoff_ns_ = 0;
+  if (wanted_) Start(now_ns);
+}
+
+void HookHelper::Start(int64_t now_ns) {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+    return Lost(std::string("socketpair: ") + std::strerror(errno), now_ns);
+  UniqueFd ours(fds[0]), theirs(fds[1]);
+  ::fcntl(ours.get(), F_SETFL, O_NONBLOCK);
+  Config helper = config_;
+  helper.worker_hook_helper = true;
+  helper.env.clear();  // to the environment, never the argv
+  std::vector<std::string> args = ToArgs(helper, Needs::kBoth);
+  args.insert(args.begin(), worker_path_);
+  auto pid = SpawnProgram(std::move(args),
+                          PlanWorkerEnvironment(::environ, config_.env),
+                          {{theirs.get(), 0}});
+  if (!pid.ok()) return Lost(pid.status().message(), now_ns);
+  socket_ = std::move(ours);
+  pid_ = *pid;
+  started_ns_ = now_ns;
+  Log(LogLevel::kInfo) << "hook helper started (pid " << pid_ << ") for "
+                       << config_.worker_hooks_file;
+}
+
+void HookHelper::Detach() {
+  socket_.reset();
+  if (pid_ != 0) retired_.insert(pid_);
+  pid_ = 0;
+  written_ = 0;
+  unanswered_ = 0;
+}
+
+void HookHelper::Lost(const std::string& why, int64_t now_ns) {
+  if (unanswered_ > 0 || written_ > 0)
+    Log(LogLevel::kWarning) << "hook helper: " << unanswered_ + (written_ > 0)
+                            << " hook event(s) lost with it";
+  if (written_ > 0) queue_.pop_front();  // a line half written is lost too
+  Detach();
+  backoff_ns_ = now_ns - started_ns_ >= kHealthyNs || backoff_ns_ == 0
+                    ? kFirstBackoffNs
+                    : std::min(kMaxBackoffNs, 2 * backoff_ns_);
+  restart_at_ns_ = now_ns + backoff_ns_;
+  Log(LogLevel::kError) << "hook helper: " << why << "; starting it again in "
+                        << backoff_ns_ / kNsPerSec << " s";
+}
+
+void HookHelper::Send(std::string line) {
+  if (queue_.size() + unanswered_ >= kMaxBehind) {
+    if (dropped_++ == 0)
+      Log(LogLevel::kWarning) << "hook helper is " << kMaxBehind
+                              << " events behind: dropping hook events";
+    return;
+  }
+  if (dropped_ > 0) {
+    Log(LogLevel::kWarning)
+        << "hook helper: " << dropped_ << " hook event(s) were dropped";
+    dropped_ = 0;
+  }
+  line += '\n';
+  queue_.push_back(std::move(line));
+}
+
+bool HookHelper::WriteQueued() {
+  while (!queue_.empty()) {
+    const std::string& line = queue_.front();
+    ssize_t n = ::send(socket_.get(), line.data() + written_,
+                       line.size() - written_, MSG_NOSIGNAL);
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+    written_ += static_cast<size_t>(n);
+    if (written_ < line.size()) return true;
+    queue_.pop_front();
+    written_ = 0;
+    ++unanswered_;
+  }
+  return true;
+}
+
+bool HookHelper::ReadAnswers() {
+  char buf[512];
+  while (true) {
+    ssize_t n = ::recv(socket_.get(), buf, sizeof buf, 0);
+    if (n == 0) return false;
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+    size_t lines = static_cast<size_t>(std::count(buf, buf + n, '\n'));
+    unanswered_ -= std::min(unanswered_, lines);
+  }
+}
+
+void HookHelper::Pump(int64_t now_ns) {
+  if (!socket_.valid()) {
+    if (wanted_ && pid_ == 0 && now_ns >= restart_at_ns_) Start(now_ns);
+    return;
+  }
+  if (!WriteQueued() || !ReadAnswers())
+    Lost("its socket closed (pid " + std::to_string(pid_) + ")", now_ns);
+}
+
+bool HookHelper::OnReaped(pid_t pid, int wait_status, int64_t now_ns) {
+  if (retired_.erase(pid) > 0) return true;
+  if (pid != pid_ || pid == 0) return false;
+  Lost("pid " + std::to_string(pid) + " exited (" + DescribeWait(wait_status) +
+           ")",
+       now_ns);
+  return true;
+}
+
+bool HookHelper::Drain(int64_t deadline_ns) {
+  while (socket_.valid()) {
+    Pump(MonotonicNs());
+    if (!socket_.valid()) break;
+    if (queue_.empty() && unanswered_ == 0) return true;
+    int64_t left_ms = (deadline_ns - MonotonicNs()) / 1'000'000;
+    if (left_ms <= 0) break;
+    pollfd p{socket_.get(),
+             static_cast<short>(POLLIN | (queue_.empty() ? 0 : POLLOUT)), 0};
+    ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left_ms, 100)));
+  }
+  Log(LogLevel::kWarning) << "hook helper: on_exit did not finish in time";
+  return false;
+}
+
+}  // namespace wsgid

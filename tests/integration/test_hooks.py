@@ -1,0 +1,315 @@
+"""Gunicorn's server hooks from a gunicorn.conf.py (issue 15): a file that defines every hook,
+each appending what it received to a file as one JSON line. The worker-side hooks run in
+the workers, the master-side ones in the master's hook helper process; each must fire at its
+moment (start, ready, each fork, each request, a reload, a worker killed by timeout, a stop)
+with the arguments Gunicorn passes, a raising hook is logged with its traceback while serving
+goes on, post_fork raising fails the boot like an import error, and on_exit is awaited.
+"""
+import json
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import unittest
+import urllib.request
+
+from harness import Server, get, wait_for_log, wait_until
+
+APP = '''
+import time
+
+def application(environ, start_response):
+    if environ["PATH_INFO"] == "/sleep":
+        time.sleep(60)
+    start_response("200 OK", [("Content-Type", "text/plain"), ("X-App", "hooks")])
+    return [b"hello"]
+'''
+
+# Every hook appends {"hook": name, "in": pid of the process it ran in, ...} to RECORDS.
+CONF = '''
+import json, os, time
+
+RECORDS = %(records)r
+FAIL_POST_FORK = %(fail_post_fork)r
+timeout = 2
+graceful_timeout = 5
+
+
+def _record(hook, **fields):
+    fields.update(hook=hook, **{"in": os.getpid()})
+    with open(RECORDS, "a") as f:
+        f.write(json.dumps(fields) + "\\n")
+
+
+def _worker(worker):
+    return {"pid": worker.pid, "age": worker.age}
+
+
+def on_starting(server):
+    _record("on_starting", server_pid=server.pid, workers=server.cfg.workers,
+            num_workers=server.num_workers)
+
+
+def when_ready(server):
+    _record("when_ready", server_pid=server.pid, num_workers=server.num_workers)
+    server.log.info("when_ready ran")
+    raise RuntimeError("when_ready raises on purpose")
+
+
+def on_reload(server):
+    _record("on_reload", server_pid=server.pid)
+
+
+def pre_fork(server, worker):
+    _record("pre_fork", worker=_worker(worker))
+
+
+def post_fork(server, worker):
+    _record("post_fork", worker=_worker(worker), server_pid=server.pid, ppid=worker.ppid,
+            timeout=worker.cfg.timeout, bind=worker.cfg.bind)
+    if FAIL_POST_FORK:
+        raise RuntimeError("post_fork raises on purpose")
+
+
+def post_worker_init(worker):
+    _record("post_worker_init", worker=_worker(worker), app=callable(worker.wsgi))
+
+
+def pre_request(worker, req):
+    _record("pre_request", worker=_worker(worker), method=req.method, path=req.path,
+            query=req.query, uri=req.uri, version=list(req.version),
+            headers=[list(h) for h in req.headers])
+    if req.path == "/raise":
+        raise ValueError("pre_request raises on purpose")
+
+
+def post_request(worker, req, environ, resp):
+    _record("post_request", worker=_worker(worker), path=req.path,
+            path_info=environ["PATH_INFO"], status=resp.status,
+            status_code=resp.status_code, headers=[list(h) for h in resp.headers])
+
+
+def worker_int(worker):
+    _record("worker_int", worker=_worker(worker))
+
+
+def worker_abort(worker):
+    _record("worker_abort", worker=_worker(worker))
+
+
+def worker_exit(server, worker):
+    _record("worker_exit", worker=_worker(worker), server_pid=server.pid)
+
+
+def child_exit(server, worker):
+    _record("child_exit", worker=_worker(worker), exitcode=worker.exitcode)
+
+
+def nworkers_changed(server, new_value, old_value):
+    _record("nworkers_changed", new=new_value, old=old_value)
+
+
+def pre_exec(server):
+    _record("pre_exec")
+
+
+def on_exit(server):
+    time.sleep(1)  # the master waits for it
+    _record("on_exit", server_pid=server.pid)
+'''
+
+
+class HooksTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="wsgid-hooks-")
+        self.records = os.path.join(self.dir, "records.jsonl")
+        with open(os.path.join(self.dir, "hooks_app.py"), "w") as f:
+            f.write(APP)
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def write_conf(self, fail_post_fork=False):
+        path = os.path.join(self.dir, "gunicorn.conf.py")
+        with open(path, "w") as f:
+            f.write(CONF % {"records": self.records, "fail_post_fork": fail_post_fork})
+        return path
+
+    def read(self, hook=None):
+        try:
+            with open(self.records) as f:
+                rows = [json.loads(line) for line in f if line.endswith("\n")]
+        except FileNotFoundError:
+            return []
+        return [r for r in rows if hook is None or r["hook"] == hook]
+
+    def wait_for(self, hook, count=1, timeout=15, **fields):
+        def matching():
+            return [r for r in self.read(hook)
+                    if all(r.get(k) == v for k, v in fields.items())]
+        wait_until(lambda: len(matching()) >= count, timeout)
+        rows = matching()
+        self.assertGreaterEqual(len(rows), count, "%s x%d %s never came; records:\n%s" % (
+            hook, count, fields, "\n".join(map(json.dumps, self.read()))))
+        return rows
+
+    def test_every_hook_fires_at_its_moment(self):
+        conf = self.write_conf()
+        server = Server("hooks_app:application", "-c", conf, "--abort-grace", "3",
+                        workers=2, chdir=self.dir)
+        with server:
+            master = server.proc.pid
+            self.check_start(master)
+            self.check_requests(server)
+            self.check_reload(server)
+            self.check_scaling(server)
+            self.check_timeout(server)
+            live = {r["in"] for r in self.read("post_worker_init")} - {
+                r["worker"]["pid"] for r in self.read("child_exit")}
+            code = server.stop()
+            log = server.log()
+        self.assertEqual(code, 0, log)
+        self.check_stop(master, live)
+        # The master-side hook that raised is logged with its traceback; serving went on.
+        self.assertIn("Exception in when_ready hook", log)
+        self.assertIn("RuntimeError: when_ready raises on purpose", log)
+        self.assertIn("when_ready ran", log)  # server.log writes to the error log
+
+    def check_start(self, master):
+        self.wait_for("when_ready")
+        started = self.read("on_starting")
+        self.assertEqual(len(started), 1)
+        self.assertEqual(started[0]["server_pid"], master)
+        self.assertEqual(started[0]["workers"], 2)
+        helper = started[0]["in"]
+        self.assertNotEqual(helper, master)  # hooks run in the helper, not the master
+        first = [r for r in self.read() if r["in"] == helper][:2]
+        # Gunicorn sets its worker count (from None) before on_starting.
+        self.assertEqual([r["hook"] for r in first], ["nworkers_changed", "on_starting"])
+        self.assertEqual((first[0]["new"], first[0]["old"]), (2, None))
+        pre = self.read("pre_fork")
+        self.assertEqual([r["worker"]["age"] for r in pre], [1, 2])
+        self.assertEqual({r["worker"]["pid"] for r in pre}, {"[booting]"})
+        self.assertTrue(all(r["in"] == helper for r in pre))
+        forked = self.wait_for("post_worker_init", 2)
+        post = self.read("post_fork")
+        self.assertEqual(sorted(r["worker"]["age"] for r in post), [1, 2])
+        for r in post:  # in the worker itself, with the master as server and parent
+            self.assertEqual(r["worker"]["pid"], r["in"])
+            self.assertEqual((r["server_pid"], r["ppid"]), (master, master))
+            self.assertEqual(r["timeout"], 2)
+            self.assertTrue(r["bind"][0].startswith("127.0.0.1:"))
+        self.assertTrue(all(r["app"] for r in forked))
+        self.helper, self.master = helper, master
+
+    def check_requests(self, server):
+        req = urllib.request.Request(server.url + "/hello?x=1", headers={"X-Test": "yes"})
+        with urllib.request.urlopen(req, timeout=10) as response:
+            self.assertEqual(response.read(), b"hello")
+        pre = self.wait_for("pre_request", path="/hello")[0]
+        self.assertEqual((pre["method"], pre["query"], pre["uri"], pre["version"]),
+                         ("GET", "x=1", "/hello?x=1", [1, 1]))
+        self.assertIn(["X-TEST", "yes"], pre["headers"])  # upper-cased, as Gunicorn does
+        post = self.wait_for("post_request", path="/hello")[0]
+        self.assertEqual((post["status"], post["status_code"], post["path_info"]),
+                         ("200 OK", 200, "/hello"))
+        self.assertIn(["X-App", "hooks"], post["headers"])
+        self.assertEqual(post["in"], pre["in"])
+        # A worker-side hook that raises: logged with its traceback, the request served.
+        self.assertEqual(get(server.url + "/raise"), (200, b"hello"))
+        log = wait_for_log(server, lambda t: "pre_request raises on purpose" in t)
+        self.assertIn("Exception in pre_request hook", log)
+        self.assertIn("Traceback", log)
+        self.wait_for("post_request", path="/raise")
+
+    def check_reload(self, server):
+        old = {r["in"] for r in self.read("post_fork")}
+        server.proc.send_signal(signal.SIGHUP)
+        # A new helper, with the file read again, runs the hooks from on_reload on.
+        self.helper = self.wait_for("on_reload")[0]["in"]
+        self.wait_for("post_worker_init", 4)
+        for pid in old:  # each old worker: worker_exit in itself, child_exit in the helper
+            self.wait_for("worker_exit", **{"in": pid})
+            exits = self.wait_for("child_exit", worker={"pid": pid, "age": self.age_of(pid)})
+            self.assertEqual(exits[0]["exitcode"], 0)
+            self.assertEqual(exits[0]["in"], self.helper)
+        self.assertEqual(sorted(r["worker"]["age"] for r in self.read("pre_fork")),
+                         [1, 2, 3, 4])
+
+    def check_scaling(self, server):
+        server.proc.send_signal(signal.SIGTTIN)
+        self.wait_for("nworkers_changed", new=3, old=2)
+        self.wait_for("pre_fork", worker={"pid": "[booting]", "age": 5})
+        rows = self.read()
+        changed = [i for i, r in enumerate(rows) if r["hook"] == "nworkers_changed"
+                   and r["new"] == 3]
+        forked = [i for i, r in enumerate(rows) if r["hook"] == "pre_fork"
+                  and r["worker"]["age"] == 5]
+        self.assertLess(changed[0], forked[0])  # the count first, as in Gunicorn
+        self.wait_for("post_worker_init", 5)
+        server.proc.send_signal(signal.SIGTTOU)
+        self.wait_for("nworkers_changed", new=2, old=3)
+        victim = [r["in"] for r in self.read("post_fork") if r["worker"]["age"] == 5][0]
+        self.wait_for("worker_exit", **{"in": victim})  # the newest one is drained
+        self.wait_for("child_exit", worker={"pid": victim, "age": 5})
+
+    def age_of(self, pid):
+        return [r["worker"]["age"] for r in self.read("post_fork") if r["in"] == pid][0]
+
+    def check_timeout(self, server):
+        before = len(self.read("post_worker_init"))
+        failed = []
+
+        def stuck():
+            try:
+                get(server.url + "/sleep", timeout=30)
+            except Exception as e:  # the frozen worker is killed under it
+                failed.append(e)
+        client = threading.Thread(target=stuck)
+        client.start()
+        pid = self.wait_for("pre_request", path="/sleep")[0]["in"]
+        # --timeout 2: SIGABRT (stacks dumped), worker_abort and worker_exit within
+        # --abort-grace, then the master's child_exit and a replacement.
+        self.wait_for("worker_abort", **{"in": pid})
+        self.wait_for("worker_exit", **{"in": pid})
+        exit_row = self.wait_for("child_exit", worker={"pid": pid, "age": self.age_of(pid)})
+        self.assertEqual(exit_row[0]["exitcode"], 1)
+        self.wait_for("post_worker_init", before + 1)
+        client.join(30)
+        self.assertEqual(len(failed), 1)
+        log = server.log()
+        self.assertIn("WORKER TIMEOUT", log)
+        self.assertIn('line 6 in application', log)  # faulthandler's dump came first
+
+    def check_stop(self, master, live):
+        self.assertEqual(len(live), 2, self.read())
+        for pid in live:
+            self.assertTrue(self.read("worker_exit") and any(
+                r["in"] == pid for r in self.read("worker_exit")), pid)
+            self.assertTrue(any(r["worker"]["pid"] == pid for r in self.read("child_exit")),
+                            pid)
+        # on_exit sleeps a second before it writes: the master waited for it.
+        exit_rows = self.read("on_exit")
+        self.assertEqual(len(exit_rows), 1, self.read())
+        self.assertEqual(exit_rows[0]["server_pid"], master)
+        self.assertEqual(self.read()[-1]["hook"], "on_exit")
+
+    def test_post_fork_raising_fails_the_boot(self):
+        conf = self.write_conf(fail_post_fork=True)
+        server = Server("hooks_app:application", "-c", conf, workers=1, chdir=self.dir)
+        server.start(expect_ready=False)
+        try:
+            server.proc.wait(30)
+        finally:
+            code = server.stop()
+        log = server.log()
+        self.assertEqual(code, 3, log)  # as an app that cannot be imported
+        self.assertIn("RuntimeError: post_fork raises on purpose", log)
+        self.assertEqual(self.read("post_worker_init"), [])
+        self.assertEqual(len(self.read("on_exit")), 1)
+        os.unlink(server._log.name)
+
+
+if __name__ == "__main__":
+    unittest.main()
