@@ -104,13 +104,17 @@ Status ConfigLayer::Set(const std::string& key, const std::string& value) {
       std::find(lists_replaced_.begin(), lists_replaced_.end(), setting) ==
           lists_replaced_.end())
     Clear(key);
-  return ApplySetting(*setting, value, config_);
+  Status s = ApplySetting(*setting, value, config_);
+  if (s.ok() && !source_.empty())
+    config_->sources[SettingKey(*setting)] = source_;
+  return s;
 }
 
 StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args,
-                                  const Config& base) {
+                                  const Config& base,
+                                  const std::string& source) {
   Config config = base;
-  ConfigLayer layer(&config);
+  ConfigLayer layer(&config, source);
   bool app_given = false;  // the command line's app replaces a config file's
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -122,6 +126,7 @@ StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args,
       return Status::InvalidArgument("unexpected argument '" + arg +
                                      "' (the app is '" + config.app + "')");
     config.app = arg;
+    config.sources["app"] = source;
     app_given = true;
   }
   return config;

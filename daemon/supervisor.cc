@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "common/clock.h"
+#include "common/effective_settings.h"
 #include "common/log.h"
 #include "daemon/connection_balance.h"
 #include "daemon/host_limits.h"
@@ -25,6 +26,7 @@ constexpr int64_t kBootTimeoutNs = 60 * kNsPerSec;
 // The longest wait for an event: the pool's timeouts and the drain's deadline
 // are checked at least this often, and /livez sees the loop turn.
 constexpr int kTurnMs = 100;
+constexpr int64_t kStatsdIntervalNs = 1'000'000'000;  // statsd flushes
 
 }  // namespace
 
@@ -35,7 +37,7 @@ Supervisor::Supervisor(Config config, std::string worker_path,
       worker_path_(std::move(worker_path)),
       argv_(std::move(argv)),
       reload_(std::move(reload_config)),
-      listeners_(SystemSocketOps()) {}
+      listeners_(SystemSocketOps(config_.reuse_port)) {}
 
 Supervisor::~Supervisor() {
   // The HTTP threads read through the backend: answer what they wait for,
@@ -68,6 +70,7 @@ Status Supervisor::Prepare() {
       &config_, pool_.get(), slots_.get(), autoscaler_.get(), &reload_,
       &listeners_,
       [this](bool graceful) { BeginStop(graceful, Status::Ok()); }});
+  if (Status s = StartStatsd(); !s.ok()) return s;
   started_ns_ = MonotonicNs();
   PublishSnapshot(started_ns_);
   backend_ =
@@ -94,6 +97,7 @@ int Supervisor::Run() {
                        << config_.app << " with " << pool_->desired()
                        << " worker(s) x " << config_.threads << " thread(s)";
   while (phase_ != Phase::kDone) Turn();
+  if (statsd_) statsd_->Flush(MonotonicNs(), slots_->Totals(), 0);
   pid_file_.Remove(::getpid());
   return 0;
 }
@@ -296,7 +300,21 @@ void Supervisor::PublishSnapshot(int64_t now_ns) {
   s.max_threads = MaxThreads(config_);
   s.listeners = listeners_.names();
   autoscaler_->Describe(&s);
+  s.settings = EffectiveSettings(config_);
+  if (statsd_)
+    statsd_->Tick(now_ns, slots_->Totals(), static_cast<int>(s.workers.size()));
   snapshots_.Publish(std::move(s));
+}
+
+Status Supervisor::StartStatsd() {
+  if (config_.statsd_host.empty()) return Status::Ok();
+  auto sender = OpenStatsdSender(config_.statsd_host);
+  if (!sender.ok()) return sender.status();
+  statsd_ = std::make_unique<StatsdReporter>(
+      std::move(sender).value(), config_.statsd_prefix, config_.dogstatsd_tags,
+      kStatsdIntervalNs);
+  Log(LogLevel::kInfo) << "statsd metrics to " << config_.statsd_host;
+  return Status::Ok();
 }
 
 }  // namespace wsgid
