@@ -100,14 +100,14 @@ struct Config {
 
   // issue 15: Gunicorn's settings.
   std::string worker_class = "sync";  // -k: sync or gthread (others refused)
-  std::string proc_name;  // -n: process titles "wsgid: master [NAME]"
+  std::string proc_name;      // -n: process titles "wsgid: master [NAME]"
   bool reuse_port = false;    // --reuse-port: SO_REUSEPORT on the listeners
   bool daemon = false;        // -D: detach from the terminal
   bool print_config = false;  // --print-config: print the settings and exit
   // --secure-scheme-headers: HEADER=VALUE pairs that mean https from a proxy.
-  std::vector<std::string> secure_scheme_headers{
-      "X-FORWARDED-PROTOCOL=ssl", "X-FORWARDED-PROTO=https",
-      "X-FORWARDED-SSL=on"};
+  std::vector<std::string> secure_scheme_headers{"X-FORWARDED-PROTOCOL=ssl",
+                                                 "X-FORWARDED-PROTO=https",
+                                                 "X-FORWARDED-SSL=on"};
   // --forwarder-headers: environ keys a trusted proxy may set as headers.
   std::vector<std::string> forwarder_headers{"SCRIPT_NAME", "PATH_INFO"};
   bool strip_header_spaces = false;  // --strip-header-spaces

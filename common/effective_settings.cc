@@ -42,8 +42,8 @@ std::string PythonValue(const Setting& setting, const Config& config) {
     default:
       break;
   }
-  bool text = setting.field.kind == ValueKind::kString ||
-              setting.field.comma_list;
+  bool text =
+      setting.field.kind == ValueKind::kString || setting.field.comma_list;
   if (values.empty() ||
       (values[0].empty() && text && setting.field.same(config, kDefaults)))
     return "None";  // Gunicorn's "not set"
@@ -67,14 +67,15 @@ bool Printed(const Setting& setting) {
 std::vector<EffectiveSetting> EffectiveSettings(const Config& config) {
   std::vector<EffectiveSetting> out;
   auto app_source = config.sources.find("app");
-  out.push_back({"wsgi_app", config.app.empty() ? "None" : Quoted(config.app),
-                 app_source == config.sources.end() ? "default"
-                                                    : app_source->second});
+  out.push_back(
+      {"wsgi_app", config.app.empty() ? "None" : Quoted(config.app),
+       app_source == config.sources.end() ? "default" : app_source->second});
   for (const Setting& setting : SettingsTable()) {
     if (!Printed(setting)) continue;
     auto source = config.sources.find(SettingKey(setting));
-    out.push_back({PrintedName(setting), PythonValue(setting, config),
-                   source == config.sources.end() ? "default" : source->second});
+    out.push_back(
+        {PrintedName(setting), PythonValue(setting, config),
+         source == config.sources.end() ? "default" : source->second});
   }
   std::sort(out.begin(), out.end(),
             [](const EffectiveSetting& a, const EffectiveSetting& b) {
@@ -89,8 +90,8 @@ std::string FormatSettingLines(const std::vector<EffectiveSetting>& settings) {
     width = std::max(width, s.name.size());
   std::string text;
   for (const EffectiveSetting& s : settings)
-    text += s.name + std::string(width - s.name.size(), ' ') + " = " +
-            s.value + "\n";
+    text += s.name + std::string(width - s.name.size(), ' ') + " = " + s.value +
+            "\n";
   return text;
 }
 

@@ -32,7 +32,8 @@ void SetProcessTitle(char** argv, const std::string& title) {
   if (static_cast<size_t>(end - start) <= title.size() && environ != nullptr) {
     char* env_end = end;
     for (int i = 0; environ[i] != nullptr; ++i)
-      if (environ[i] == env_end) env_end = environ[i] + std::strlen(environ[i]) + 1;
+      if (environ[i] == env_end)
+        env_end = environ[i] + std::strlen(environ[i]) + 1;
     if (env_end != end) {
       CopyEnvironment();
       end = env_end;

@@ -67,46 +67,60 @@ StatusOr<std::string> CheckWorkerClass(const std::string& value) {
   std::string why;
   if (lower.find("gevent") != std::string::npos ||
       lower.find("eventlet") != std::string::npos)
-    why = "wsgid has no green-thread workers (they need the app "
-          "monkey-patched); instead: -k gthread --threads N (--autoscale "
-          "sizes the threads from load)";
+    why =
+        "wsgid has no green-thread workers (they need the app "
+        "monkey-patched); instead: -k gthread --threads N (--autoscale "
+        "sizes the threads from load)";
   else if (lower.find("uvicorn") != std::string::npos ||
            lower.find("asgi") != std::string::npos)
-    why = "wsgid serves WSGI, not ASGI; instead: run the ASGI app with "
-          "uvicorn itself (uvicorn MODULE:app --workers N)";
+    why =
+        "wsgid serves WSGI, not ASGI; instead: run the ASGI app with "
+        "uvicorn itself (uvicorn MODULE:app --workers N)";
   else if (lower.find("tornado") != std::string::npos)
-    why = "Tornado's worker runs Tornado apps, not WSGI; instead: run it "
-          "with Tornado, or serve a WSGI app with -k gthread";
+    why =
+        "Tornado's worker runs Tornado apps, not WSGI; instead: run it "
+        "with Tornado, or serve a WSGI app with -k gthread";
   else
-    why = "not a worker class wsgid has (its workers are not Python "
-          "classes); instead: sync or gthread";
+    why =
+        "not a worker class wsgid has (its workers are not Python "
+        "classes); instead: sync or gthread";
   return Status::InvalidArgument("'" + value + "' refused: " + why);
 }
 
 // Rows for Gunicorn settings that mean nothing here, and refused ones.
-Setting MeansNothing(const std::string& flag,
-                     std::vector<std::string> aliases,
+Setting MeansNothing(const std::string& flag, std::vector<std::string> aliases,
                      const std::string& gunicorn, const std::string& metavar,
                      const std::string& why) {
   ValueKind kind = metavar.empty() ? ValueKind::kBool : ValueKind::kString;
-  return {flag,     std::move(aliases),
-          gunicorn, Needs::kMaster,
-          kPublic,  metavar,
-          "Gunicorn's; accepted, changes nothing here\n(the start log says why)",
-          metavar.empty() ? "true" : "/dev/shm",
-          UnusedField(flag, kind), Support::kMeansNothing, why};
+  return {
+      flag,
+      std::move(aliases),
+      gunicorn,
+      Needs::kMaster,
+      kPublic,
+      metavar,
+      "Gunicorn's; accepted, changes nothing here\n(the start log says why)",
+      metavar.empty() ? "true" : "/dev/shm",
+      UnusedField(flag, kind),
+      Support::kMeansNothing,
+      why};
 }
 
 Setting Refused(const std::string& flag, std::vector<std::string> aliases,
                 const std::string& gunicorn, const std::string& metavar,
                 const std::string& why) {
   ValueKind kind = metavar.empty() ? ValueKind::kBool : ValueKind::kString;
-  return {flag,     std::move(aliases),
-          gunicorn, Needs::kMaster,
-          kPublic,  metavar,
+  return {flag,
+          std::move(aliases),
+          gunicorn,
+          Needs::kMaster,
+          kPublic,
+          metavar,
           "Gunicorn's; refused, with why and what instead",
           metavar.empty() ? "true" : "x",
-          RefusedField(why, kind), Support::kRefused, why};
+          RefusedField(why, kind),
+          Support::kRefused,
+          why};
 }
 
 // The table. Columns: flag, other command-line names, gunicorn.conf.py name,

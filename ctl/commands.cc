@@ -52,15 +52,14 @@ StatusOr<int> StatusCommand(Session& session, CommandArgs& args) {
 
 StatusOr<int> ConfigCommand(Session& session, CommandArgs& args) {
   if (auto rest = args.Positionals(0, 0, ""); !rest.ok()) return rest.status();
-  return CallAndPrint(session, "GET", "/v1/config", std::nullopt,
-                      [](const json& body) {
-                        std::vector<EffectiveSetting> settings;
-                        for (const json& s : Field(body, "settings"))
-                          settings.push_back({StringField(s, "name"),
-                                              StringField(s, "value"),
-                                              StringField(s, "source")});
-                        return FormatSettingLines(settings);
-                      });
+  return CallAndPrint(
+      session, "GET", "/v1/config", std::nullopt, [](const json& body) {
+        std::vector<EffectiveSetting> settings;
+        for (const json& s : Field(body, "settings"))
+          settings.push_back({StringField(s, "name"), StringField(s, "value"),
+                              StringField(s, "source")});
+        return FormatSettingLines(settings);
+      });
 }
 
 StatusOr<int> WorkersCommand(Session& session, CommandArgs& args) {

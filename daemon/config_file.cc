@@ -76,16 +76,44 @@ constexpr const char* kGunicornApp = "wsgi_app";
 // warning naming it. Every other Gunicorn setting is a row of the table.
 const std::vector<std::string>& PendingGunicornSettings() {
   static const std::vector<std::string> names = {
-      "preload_app", "keyfile", "certfile", "ssl_version", "cert_reqs",
-      "ca_certs", "suppress_ragged_eofs", "do_handshake_on_connect", "ciphers",
-      "proxy_protocol", "proxy_allow_ips", "capture_output",
-      "enable_stdio_inheritance", "logconfig", "logconfig_dict",
-      "logconfig_json", "syslog", "syslog_addr", "syslog_prefix",
-      "syslog_facility", "disable_redirect_access_to_syslog", "logger_class",
-      "on_starting", "on_reload", "when_ready", "pre_fork", "post_fork",
-      "post_worker_init", "worker_int", "worker_abort", "pre_exec",
-      "pre_request", "post_request", "child_exit", "worker_exit",
-      "nworkers_changed", "on_exit", "ssl_context"};
+      "preload_app",
+      "keyfile",
+      "certfile",
+      "ssl_version",
+      "cert_reqs",
+      "ca_certs",
+      "suppress_ragged_eofs",
+      "do_handshake_on_connect",
+      "ciphers",
+      "proxy_protocol",
+      "proxy_allow_ips",
+      "capture_output",
+      "enable_stdio_inheritance",
+      "logconfig",
+      "logconfig_dict",
+      "logconfig_json",
+      "syslog",
+      "syslog_addr",
+      "syslog_prefix",
+      "syslog_facility",
+      "disable_redirect_access_to_syslog",
+      "logger_class",
+      "on_starting",
+      "on_reload",
+      "when_ready",
+      "pre_fork",
+      "post_fork",
+      "post_worker_init",
+      "worker_int",
+      "worker_abort",
+      "pre_exec",
+      "pre_request",
+      "post_request",
+      "child_exit",
+      "worker_exit",
+      "nworkers_changed",
+      "on_exit",
+      "ssl_context"};
   return names;
 }
 
@@ -113,8 +141,8 @@ bool GunicornItems(const nlohmann::json& value, const Setting& setting,
                                         : item.dump());
   } else if (value.is_object() && !value.contains("object")) {
     for (const auto& [k, v] : value.items())  // secure_scheme_headers
-      items->push_back(k + "=" + (v.is_string() ? v.get<std::string>()
-                                                : v.dump()));
+      items->push_back(k + "=" +
+                       (v.is_string() ? v.get<std::string>() : v.dump()));
   } else if (value.is_string()) {
     items->push_back(value.get<std::string>());
   } else if (value.is_boolean()) {
@@ -240,16 +268,21 @@ StatusOr<std::vector<std::string>> SplitShellWords(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (quote == '\'') {
-      if (c == '\'') quote = 0; else word += c;
+      if (c == '\'')
+        quote = 0;
+      else
+        word += c;
     } else if (c == '\\' && quote == 0 && i + 1 < text.size()) {
       word += text[++i];
       in_word = true;
     } else if (quote == '"') {
-      if (c == '"') quote = 0;
+      if (c == '"')
+        quote = 0;
       else if (c == '\\' && i + 1 < text.size() &&
                std::strchr("\\\"$`", text[i + 1]) != nullptr)
         word += text[++i];
-      else word += c;
+      else
+        word += c;
     } else if (c == '\'' || c == '"') {
       quote = c;
       in_word = true;
@@ -329,7 +362,8 @@ Status ApplyGunicornFile(const std::string& path, Config* config,
   }
   ConfigLayer layer(config, "file");
   for (const auto& [name, value] : settings.items())
-    if (Status s = ApplyGunicornKey(path, name, value, &layer, config, warnings);
+    if (Status s =
+            ApplyGunicornKey(path, name, value, &layer, config, warnings);
         !s.ok())
       return s;
   return Status::Ok();

@@ -61,8 +61,8 @@ StatusOr<UniqueFd> ConnectUdp(const std::string& address) {
     return Status::InvalidArgument("--statsd-host " + address + ": " +
                                    ::gai_strerror(rc));
   UniqueFd fd(::socket(found->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  int rc = fd.valid() ? ::connect(fd.get(), found->ai_addr, found->ai_addrlen)
-                      : -1;
+  int rc =
+      fd.valid() ? ::connect(fd.get(), found->ai_addr, found->ai_addrlen) : -1;
   int err = errno;
   ::freeaddrinfo(found);
   if (rc < 0) return Status::FromErrno("--statsd-host " + address, err);
@@ -79,11 +79,10 @@ uint64_t Sum(const RequestTotals& t, int code) {
 
 StatusOr<std::unique_ptr<DatagramSender>> OpenStatsdSender(
     const std::string& address) {
-  auto fd = address.rfind("unix:", 0) == 0
-                ? ConnectUnix(address.substr(address.rfind("//", 7) == 5
-                                                 ? 7
-                                                 : 5))
-                : ConnectUdp(address);
+  auto fd =
+      address.rfind("unix:", 0) == 0
+          ? ConnectUnix(address.substr(address.rfind("//", 7) == 5 ? 7 : 5))
+          : ConnectUdp(address);
   if (!fd.ok()) return fd.status();
   return std::unique_ptr<DatagramSender>(
       new SocketSender(std::move(fd).value()));
@@ -129,14 +128,14 @@ std::vector<std::string> StatsdReporter::Lines(const RequestTotals& totals,
                     ":" + std::to_string(n) + "|c|@1.0" + tags);
   }
   if (requests > 0) {
-    lines.insert(lines.begin(), prefix_ + "gunicorn.requests:" +
-                                    std::to_string(requests) + "|c|@1.0" +
-                                    tags);
+    lines.insert(lines.begin(),
+                 prefix_ + "gunicorn.requests:" + std::to_string(requests) +
+                     "|c|@1.0" + tags);
     uint64_t us = totals.latency_sum_us - last_.latency_sum_us;
     char ms[32];
-    std::snprintf(ms, sizeof ms, "%.3f",
-                  static_cast<double>(us) / 1000.0 /
-                      static_cast<double>(requests));
+    std::snprintf(
+        ms, sizeof ms, "%.3f",
+        static_cast<double>(us) / 1000.0 / static_cast<double>(requests));
     lines.push_back(prefix_ + "gunicorn.request.duration:" + ms + "|ms" + tags);
   }
   lines.push_back(prefix_ + "gunicorn.workers:" + std::to_string(workers) +

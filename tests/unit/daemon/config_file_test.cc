@@ -1131,5 +1131,68 @@ TEST_F(ConfigFileLoadTest, NoFile) {
   EXPECT_TRUE(config->config_file.empty());
 }
 
+// ---- issue 15: Gunicorn's other sources ----
+
+TEST(GunicornSourcesTest, CmdArgsSitBetweenTheEnvironmentAndTheFlags) {
+  Environ env(
+      {"GUNICORN_CMD_ARGS=--workers 3 --access-logformat '%(h)s \"x\"'"
+       " -b \"127.0.0.1:1\"",
+       "WSGID_WORKERS=2"});
+  auto config = LoadConfig({"mod:app"}, env.get(), nullptr);
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(config->workers, 3);
+  EXPECT_EQ(config->access_logformat, "%(h)s \"x\"");
+  EXPECT_EQ(config->binds, std::vector<std::string>{"127.0.0.1:1"});
+  EXPECT_EQ(config->sources["workers"], "environment");
+  config = LoadConfig({"-w", "4", "mod:app"}, env.get(), nullptr);
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->workers, 4);
+  EXPECT_EQ(config->sources["workers"], "flag");
+}
+
+TEST(GunicornSourcesTest, BadCmdArgsAreNamed) {
+  for (const char* bad :
+       {"GUNICORN_CMD_ARGS=--workers 'x", "GUNICORN_CMD_ARGS=--nope"}) {
+    Environ env({bad});
+    auto config = LoadConfig({"mod:app"}, env.get(), nullptr);
+    ASSERT_FALSE(config.ok()) << bad;
+    EXPECT_TRUE(Contains(config.status().message(), "GUNICORN_CMD_ARGS"));
+  }
+}
+
+TEST(GunicornSourcesTest, PortBindsAllInterfacesWhenNoBindIsGiven) {
+  Environ env({"PORT=5000", "WEB_CONCURRENCY=2"});
+  auto config = LoadConfig({"mod:app"}, env.get(), nullptr);
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->binds, std::vector<std::string>{"0.0.0.0:5000"});
+  EXPECT_EQ(config->sources["bind"], "environment");
+  EXPECT_EQ(config->sources["workers"], "environment");
+  config = LoadConfig({"-b", "127.0.0.1:1", "mod:app"}, env.get(), nullptr);
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->binds, std::vector<std::string>{"127.0.0.1:1"});
+}
+
+TEST(GunicornSourcesTest, FileKeysNamedInWarnings) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  std::string path = dir.Write("g.conf.py",
+                               "import os\nworkers = 2\nworkres = 3\n"
+                               "preload_app = True\nops_bind = 'off'\n"
+                               "secure_scheme_headers = {'X-S': 'on'}\n");
+  Environ env({});
+  std::vector<std::string> warnings;
+  auto config = LoadConfig({"-c", path, "mod:app"}, env.get(), &warnings);
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(config->workers, 2);
+  EXPECT_EQ(config->ops_bind,
+            "off");  // wsgid's own key, as --print-config writes
+  EXPECT_EQ(config->secure_scheme_headers, std::vector<std::string>{"X-S=on"});
+  EXPECT_EQ(config->sources["workers"], "file");
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_TRUE(Contains(warnings[0] + warnings[1], "'workres' is neither"));
+  EXPECT_TRUE(
+      Contains(warnings[0] + warnings[1], "'preload_app' is a Gunicorn"));
+}
+
 }  // namespace
 }  // namespace wsgid
