@@ -295,7 +295,7 @@ std::vector<Setting> BuildTable() {
       {"--server-header", {}, "", N::kWorker, kPublic, "TEXT",
        "Server response header (default wsgid; empty: none)",
        "app-server", TextField(&Config::server_header)},
-      {"--check-config", {}, "", N::kMaster, kPublic, "",
+      {"--check-config", {}, "check_config", N::kMaster, kPublic, "",
        "validate the configuration and exit",
        "true", SwitchField(&Config::check_config)},
       // issue 15: Gunicorn's settings (implemented, meaning nothing, refused).
@@ -389,7 +389,7 @@ std::vector<Setting> BuildTable() {
               "`app = paste.deploy.loadapp('config:/path/app.ini')` served "
               "as MODULE:app"),
       Refused("--paste-global", {}, "raw_paste_global_conf", "CONF",
-              "PasteDeploy files are not read (see --paste)"),
+              "PasteDeploy files are not read; instead: see --paste"),
       Refused("--tolerate-dangerous-framing", {}, "tolerate_dangerous_framing",
               "",
               "a request with both Content-Length and Transfer-Encoding "

@@ -15,7 +15,7 @@ import tempfile
 import time
 import unittest
 
-from harness import EXAMPLES, WSGID, wait_until, worker_pids
+from harness import EXAMPLES, WSGID, wait_until, worker_pids, wsgictl, wsgictl_json
 from harness import free_port, require_binaries
 
 DJANGO_SITE = os.path.join(EXAMPLES, "django_site")
@@ -29,7 +29,7 @@ class Run:
 
     def __init__(self, args, cwd=EXAMPLES, env=None):
         self.args, self.cwd = args, cwd
-        self.env = dict(os.environ, **QUIET, **(env or {}))
+        self.env = dict(os.environ, **dict(QUIET, **(env or {})))
         self.log = tempfile.NamedTemporaryFile(prefix="wsgid-gcompat-", delete=False)
         self.proc = None
 
@@ -286,6 +286,66 @@ class PrintConfigTest(unittest.TestCase):
         for n in ("bind", "workers", "threads", "timeout", "raw_env", "umask", "proc_name",
                   "worker_tmp_dir", "limit_request_field_size", "wsgi_app"):
             self.assertIn(n, names)
+
+
+class DaemonTest(unittest.TestCase):
+    def test_daemon_detaches_and_serves(self):
+        # Gunicorn's -D: the command returns 0 at once; the master lives on in its own
+        # session, writes its pid file and serves until TERM.
+        require_binaries("wsgid", "wsgid-worker")
+        port = free_port()
+        with tempfile.TemporaryDirectory() as d:
+            pidfile = os.path.join(d, "wsgid.pid")
+            proc = subprocess.run([WSGID, "-D", "-p", pidfile, "-w", "1", "-b",
+                                   "127.0.0.1:%d" % port, "hello:app"], cwd=EXAMPLES,
+                                  env=dict(os.environ, **QUIET), capture_output=True,
+                                  timeout=30)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertTrue(wait_until(lambda: os.path.exists(pidfile), 15))
+            with open(pidfile) as f:
+                pid = int(f.read())
+            try:
+                self.assertNotEqual(os.getsid(pid), os.getsid(0))
+                self.assertTrue(wait_until(lambda: b"Hello" in self.try_get(port), 15))
+            finally:
+                os.kill(pid, signal.SIGTERM)
+            self.assertTrue(wait_until(lambda: not os.path.exists("/proc/%d" % pid), 20))
+
+    @staticmethod
+    def try_get(port):
+        try:
+            return http_get(port)
+        except OSError:
+            return b""
+
+
+class ControlConfigTest(unittest.TestCase):
+    def test_wsgictl_config_matches_print_config(self):
+        require_binaries("wsgid", "wsgid-worker", "wsgictl")
+        port = free_port()
+        with tempfile.TemporaryDirectory() as d:
+            sock = os.path.join(d, "ctl.sock")
+            token = os.path.join(d, "token")
+            with open(token, "w") as f:
+                f.write("s3cret-token-value\n")
+            args = ["-w", "2", "-b", "127.0.0.1:%d" % port, "--control-token-file", token,
+                    "--worker-tmp-dir", "/dev/shm", "hello:app"]
+            env = {"WSGID_CONTROL_SOCKET": sock, "GUNICORN_CMD_ARGS": "--timeout 40"}
+            printed = subprocess.run([WSGID, "--print-config"] + args, cwd=EXAMPLES,
+                                     env=dict(os.environ, **dict(QUIET, **env)),
+                                     capture_output=True, text=True, timeout=30)
+            self.assertEqual(printed.returncode, 0, printed.stderr)
+            with Run(args, env=env) as run:
+                run.wait_serving()
+                shown = wsgictl("config", sock=sock, check=0).stdout
+                answer = wsgictl_json(sock, "config")
+            self.assertEqual(shown, printed.stdout)
+            self.assertNotIn("s3cret", shown + str(answer))
+            sources = {s["name"]: s["source"] for s in answer["settings"]}
+            self.assertEqual(sources["workers"], "flag")
+            self.assertEqual(sources["timeout"], "environment")
+            self.assertEqual(sources["control_socket"], "environment")
+            self.assertEqual(sources["graceful_timeout"], "default")
 
 
 class MessagesAndExitCodesTest(unittest.TestCase):

@@ -205,8 +205,9 @@ TEST(GunicornSettingsTest, RefusalsAndNoOpsSayWhy) {
         ASSERT_FALSE(s.ok());
         EXPECT_EQ(s.message(), setting.flag + ": refused: " + setting.why);
         // Gunicorn's --print-config writes `reload = False`: asks for nothing.
-        if (setting.field.kind == ValueKind::kBool)
+        if (setting.field.kind == ValueKind::kBool) {
           EXPECT_TRUE(ApplySetting(setting, "false", &c).ok());
+        }
         break;
       }
     }

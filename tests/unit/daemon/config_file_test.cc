@@ -793,8 +793,8 @@ TEST_F(ConfigFileGunicornTest, UnsupportedSettingsWarnOnceEach) {
   Config config;
   std::vector<std::string> warnings;
   Status s = Apply(
-      "worker_class = 'gevent'\n"
-      "statsd_host = 'localhost:8125'\n"
+      "preload_app = True\n"
+      "wrokers = 3\n"
       "proxy_protocol = True\n"
       "def post_fork(server, worker):\n"
       "    pass\n"
@@ -806,7 +806,7 @@ TEST_F(ConfigFileGunicornTest, UnsupportedSettingsWarnOnceEach) {
   for (const std::string& w : warnings) all += w + "\n";
   EXPECT_EQ(warnings.size(), 4u) << all;
   for (const char* name :
-       {"worker_class", "statsd_host", "proxy_protocol", "post_fork"}) {
+       {"preload_app", "wrokers", "proxy_protocol", "post_fork"}) {
     int count = 0;
     for (const std::string& w : warnings)
       if (w.find("'" + std::string(name) + "'") != std::string::npos) ++count;
@@ -814,7 +814,21 @@ TEST_F(ConfigFileGunicornTest, UnsupportedSettingsWarnOnceEach) {
   }
 }
 
-TEST_F(ConfigFileGunicornTest, OrdinaryGlobalsAreIgnoredSilently) {
+// issue 15: a refused value is an error naming the key, why and what instead.
+TEST_F(ConfigFileGunicornTest, RefusedValuesAreErrors) {
+  Config config;
+  std::vector<std::string> warnings;
+  Status s = Apply("worker_class = 'gevent'\n", &config, &warnings);
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(Contains(s.message(), "'worker_class'"));
+  EXPECT_TRUE(Contains(s.message(), "instead"));
+  s = Apply("reload = False\nspew = False\n", &config, &warnings);
+  EXPECT_TRUE(s.ok()) << s.message();  // Gunicorn's --print-config output
+}
+
+// issue 15: nothing is ignored in silence: every global but modules, _names
+// and what the file imported is named.
+TEST_F(ConfigFileGunicornTest, EveryOtherGlobalIsNamed) {
   Config config;
   std::vector<std::string> warnings;
   Status s = Apply(
@@ -831,7 +845,13 @@ TEST_F(ConfigFileGunicornTest, OrdinaryGlobalsAreIgnoredSilently) {
       "workers = helper(2)\n",
       &config, &warnings);
   ASSERT_TRUE(s.ok()) << s.message();
-  EXPECT_TRUE(warnings.empty()) << warnings.front();
+  std::string all;
+  for (const std::string& w : warnings) all += w + "\n";
+  EXPECT_EQ(warnings.size(), 3u) << all;
+  for (const char* named : {"'HOST'", "'helper'", "'Settings'"})
+    EXPECT_TRUE(Contains(all, named));
+  for (const char* quiet : {"'os'", "multiprocessing", "ospath", "_base_port"})
+    EXPECT_FALSE(Contains(all, quiet));
   EXPECT_EQ(config.binds,
             (std::vector<std::string>{"127.0.0.1:8000", "127.0.0.1:8001"}));
   EXPECT_EQ(config.workers, 3);
@@ -956,7 +976,7 @@ std::string TomlValueOf(const Setting& setting) {
 
 TEST(ConfigFileTableTest, EveryPublicRowFromToml) {
   for (const Setting& setting : SettingsTable()) {
-    if (setting.internal) continue;
+    if (setting.internal || setting.support == Support::kRefused) continue;
     SCOPED_TRACE(setting.flag);
     Config config;
     std::string line = SettingKey(setting) + " = " + TomlValueOf(setting);
@@ -968,7 +988,7 @@ TEST(ConfigFileTableTest, EveryPublicRowFromToml) {
 
 TEST(ConfigFileTableTest, EveryPublicRowFromTheEnvironment) {
   for (const Setting& setting : SettingsTable()) {
-    if (setting.internal) continue;
+    if (setting.internal || setting.support == Support::kRefused) continue;
     SCOPED_TRACE(setting.flag);
     std::string value =
         setting.field.kind == ValueKind::kBool ? "true" : setting.example;
@@ -987,7 +1007,8 @@ TEST(ConfigFileTableTest, EveryGunicornNameFromGunicornConf) {
   ASSERT_TRUE(dir.ok());
   std::string python;
   for (const Setting& setting : SettingsTable()) {
-    if (setting.gunicorn.empty()) continue;
+    if (setting.gunicorn.empty() || setting.support == Support::kRefused)
+      continue;
     python +=
         setting.gunicorn + " = " +
         (setting.field.kind == ValueKind::kBool ? "True" : Quoted(setting)) +
@@ -1001,7 +1022,8 @@ TEST(ConfigFileTableTest, EveryGunicornNameFromGunicornConf) {
   EXPECT_TRUE(warnings.empty()) << warnings.front();
   int rows = 0;
   for (const Setting& setting : SettingsTable()) {
-    if (setting.gunicorn.empty()) continue;
+    if (setting.gunicorn.empty() || setting.support == Support::kRefused)
+      continue;
     EXPECT_TRUE(setting.field.same(config, FromCommandLine(setting)))
         << setting.gunicorn;
     ++rows;
@@ -1066,7 +1088,7 @@ TEST_F(ConfigFileLoadTest, GunicornFile) {
                                 "bind = '127.0.0.1:8001'\n"
                                 "workers = 2\n"
                                 "keepalive = 3\n"
-                                "worker_class = 'sync'\n");
+                                "wrokers = 4\n");
   Environ env({"WSGID_WORKERS=3"});
   std::vector<std::string> warnings;
   auto config =
@@ -1078,7 +1100,7 @@ TEST_F(ConfigFileLoadTest, GunicornFile) {
   EXPECT_EQ(config->workers, 3);
   EXPECT_DOUBLE_EQ(config->keep_alive, 3);
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_TRUE(Contains(warnings[0], "worker_class"));
+  EXPECT_TRUE(Contains(warnings[0], "wrokers"));
   EXPECT_TRUE(Contains(warnings[0], path));
 }
 
