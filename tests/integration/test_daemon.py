@@ -80,8 +80,13 @@ class StartupFailureTest(unittest.TestCase):
         self.assertIn("--ops-bind", result.stderr)
 
     def test_check_config(self):
-        result = self.run_wsgid("--check-config", "-w", "3", "hello:app")
-        self.assertEqual(result.returncode, 0)
+        # issue 15: it imports the app too (in a worker process, as Gunicorn)
+        result = self.run_wsgid("--check-config", "-w", "3", "--chdir", harness.EXAMPLES,
+                                "hello:app")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        result = self.run_wsgid("--check-config", "--chdir", harness.EXAMPLES,
+                                "no_such_module:app")
+        self.assertEqual(result.returncode, 3, result.stderr)
         result = self.run_wsgid("--check-config", "--timeout", "-1", "hello:app")
         self.assertEqual(result.returncode, 2)
 
