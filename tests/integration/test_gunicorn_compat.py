@@ -6,6 +6,7 @@ statsd lines and the counts add up; --print-config's output, read back as a
 gunicorn.conf.py, gives the same settings; every refused flag and unknown key is named with
 its reason; the exit codes are the README's (0 ok, 2 settings, 3 app import).
 """
+import json
 import os
 import re
 import signal
@@ -286,6 +287,48 @@ class PrintConfigTest(unittest.TestCase):
         for n in ("bind", "workers", "threads", "timeout", "raw_env", "umask", "proc_name",
                   "worker_tmp_dir", "limit_request_field_size", "wsgi_app"):
             self.assertIn(n, names)
+
+
+class ProxyHeadersTest(unittest.TestCase):
+    """--secure-scheme-headers, --forwarder-headers, --strip-header-spaces."""
+
+    def request(self, port, headers):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"GET /p HTTP/1.0\r\nHost: x\r\n" +
+                      b"".join(h.encode() + b"\r\n" for h in headers) + b"\r\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        assert body.startswith(b"{") or not head.startswith(b"HTTP/1.0 200"), data
+        status = head.split(b" ")[1]
+        return status, (json.loads(body)["environ"] if status == b"200" else None)
+
+    def test_trusted_and_untrusted(self):
+        require_binaries("wsgid", "wsgid-worker")
+        port = free_port()
+        base = ["-b", "127.0.0.1:%d" % port, "-w", "1", "environ_echo:app"]
+        trusted = ["--forwarded-allow-ips", "127.0.0.1",
+                   "--secure-scheme-headers", "X-SCHEME=https",
+                   "--forwarder-headers", "SCRIPT_NAME,REMOTE_USER",
+                   "--strip-header-spaces"]
+        with Run(trusted + base) as run:
+            run.wait_serving()
+            _, env = self.request(port, ["X-Scheme: https", "SCRIPT_NAME: /app",
+                                         "REMOTE_USER: ann", "X-Name : v"])
+            self.assertEqual(env["wsgi.url_scheme"], "https")
+            self.assertEqual(env.get("SCRIPT_NAME"), "/app")
+            self.assertEqual(env.get("REMOTE_USER"), "ann")
+            self.assertEqual(env.get("HTTP_X_NAME"), "v")
+            _, env = self.request(port, ["X-Forwarded-Proto: https"])  # not in the list
+            self.assertEqual(env["wsgi.url_scheme"], "http")
+        with Run(["--forwarded-allow-ips", "10.9.9.9"] + base) as run:
+            run.wait_serving()
+            _, env = self.request(port, ["X-Forwarded-Proto: https", "SCRIPT_NAME: /app"])
+            self.assertEqual(env["wsgi.url_scheme"], "http")
+            self.assertNotIn("/app", json.dumps(env))
+            status, _ = self.request(port, ["X-Name : v"])  # no --strip-header-spaces
+            self.assertEqual(status, b"400")
 
 
 class DaemonTest(unittest.TestCase):
