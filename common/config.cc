@@ -48,6 +48,9 @@ Status ApplyOption(const std::vector<std::string>& args, size_t* i,
   return layer->Set(setting->flag, option.value);
 }
 
+// --help's lines wrap before this many columns.
+constexpr size_t kUsageWidth = 76;
+
 // "  -b, --bind ADDRESS" (the short name, if any, then the long one).
 std::string UsageLabel(const Setting& setting) {
   std::string label = "    ";
@@ -67,8 +70,11 @@ std::string Trimmed(const std::string& label) {
 std::string UsageEntry(const std::string& labels, const std::string& help) {
   constexpr size_t kColumn = 30;
   std::string entry = "  " + labels;
-  entry += entry.size() < kColumn ? std::string(kColumn - entry.size(), ' ')
-                                  : std::string("  ");
+  size_t newline = entry.rfind('\n');
+  size_t width =
+      newline == std::string::npos ? entry.size() : entry.size() - newline - 1;
+  entry +=
+      width < kColumn ? std::string(kColumn - width, ' ') : std::string("  ");
   for (char c : help)
     entry += c == '\n' ? "\n" + std::string(kColumn, ' ') : std::string(1, c);
   return entry + "\n";
@@ -104,13 +110,17 @@ Status ConfigLayer::Set(const std::string& key, const std::string& value) {
       std::find(lists_replaced_.begin(), lists_replaced_.end(), setting) ==
           lists_replaced_.end())
     Clear(key);
-  return ApplySetting(*setting, value, config_);
+  Status s = ApplySetting(*setting, value, config_);
+  if (s.ok() && !source_.empty())
+    config_->sources[SettingKey(*setting)] = source_;
+  return s;
 }
 
 StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args,
-                                  const Config& base) {
+                                  const Config& base,
+                                  const std::string& source) {
   Config config = base;
-  ConfigLayer layer(&config);
+  ConfigLayer layer(&config, source);
   bool app_given = false;  // the command line's app replaces a config file's
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -122,6 +132,7 @@ StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args,
       return Status::InvalidArgument("unexpected argument '" + arg +
                                      "' (the app is '" + config.app + "')");
     config.app = arg;
+    config.sources["app"] = source;
     app_given = true;
   }
   return config;
@@ -203,9 +214,20 @@ std::string UsageText(const std::string& program) {
   for (size_t i = 0; i < table.size(); ++i) {
     if (table[i].internal) continue;
     // Rows with the same help text share its line.
+    // A long list of them wraps, and its help starts on a line of its own.
     std::string labels = UsageLabel(table[i]);
-    while (i + 1 < table.size() && table[i + 1].help == table[i].help)
-      labels += ", " + Trimmed(UsageLabel(table[++i]));
+    size_t line_start = 0;
+    while (i + 1 < table.size() && table[i + 1].help == table[i].help) {
+      std::string next = Trimmed(UsageLabel(table[++i]));
+      if (labels.size() - line_start + next.size() + 2 > kUsageWidth) {
+        labels += ",\n      ";
+        line_start = labels.size() - 4;
+      } else {
+        labels += ", ";
+      }
+      labels += next;
+    }
+    if (line_start > 0) labels += "\n    ";
     text += UsageEntry(labels, table[i].help);
   }
   text += UsageEntry("-h, --help", "this text");

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -97,6 +98,29 @@ struct Config {
   bool check_config = false;  // --check-config: validate and exit
   std::string config_file;    // -c/--config: wsgid.toml or gunicorn.conf.py
 
+  // issue 15: Gunicorn's settings.
+  std::string worker_class = "sync";  // -k: sync or gthread (others refused)
+  std::string proc_name;      // -n: process titles "wsgid: master [NAME]"
+  bool reuse_port = false;    // --reuse-port: SO_REUSEPORT on the listeners
+  bool daemon = false;        // -D: detach from the terminal
+  bool print_config = false;  // --print-config: print the settings and exit
+  // --secure-scheme-headers: HEADER=VALUE pairs that mean https from a proxy.
+  std::vector<std::string> secure_scheme_headers{"X-FORWARDED-PROTOCOL=ssl",
+                                                 "X-FORWARDED-PROTO=https",
+                                                 "X-FORWARDED-SSL=on"};
+  // --forwarder-headers: environ keys a trusted proxy may set as headers.
+  std::vector<std::string> forwarder_headers{"SCRIPT_NAME", "PATH_INFO"};
+  bool strip_header_spaces = false;  // --strip-header-spaces
+  std::string statsd_host;           // --statsd-host HOST:PORT (UDP)
+  std::string statsd_prefix;         // --statsd-prefix
+  std::string dogstatsd_tags;        // --dogstatsd-tags a:b,c:d
+  // Settings that mean nothing here, as given: flag -> value (Support).
+  std::map<std::string, std::string> accepted_unused;
+  // Where each setting given came from: TOML key -> "file", "environment" or
+  // "flag" (absent: the default). Filled by ConfigLayer; never compared.
+  std::map<std::string, std::string> sources;
+  bool worker_check_app = false;  // --worker-check-app: import, then exit
+
   // Set only on the worker's command line, by wsgid.
   std::vector<int> worker_listen_fds;  // --worker-listen-fds 3,4
   int worker_ready_fd = -1;            // --worker-ready-fd
@@ -118,7 +142,10 @@ struct Config {
 // source; not thread-safe; `config` must outlive it.
 class ConfigLayer {
  public:
-  explicit ConfigLayer(Config* config) : config_(config) {}
+  // `source` ("file", "environment", "flag"), when given, is recorded in
+  // Config::sources for every setting this layer sets (/v1/config shows it).
+  explicit ConfigLayer(Config* config, std::string source = "")
+      : config_(config), source_(std::move(source)) {}
   // The kind of value `key` takes. Keys are long option names with or without
   // their dashes, '_' and '-' alike ("graceful_timeout"). Unknown keys and the
   // settings the master hands its workers are errors naming the key.
@@ -131,6 +158,7 @@ class ConfigLayer {
 
  private:
   Config* config_;
+  std::string source_;
   std::vector<const Setting*> lists_replaced_;
 };
 
@@ -138,9 +166,11 @@ class ConfigLayer {
 // "--flag value", "--flag=value", short forms "-w 4" and "-w4", switches
 // without a value, one positional MODULE:CALLABLE. Every row of the settings
 // table is accepted, the internal --worker-* ones too. Errors are
-// InvalidArgument and name the flag and what was wrong.
+// InvalidArgument and name the flag and what was wrong. `source` is what
+// Config::sources records for the settings it sets.
 StatusOr<Config> ParseCommandLine(const std::vector<std::string>& args,
-                                  const Config& base = Config());
+                                  const Config& base = Config(),
+                                  const std::string& source = "flag");
 
 // Checks cross-field rules (an app given, counts in range, limits sane).
 Status ValidateConfig(const Config& config);

@@ -92,7 +92,8 @@ StatusOr<UniqueFd> OpenUnixListener(const BindAddress& address, int backlog) {
 
 }  // namespace
 
-StatusOr<UniqueFd> OpenListener(const BindAddress& address, int backlog) {
+StatusOr<UniqueFd> OpenListener(const BindAddress& address, int backlog,
+                                bool reuse_port) {
   if (address.kind == BindAddress::Kind::kUnix)
     return OpenUnixListener(address, backlog);
   addrinfo hints{};
@@ -117,6 +118,8 @@ StatusOr<UniqueFd> OpenListener(const BindAddress& address, int backlog) {
     }
     int one = 1;
     ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuse_port)
+      ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     if (ai->ai_family == AF_INET6)
       ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

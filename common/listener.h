@@ -22,8 +22,9 @@ StatusOr<BindAddress> ParseBindAddress(const std::string& text);
 
 // Opens a non-blocking, close-on-exec listening socket. TCP gets SO_REUSEADDR;
 // a UNIX socket path left over from an earlier run is removed first (only if it
-// is a socket).
-StatusOr<UniqueFd> OpenListener(const BindAddress& address, int backlog);
+// is a socket). `reuse_port` (--reuse-port) sets SO_REUSEPORT on TCP too.
+StatusOr<UniqueFd> OpenListener(const BindAddress& address, int backlog,
+                                bool reuse_port = false);
 
 // "127.0.0.1:8000", "[::1]:8000" or "unix:/path" of a bound socket; empty on
 // error.

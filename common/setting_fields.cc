@@ -208,6 +208,7 @@ SettingField CommaListField(std::vector<std::string> Config::*f) {
     for (std::string& item : SplitList(v, ',')) (c.*f).push_back(item);
     return Status::Ok();
   };
+  field.comma_list = true;
   // One value, even for an empty list: "--forwarded-allow-ips=" empties it.
   field.format = [f](const Config& c) {
     return std::vector<std::string>{Join(c.*f)};
@@ -278,6 +279,43 @@ SettingField FdListField(std::vector<int> Config::*f) {
   };
   field.same = SameMember(f);
   field.clear = [f](Config& c) { (c.*f).clear(); };
+  return field;
+}
+
+// issue 15: Gunicorn settings that change nothing here, or are refused.
+SettingField UnusedField(const std::string& flag, ValueKind kind) {
+  SettingField field;
+  field.kind = kind;
+  field.parse = [flag, kind](Config& c, const std::string& v) {
+    if (kind == ValueKind::kBool && v == "false")
+      c.accepted_unused.erase(flag);
+    else
+      c.accepted_unused[flag] = v;
+    return Status::Ok();
+  };
+  field.format = [flag](const Config& c) {
+    auto it = c.accepted_unused.find(flag);
+    return it == c.accepted_unused.end() ? std::vector<std::string>{}
+                                         : std::vector<std::string>{it->second};
+  };
+  field.same = [flag](const Config& a, const Config& b) {
+    auto x = a.accepted_unused.find(flag), y = b.accepted_unused.find(flag);
+    bool in_a = x != a.accepted_unused.end();
+    bool in_b = y != b.accepted_unused.end();
+    return in_a == in_b && (!in_a || x->second == y->second);
+  };
+  return field;
+}
+
+SettingField RefusedField(const std::string& why, ValueKind kind) {
+  SettingField field;
+  field.kind = kind;
+  field.parse = [why, kind](Config&, const std::string& v) {
+    if (kind == ValueKind::kBool && v == "false") return Status::Ok();
+    return Status::InvalidArgument("refused: " + why);
+  };
+  field.format = [](const Config&) { return std::vector<std::string>{}; };
+  field.same = [](const Config&, const Config&) { return true; };
   return field;
 }
 

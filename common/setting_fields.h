@@ -56,4 +56,12 @@ SettingField HeaderMapField();
 // (--worker-listen-fds).
 SettingField FdListField(std::vector<int> Config::*field);
 
+// issue 15: rows for Gunicorn settings that change nothing here or are refused
+// (Support in common/settings.h).
+// Keeps the value given in Config::accepted_unused under `flag` (a switch set
+// to false keeps nothing). `kind` is kBool or kString.
+SettingField UnusedField(const std::string& flag, ValueKind kind);
+// Refuses every value ("refused: <why>"), but a switch set to false.
+SettingField RefusedField(const std::string& why, ValueKind kind);
+
 }  // namespace wsgid

@@ -51,6 +51,9 @@ struct SettingField {
   // Written in octal (a mode or mask): a number that arrives as a number, not
   // text (Python reads 0o027 as 23), is written back in octal first.
   bool octal = false;
+  // A list written as one comma-separated value (--pythonpath): printed as
+  // one string, as Gunicorn's own value is.
+  bool comma_list = false;
   // Applies one value given as text: a switch gets "true" or "false", a list
   // one item (or, for comma lists, several separated by ','), appended. The
   // error says what is wrong with the value; the caller names the setting.
@@ -64,6 +67,15 @@ struct SettingField {
   std::function<void(Config&)> clear;
 };
 
+// What wsgid does with a setting (issue 15): every Gunicorn setting has one
+// of these answers, so nothing Gunicorn accepts is ignored in silence.
+//   kImplemented: it does what Gunicorn's does (or wsgid's own setting).
+//   kMeansNothing: accepted (the value is parsed and kept, for
+//     --print-config), and one info line at start says why it changes nothing.
+//   kRefused: setting it is an error naming the setting, why, and what to use
+//     instead (a switch set to false is accepted: it asks for nothing).
+enum class Support { kImplemented, kMeansNothing, kRefused };
+
 struct Setting {
   std::string flag;                  // the long option: "--bind"
   std::vector<std::string> aliases;  // other command-line names: "-b"
@@ -76,6 +88,10 @@ struct Setting {
   std::string help;
   std::string example;  // a valid value other than the default (tests)
   SettingField field;
+  Support support = Support::kImplemented;
+  // kMeansNothing: why it changes nothing here; kRefused: why, and what to
+  // use instead. Both are whole sentences, shown as they are.
+  std::string why = "";
 };
 
 // Every setting, in --help order (internal rows last).
@@ -94,6 +110,10 @@ std::string SettingKey(const Setting& setting);
 
 // The environment variable of a row: "WSGID_GRACEFUL_TIMEOUT".
 std::string SettingEnvVar(const Setting& setting);
+
+// The name --print-config and /v1/config give a row: Gunicorn's, else the
+// TOML key.
+std::string PrintedName(const Setting& setting);
 
 // Applies one value to the row's field; an error names the row's flag
 // ("--workers: 'x' is not an integer").

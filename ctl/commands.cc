@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "common/effective_settings.h"
 #include "ctl/exit_codes.h"
 #include "ctl/format.h"
 #include "ctl/json_fields.h"
@@ -47,6 +48,18 @@ StatusOr<long long> ParseCount(const CommandArgs& args, const std::string& text,
 StatusOr<int> StatusCommand(Session& session, CommandArgs& args) {
   if (auto rest = args.Positionals(0, 0, ""); !rest.ok()) return rest.status();
   return CallAndPrint(session, "GET", "/v1/status", std::nullopt, RenderStatus);
+}
+
+StatusOr<int> ConfigCommand(Session& session, CommandArgs& args) {
+  if (auto rest = args.Positionals(0, 0, ""); !rest.ok()) return rest.status();
+  return CallAndPrint(
+      session, "GET", "/v1/config", std::nullopt, [](const json& body) {
+        std::vector<EffectiveSetting> settings;
+        for (const json& s : Field(body, "settings"))
+          settings.push_back({StringField(s, "name"), StringField(s, "value"),
+                              StringField(s, "source")});
+        return FormatSettingLines(settings);
+      });
 }
 
 StatusOr<int> WorkersCommand(Session& session, CommandArgs& args) {

@@ -19,5 +19,8 @@ StatusOr<int> WorkerCommand(Session& session, CommandArgs& args);
 StatusOr<int> StopCommand(Session& session, CommandArgs& args);
 StatusOr<int> VersionCommand(Session& session, CommandArgs& args);
 StatusOr<int> WaitReadyCommand(Session& session, CommandArgs& args);
+// `wsgictl config`: the running settings as `wsgid --print-config` prints
+// them (-o json: with each one's source).
+StatusOr<int> ConfigCommand(Session& session, CommandArgs& args);
 
 }  // namespace wsgid::ctl

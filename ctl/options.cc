@@ -95,6 +95,7 @@ Controls a running wsgid through its control API.
 
 commands:
   status                        the daemon and its pool
+  config                        the running settings (as wsgid --print-config)
   workers                       one line per worker: state, load, memory, current request
   scale N|+N|-N                 set the worker count, or change it by N
   threads N                     set the app threads per worker

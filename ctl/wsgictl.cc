@@ -25,7 +25,7 @@ constexpr CommandEntry kCommands[] = {
     {"reload", ReloadCommand},        {"autoscale", AutoscaleCommand},
     {"worker", WorkerCommand},        {"top", TopCommand},
     {"wait-ready", WaitReadyCommand}, {"stop", StopCommand},
-    {"version", VersionCommand},
+    {"version", VersionCommand},      {"config", ConfigCommand},
 };
 
 int UsageError(const std::string& message) {

@@ -79,52 +79,40 @@ std::string AbsolutePath(const std::string& path) {
 // The Gunicorn setting that names the app (not a row of the settings table).
 constexpr const char* kGunicornApp = "wsgi_app";
 
-// Gunicorn's settings wsgid has no equivalent for: a file that sets one gets a
-// warning naming it. (The ones wsgid has are the table's gunicorn column.)
-const std::vector<std::string>& UnsupportedGunicornSettings() {
+// issue 15: the Gunicorn settings whose rows other issues add (owned by issues
+// 16/17/18/15-hooks, added at merge): until then a file that sets one gets a
+// warning naming it. Every other Gunicorn setting is a row of the table.
+const std::vector<std::string>& PendingGunicornSettings() {
   static const std::vector<std::string> names = {
-      "worker_class",
-      "worker_connections",
       "preload_app",
-      "reload",
-      "daemon",
-      "proc_name",
-      "certfile",
       "keyfile",
-      "statsd_host",
-      "capture_output",
-      "secure_scheme_headers",
-      "proxy_protocol",
-      "sendfile",
-      "reuse_port",
-      "worker_tmp_dir",
-      "spew",
-      "check_config",
-      "print_config",
-      "logger_class",
-      "logconfig",
-      "syslog",
-      "strip_header_spaces",
-      "casefold_http_method",
-      "permit_unconventional_http_method",
-      "initgroups",
-      "tmp_upload_dir",
-      "paste",
-      "raw_paste_global_conf",
-      "enable_stdio_inheritance",
-      "disable_redirect_access_to_syslog",
-      "dogstatsd_tags",
-      "statsd_prefix",
-      "default_proc_name",
+      "certfile",
       "ssl_version",
       "cert_reqs",
       "ca_certs",
       "suppress_ragged_eofs",
       "do_handshake_on_connect",
       "ciphers",
-      "ssl_context",
-      "threads_per_worker"};
+      "proxy_protocol",
+      "proxy_allow_ips",
+      "capture_output",
+      "enable_stdio_inheritance",
+      "logconfig",
+      "logconfig_dict",
+      "logconfig_json",
+      "syslog",
+      "syslog_addr",
+      "syslog_prefix",
+      "syslog_facility",
+      "disable_redirect_access_to_syslog",
+      "logger_class",
+      "ssl_context"};
   return names;
+}
+
+bool IsPending(const std::string& name) {
+  const auto& names = PendingGunicornSettings();
+  return std::find(names.begin(), names.end(), name) != names.end();
 }
 
 // issue 15: Gunicorn's server hooks, all run (worker/server_hooks.h,
@@ -144,21 +132,13 @@ bool IsGunicornHook(const std::string& name) {
   return std::find(hooks.begin(), hooks.end(), name) != hooks.end();
 }
 
-// The Gunicorn names the reader looks for: the app, the table's, the others.
-std::vector<std::string> GunicornNames() {
-  std::vector<std::string> names = {kGunicornApp};
-  for (const std::string& name : GunicornHookNames()) names.push_back(name);
-  for (const Setting& setting : SettingsTable())
-    if (!setting.gunicorn.empty()) names.push_back(setting.gunicorn);
-  for (const std::string& name : UnsupportedGunicornSettings())
-    names.push_back(name);
-  return names;
-}
-
+// The row a gunicorn.conf.py key names: Gunicorn's name, or wsgid's own key
+// (what --print-config writes for wsgid's settings).
 const Setting* FindGunicornSetting(const std::string& name) {
   for (const Setting& setting : SettingsTable())
     if (setting.gunicorn == name) return &setting;
-  return nullptr;
+  const Setting* own = FindSettingByKey(name);
+  return own != nullptr && own->gunicorn.empty() ? own : nullptr;
 }
 
 // A Python value as the text items ConfigLayer::Set takes; false when it has no
@@ -169,6 +149,10 @@ bool GunicornItems(const nlohmann::json& value, const Setting& setting,
     for (const auto& item : value)
       items->push_back(item.is_string() ? item.get<std::string>()
                                         : item.dump());
+  } else if (value.is_object() && !value.contains("object")) {
+    for (const auto& [k, v] : value.items())  // secure_scheme_headers
+      items->push_back(k + "=" +
+                       (v.is_string() ? v.get<std::string>() : v.dump()));
   } else if (value.is_string()) {
     items->push_back(value.get<std::string>());
   } else if (value.is_boolean()) {
@@ -185,22 +169,31 @@ bool GunicornItems(const nlohmann::json& value, const Setting& setting,
   return true;
 }
 
-// Evaluated by /usr/bin/python3 with the file's path as argv[1]: prints the
-// file's globals whose names are in argv[2:] as JSON (values JSON cannot hold
-// become {"object": type}).
+// Evaluated by the build's python3 with the file's path (or python:MODULE) as
+// argv[1]: prints the file's globals as JSON (values JSON cannot hold become
+// {"object": type}), leaving out modules, names starting with '_', and
+// functions and classes it imported rather than defined.
 constexpr const char* kGunicornReader = R"PY(
-import contextlib, json, runpy, sys
-names = set(sys.argv[2:])
+import contextlib, importlib, json, os, runpy, sys, types
 with contextlib.redirect_stdout(sys.stderr):  # the file's own prints stay out of the JSON
-    scope = runpy.run_path(sys.argv[1])
+    if sys.argv[1].startswith("python:"):
+        sys.path.insert(0, os.getcwd())
+        scope = vars(importlib.import_module(sys.argv[1][7:]))
+    else:
+        scope = runpy.run_path(sys.argv[1])
+here = scope.get("__name__")
 out = {}
 for name, value in scope.items():
-    if name in names:
-        try:
-            json.dumps(value)
-            out[name] = value
-        except TypeError:  # a hook function, say: named, never used
-            out[name] = {"object": type(value).__name__}
+    if name.startswith("_") or isinstance(value, types.ModuleType):
+        continue
+    if isinstance(value, (type, types.FunctionType, types.BuiltinFunctionType)) \
+            and getattr(value, "__module__", here) != here:
+        continue
+    try:
+        json.dumps(value)
+        out[name] = value
+    except (TypeError, ValueError):  # a hook function, say
+        out[name] = {"object": type(value).__name__}
 print(json.dumps(out))
 )PY";
 
@@ -227,12 +220,117 @@ StatusOr<std::string> RunPython(const std::vector<std::string>& args) {
   return out;
 }
 
+// Applies one key of a gunicorn.conf.py: a setting, or a warning naming it.
+Status ApplyGunicornKey(const std::string& path, const std::string& name,
+                        const nlohmann::json& value, ConfigLayer* layer,
+                        Config* config, std::vector<std::string>* warnings) {
+  if (value.is_null()) return Status::Ok();  // None: Gunicorn's "not set"
+  if (name == kGunicornApp && value.is_string()) {
+    config->app = value.get<std::string>();
+    config->sources["app"] = "file";
+    return Status::Ok();
+  }
+  if (IsGunicornHook(name)) {  // a function: the reader names its type
+    if (value.is_object())
+      config->worker_hooks_file =
+          path.rfind("python:", 0) == 0 ? path : AbsolutePath(path);
+    return Status::Ok();
+  }
+  const Setting* setting = FindGunicornSetting(name);
+  if (setting == nullptr) {
+    warnings->push_back(
+        path + ": '" + name + "' " +
+        (IsPending(name) ? "is a Gunicorn setting wsgid does not have yet; "
+                           "ignored"
+                         : "is neither a Gunicorn setting nor a server hook; "
+                           "ignored"));
+    return Status::Ok();
+  }
+  std::vector<std::string> items;
+  if (!GunicornItems(value, *setting, &items))
+    return Status::InvalidArgument("config file " + path + ": '" + name +
+                                   "' has an unusable value");
+  std::string key = SettingKey(*setting);
+  if (value.is_array() || value.is_object()) layer->Clear(key);
+  for (const std::string& item : items) {
+    if (Status s = layer->Set(key, item); !s.ok())
+      return Status::InvalidArgument("config file " + path + ": '" + name +
+                                     "': " + s.message());
+  }
+  return Status::Ok();
+}
+
+// ./gunicorn.conf.py, read when no -c is given (Gunicorn's default).
+constexpr const char* kDefaultGunicornFile = "gunicorn.conf.py";
+
+// The value of `name` in `environ`, or null.
+const char* FindEnv(char** environ, std::string_view name) {
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    if (entry.size() > name.size() && entry[name.size()] == '=' &&
+        entry.substr(0, name.size()) == name)
+      return *e + name.size() + 1;
+  }
+  return nullptr;
+}
+
+// Words as a POSIX shell splits them (Python's shlex.split, which Gunicorn
+// uses for GUNICORN_CMD_ARGS): blanks separate, quotes and backslashes quote.
+StatusOr<std::vector<std::string>> SplitShellWords(std::string_view text) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (quote == '\'') {
+      if (c == '\'')
+        quote = 0;
+      else
+        word += c;
+    } else if (c == '\\' && quote == 0 && i + 1 < text.size()) {
+      word += text[++i];
+      in_word = true;
+    } else if (quote == '"') {
+      if (c == '"')
+        quote = 0;
+      else if (c == '\\' && i + 1 < text.size() &&
+               std::strchr("\\\"$`", text[i + 1]) != nullptr)
+        word += text[++i];
+      else
+        word += c;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      in_word = true;
+    } else if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) words.push_back(word);
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (quote != 0) return Status::InvalidArgument("unclosed quotation");
+  if (in_word) words.push_back(word);
+  return words;
+}
+
+// -c FILE: python:MODULE and *.py are Gunicorn's, the rest wsgid.toml.
+Status ApplyConfigFile(const std::string& file, Config* config,
+                       std::vector<std::string>* warnings) {
+  std::string path = file.rfind("file:", 0) == 0 ? file.substr(5) : file;
+  if (path.rfind("python:", 0) == 0 || EndsWith(path, ".py"))
+    return ApplyGunicornFile(path, config, warnings);
+  return ApplyTomlFile(path, config);
+}
+
 }  // namespace
 
 Status ApplyToml(const std::string& text, const std::string& origin,
                  Config* config) {
   TomlReader reader(text);
-  ConfigLayer layer(config);
+  ConfigLayer layer(config, "file");
   while (true) {
     std::string key;
     TomlValue value;
@@ -243,7 +341,7 @@ Status ApplyToml(const std::string& text, const std::string& origin,
         if (value.type != TomlValue::Type::kString)
           s = Status::InvalidArgument("'app' must be a string");
         else
-          config->app = value.text;
+          config->app = value.text, config->sources["app"] = "file";
       } else {
         s = ApplyTyped(&layer, key, value);
       }
@@ -267,10 +365,7 @@ Status ApplyTomlFile(const std::string& path, Config* config) {
 
 Status ApplyGunicornFile(const std::string& path, Config* config,
                          std::vector<std::string>* warnings) {
-  std::vector<std::string> names = GunicornNames();
-  std::vector<std::string> args = {path};
-  args.insert(args.end(), names.begin(), names.end());
-  auto out = RunPython(args);
+  auto out = RunPython({path});
   if (!out.ok())
     return Status::InvalidArgument("config file " + path + ": " +
                                    out.status().message());
@@ -281,43 +376,17 @@ Status ApplyGunicornFile(const std::string& path, Config* config,
     return Status::InvalidArgument("config file " + path +
                                    ": unreadable output: " + e.what());
   }
-  ConfigLayer layer(config);
-  for (const std::string& name : names) {
-    if (!settings.contains(name)) continue;
-    const nlohmann::json& value = settings[name];
-    if (value.is_null())
-      continue;  // None: Gunicorn's "not set", the default applies
-    if (name == kGunicornApp && value.is_string()) {
-      config->app = value.get<std::string>();
-      continue;
-    }
-    if (IsGunicornHook(name)) {  // a function: the reader names its type
-      if (value.is_object()) config->worker_hooks_file = AbsolutePath(path);
-      continue;
-    }
-    const Setting* setting = FindGunicornSetting(name);
-    if (setting == nullptr) {
-      warnings->push_back(path + ": Gunicorn setting '" + name +
-                          "' is not supported by wsgid; ignored");
-      continue;
-    }
-    std::vector<std::string> items;
-    if (!GunicornItems(value, *setting, &items))
-      return Status::InvalidArgument("config file " + path + ": '" + name +
-                                     "' has an unusable value");
-    std::string key = SettingKey(*setting);
-    if (value.is_array()) layer.Clear(key);
-    for (const std::string& item : items) {
-      if (Status s = layer.Set(key, item); !s.ok())
-        return Status::InvalidArgument("config file " + path + ": '" + name +
-                                       "': " + s.message());
-    }
-  }
+  ConfigLayer layer(config, "file");
+  for (const auto& [name, value] : settings.items())
+    if (Status s =
+            ApplyGunicornKey(path, name, value, &layer, config, warnings);
+        !s.ok())
+      return s;
   return Status::Ok();
 }
 
 Status ApplyEnvironment(char** environ, Config* config) {
-  ConfigLayer layer(config);
+  ConfigLayer layer(config, "environment");
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string entry = *e;
     if (entry.rfind("WSGID_", 0) != 0) continue;
@@ -341,19 +410,42 @@ StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
   // The command line names the file; parse it once for that and its errors.
   auto first = ParseCommandLine(args);
   if (!first.ok()) return first.status();
-  Config base;
-  const std::string& file = first->config_file;
-  if (!file.empty()) {
-    Status s = EndsWith(file, ".py") ? ApplyGunicornFile(file, &base, warnings)
-                                     : ApplyTomlFile(file, &base);
-    if (!s.ok()) return s;
+  // Gunicorn's GUNICORN_CMD_ARGS: flags between the environment and argv.
+  std::vector<std::string> env_args;
+  if (const char* cmd = FindEnv(environ, "GUNICORN_CMD_ARGS")) {
+    auto words = SplitShellWords(cmd);
+    auto parsed = words.ok() ? ParseCommandLine(*words) : words.status();
+    if (!parsed.ok())
+      return Status::InvalidArgument("environment GUNICORN_CMD_ARGS: " +
+                                     parsed.status().message());
+    env_args = *words;
+    if (first->config_file.empty()) first->config_file = parsed->config_file;
   }
+  Config base;
+  std::string file = first->config_file;
+  if (file.empty() && ::access(kDefaultGunicornFile, R_OK) == 0)
+    file = kDefaultGunicornFile;  // as Gunicorn, when no -c is given
+  if (!file.empty())
+    if (Status s = ApplyConfigFile(file, &base, warnings); !s.ok()) return s;
   if (Status s = ApplyEnvironment(environ, &base); !s.ok()) return s;
+  if (!env_args.empty()) {
+    auto with_env = ParseCommandLine(env_args, base, "environment");
+    if (!with_env.ok()) return with_env.status();
+    base = *with_env;
+  }
   auto config = ParseCommandLine(args, base);
-  if (!config.ok() || config->workers != 0) return config;
+  if (!config.ok()) return config;
+  const char* port = FindEnv(environ, "PORT");
+  if (config->binds.empty() && port != nullptr && *port != '\0') {
+    config->binds = {std::string("0.0.0.0:") + port};  // Heroku's PORT
+    config->sources["bind"] = "environment";
+  }
+  if (config->workers != 0) return config;
   auto workers = DefaultWorkers(*config, environ);
   if (!workers.ok()) return workers.status();
   config->workers = *workers;
+  if (FindEnv(environ, "WEB_CONCURRENCY") != nullptr)
+    config->sources["workers"] = "environment";
   return config;
 }
 

@@ -188,6 +188,14 @@ ApiAnswer GetWorkers(const ControlContext& context, const ControlRequest&) {
   return JsonAnswer(200, json{{"workers", list}});
 }
 
+ApiAnswer GetConfig(const ControlContext& context, const ControlRequest&) {
+  nlohmann::json settings = nlohmann::json::array();
+  for (const EffectiveSetting& s : context.backend->Snapshot().settings)
+    settings.push_back(
+        {{"name", s.name}, {"value", s.value}, {"source", s.source}});
+  return JsonAnswer(200, {{"settings", settings}});
+}
+
 ApiAnswer GetAutoscale(const ControlContext& context, const ControlRequest&) {
   PoolSnapshot pool = context.backend->Snapshot();
   json decisions = json::object();

@@ -39,6 +39,9 @@ using ControlHandler = ApiAnswer (*)(const ControlContext&,
 ApiAnswer GetStatus(const ControlContext& context, const ControlRequest&);
 // GET /v1/workers: each worker with its threads' current requests.
 ApiAnswer GetWorkers(const ControlContext& context, const ControlRequest&);
+// GET /v1/config: the running settings, each with its value (a Python
+// literal, as --print-config prints it) and its source (issue 15).
+ApiAnswer GetConfig(const ControlContext& context, const ControlRequest&);
 // GET /v1/autoscale: the scaler's bounds, counts and recent decisions.
 ApiAnswer GetAutoscale(const ControlContext& context, const ControlRequest&);
 

@@ -11,6 +11,7 @@ constexpr ControlRoute kRoutes[] = {
     {"POST", "/v1/scale", PostScale},
     {"POST", "/v1/threads", PostThreads},
     {"POST", "/v1/reload", PostReload},
+    {"GET", "/v1/config", GetConfig},
     {"GET", "/v1/autoscale", GetAutoscale},
     {"PUT", "/v1/autoscale", PutAutoscale},
     {"POST", "/v1/stop", PostStop},

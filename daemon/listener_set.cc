@@ -16,10 +16,11 @@ namespace {
 
 class KernelSocketOps : public SocketOps {
  public:
+  explicit KernelSocketOps(bool reuse_port) : reuse_port_(reuse_port) {}
   StatusOr<UniqueFd> Open(const std::string& bind, int backlog) override {
     auto address = ParseBindAddress(bind);
     if (!address.ok()) return address.status();
-    return OpenListener(*address, backlog);
+    return OpenListener(*address, backlog, reuse_port_);
   }
   void Adopt(int fd) override {
     ::fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -27,13 +28,16 @@ class KernelSocketOps : public SocketOps {
   }
   std::string Describe(int fd) override { return DescribeSocket(fd); }
   int64_t QueueLength(int fd) override { return ListenQueueLength(fd); }
+
+ private:
+  bool reuse_port_;  // --reuse-port
 };
 
 }  // namespace
 
-SocketOps* SystemSocketOps() {
-  static KernelSocketOps ops;
-  return &ops;
+SocketOps* SystemSocketOps(bool reuse_port) {
+  static KernelSocketOps ops(false), reusing_ops(true);
+  return reuse_port ? &reusing_ops : &ops;
 }
 
 std::optional<int> InheritedListenerCount(const char* listen_fds,

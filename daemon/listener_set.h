@@ -41,8 +41,9 @@ class SocketOps {
   virtual int64_t QueueLength(int fd) = 0;
 };
 
-// The kernel's SocketOps.
-SocketOps* SystemSocketOps();
+// The kernel's SocketOps; `reuse_port` (--reuse-port) sets SO_REUSEPORT on
+// every TCP listener it opens.
+SocketOps* SystemSocketOps(bool reuse_port = false);
 
 // How many listening sockets this process inherited as fds 3...: LISTEN_FDS
 // when LISTEN_PID names `self`; none when the variables are unset (null) or

@@ -13,10 +13,13 @@
 extern char** environ;
 
 #include "common/config.h"
+#include "common/effective_settings.h"
 #include "common/log.h"
 #include "common/privileges.h"
+#include "common/process_title.h"
 #include "common/status_codes.h"
 #include "daemon/config_file.h"
+#include "daemon/start_modes.h"
 #include "daemon/supervisor.h"
 
 namespace wsgid {
@@ -62,6 +65,31 @@ StatusOr<Config> LoadValidConfig(const Args& args, Args* warnings) {
   return Status::InvalidArgument(valid.message());
 }
 
+// One line per Gunicorn setting given that changes nothing here, saying why.
+Args UnusedSettingNotes(const Config& config) {
+  Args notes;
+  for (const auto& [flag, value] : config.accepted_unused)
+    if (const Setting* setting = FindSettingByName(flag))
+      notes.push_back(setting->why);
+  return notes;
+}
+
+// --check-config: every warning and note, then the app imported in a worker
+// process (as Gunicorn does). 0, or the exit code of what failed.
+int CheckConfig(const Config& config, const Args& warnings) {
+  for (const std::string& w : warnings)
+    std::fprintf(stderr, "wsgid: warning: %s\n", w.c_str());
+  for (const std::string& note : UnusedSettingNotes(config))
+    std::fprintf(stderr, "wsgid: info: %s\n", note.c_str());
+  std::fflush(stderr);
+  if (Status s = CheckAppImport(config, WorkerPath()); !s.ok()) {
+    std::fprintf(stderr, "wsgid: error: %s\n", s.message().c_str());
+    return ExitCode(s);
+  }
+  std::printf("configuration OK\n");
+  return 0;
+}
+
 // The error log, the warnings into it, --user/--group checked (a typo stops
 // the start, with the reason), the umask (also the mode of unix: sockets).
 Status SetUpProcess(const Config& config, const Args& warnings) {
@@ -71,6 +99,8 @@ Status SetUpProcess(const Config& config, const Args& warnings) {
     return Status::InvalidArgument(s.message());
   }
   for (const std::string& w : warnings) Log(LogLevel::kWarning) << w;
+  for (const std::string& note : UnusedSettingNotes(config))
+    Log(LogLevel::kInfo) << note;
   if (auto identity = ResolveIdentity(config.user, config.group);
       !identity.ok()) {
     Log(LogLevel::kCritical) << "cannot start: " << identity.status().message();
@@ -105,10 +135,15 @@ int main(int argc, char** argv) {
   Args warnings;
   auto config = LoadValidConfig(args, &warnings);
   if (!config.ok()) return ExitCode(config.status());
-  if (config->check_config) {
-    std::printf("configuration OK\n");
+  if (config->print_config) {
+    std::fputs(FormatSettingLines(EffectiveSettings(*config)).c_str(), stdout);
     return 0;
   }
+  if (config->check_config) return CheckConfig(*config, warnings);
+  if (config->daemon)
+    if (Status s = Daemonize(); !s.ok()) return ExitCode(s);
+  if (!config->proc_name.empty())
+    SetProcessTitle(argv, "wsgid: master [" + config->proc_name + "]");
   if (Status s = SetUpProcess(*config, warnings); !s.ok()) return ExitCode(s);
   return Serve(std::move(config).value(), args);
 }

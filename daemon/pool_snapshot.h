@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/effective_settings.h"
 #include "common/scoreboard.h"
 #include "common/worker_state.h"
 
@@ -45,6 +46,8 @@ struct PoolSnapshot {
   int autoscale_max_workers = 0;  // the scaler's bound (<= max_workers)
   std::map<std::string, uint64_t> decisions;  // "up/workers" -> count
   std::vector<std::string> recent_decisions;  // newest last, with reasons
+  // The running configuration, as GET /v1/config shows it (issue 15).
+  std::vector<EffectiveSetting> settings;
 
   // The workers in `state` now.
   int CountInState(WorkerState state) const {

@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "common/clock.h"
+#include "common/effective_settings.h"
 #include "common/log.h"
 #include "daemon/connection_balance.h"
 #include "daemon/host_limits.h"
@@ -27,6 +28,7 @@ constexpr int64_t kBootTimeoutNs = 60 * kNsPerSec;
 constexpr int kTurnMs = 100;
 // How long the master waits for on_exit (and the hooks before it) to return.
 constexpr int64_t kOnExitWaitNs = 5 * kNsPerSec;
+constexpr int64_t kStatsdIntervalNs = 1'000'000'000;  // statsd flushes
 
 }  // namespace
 
@@ -39,7 +41,7 @@ Supervisor::Supervisor(Config config, std::string worker_path,
       reload_(std::move(reload_config)),
       hook_helper_(worker_path_),
       hooks_(&hook_helper_),
-      listeners_(SystemSocketOps()),
+      listeners_(SystemSocketOps(config_.reuse_port)),
       watchdog_(SystemdWatchdog::FromEnvironment()) {}
 
 Supervisor::~Supervisor() {
@@ -75,6 +77,7 @@ Status Supervisor::Prepare() {
       &config_, pool_.get(), slots_.get(), autoscaler_.get(), &reload_,
       &listeners_, [this](bool graceful) { BeginStop(graceful, Status::Ok()); },
       &hooks_});
+  if (Status s = StartStatsd(); !s.ok()) return s;
   started_ns_ = MonotonicNs();
   PublishSnapshot(started_ns_);
   backend_ =
@@ -105,6 +108,7 @@ int Supervisor::Run() {
                        << config_.app << " with " << pool_->desired()
                        << " worker(s) x " << config_.threads << " thread(s)";
   while (phase_ != Phase::kDone) Turn();
+  if (statsd_) statsd_->Flush(MonotonicNs(), slots_->Totals(), 0);
   ExitHooks();
   pid_file_.Remove(::getpid());
   return 0;
@@ -339,9 +343,23 @@ void Supervisor::PublishSnapshot(int64_t now_ns) {
   s.max_threads = MaxThreads(config_);
   s.listeners = listeners_.names();
   autoscaler_->Describe(&s);
+  s.settings = EffectiveSettings(config_);
+  if (statsd_)
+    statsd_->Tick(now_ns, slots_->Totals(), static_cast<int>(s.workers.size()));
   snapshots_.Publish(std::move(s));
 }
 
 void Supervisor::ExitHooks() { hooks_.Exiting(MonotonicNs() + kOnExitWaitNs); }
+
+Status Supervisor::StartStatsd() {
+  if (config_.statsd_host.empty()) return Status::Ok();
+  auto sender = OpenStatsdSender(config_.statsd_host);
+  if (!sender.ok()) return sender.status();
+  statsd_ = std::make_unique<StatsdReporter>(
+      std::move(sender).value(), config_.statsd_prefix, config_.dogstatsd_tags,
+      kStatsdIntervalNs);
+  Log(LogLevel::kInfo) << "statsd metrics to " << config_.statsd_host;
+  return Status::Ok();
+}
 
 }  // namespace wsgid

@@ -5,7 +5,8 @@
 // and publishes a snapshot for the ops and control threads. Everything else is
 // in rooms of its own (listener_set, worker_slots, worker_processes,
 // process_spawner, pool_commands, config_reload, command_queue, autoscaler,
-// control_plane, pid_file, systemd_notify, snapshot_publisher).
+// control_plane, pid_file, systemd_notify, snapshot_publisher,
+// statsd_reporter).
 //
 // The loop goes through phases: booting (the first workers start; only a stop
 // signal is acted on, the others wait for serving) -> serving -> draining (a
@@ -46,6 +47,7 @@
 #include "daemon/pid_file.h"
 #include "daemon/pool_commands.h"
 #include "daemon/snapshot_publisher.h"
+#include "daemon/statsd_reporter.h"
 #include "daemon/system_load_reader.h"
 #include "daemon/systemd_watchdog.h"
 #include "daemon/worker_pool.h"
@@ -103,6 +105,8 @@ class Supervisor {
   void PublishSnapshot(int64_t now_ns);
   // on_exit, awaited for a few seconds at most.
   void ExitHooks();
+  // --statsd-host: opens the socket (issue 15).
+  Status StartStatsd();
 
   Config config_;
   std::string worker_path_;
@@ -124,6 +128,7 @@ class Supervisor {
   PidFile pid_file_;
   SystemdWatchdog watchdog_;  // WATCHDOG=1 and STATUS= each turn
   UniqueFd signal_fd_;
+  std::unique_ptr<StatsdReporter> statsd_;  // null without --statsd-host
 
   Phase phase_ = Phase::kBooting;
   int64_t started_ns_ = 0;

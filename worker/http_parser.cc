@@ -359,6 +359,8 @@ ParseStatus ParseFieldLine(std::string_view line, const HttpLimits& limits,
   if (colon == std::string_view::npos)
     return Fail(error, 400, "invalid header: no colon");
   std::string_view name = line.substr(0, colon);
+  while (limits.strip_header_spaces && !name.empty() && IsOws(name.back()))
+    name.remove_suffix(1);  // --strip-header-spaces (Gunicorn's, unsafe)
   if (name.empty()) return Fail(error, 400, "invalid header name");
   for (unsigned char c : name)
     if (!IsTokenChar(c)) return Fail(error, 400, "invalid header name");
@@ -372,7 +374,8 @@ ParseStatus ParseFieldLine(std::string_view line, const HttpLimits& limits,
   if (name.find('_') != std::string_view::npos) {
     if (limits.header_map == HeaderMap::kRefuse)
       return Fail(error, 400, "invalid header name: '_' refused");
-    if (limits.header_map == HeaderMap::kDrop) {
+    if (limits.header_map == HeaderMap::kDrop &&
+        !IsForwarderHeader(name, limits.forwarder_headers)) {
       cursor->last_dropped = true;
       return ParseStatus::kDone;
     }
@@ -471,7 +474,17 @@ HttpLimits HttpLimits::FromConfig(const Config& config) {
   limits.field_size = config.limit_request_field_size;
   limits.header_map = config.header_map;
   limits.permit_obsolete_folding = config.permit_obsolete_folding;
+  limits.strip_header_spaces = config.strip_header_spaces;
+  limits.forwarder_headers = config.forwarder_headers;
   return limits;
+}
+
+bool IsForwarderHeader(std::string_view name,
+                       const std::vector<std::string>& forwarder_headers) {
+  if (name.find('_') == std::string_view::npos) return false;
+  for (const std::string& h : forwarder_headers)
+    if (EqualsIgnoreCase(name, h)) return true;
+  return false;
 }
 
 bool IsTokenChar(unsigned char c) {

@@ -24,6 +24,10 @@ struct HttpLimits {
       8190;  // longest header line with its CRLF (as Gunicorn); 0: default
   HeaderMap header_map = HeaderMap::kDrop;
   bool permit_obsolete_folding = false;
+  bool strip_header_spaces = false;  // "Name : value" taken as "Name: value"
+  // --forwarder-headers: '_' names kept under "drop" for the handler, which
+  // maps them into the environ when a trusted proxy sent them.
+  std::vector<std::string> forwarder_headers;
 
   static HttpLimits FromConfig(const Config& config);
 };
@@ -79,6 +83,11 @@ bool IsTokenChar(unsigned char c);
 
 // Case-insensitive ASCII comparison.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+// Whether `name` is one of --forwarder-headers (SCRIPT_NAME, ...): only names
+// with '_' can be, so other headers cost one search for '_'.
+bool IsForwarderHeader(std::string_view name,
+                       const std::vector<std::string>& forwarder_headers);
 
 // Percent-decodes a path; each byte becomes one latin-1 character's byte, as
 // PEP 3333 wants for PATH_INFO (the caller decodes the bytes as latin-1).

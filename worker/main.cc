@@ -13,6 +13,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/process_title.h"
 #include "common/status_codes.h"
 #include "worker/hook_helper.h"
 #include "worker/worker_boot.h"
@@ -42,9 +43,16 @@ int main(int argc, char** argv) {
     std::fflush(nullptr);
     ::_exit(code);
   }
+  bool check_only = parsed->worker_check_app;  // wsgid --check-config
+  if (!parsed->proc_name.empty())
+    SetProcessTitle(argv, "wsgid: worker [" + parsed->proc_name + "]");
   WorkerBoot boot(std::move(parsed).value());
   if (Status s = boot.PrepareProcess(); !s.ok()) Die(s);
   if (Status s = boot.StartApplication(); !s.ok()) Die(s);
+  if (check_only) {
+    std::fflush(nullptr);
+    ::_exit(0);
+  }
   int code = boot.Serve();
   // Threads may still be inside the app: leave without finalising Python under
   // them.

@@ -97,7 +97,8 @@ Status WorkerBoot::EnterWorkingDirectory() {
 
 Status WorkerBoot::OpenOwnListeners() {
   listen_fds_ = config_.worker_listen_fds;
-  if (!listen_fds_.empty()) return Status::Ok();
+  // --worker-check-app only imports the app: no socket.
+  if (!listen_fds_.empty() || config_.worker_check_app) return Status::Ok();
   // Standalone: bind what -b says.
   if (config_.binds.empty()) config_.binds.push_back("127.0.0.1:8000");
   for (const std::string& bind : config_.binds) {

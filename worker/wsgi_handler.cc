@@ -1,6 +1,7 @@
 #include "worker/wsgi_handler.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include "common/clock.h"
@@ -307,7 +308,19 @@ PyObject* WsgiHandler::BuildEnviron(Connection* conn, const RequestHead& head) {
   if (env == nullptr) return nullptr;
   SetRequestLine(env, head);
   SetPeerAddress(env, conn);
-  for (const HeaderField& h : head.headers) AddHeader(env, h);
+  bool trusted = IsTrustedProxy(conn);
+  for (const HeaderField& h : head.headers) {
+    if (!IsForwarderHeader(h.name, config_.forwarder_headers)) {
+      AddHeader(env, h);
+    } else if (trusted) {  // the proxy's SCRIPT_NAME, as the key itself
+      std::string key(h.name);
+      for (char& c : key)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      SetItem(env, key.c_str(), Latin1(h.value));
+    } else if (config_.header_map == HeaderMap::kDangerous) {
+      AddHeader(env, h);
+    }
+  }
   // As Gunicorn: the address the request came in on (the client's view is
   // HTTP_HOST, which PEP 3333's URL reconstruction reads first).
   const ServerAddress& server =
@@ -316,7 +329,7 @@ PyObject* WsgiHandler::BuildEnviron(Connection* conn, const RequestHead& head) {
   SetItem(env, keys_[kServerName], server.name);
   Py_INCREF(server.port);
   SetItem(env, keys_[kServerPort], server.port);
-  if (IsTrustedProxy(conn)) ApplyForwardedHeaders(env, head);
+  if (trusted) ApplyForwardedHeaders(env, head);
   return env;
 }
 
@@ -402,10 +415,16 @@ void WsgiHandler::AddHeader(PyObject* env, const HeaderField& header) {
 
 void WsgiHandler::ApplyForwardedHeaders(PyObject* env,
                                         const RequestHead& head) {
-  const HeaderField* proto = head.Find("x-forwarded-proto");
-  if (proto != nullptr && EqualsIgnoreCase(proto->value, "https")) {
+  // --secure-scheme-headers: HEADER=VALUE, the value compared exactly.
+  for (const std::string& pair : config_.secure_scheme_headers) {
+    size_t eq = pair.find('=');
+    if (eq == std::string::npos) continue;
+    const HeaderField* h = head.Find(std::string_view(pair).substr(0, eq));
+    if (h == nullptr || h->value != std::string_view(pair).substr(eq + 1))
+      continue;
     Py_INCREF(https_);
     SetItem(env, keys_[kWsgiUrlScheme], https_);
+    break;
   }
   // The last entry is the one the trusted proxy wrote; those before it came
   // with the request, and a client can put anything there.

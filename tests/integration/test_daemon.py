@@ -80,8 +80,13 @@ class StartupFailureTest(unittest.TestCase):
         self.assertIn("--ops-bind", result.stderr)
 
     def test_check_config(self):
-        result = self.run_wsgid("--check-config", "-w", "3", "hello:app")
-        self.assertEqual(result.returncode, 0)
+        # issue 15: it imports the app too (in a worker process, as Gunicorn)
+        result = self.run_wsgid("--check-config", "-w", "3", "--chdir", harness.EXAMPLES,
+                                "hello:app")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        result = self.run_wsgid("--check-config", "--chdir", harness.EXAMPLES,
+                                "no_such_module:app")
+        self.assertEqual(result.returncode, 3, result.stderr)
         result = self.run_wsgid("--check-config", "--timeout", "-1", "hello:app")
         self.assertEqual(result.returncode, 2)
 
@@ -141,9 +146,11 @@ class ConfigFileTest(unittest.TestCase):
             self.assertTrue(harness.wait_for_port("127.0.0.1", port, 20))
             self.assertEqual(get("http://127.0.0.1:%d/" % port)[0], 200)
             log = server.log()
-            self.assertIn("'preload_app' is not supported", log)
-            self.assertNotIn("helper_variable", log)
-            self.assertNotIn("'keepalive' is not supported", log)
+            self.assertIn("'preload_app' is a Gunicorn setting wsgid does not have yet", log)
+            # issue 15: every global that is not a setting is named (modules are not)
+            self.assertIn("'helper_variable' is neither a Gunicorn setting", log)
+            self.assertNotIn("'multiprocessing'", log)
+            self.assertNotIn("'keepalive'", log)
 
     def test_reload_rereads_the_file_and_a_broken_file_keeps_serving(self):
         path = self.write("wsgid.toml", "workers = 1\n")

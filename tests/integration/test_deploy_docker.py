@@ -203,7 +203,9 @@ class DockerfileTest(unittest.TestCase):
         entry = json.loads(self.of("ENTRYPOINT")[-1])  # exec form: wsgid is PID 1
         cmd = json.loads(self.of("CMD")[-1])
         self.assertEqual(entry, ["wsgid"])
-        proc = subprocess.run([harness.WSGID, "--check-config"] + cmd,
+        # --check-config imports the app (issue 15): the image's /srv/app is examples/ here
+        proc = subprocess.run([harness.WSGID, "--check-config"]
+                              + [harness.EXAMPLES if a == "/srv/app" else a for a in cmd],
                               capture_output=True, text=True, timeout=30)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         args = dict(zip(cmd, cmd[1:]))

@@ -78,6 +78,8 @@ class UnitContentTest(unittest.TestCase):
     def test_exec_start_options_are_valid(self):
         """wsgid itself accepts ExecStart's options (--check-config parses them all)."""
         args = exec_start_args()
+        # --check-config imports the app (issue 15): /srv/app is examples/ here
+        args = [harness.EXAMPLES if a == "/srv/app" else a for a in args]
         proc = subprocess.run([harness.WSGID, "--check-config"]
                               + args[1:], capture_output=True, text=True, timeout=30)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)

@@ -45,6 +45,7 @@ TEST(SettingsTest, TableIsNotEmpty) { EXPECT_GT(SettingsTable().size(), 40u); }
 // fails here.
 TEST(SettingsTest, EveryRowRoundTripsThroughToArgs) {
   for (const Setting& setting : SettingsTable()) {
+    if (setting.support == Support::kRefused) continue;  // no value to keep
     SCOPED_TRACE(setting.flag);
     Config c = WithExample(setting);
     EXPECT_FALSE(setting.field.same(c, Config{}))
@@ -60,6 +61,7 @@ TEST(SettingsTest, EveryRowRoundTripsThroughToArgs) {
 // What the master hands a worker: the rows a worker needs, no others.
 TEST(SettingsTest, WorkerGetsExactlyTheRowsItNeeds) {
   for (const Setting& setting : SettingsTable()) {
+    if (setting.support == Support::kRefused) continue;  // no value to keep
     SCOPED_TRACE(setting.flag);
     Config c = WithExample(setting);
     StatusOr<Config> back = ParseCommandLine(ToArgs(c));
@@ -75,6 +77,7 @@ TEST(SettingsTest, WorkerGetsExactlyTheRowsItNeeds) {
 // The master's own command line (ToArgs(c, kMaster)) carries its rows.
 TEST(SettingsTest, MasterRowsRoundTripOnTheirOwn) {
   for (const Setting& setting : SettingsTable()) {
+    if (setting.support == Support::kRefused) continue;  // no value to keep
     if (!NeededBy(setting.needs, Needs::kMaster)) continue;
     SCOPED_TRACE(setting.flag);
     Config c = WithExample(setting);
@@ -159,6 +162,7 @@ TEST(SettingsTest, HelpStatesTheConfigDefault) {
 // The command line has no way to turn a switch off.
 TEST(SettingsTest, SwitchesDefaultToOff) {
   for (const Setting& setting : SettingsTable()) {
+    if (setting.support == Support::kRefused) continue;  // no value to keep
     if (setting.field.kind != ValueKind::kBool) continue;
     SCOPED_TRACE(setting.flag);
     EXPECT_TRUE(setting.field.format(Config{}).empty());
@@ -189,6 +193,7 @@ TEST(SettingsTest, KeysAndVariablesDerivedFromTheFlag) {
 // Files and the environment reach every public row by its key.
 TEST(SettingsTest, EveryPublicRowIsSetByItsKey) {
   for (const Setting& setting : SettingsTable()) {
+    if (setting.support == Support::kRefused) continue;  // no value to keep
     SCOPED_TRACE(setting.flag);
     StatusOr<ValueKind> kind = ConfigLayer::KindOf(SettingKey(setting));
     if (setting.internal) {

@@ -794,9 +794,8 @@ TEST_F(ConfigFileGunicornTest, UnsupportedSettingsWarnOnceEach) {
   Config config;
   std::vector<std::string> warnings;
   Status s = Apply(
-      "worker_class = 'gevent'\n"
-      "statsd_host = 'localhost:8125'\n"
-      "proxy_protocol = True\n"
+      "timeuot = 30\n"
+      "wrokers = 3\n"
       "def post_fork(server, worker):\n"
       "    pass\n"
       "workers = 2\n",
@@ -805,9 +804,9 @@ TEST_F(ConfigFileGunicornTest, UnsupportedSettingsWarnOnceEach) {
   EXPECT_EQ(config.workers, 2);
   std::string all;
   for (const std::string& w : warnings) all += w + "\n";
-  EXPECT_EQ(warnings.size(), 3u) << all;
+  EXPECT_EQ(warnings.size(), 2u) << all;
   EXPECT_NE(config.worker_hooks_file, "");
-  for (const char* name : {"worker_class", "statsd_host", "proxy_protocol"}) {
+  for (const char* name : {"wrokers", "timeuot"}) {
     int count = 0;
     for (const std::string& w : warnings)
       if (w.find("'" + std::string(name) + "'") != std::string::npos) ++count;
@@ -815,7 +814,21 @@ TEST_F(ConfigFileGunicornTest, UnsupportedSettingsWarnOnceEach) {
   }
 }
 
-TEST_F(ConfigFileGunicornTest, OrdinaryGlobalsAreIgnoredSilently) {
+// issue 15: a refused value is an error naming the key, why and what instead.
+TEST_F(ConfigFileGunicornTest, RefusedValuesAreErrors) {
+  Config config;
+  std::vector<std::string> warnings;
+  Status s = Apply("worker_class = 'gevent'\n", &config, &warnings);
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(Contains(s.message(), "'worker_class'"));
+  EXPECT_TRUE(Contains(s.message(), "instead"));
+  s = Apply("reload = False\nspew = False\n", &config, &warnings);
+  EXPECT_TRUE(s.ok()) << s.message();  // Gunicorn's --print-config output
+}
+
+// issue 15: nothing is ignored in silence: every global but modules, _names
+// and what the file imported is named.
+TEST_F(ConfigFileGunicornTest, EveryOtherGlobalIsNamed) {
   Config config;
   std::vector<std::string> warnings;
   Status s = Apply(
@@ -832,7 +845,13 @@ TEST_F(ConfigFileGunicornTest, OrdinaryGlobalsAreIgnoredSilently) {
       "workers = helper(2)\n",
       &config, &warnings);
   ASSERT_TRUE(s.ok()) << s.message();
-  EXPECT_TRUE(warnings.empty()) << warnings.front();
+  std::string all;
+  for (const std::string& w : warnings) all += w + "\n";
+  EXPECT_EQ(warnings.size(), 3u) << all;
+  for (const char* named : {"'HOST'", "'helper'", "'Settings'"})
+    EXPECT_TRUE(Contains(all, named));
+  for (const char* quiet : {"'os'", "multiprocessing", "ospath", "_base_port"})
+    EXPECT_FALSE(Contains(all, quiet));
   EXPECT_EQ(config.binds,
             (std::vector<std::string>{"127.0.0.1:8000", "127.0.0.1:8001"}));
   EXPECT_EQ(config.workers, 3);
@@ -957,7 +976,7 @@ std::string TomlValueOf(const Setting& setting) {
 
 TEST(ConfigFileTableTest, EveryPublicRowFromToml) {
   for (const Setting& setting : SettingsTable()) {
-    if (setting.internal) continue;
+    if (setting.internal || setting.support == Support::kRefused) continue;
     SCOPED_TRACE(setting.flag);
     Config config;
     std::string line = SettingKey(setting) + " = " + TomlValueOf(setting);
@@ -969,7 +988,7 @@ TEST(ConfigFileTableTest, EveryPublicRowFromToml) {
 
 TEST(ConfigFileTableTest, EveryPublicRowFromTheEnvironment) {
   for (const Setting& setting : SettingsTable()) {
-    if (setting.internal) continue;
+    if (setting.internal || setting.support == Support::kRefused) continue;
     SCOPED_TRACE(setting.flag);
     std::string value =
         setting.field.kind == ValueKind::kBool ? "true" : setting.example;
@@ -988,7 +1007,8 @@ TEST(ConfigFileTableTest, EveryGunicornNameFromGunicornConf) {
   ASSERT_TRUE(dir.ok());
   std::string python;
   for (const Setting& setting : SettingsTable()) {
-    if (setting.gunicorn.empty()) continue;
+    if (setting.gunicorn.empty() || setting.support == Support::kRefused)
+      continue;
     python +=
         setting.gunicorn + " = " +
         (setting.field.kind == ValueKind::kBool ? "True" : Quoted(setting)) +
@@ -1002,7 +1022,8 @@ TEST(ConfigFileTableTest, EveryGunicornNameFromGunicornConf) {
   EXPECT_TRUE(warnings.empty()) << warnings.front();
   int rows = 0;
   for (const Setting& setting : SettingsTable()) {
-    if (setting.gunicorn.empty()) continue;
+    if (setting.gunicorn.empty() || setting.support == Support::kRefused)
+      continue;
     EXPECT_TRUE(setting.field.same(config, FromCommandLine(setting)))
         << setting.gunicorn;
     ++rows;
@@ -1067,7 +1088,7 @@ TEST_F(ConfigFileLoadTest, GunicornFile) {
                                 "bind = '127.0.0.1:8001'\n"
                                 "workers = 2\n"
                                 "keepalive = 3\n"
-                                "worker_class = 'sync'\n");
+                                "wrokers = 4\n");
   Environ env({"WSGID_WORKERS=3"});
   std::vector<std::string> warnings;
   auto config =
@@ -1079,7 +1100,7 @@ TEST_F(ConfigFileLoadTest, GunicornFile) {
   EXPECT_EQ(config->workers, 3);
   EXPECT_DOUBLE_EQ(config->keep_alive, 3);
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_TRUE(Contains(warnings[0], "worker_class"));
+  EXPECT_TRUE(Contains(warnings[0], "wrokers"));
   EXPECT_TRUE(Contains(warnings[0], path));
 }
 
@@ -1130,6 +1151,69 @@ TEST_F(ConfigFileLoadTest, NoFile) {
   EXPECT_EQ(config->workers, 2);
   EXPECT_EQ(config->app, "mod:app");
   EXPECT_TRUE(config->config_file.empty());
+}
+
+// ---- issue 15: Gunicorn's other sources ----
+
+TEST(GunicornSourcesTest, CmdArgsSitBetweenTheEnvironmentAndTheFlags) {
+  Environ env(
+      {"GUNICORN_CMD_ARGS=--workers 3 --access-logformat '%(h)s \"x\"'"
+       " -b \"127.0.0.1:1\"",
+       "WSGID_WORKERS=2"});
+  auto config = LoadConfig({"mod:app"}, env.get(), nullptr);
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(config->workers, 3);
+  EXPECT_EQ(config->access_logformat, "%(h)s \"x\"");
+  EXPECT_EQ(config->binds, std::vector<std::string>{"127.0.0.1:1"});
+  EXPECT_EQ(config->sources["workers"], "environment");
+  config = LoadConfig({"-w", "4", "mod:app"}, env.get(), nullptr);
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->workers, 4);
+  EXPECT_EQ(config->sources["workers"], "flag");
+}
+
+TEST(GunicornSourcesTest, BadCmdArgsAreNamed) {
+  for (const char* bad :
+       {"GUNICORN_CMD_ARGS=--workers 'x", "GUNICORN_CMD_ARGS=--nope"}) {
+    Environ env({bad});
+    auto config = LoadConfig({"mod:app"}, env.get(), nullptr);
+    ASSERT_FALSE(config.ok()) << bad;
+    EXPECT_TRUE(Contains(config.status().message(), "GUNICORN_CMD_ARGS"));
+  }
+}
+
+TEST(GunicornSourcesTest, PortBindsAllInterfacesWhenNoBindIsGiven) {
+  Environ env({"PORT=5000", "WEB_CONCURRENCY=2"});
+  auto config = LoadConfig({"mod:app"}, env.get(), nullptr);
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->binds, std::vector<std::string>{"0.0.0.0:5000"});
+  EXPECT_EQ(config->sources["bind"], "environment");
+  EXPECT_EQ(config->sources["workers"], "environment");
+  config = LoadConfig({"-b", "127.0.0.1:1", "mod:app"}, env.get(), nullptr);
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->binds, std::vector<std::string>{"127.0.0.1:1"});
+}
+
+TEST(GunicornSourcesTest, FileKeysNamedInWarnings) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  std::string path = dir.Write("g.conf.py",
+                               "import os\nworkers = 2\nworkres = 3\n"
+                               "preload_app = True\nops_bind = 'off'\n"
+                               "secure_scheme_headers = {'X-S': 'on'}\n");
+  Environ env({});
+  std::vector<std::string> warnings;
+  auto config = LoadConfig({"-c", path, "mod:app"}, env.get(), &warnings);
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(config->workers, 2);
+  EXPECT_EQ(config->ops_bind,
+            "off");  // wsgid's own key, as --print-config writes
+  EXPECT_EQ(config->secure_scheme_headers, std::vector<std::string>{"X-S=on"});
+  EXPECT_EQ(config->sources["workers"], "file");
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_TRUE(Contains(warnings[0] + warnings[1], "'workres' is neither"));
+  EXPECT_TRUE(
+      Contains(warnings[0] + warnings[1], "'preload_app' is a Gunicorn"));
 }
 
 }  // namespace
