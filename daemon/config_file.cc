@@ -14,6 +14,7 @@
 
 #include "common/settings.h"
 #include "daemon/host_limits.h"
+#include "daemon/log_config.h"
 #include "daemon/toml_reader.h"
 
 namespace wsgid {
@@ -167,6 +168,8 @@ bool GunicornItems(const nlohmann::json& value, const Setting& setting,
     items->push_back(octal);
   } else if (value.is_number()) {
     items->push_back(value.dump());
+  } else if (value.is_object() && setting.field.kind == ValueKind::kString) {
+    items->push_back(value.dump());  // logconfig_dict: its JSON text
   } else {
     return false;
   }
@@ -334,6 +337,8 @@ StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
   }
   if (Status s = ApplyEnvironment(environ, &base); !s.ok()) return s;
   auto config = ParseCommandLine(args, base);
+  if (Status s = config.ok() ? ApplyLogConfig(&*config) : Status::Ok(); !s.ok())
+    return s;  // issue 18: --log-config and kin
   if (!config.ok() || config->workers != 0) return config;
   auto workers = DefaultWorkers(*config, environ);
   if (!workers.ok()) return workers.status();
