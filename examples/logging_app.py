@@ -26,10 +26,14 @@ def app(environ, start_response):
     i = query.get("i", ["0"])[0]
     headers = [("Content-Type", "text/plain")]
     if path == "/n":
-        print("print %s" % i, flush=True)
+        # One write() per line: print() writes the text and the newline apart, so lines
+        # printed by two threads at once can interleave (in any server).
+        sys.stdout.write("print %s\n" % i)
+        sys.stdout.flush()
         headers.append(("X-Request-ID", "req-%s" % i))
     elif path == "/err":
-        print("stderr %s" % i, file=sys.stderr, flush=True)
+        sys.stderr.write("stderr %s\n" % i)
+        sys.stderr.flush()
     elif path == "/raise":
         raise ValueError("failed on purpose")
     elif path == "/thread":

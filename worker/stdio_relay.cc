@@ -38,6 +38,7 @@ struct Stream {
   const char* name;  // stdout, stderr
   std::string partial;
   RecordGrouper grouper;
+  bool would_block = false;  // the last read found the pipe empty
 };
 
 void Emit(const Stream& s, const std::vector<GroupedRecord>& records) {
@@ -52,6 +53,7 @@ void Emit(const Stream& s, const std::vector<GroupedRecord>& records) {
 bool Drain(Stream* s) {
   char buf[16384];
   ssize_t n = ::read(s->fd, buf, sizeof buf);
+  s->would_block = n < 0 && errno == EAGAIN;
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
   if (n <= 0) return false;
   s->partial.append(buf, static_cast<size_t>(n));
@@ -85,6 +87,21 @@ void CloseAllBut(const std::vector<int>& keep) {
   for (int fd : doomed) ::close(fd);
 }
 
+// SIGUSR1: what the app printed before the signal belongs to the old file, so
+// it is read and written out (pending tracebacks too) before the reopen.
+void Reopen(int sig_fd, Stream* streams) {
+  signalfd_siginfo info;
+  while (::read(sig_fd, &info, sizeof info) == sizeof info) {
+  }
+  for (int i = 0; i < 2; ++i) {
+    Stream& s = streams[i];
+    while (s.fd >= 0 && Drain(&s) && !s.would_block) {
+    }
+    Emit(s, s.grouper.Flush());
+  }
+  ReopenLogs();
+}
+
 // The relay process: never returns.
 [[noreturn]] void RunRelay(int out_read, int err_read, int worker_pid) {
   sigset_t mask;
@@ -99,8 +116,10 @@ void CloseAllBut(const std::vector<int>& keep) {
   CloseAllBut(
       {out_read, err_read, sig_fd, ErrorLogFd(), sink ? sink->fd() : -1});
   SetLogRecordPid(worker_pid);
-  Stream streams[] = {{out_read, "stdout", {}, {}},
-                      {err_read, "stderr", {}, {}}};
+  for (int fd : {out_read, err_read})
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  Stream streams[] = {{out_read, "stdout", {}, {}, false},
+                      {err_read, "stderr", {}, {}, false}};
   int open_streams = 2;
   while (open_streams > 0) {
     pollfd fds[3] = {{streams[0].fd, POLLIN, 0},
@@ -110,12 +129,6 @@ void CloseAllBut(const std::vector<int>& keep) {
     if (ready == 0) {
       for (Stream& s : streams) Emit(s, s.grouper.Flush());
       continue;
-    }
-    if (fds[2].revents != 0) {
-      signalfd_siginfo info;
-      while (::read(sig_fd, &info, sizeof info) == sizeof info) {
-      }
-      ReopenLogs();
     }
     for (int i = 0; i < 2; ++i) {
       if (fds[i].revents == 0 || streams[i].fd < 0) continue;
@@ -128,6 +141,7 @@ void CloseAllBut(const std::vector<int>& keep) {
         --open_streams;
       }
     }
+    if (fds[2].revents != 0) Reopen(sig_fd, streams);
   }
   ::_exit(0);
 }

@@ -28,7 +28,8 @@ nlohmann::json ParseLine(const std::string& line) {
 
 TEST(LogRecord, JsonStringEscapesControlsQuotesAndBadUtf8) {
   std::string out;
-  AppendJsonString("a\"b\\c\n\t\x01 \xC3\xA9 \xFF \xE2\x82 ok \xED\xA0\x80", &out);
+  AppendJsonString("a\"b\\c\n\t\x01 \xC3\xA9 \xFF \xE2\x82 ok \xED\xA0\x80",
+                   &out);
   auto parsed = nlohmann::json::parse(out);
   EXPECT_EQ(parsed.get<std::string>(),
             "a\"b\\c\n\t\x01 \xC3\xA9 \xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD ok "
@@ -69,7 +70,9 @@ TEST(LogRecord, TextErrorRecordIsGunicornsLayout) {
   std::string line = FormatErrorRecord(LogFormat::kText, LogLevel::kError,
                                        "boom", RecordSource{7, 0, "log"}, t);
   EXPECT_TRUE(std::regex_match(
-      line, std::regex(R"(\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\] \[7\] \[ERROR\] boom\n)")))
+      line,
+      std::regex(
+          R"(\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\] \[7\] \[ERROR\] boom\n)")))
       << line;
 }
 
@@ -93,9 +96,9 @@ TEST(LogRecord, JsonLineNumbersAndNull) {
 }
 
 TEST(SyslogSink, DatagramAsGunicornsHandlerWritesIt) {
-  EXPECT_EQ(SyslogSink::Format(16, LogLevel::kError, "wsgid.app.error", 9,
-                               "boom\n"),
-            "<131>wsgid.app.error: [9] [ERROR] boom");
+  EXPECT_EQ(
+      SyslogSink::Format(16, LogLevel::kError, "wsgid.app.error", 9, "boom\n"),
+      "<131>wsgid.app.error: [9] [ERROR] boom");
   EXPECT_EQ(*ParseSyslogFacility("user"), 1);
   EXPECT_EQ(*ParseSyslogFacility("local7"), 23);
   EXPECT_FALSE(ParseSyslogFacility("nope").ok());

@@ -26,7 +26,7 @@ class AccessLogFormatTest : public ::testing::Test {
     response_headers_ = {{"Content-Type", "text/plain"}};
   }
   AccessLogEntry Entry() {
-    return {&conn_, &head_, 404, 1234, 1500000, &response_headers_,
+    return {&conn_,          &head_, 404, 1234, 1500000, &response_headers_,
             &environ_values_};
   }
   Connection conn_{};
@@ -48,20 +48,21 @@ TEST_F(AccessLogFormatTest, LetterAtoms) {
 
 TEST_F(AccessLogFormatTest, HeaderAndEnvironAtoms) {
   AccessLogFormat f(
-      "%({x-foo}i)s %({X-Missing}i)s %({content-type}o)s %({wsgi.url_scheme}e)s "
+      "%({x-foo}i)s %({X-Missing}i)s %({content-type}o)s "
+      "%({wsgi.url_scheme}e)s "
       "%({remote_addr}e)s %({wsgi.url_scheme}e)s");
   ASSERT_EQ(f.environ_keys(),
             (std::vector<std::string>{"wsgi.url_scheme", "remote_addr"}));
   environ_values_ = {"https", "10.0.0.9"};
-  EXPECT_EQ(f.Text(Entry(), now_, 1),
-            "bar - text/plain https 10.0.0.9 https");
+  EXPECT_EQ(f.Text(Entry(), now_, 1), "bar - text/plain https 10.0.0.9 https");
   AccessLogEntry no_environ = Entry();
   no_environ.environ_values = nullptr;
   EXPECT_EQ(f.Text(no_environ, now_, 1), "bar - text/plain - - -");
 }
 
 TEST_F(AccessLogFormatTest, JsonRecordHasStableFields) {
-  AccessLogFormat f("%(h)s %({x-foo}i)s %({content-type}o)s %({remote_addr}e)s");
+  AccessLogFormat f(
+      "%(h)s %({x-foo}i)s %({content-type}o)s %({remote_addr}e)s");
   environ_values_ = {"10.0.0.9"};
   std::string line = f.Json(Entry(), now_, 55, 2);
   ASSERT_EQ(line.back(), '\n');
@@ -93,8 +94,8 @@ TEST_F(AccessLogFormatTest, JsonRecordHasStableFields) {
             "from-app");
   head_.headers.pop_back();
   response_headers_.pop_back();
-  EXPECT_TRUE(
-      nlohmann::json::parse(f.Json(Entry(), now_, 55, 2))["request_id"].is_null());
+  EXPECT_TRUE(nlohmann::json::parse(f.Json(Entry(), now_, 55, 2))["request_id"]
+                  .is_null());
 }
 
 std::vector<GroupedRecord> Feed(const std::vector<std::string>& lines) {
@@ -115,20 +116,14 @@ TEST(RecordGrouper, EachPlainLineIsARecord) {
 }
 
 TEST(RecordGrouper, ChainedTracebackIsOneRecord) {
-  auto records = Feed({"before",
-                       "Exception in thread Thread-1:",
-                       "Traceback (most recent call last):",
-                       "  File \"a.py\", line 1, in f",
-                       "    g()",
-                       "KeyError: 'x'",
-                       "",
-                       "During handling of the above exception, another "
-                       "exception occurred:",
-                       "",
-                       "Traceback (most recent call last):",
-                       "  File \"a.py\", line 3, in f",
-                       "ValueError: y",
-                       "after"});
+  auto records = Feed(
+      {"before", "Exception in thread Thread-1:",
+       "Traceback (most recent call last):", "  File \"a.py\", line 1, in f",
+       "    g()", "KeyError: 'x'", "",
+       "During handling of the above exception, another "
+       "exception occurred:",
+       "", "Traceback (most recent call last):",
+       "  File \"a.py\", line 3, in f", "ValueError: y", "after"});
   ASSERT_EQ(records.size(), 3u);
   EXPECT_EQ(records[0].text, "before");
   EXPECT_TRUE(records[1].multiline_kind);
@@ -141,12 +136,12 @@ TEST(RecordGrouper, ChainedTracebackIsOneRecord) {
 }
 
 TEST(RecordGrouper, FaulthandlerDumpIsOneRecord) {
-  auto records = Feed({"Fatal Python error: Aborted", "",
-                       "Thread 0x00007f (most recent call first):",
-                       "  File \"app.py\", line 40 in app", "",
-                       "Current thread 0x00007e (most recent call first):",
-                       "  <no Python frame>", "", "Extension modules: x, y",
-                       "next"});
+  auto records =
+      Feed({"Fatal Python error: Aborted", "",
+            "Thread 0x00007f (most recent call first):",
+            "  File \"app.py\", line 40 in app", "",
+            "Current thread 0x00007e (most recent call first):",
+            "  <no Python frame>", "", "Extension modules: x, y", "next"});
   ASSERT_EQ(records.size(), 2u);
   EXPECT_TRUE(records[0].multiline_kind);
   EXPECT_NE(records[0].text.find("Current thread"), std::string::npos);
