@@ -301,7 +301,7 @@ std::vector<Setting> BuildTable() {
        "true", SwitchField(&Config::disable_redirect_access_to_syslog)},
       {"--logger-class", {}, "logger_class", N::kMaster, kPublic, "CLASS",
        "only gunicorn.glogging.Logger (wsgid logs in C++)",
-       "gunicorn.glogging.Logger",
+       "simple",
        TextField(&Config::logger_class, CheckLoggerClass)},
       {"--worker-listen-fds", {}, "", N::kWorker, kInternal, "FDS",
        "the listening sockets the master passed down",
