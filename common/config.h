@@ -120,6 +120,19 @@ struct Config {
   // "flag" (absent: the default). Filled by ConfigLayer; never compared.
   std::map<std::string, std::string> sources;
   bool worker_check_app = false;  // --worker-check-app: import, then exit
+  // issue 18: logging (README "Logging")
+  std::string log_format = "text";  // --log-format text|json
+  bool capture_output = false;      // --capture-output: stdio to the error log
+  bool enable_stdio_inheritance = false;  // -R: the app's stdio left alone
+  std::string log_config;                 // --log-config: a logging ini file
+  std::string log_config_dict;  // --log-config-dict: a dictConfig as JSON
+  std::string log_config_json;  // --log-config-json: a dictConfig JSON file
+  bool syslog = false;          // --log-syslog
+  std::string syslog_addr = "udp://localhost:514";  // --log-syslog-to
+  std::string syslog_prefix;                        // --log-syslog-prefix
+  std::string syslog_facility = "user";             // --log-syslog-facility
+  bool disable_redirect_access_to_syslog = false;
+  std::string logger_class = "gunicorn.glogging.Logger";  // --logger-class
 
   // Set only on the worker's command line, by wsgid.
   std::vector<int> worker_listen_fds;  // --worker-listen-fds 3,4

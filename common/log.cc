@@ -1,32 +1,52 @@
 #include "common/log.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <ctime>
+#include <mutex>
+#include <vector>
+
+#include "common/log_file.h"
+#include "common/syslog_sink.h"
 
 namespace wsgid {
 namespace {
 
+// The error log's descriptor; STDERR_FILENO until OpenErrorLog.
 std::atomic<int> g_log_fd{STDERR_FILENO};
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
+std::atomic<int> g_format{static_cast<int>(LogFormat::kText)};
+std::atomic<int> g_worker_id{0};
+std::atomic<int> g_record_pid{0};
+std::atomic<SyslogSink*> g_syslog{nullptr};
 
-const char* LevelName(LogLevel level) {
-  switch (level) {
-    case LogLevel::kDebug:
-      return "DEBUG";
-    case LogLevel::kInfo:
-      return "INFO";
-    case LogLevel::kWarning:
-      return "WARNING";
-    case LogLevel::kError:
-      return "ERROR";
-    case LogLevel::kCritical:
-      return "CRITICAL";
-  }
-  return "?";
+LogFile& ErrorLogFile() {
+  static LogFile* file = new LogFile();  // never destroyed: logged at exit
+  return *file;
+}
+
+std::mutex& ReopenersMutex() {
+  static std::mutex* mutex = new std::mutex();
+  return *mutex;
+}
+
+std::vector<std::function<void()>>& Reopeners() {
+  static auto* reopeners = new std::vector<std::function<void()>>();
+  return *reopeners;
+}
+
+void WriteRecord(LogLevel level, std::string_view stream,
+                 std::string_view message) {
+  timespec now;
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  int pid = g_record_pid.load();
+  RecordSource source{pid != 0 ? pid : static_cast<int>(::getpid()),
+                      g_worker_id.load(), stream};
+  WriteAll(g_log_fd.load(),
+           FormatErrorRecord(CurrentLogFormat(), level, message, source, now));
+  if (SyslogSink* sink = g_syslog.load()) sink->SendError(level, message);
 }
 
 }  // namespace
@@ -44,18 +64,20 @@ StatusOr<LogLevel> ParseLogLevel(const std::string& name) {
 
 Status OpenErrorLog(const std::string& path, LogLevel level) {
   g_level = static_cast<int>(level);
-  if (path.empty() || path == "-") {
-    int old = g_log_fd.exchange(STDERR_FILENO);
-    if (old != STDERR_FILENO) ::close(old);
-    return Status::Ok();
-  }
-  int fd =
-      ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno("cannot open error log " + path, errno);
-  int old = g_log_fd.exchange(fd);
-  if (old != STDERR_FILENO) ::close(old);
+  Status s = ErrorLogFile().Open(path, STDERR_FILENO);
+  if (!s.ok())
+    return Status::Error(s.code(), "cannot open error log: " + s.message());
+  g_log_fd = ErrorLogFile().fd();
   return Status::Ok();
 }
+
+void SetLogFormat(LogFormat format) { g_format = static_cast<int>(format); }
+LogFormat CurrentLogFormat() { return static_cast<LogFormat>(g_format.load()); }
+void SetLogWorkerId(int worker_id) { g_worker_id = worker_id; }
+int LogWorkerId() { return g_worker_id.load(); }
+void SetLogRecordPid(int pid) { g_record_pid = pid; }
+void SetErrorSyslog(SyslogSink* sink) { g_syslog = sink; }
+SyslogSink* ErrorSyslog() { return g_syslog.load(); }
 
 int ErrorLogFd() { return g_log_fd.load(); }
 
@@ -63,7 +85,7 @@ bool LogEnabled(LogLevel level) {
   return static_cast<int>(level) >= g_level.load();
 }
 
-void WriteAll(int fd, const std::string& data) {
+void WriteAll(int fd, std::string_view data) {
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::write(fd, data.data() + done, data.size() - done);
@@ -74,23 +96,25 @@ void WriteAll(int fd, const std::string& data) {
 }
 
 void LogLine(LogLevel level, const std::string& message) {
-  char stamp[64];
-  time_t now = ::time(nullptr);
-  struct tm tm_now;
-  ::localtime_r(&now, &tm_now);
-  ::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S %z", &tm_now);
-  std::string line;
-  line.reserve(message.size() + 64);
-  line += '[';
-  line += stamp;
-  line += "] [";
-  line += std::to_string(::getpid());
-  line += "] [";
-  line += LevelName(level);
-  line += "] ";
-  line += message;
-  if (line.back() != '\n') line += '\n';
-  WriteAll(g_log_fd.load(), line);
+  WriteRecord(level, "log", message);
+}
+
+void LogStreamRecord(LogLevel level, std::string_view stream,
+                     std::string_view message) {
+  WriteRecord(level, stream, message);
+}
+
+void AddLogReopener(std::function<void()> reopen) {
+  std::lock_guard<std::mutex> lock(ReopenersMutex());
+  Reopeners().push_back(std::move(reopen));
+}
+
+void ReopenLogs() {
+  if (Status s = ErrorLogFile().Reopen(); !s.ok())
+    Log(LogLevel::kError) << "reopening the error log: " << s.message()
+                          << "; still writing to the old file";
+  std::lock_guard<std::mutex> lock(ReopenersMutex());
+  for (const auto& reopen : Reopeners()) reopen();
 }
 
 }  // namespace wsgid

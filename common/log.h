@@ -1,40 +1,80 @@
 // Logging shared by the daemon and the workers.
 //
-// Every line is written with a single write(2) to a file opened with O_APPEND,
-// so lines from the master and all workers never interleave. Format, as
-// Gunicorn's:
+// Every record is written with a single write(2) to a file opened with
+// O_APPEND, so lines from the master and all workers never interleave. Text
+// format, as Gunicorn's:
 //   [2026-11-26 10:00:00 +0000] [pid] [INFO] message
-// Thread-safe.
+// or one JSON object per line with --log-format json (common/log_record.h).
+//
+// Rotation: ReopenLogs() reopens the error log and runs every reopener added
+// with AddLogReopener (the access log, the worker's stdout/stderr), each by
+// dup3() over a descriptor number that never changes (common/log_file.h), so
+// no writer in any thread loses or splits a line. Any process mode calls it
+// on its reopen event: the master on SIGUSR1 (it then signals every worker),
+// a worker on SIGUSR1 from its main loop, a zygote or helper process on its
+// own signal or command.
+// Thread-safe, but for the setters marked REQUIRES.
 #pragma once
 
+#include <functional>
 #include <sstream>
 #include <string>
+#include <string_view>
 
+#include "common/log_record.h"
 #include "common/status.h"
 
 namespace wsgid {
 
-enum class LogLevel { kDebug = 0, kInfo, kWarning, kError, kCritical };
+class SyslogSink;
 
 // Parses "debug", "info", "warning", "error", "critical".
 StatusOr<LogLevel> ParseLogLevel(const std::string& name);
 
 // Directs the error log to `path` ("-" is stderr) at `level`. Safe to call
-// again to reopen after rotation (SIGUSR1).
+// again (reload): the same descriptor number moves to the new file.
 Status OpenErrorLog(const std::string& path, LogLevel level);
 
-// The fd the error log writes to (for redirecting a worker's stdout/stderr into
-// it).
+// Text or JSON records, and the worker id JSON records carry (0: master).
+// REQUIRES: called at boot, before other threads log.
+void SetLogFormat(LogFormat format);
+LogFormat CurrentLogFormat();
+void SetLogWorkerId(int worker_id);
+int LogWorkerId();
+// The pid records carry when not this process's own (the stdio relay writes
+// its worker's). 0: getpid().
+void SetLogRecordPid(int pid);
+
+// Error-log records also go to syslog (--log-syslog); nullptr stops that.
+// REQUIRES: called at boot, before other threads log. Owned by the caller,
+// who keeps it alive while logging goes on.
+void SetErrorSyslog(SyslogSink* sink);
+SyslogSink* ErrorSyslog();
+
+// The fd the error log writes to. Its number never changes once opened.
 int ErrorLogFd();
 
 // True when a message at `level` would be written.
 bool LogEnabled(LogLevel level);
 
-// Writes one line at `level` (a trailing newline is added when missing).
+// Writes one record from wsgid itself at `level`.
 void LogLine(LogLevel level, const std::string& message);
 
+// Writes one record whose text came from `stream` ("stdout", "stderr": the
+// app's prints relayed by worker/stdio_relay.h), whatever the level filter.
+void LogStreamRecord(LogLevel level, std::string_view stream,
+                     std::string_view message);
+
 // Writes `data` with one write(2) to `fd`, retrying on EINTR; best effort.
-void WriteAll(int fd, const std::string& data);
+void WriteAll(int fd, std::string_view data);
+
+// Adds what ReopenLogs() does after reopening the error log.
+// REQUIRES: called while the process is single-threaded (boot).
+void AddLogReopener(std::function<void()> reopen);
+
+// Reopens every log of this process (see the top of this file). Failures are
+// logged and the old file kept. Call it from one thread at a time.
+void ReopenLogs();
 
 // Builds one log line with operator<< and writes it when destroyed:
 //   Log(LogLevel::kInfo) << "listening at " << address;

@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/scoreboard.h"
 #include "common/setting_fields.h"
+#include "common/syslog_sink.h"
 
 namespace wsgid {
 namespace {
@@ -29,6 +30,36 @@ StatusOr<std::string> CheckLogLevel(const std::string& value) {
   auto level = ParseLogLevel(value);
   if (!level.ok()) return Status::InvalidArgument(level.status().message());
   return value;
+}
+
+// issue 18: logging settings' checks.
+StatusOr<std::string> CheckLogFormat(const std::string& value) {
+  auto format = ParseLogFormat(value);
+  if (!format.ok()) return format.status();
+  return value;
+}
+
+StatusOr<std::string> CheckSyslogAddr(const std::string& value) {
+  if (Status s = CheckSyslogAddress(value); !s.ok()) return s;
+  return value;
+}
+
+StatusOr<std::string> CheckSyslogFacility(const std::string& value) {
+  auto facility = ParseSyslogFacility(value);
+  if (!facility.ok()) return facility.status();
+  return value;
+}
+
+// wsgid's logging is C++: a Python Logger subclass has nothing to subclass.
+StatusOr<std::string> CheckLoggerClass(const std::string& value) {
+  if (value == "gunicorn.glogging.Logger" || value == "glogging.Logger" ||
+      value == "simple")
+    return value;
+  return Status::InvalidArgument(
+      "'" + value +
+      "' is refused: wsgid's logging is not Python, so a Logger class cannot "
+      "replace it; use --log-format json, --log-syslog or --log-config for "
+      "what custom loggers usually do");
 }
 
 // Octal as Gunicorn reads it: "0o027", "027" or "0". (The gunicorn.conf.py
@@ -395,6 +426,50 @@ std::vector<Setting> BuildTable() {
               "a request with both Content-Length and Transfer-Encoding "
               "is always refused (request smuggling); instead: fix the "
               "client or the proxy"),
+      // issue 18: logging
+      {"--log-format", {}, "", N::kBoth, kPublic, "FORMAT",
+       "error and access log records: text (Gunicorn's) or\n"
+       "json (one object per line)",
+       "json", TextField(&Config::log_format, CheckLogFormat)},
+      {"--capture-output", {}, "capture_output", N::kWorker, kPublic, "",
+       "the app's stdout/stderr into the error log (the\n"
+       "default unless -R)",
+       "true", SwitchField(&Config::capture_output)},
+      {"--enable-stdio-inheritance", {"-R"}, "enable_stdio_inheritance",
+       N::kWorker, kPublic, "",
+       "leave the app's stdout/stderr as the master's\n"
+       "(unless --capture-output)",
+       "true", SwitchField(&Config::enable_stdio_inheritance)},
+      {"--log-config", {}, "logconfig", N::kMaster, kPublic, "FILE",
+       "Python logging ini file: level and handlers' files",
+       "/etc/wsgid/logging.ini", TextField(&Config::log_config)},
+      {"--log-config-dict", {}, "logconfig_dict", N::kMaster, kPublic, "JSON",
+       "logging dictConfig (JSON): level and handlers' files",
+       "{\"version\": 1}", TextField(&Config::log_config_dict)},
+      {"--log-config-json", {}, "logconfig_json", N::kMaster, kPublic, "FILE",
+       "logging dictConfig JSON file",
+       "/etc/wsgid/logging.json", TextField(&Config::log_config_json)},
+      {"--log-syslog", {}, "syslog", N::kBoth, kPublic, "",
+       "send error and access records to syslog too",
+       "true", SwitchField(&Config::syslog)},
+      {"--log-syslog-to", {}, "syslog_addr", N::kBoth, kPublic, "ADDRESS",
+       "udp://HOST:PORT, tcp://HOST:PORT or unix://PATH\n"
+       "(default udp://localhost:514)",
+       "unix:///dev/log", TextField(&Config::syslog_addr, CheckSyslogAddr)},
+      {"--log-syslog-prefix", {}, "syslog_prefix", N::kBoth, kPublic, "NAME",
+       "syslog tag: wsgid.NAME.error / wsgid.NAME.access",
+       "myapp", TextField(&Config::syslog_prefix)},
+      {"--log-syslog-facility", {}, "syslog_facility", N::kBoth, kPublic,
+       "NAME", "syslog facility (default user)",
+       "local0", TextField(&Config::syslog_facility, CheckSyslogFacility)},
+      {"--disable-redirect-access-to-syslog", {},
+       "disable_redirect_access_to_syslog", N::kWorker, kPublic, "",
+       "keep access lines out of syslog",
+       "true", SwitchField(&Config::disable_redirect_access_to_syslog)},
+      {"--logger-class", {}, "logger_class", N::kMaster, kPublic, "CLASS",
+       "only gunicorn.glogging.Logger (wsgid logs in C++)",
+       "simple",
+       TextField(&Config::logger_class, CheckLoggerClass)},
       {"--worker-listen-fds", {}, "", N::kWorker, kInternal, "FDS",
        "the listening sockets the master passed down",
        "3,4,10", FdListField(&Config::worker_listen_fds)},

@@ -15,6 +15,7 @@
 
 #include "common/settings.h"
 #include "daemon/host_limits.h"
+#include "daemon/log_config.h"
 #include "daemon/toml_reader.h"
 
 namespace wsgid {
@@ -95,17 +96,6 @@ const std::vector<std::string>& PendingGunicornSettings() {
       "ciphers",
       "proxy_protocol",
       "proxy_allow_ips",
-      "capture_output",
-      "enable_stdio_inheritance",
-      "logconfig",
-      "logconfig_dict",
-      "logconfig_json",
-      "syslog",
-      "syslog_addr",
-      "syslog_prefix",
-      "syslog_facility",
-      "disable_redirect_access_to_syslog",
-      "logger_class",
       "ssl_context"};
   return names;
 }
@@ -163,6 +153,8 @@ bool GunicornItems(const nlohmann::json& value, const Setting& setting,
     items->push_back(octal);
   } else if (value.is_number()) {
     items->push_back(value.dump());
+  } else if (value.is_object() && setting.field.kind == ValueKind::kString) {
+    items->push_back(value.dump());  // logconfig_dict: its JSON text
   } else {
     return false;
   }
@@ -435,6 +427,8 @@ StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
   }
   auto config = ParseCommandLine(args, base);
   if (!config.ok()) return config;
+  if (Status s = ApplyLogConfig(&*config); !s.ok())
+    return s;  // issue 18: --log-config and kin
   const char* port = FindEnv(environ, "PORT");
   if (config->binds.empty() && port != nullptr && *port != '\0') {
     config->binds = {std::string("0.0.0.0:") + port};  // Heroku's PORT

@@ -33,6 +33,8 @@ Status ConfigReload::Fail(Status status) {
 }
 
 void ReopenErrorLog(const Config& config) {
+  if (auto format = ParseLogFormat(config.log_format); format.ok())
+    SetLogFormat(*format);
   auto level = ParseLogLevel(config.log_level);
   (void)OpenErrorLog(config.error_logfile,
                      level.ok() ? *level : LogLevel::kInfo);

@@ -41,7 +41,8 @@ class ConfigReload {
   uint64_t failures_ = 0;
 };
 
-// Opens the error log of `config` again (reload, SIGUSR1 after rotation).
+// Opens the error log of `config` again, in its format (a reload; SIGUSR1 calls
+// ReopenLogs in common/log.h).
 void ReopenErrorLog(const Config& config);
 
 }  // namespace wsgid

@@ -18,6 +18,7 @@ extern char** environ;
 #include "common/privileges.h"
 #include "common/process_title.h"
 #include "common/status_codes.h"
+#include "common/syslog_sink.h"
 #include "daemon/config_file.h"
 #include "daemon/start_modes.h"
 #include "daemon/supervisor.h"
@@ -97,6 +98,18 @@ Status SetUpProcess(const Config& config, const Args& warnings) {
   if (Status s = OpenErrorLog(config.error_logfile, *level); !s.ok()) {
     std::fprintf(stderr, "wsgid: error: %s\n", s.message().c_str());
     return Status::InvalidArgument(s.message());
+  }
+  if (auto format = ParseLogFormat(config.log_format); format.ok())
+    SetLogFormat(*format);
+  if (config.syslog) {
+    auto sink = SyslogSink::Open(config.syslog_addr, config.syslog_facility,
+                                 config.syslog_prefix);
+    if (!sink.ok()) {
+      Log(LogLevel::kCritical)
+          << "cannot start: --log-syslog: " << sink.status().message();
+      return Status::InvalidArgument(sink.status().message());
+    }
+    SetErrorSyslog(sink->release());  // lives as long as the master
   }
   for (const std::string& w : warnings) Log(LogLevel::kWarning) << w;
   for (const std::string& note : UnusedSettingNotes(config))

@@ -282,7 +282,7 @@ void Supervisor::DrainTurn(int64_t now_ns, bool no_children) {
 }
 
 void Supervisor::ReopenLogs() {
-  ReopenErrorLog(config_);
+  wsgid::ReopenLogs();
   for (const auto& [pid, w] : pool_->workers())
     processes_->Signal(pid, SIGUSR1);
 }

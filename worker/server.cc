@@ -166,9 +166,7 @@ bool Server::HandleSignal(int sig, int64_t* drain_deadline_ns) {
     if (life_hooks_ != nullptr) life_hooks_->WorkerInt();
     return false;
   } else if (sig == SIGUSR1) {
-    auto level = ParseLogLevel(config_.log_level);
-    (void)OpenErrorLog(config_.error_logfile,
-                       level.ok() ? *level : LogLevel::kInfo);
+    ReopenLogs();  // the error log, the access log, stdout/stderr
   }
   return true;
 }

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/privileges.h"
 #include "worker/python_app.h"
+#include "worker/stdio_relay.h"
 
 namespace wsgid {
 namespace {
@@ -73,9 +74,25 @@ Status WorkerBoot::OpenLogs() {
                               level.ok() ? *level : LogLevel::kInfo);
       !s.ok())
     return s;
-  // The app's prints and stray tracebacks go to the error log too.
-  ::dup2(ErrorLogFd(), STDOUT_FILENO);
-  if (ErrorLogFd() != STDERR_FILENO) ::dup2(ErrorLogFd(), STDERR_FILENO);
+  auto format = ParseLogFormat(config_.log_format);
+  SetLogFormat(format.ok() ? *format : LogFormat::kText);
+  SetLogWorkerId(config_.worker_id);
+  if (Status s = OpenSyslog(); !s.ok()) return s;
+  // The app's prints and stray tracebacks go to the error log too, unless -R
+  // asks to leave them where the master's go (Gunicorn: capture_output wins).
+  if (config_.enable_stdio_inheritance && !config_.capture_output)
+    return Status::Ok();
+  return CurrentLogFormat() == LogFormat::kJson ? StartStdioRelay()
+                                                : RedirectStdioToErrorLog();
+}
+
+Status WorkerBoot::OpenSyslog() {
+  if (!config_.syslog) return Status::Ok();
+  auto sink = SyslogSink::Open(config_.syslog_addr, config_.syslog_facility,
+                               config_.syslog_prefix);
+  if (!sink.ok()) return sink.status();
+  syslog_ = std::move(sink).value();
+  SetErrorSyslog(syslog_.get());
   return Status::Ok();
 }
 

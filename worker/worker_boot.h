@@ -17,6 +17,7 @@
 #include "common/config.h"
 #include "common/scoreboard.h"
 #include "common/status.h"
+#include "common/syslog_sink.h"
 #include "common/unique_fd.h"
 #include "worker/server.h"
 #include "worker/server_hooks.h"
@@ -49,6 +50,7 @@ class WorkerBoot {
 
  private:
   Status OpenLogs();
+  Status OpenSyslog();  // --log-syslog: this process's own socket
   void SetProcessLimits();
   Status EnterWorkingDirectory();
   Status OpenOwnListeners();
@@ -62,6 +64,7 @@ class WorkerBoot {
   Config config_;
   std::vector<int> listen_fds_;
   std::vector<UniqueFd> own_listeners_;  // standalone (-b) only
+  std::unique_ptr<SyslogSink> syslog_;   // --log-syslog
   Scoreboard scoreboard_;
   WorkerSlot* slot_ = nullptr;          // nullptr when running alone
   std::unique_ptr<ServerHooks> hooks_;  // null: no worker-side hook

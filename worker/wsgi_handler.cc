@@ -10,6 +10,7 @@
 #include "worker/python_app.h"
 #include "worker/request_body.h"
 #include "worker/response.h"
+#include "worker/stdio_relay.h"
 #include "worker/wsgi_types.h"
 
 namespace wsgid {
@@ -236,10 +237,13 @@ WsgiHandler::WsgiHandler(const Config& config, PyObject* app,
 }
 
 Status WsgiHandler::Init() {
-  if (Status s =
-          access_log_.Open(config_.access_logfile, config_.access_logformat);
-      !s.ok())
-    return s;
+  AccessLogOptions log;
+  log.path = config_.access_logfile;
+  log.format = config_.access_logformat;
+  log.log_format = CurrentLogFormat();
+  log.stdout_fd = InheritedStdoutFd();
+  if (!config_.disable_redirect_access_to_syslog) log.syslog = ErrorSyslog();
+  if (Status s = access_log_.Open(std::move(log)); !s.ok()) return s;
   if (!InitWsgiTypes())
     return Status::Internal("cannot create WSGI types: " + FormatPythonError());
   // Sized for a whole environ: each request's copy keeps the template's table,
@@ -464,7 +468,8 @@ RequestOutcome WsgiHandler::Handle(Connection* conn, RequestHead* head,
 
   RequestOutcome outcome = CompleteResponse(*head, ctx, failure);
   if (access_log_.enabled())
-    WriteAccessLog(conn, head, outcome.status, response, start_ns);
+    WriteAccessLog(conn, head, outcome.status, response, start_ns,
+                   &ctx.environ_values);
   // The server counts no status for a client that left before the head.
   if (ctx.client_gone && !response.head_sent()) outcome.status = 0;
   return outcome;
@@ -492,6 +497,8 @@ void WsgiHandler::RunApplication(const RequestHead& head, RequestContext* ctx,
   }
   if (!ctx->response->has_head())
     failure->Set("the application did not call start_response");
+  if (environ != nullptr && access_log_.enabled())
+    ReadEnvironAtoms(environ, &ctx->environ_values);
   if (request_hooks_ != nullptr)
     request_hooks_->PostRequest(req, environ, *ctx->response);
   DetachContext(ctx, start_response, input);
@@ -524,17 +531,36 @@ RequestOutcome WsgiHandler::CompleteResponse(const RequestHead& head,
   return outcome;
 }
 
-void WsgiHandler::WriteAccessLog(const Connection* conn,
-                                 const RequestHead* head, int status,
-                                 const Response& response,
-                                 int64_t start_ns) const {
+void WsgiHandler::WriteAccessLog(
+    const Connection* conn, const RequestHead* head, int status,
+    const Response& response, int64_t start_ns,
+    const std::vector<std::string>* environ) const {
   AccessLogEntry entry{conn,
                        head,
                        status,
                        response.body_bytes(),
                        (MonotonicNs() - start_ns) / 1000,
-                       &response.headers()};
+                       &response.headers(),
+                       environ};
   access_log_.Write(entry);
+}
+
+void WsgiHandler::ReadEnvironAtoms(PyObject* environ,
+                                   std::vector<std::string>* values) const {
+  for (const std::string& key : access_log_.format().environ_keys()) {
+    // Gunicorn's atom is the lowercased key: "{remote_addr}e" is REMOTE_ADDR.
+    std::string upper = key;
+    for (char& c : upper) c = static_cast<char>(std::toupper(c));
+    PyObject* value = PyDict_GetItemString(environ, key.c_str());
+    if (value == nullptr) value = PyDict_GetItemString(environ, upper.c_str());
+    PyObject* text = value ? PyObject_Str(value) : nullptr;
+    Py_ssize_t size = 0;
+    const char* utf8 = text ? PyUnicode_AsUTF8AndSize(text, &size) : nullptr;
+    values->push_back(utf8 ? std::string(utf8, static_cast<size_t>(size))
+                           : std::string("-"));
+    if (utf8 == nullptr) PyErr_Clear();
+    Py_XDECREF(text);
+  }
 }
 
 }  // namespace wsgid

@@ -75,8 +75,11 @@ class WsgiHandler : public RequestHandler {
                                   const RequestFailure& failure);
   // One access log line. REQUIRES: access_log_.enabled().
   void WriteAccessLog(const Connection* conn, const RequestHead* head,
-                      int status, const Response& response,
-                      int64_t start_ns) const;
+                      int status, const Response& response, int64_t start_ns,
+                      const std::vector<std::string>* environ) const;
+  // The values of the access log's {name}e atoms. REQUIRES: the GIL.
+  void ReadEnvironAtoms(PyObject* environ,
+                        std::vector<std::string>* values) const;
 
   // The environ of one request (a new reference, or nullptr with an error
   // set). REQUIRES: the GIL.

@@ -9,6 +9,9 @@
 
 #include <Python.h>
 
+#include <string>
+#include <vector>
+
 #include "worker/connection.h"
 #include "worker/http_parser.h"
 #include "worker/request_body.h"
@@ -23,6 +26,8 @@ struct RequestContext {
   bool head_set = false;       // start_response was called
   bool client_gone = false;    // a write failed: stop producing the response
   PyObject* writer = nullptr;  // the write() callable handed out (borrowed)
+  // The access log's {name}e atoms, read from the environ after the app ran.
+  std::vector<std::string> environ_values;
 };
 
 // Registers the types; call once after the interpreter starts.

@@ -107,6 +107,19 @@ Config EveryFieldSet() {
   c.log_level = "debug";
   c.server_header = "";
   c.check_config = true;
+  // issue 18: logging
+  c.log_format = "json";
+  c.capture_output = true;
+  c.enable_stdio_inheritance = true;
+  c.log_config = "/etc/wsgid/logging.ini";
+  c.log_config_dict = "{\"version\": 1}";
+  c.log_config_json = "/etc/wsgid/logging.json";
+  c.syslog = true;
+  c.syslog_addr = "unix:///dev/log";
+  c.syslog_prefix = "myapp";
+  c.syslog_facility = "local0";
+  c.disable_redirect_access_to_syslog = true;
+  c.logger_class = "simple";
   c.worker_listen_fds = {3, 4, 10};
   c.worker_ready_fd = 5;
   c.worker_id = 42;
