@@ -97,11 +97,17 @@ struct Config {
   bool check_config = false;  // --check-config: validate and exit
   std::string config_file;    // -c/--config: wsgid.toml or gunicorn.conf.py
 
+  // issue 16: preload (a zygote per generation imports the app once and forks
+  // the workers).
+  bool preload = false;       // --preload (gunicorn.conf.py: preload_app)
+  bool no_gc_freeze = false;  // --no-gc-freeze: the zygote skips gc.freeze()
+
   // Set only on the worker's command line, by wsgid.
   std::vector<int> worker_listen_fds;  // --worker-listen-fds 3,4
   int worker_ready_fd = -1;            // --worker-ready-fd
   int worker_id = 0;  // --worker-id (1-based; scoreboard slot id - 1)
   int worker_scoreboard_fd = -1;  // --worker-scoreboard-fd
+  bool worker_zygote = false;     // --worker-zygote (issue 16)
 };
 
 // Applies settings over a Config, one source at a time (file, environment,

@@ -228,6 +228,14 @@ std::vector<Setting> BuildTable() {
       {"--check-config", {}, "", N::kMaster, kPublic, "",
        "validate the configuration and exit",
        "true", SwitchField(&Config::check_config)},
+      // issue 16: preload
+      {"--preload", {}, "preload_app", N::kMaster, kPublic, "",
+       "import the app once in a zygote process per\n"
+       "generation and fork the workers from it",
+       "true", SwitchField(&Config::preload)},
+      {"--no-gc-freeze", {}, "", N::kWorker, kPublic, "",
+       "with --preload: skip gc.freeze() in the zygote",
+       "true", SwitchField(&Config::no_gc_freeze)},
       {"--worker-listen-fds", {}, "", N::kWorker, kInternal, "FDS",
        "the listening sockets the master passed down",
        "3,4,10", FdListField(&Config::worker_listen_fds)},
@@ -240,6 +248,9 @@ std::vector<Setting> BuildTable() {
       {"--worker-scoreboard-fd", {}, "", N::kWorker, kInternal, "FD",
        "the scoreboard's shared memory",
        "6", IntField(&Config::worker_scoreboard_fd, 0, kMaxFd)},
+      {"--worker-zygote", {}, "", N::kWorker, kInternal, "",
+       "import the app and fork workers on the master's request (issue 16)",
+       "true", SwitchField(&Config::worker_zygote)},
   };
   // clang-format on
 }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -45,6 +46,13 @@ struct PoolSnapshot {
   int autoscale_max_workers = 0;  // the scaler's bound (<= max_workers)
   std::map<std::string, uint64_t> decisions;  // "up/workers" -> count
   std::vector<std::string> recent_decisions;  // newest last, with reasons
+  // --preload (issue 16): the newest generation's zygote, if any.
+  struct Preload {
+    pid_t pid = 0;  // 0 when not running (unsafe, failed)
+    int generation = 0;
+    std::string state;
+  };
+  std::optional<Preload> preload;
 
   // The workers in `state` now.
   int CountInState(WorkerState state) const {

@@ -44,6 +44,8 @@
 #include "daemon/worker_pool.h"
 #include "daemon/worker_processes.h"
 #include "daemon/worker_slots.h"
+#include "daemon/preloader.h"
+#include "daemon/zygote_processes.h"
 
 namespace wsgid {
 
@@ -88,6 +90,12 @@ class Supervisor {
   // the stop came during boot.
   void BeginStop(bool graceful, Status outcome);
 
+  // --preload (issue 16): a zygote's report on its channel; its exit (true
+  // when `pid` was a zygote); the zygotes' own clock tick.
+  void OnZygoteReport(pid_t pid, int64_t now_ns);
+  bool ReapZygote(pid_t pid, int status, int64_t now_ns);
+  void TickPreload(int64_t now_ns);
+
   void ReopenLogs();
   void Autoscale(int64_t now_ns);
   void BalanceConnections();
@@ -100,6 +108,8 @@ class Supervisor {
   ListenerSet listeners_;
   std::unique_ptr<WorkerSlots> slots_;
   std::unique_ptr<WorkerProcesses> processes_;
+  std::unique_ptr<ZygoteProcesses> zygotes_;
+  std::unique_ptr<Preloader> preloader_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<Autoscaler> autoscaler_;
   std::unique_ptr<SystemLoadReader> load_reader_;

@@ -82,6 +82,8 @@ WorkerPool::Worker* WorkerPool::FindById(int id, LifecycleEvent event) {
 }
 
 void WorkerPool::Start(int64_t now_ns) {
+  // Those that cannot start yet (a zygote importing) start in a later Tick.
+  if (!control_->CanSpawn(generation_)) return;
   for (int i = 0; i < desired_; ++i) SpawnOne(now_ns);
 }
 
@@ -112,7 +114,7 @@ void WorkerPool::SpawnOne(int64_t now_ns) {
         << "no free scoreboard slot; not starting another worker";
     return;
   }
-  auto pid = control_->Spawn(id);
+  auto pid = control_->Spawn(id, generation_);
   if (!pid.ok()) {
     Log(LogLevel::kError) << pid.status().message();
     ++consecutive_failures_;
@@ -367,7 +369,8 @@ bool WorkerPool::Kill(int id) {
 
 void WorkerPool::Adjust(int64_t now_ns) {
   int live = LiveCurrentWorkers();
-  if (live < desired_ && now_ns >= next_spawn_ns_) {
+  if (live < desired_ && now_ns >= next_spawn_ns_ &&
+      control_->CanSpawn(generation_)) {
     for (int i = live; i < desired_; ++i) SpawnOne(now_ns);
   }
   DrainSurplus();

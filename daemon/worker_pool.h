@@ -31,8 +31,12 @@ namespace wsgid {
 class ProcessControl {
  public:
   virtual ~ProcessControl() = default;
-  // Starts a worker in scoreboard slot `id` (1-based); returns its pid.
-  virtual StatusOr<pid_t> Spawn(int id) = 0;
+  // Starts a worker of `generation` in scoreboard slot `id` (1-based);
+  // returns its pid.
+  virtual StatusOr<pid_t> Spawn(int id, int generation) = 0;
+  // Whether workers of `generation` can be started now (with --preload they
+  // wait while their generation's zygote imports the app).
+  virtual bool CanSpawn(int /*generation*/) { return true; }
   virtual void Signal(pid_t pid, int sig) = 0;
   // What the worker in slot `id` reports: heartbeat and per-thread requests.
   virtual WorkerObservation Observe(int id) = 0;

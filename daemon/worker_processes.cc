@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "daemon/proc_stats.h"
 #include "daemon/process_spawner.h"
 
@@ -17,13 +18,35 @@ WorkerProcesses::WorkerProcesses(std::string worker_path, const Config* config,
       slots_(slots),
       clock_(clock) {}
 
-StatusOr<pid_t> WorkerProcesses::Spawn(int id) {
+StatusOr<pid_t> WorkerProcesses::Spawn(int id, int generation) {
   slots_->Claim(id, clock_(), config_->threads);
+  if (std::optional<pid_t> forked = ForkFromZygote(id, generation))
+    return *forked;
   auto spawned =
       SpawnWorker(worker_path_, *config_, id, listeners_->fds(), slots_->fd());
   if (!spawned.ok()) return spawned.status();
   ready_pipes_[spawned->pid] = std::move(spawned->ready_pipe);
   return spawned->pid;
+}
+
+bool WorkerProcesses::CanSpawn(int generation) {
+  if (preloader_ == nullptr || !config_->preload) return true;
+  return preloader_->Route(generation, clock_()) != SpawnRoute::kWait;
+}
+
+std::optional<pid_t> WorkerProcesses::ForkFromZygote(int id, int generation) {
+  if (preloader_ == nullptr || !config_->preload) return std::nullopt;
+  pid_t zygote = preloader_->ReadyZygote(generation);
+  if (zygote == 0) return std::nullopt;
+  auto forked = zygotes_->Fork(zygote, id);
+  if (!forked.ok()) {
+    Log(LogLevel::kError) << forked.status().message() << "; worker " << id
+                          << " starts without preload";
+    preloader_->OnForkFailed(zygote, clock_());
+    return std::nullopt;
+  }
+  ready_pipes_[forked->pid] = std::move(forked->ready_pipe);
+  return forked->pid;
 }
 
 void WorkerProcesses::Signal(pid_t pid, int sig) { ::kill(pid, sig); }

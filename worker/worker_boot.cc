@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/privileges.h"
 #include "worker/python_app.h"
+#include "worker/zygote.h"
 
 namespace wsgid {
 namespace {
@@ -120,6 +121,11 @@ Status WorkerBoot::AttachScoreboard() {
   auto attached = Scoreboard::Attach(config_.worker_scoreboard_fd);
   if (!attached.ok()) return attached.status();
   scoreboard_ = std::move(attached).value();
+  if (config_.worker_zygote) return Status::Ok();  // it has no slot
+  return AttachSlot();
+}
+
+Status WorkerBoot::AttachSlot() {
   if (config_.worker_id < 1 || config_.worker_id > scoreboard_.slots())
     return Status::Unavailable("worker id out of the scoreboard's range");
   slot_ = &scoreboard_.slot(config_.worker_id - 1);
@@ -134,10 +140,33 @@ Status WorkerBoot::DropIdentity() {
 }
 
 Status WorkerBoot::StartApplication() {
+  if (Status s = LoadApp(); !s.ok()) return s;
+  // --preload: the zygote returns from here only in a forked worker, which
+  // goes on through the same steps as a spawned one.
+  if (config_.worker_zygote)
+    if (Status s = ServeAsZygote(); !s.ok()) return s;
+  return StartServer();
+}
+
+Status WorkerBoot::LoadApp() {
   if (Status s = StartInterpreter(); !s.ok()) return AsBootFailure(s);
   auto app = LoadApplication(config_);
   if (!app.ok()) return app.status();  // kAppLoad: the master reads its exit
-  handler_ = std::make_unique<WsgiHandler>(config_, *app, listen_fds_);
+  app_ = *app;
+  return Status::Ok();
+}
+
+Status WorkerBoot::ServeAsZygote() {
+  ForkOrder order = RunZygote(config_.worker_ready_fd, !config_.no_gc_freeze);
+  // A forked worker from here on: its own slot and ready pipe.
+  config_.worker_zygote = false;
+  config_.worker_id = order.id;
+  config_.worker_ready_fd = order.ready_fd;
+  return AsBootFailure(AttachSlot());
+}
+
+Status WorkerBoot::StartServer() {
+  handler_ = std::make_unique<WsgiHandler>(config_, app_, listen_fds_);
   if (Status s = handler_->Init(); !s.ok()) return AsBootFailure(s);
   server_ =
       std::make_unique<Server>(config_, listen_fds_, handler_.get(), slot_);

@@ -36,18 +36,30 @@ class WorkerBoot {
   Status PrepareProcess();
   // Starts Python, imports the app (kAppLoad when it cannot be), and builds
   // the handler and the server (failures kUnavailable). REQUIRES:
-  // PrepareProcess succeeded. Returns with the GIL released.
+  // PrepareProcess succeeded. Returns with the GIL released. With
+  // --worker-zygote it returns only in a forked worker (ServeAsZygote).
   Status StartApplication();
   // Tells the master the worker is ready and serves until the worker stops.
   // Returns the process's exit code. REQUIRES: StartApplication succeeded.
   int Serve();
 
  private:
+  // StartApplication's halves, for the zygote (issue 16): LoadApp starts
+  // Python and imports the app (kAppLoad when it cannot be), keeping the
+  // GIL; StartServer builds the handler and the server in the process that
+  // will serve (after the fork, in a forked worker) and releases the GIL.
+  Status LoadApp();
+  Status StartServer();
+  // --worker-zygote: serves fork requests (worker/zygote.h) and returns only
+  // in a forked worker, which then takes its slot and ready pipe; it goes on
+  // with StartServer and Serve like any worker. REQUIRES: LoadApp succeeded.
+  Status ServeAsZygote();
   Status OpenLogs();
   void SetProcessLimits();
   Status EnterWorkingDirectory();
   Status OpenOwnListeners();
   Status AttachScoreboard();
+  Status AttachSlot();  // the slot of config_.worker_id
   Status DropIdentity();
 
   Config config_;
@@ -55,6 +67,7 @@ class WorkerBoot {
   std::vector<UniqueFd> own_listeners_;  // standalone (-b) only
   Scoreboard scoreboard_;
   WorkerSlot* slot_ = nullptr;  // nullptr when running alone
+  PyObject* app_ = nullptr;  // a new reference, kept for the process's life
   std::unique_ptr<WsgiHandler> handler_;
   std::unique_ptr<Server> server_;
 };

@@ -58,7 +58,7 @@ class FakeProcessControl : public ProcessControl {
  public:
   explicit FakeProcessControl(const int64_t* now) : now_(now) {}
 
-  StatusOr<pid_t> Spawn(int id) override {
+  StatusOr<pid_t> Spawn(int id, int) override {
     ++spawn_attempts_;
     if (fail_spawns_) return Status::Unavailable("cannot fork (fake)");
     spawns_.push_back(id);
