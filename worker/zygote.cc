@@ -111,6 +111,27 @@ void FreezeGarbageCollector() {
     Log(LogLevel::kWarning) << "zygote: gc.freeze() failed";
 }
 
+// Python's names for its threads other than the main one (the kernel's comm
+// says only "wsgid-worker" for them): "" when threading was never imported.
+std::string PythonThreadNames() {
+  PyObject* main = PyImport_AddModule("__main__");
+  PyObject* globals = main ? PyModule_GetDict(main) : nullptr;
+  if (globals == nullptr) return "";
+  PyObject* names = PyRun_String(
+      "', '.join(t.name for t in __import__('threading').enumerate()"
+      " if t is not __import__('threading').main_thread())"
+      " if 'threading' in __import__('sys').modules else ''",
+      Py_eval_input, globals, globals);
+  std::string text;
+  if (names != nullptr && PyUnicode_Check(names)) {
+    const char* utf8 = PyUnicode_AsUTF8(names);
+    if (utf8 != nullptr) text = utf8;
+  }
+  Py_XDECREF(names);
+  PyErr_Clear();
+  return text;
+}
+
 std::string JoinNames(const std::vector<std::string>& names) {
   std::string joined;
   for (const std::string& name : names)
@@ -141,6 +162,8 @@ ForkOrder RunZygote(int channel, bool freeze_gc) {
   const pid_t master = ::getppid();
   if (std::vector<std::string> threads = OtherThreadNames(); !threads.empty()) {
     std::string names = JoinNames(threads);
+    if (std::string python = PythonThreadNames(); !python.empty())
+      names += "; Python threads: " + python;
     Log(LogLevel::kWarning)
         << "preload: the app started " << threads.size()
         << " thread(s) while importing (" << names
