@@ -73,17 +73,16 @@ SpawnRoute Preloader::Route(int generation, int64_t now_ns) {
   }
   if (route == SpawnRoute::kPlain && !z.plain_logged) {
     z.plain_logged = true;
-    Log(LogLevel::kWarning) << "preload: workers of generation " << generation
-                            << " start without preload (zygote "
-                            << ZygoteInfo(z.state).name << ")";
+    Log(LogLevel::kWarning)
+        << "preload: workers of generation " << generation
+        << " start without preload (zygote " << ZygoteInfo(z.state).name << ")";
   }
   return route;
 }
 
 pid_t Preloader::ReadyZygote(int generation) const {
   auto it = zygotes_.find(generation);
-  if (it == zygotes_.end() || it->second.state != ZygoteState::kReady)
-    return 0;
+  if (it == zygotes_.end() || it->second.state != ZygoteState::kReady) return 0;
   return it->second.pid;
 }
 
@@ -119,11 +118,11 @@ bool Preloader::OnExit(pid_t pid, int wait_status, int64_t now_ns) {
   z->pid = 0;  // reaped: never signalled again
   bool import_failed =
       WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == kAppLoadExit;
-  if (z->state == ZygoteState::kStarting && !import_failed)
-    ++z->failures;
+  if (z->state == ZygoteState::kStarting && !import_failed) ++z->failures;
   if (z->state == ZygoteState::kStopping)
     Log(LogLevel::kInfo) << "preload: zygote of generation " << z->generation
-                         << " (pid " << pid << ") exited: its generation is over";
+                         << " (pid " << pid
+                         << ") exited: its generation is over";
   else if (z->state != ZygoteState::kUnsafe)
     Log(import_failed ? LogLevel::kError : LogLevel::kWarning)
         << "preload: zygote of generation " << z->generation << " (pid " << pid

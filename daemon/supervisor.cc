@@ -81,7 +81,8 @@ Status Supervisor::Prepare() {
       config_, backend_.get(),
       [this](const PoolSnapshot& pool, const RequestTotals& t) {
         return GatherMetricsInput(pool, t, slots_.get(), listeners_,
-                                  MonotonicNs(), &ResidentBytes);
+                                  MonotonicNs(), &ResidentBytes, &SharedBytes,
+                                  &PssBytes);
       });
 }
 
@@ -152,8 +153,7 @@ void Supervisor::WaitForEvents() {
   if (::poll(fds.data(), fds.size(), kTurnMs) <= 0) return;
   int64_t now = MonotonicNs();
   for (size_t i = 0; i < zygote_pids.size(); ++i)
-    if (fds[zygotes_from + i].revents != 0)
-      OnZygoteReport(zygote_pids[i], now);
+    if (fds[zygotes_from + i].revents != 0) OnZygoteReport(zygote_pids[i], now);
   for (size_t i = 0; i < fds.size(); ++i) {
     if (pids[i] == 0 || fds[i].revents == 0) continue;
     if (processes_->TakeReadyLine(pids[i])) pool_->OnReady(pids[i], now);
@@ -290,7 +290,8 @@ bool Supervisor::ReapZygote(pid_t pid, int status, int64_t now_ns) {
 
 void Supervisor::TickPreload(int64_t now_ns) {
   std::set<int> generations;
-  for (const auto& [pid, w] : pool_->workers()) generations.insert(w.generation);
+  for (const auto& [pid, w] : pool_->workers())
+    generations.insert(w.generation);
   preloader_->Tick(now_ns, pool_->generation(), generations);
 }
 
@@ -333,8 +334,8 @@ void Supervisor::PublishSnapshot(int64_t now_ns) {
   s.listeners = listeners_.names();
   autoscaler_->Describe(&s);
   if (std::optional<ZygoteView> z = preloader_->Newest())
-    s.preload = PoolSnapshot::Preload{z->pid, z->generation,
-                                      std::string(z->state)};
+    s.preload =
+        PoolSnapshot::Preload{z->pid, z->generation, std::string(z->state)};
   snapshots_.Publish(std::move(s));
 }
 

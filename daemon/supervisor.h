@@ -39,12 +39,12 @@
 #include "daemon/master_signals.h"
 #include "daemon/pid_file.h"
 #include "daemon/pool_commands.h"
+#include "daemon/preloader.h"
 #include "daemon/snapshot_publisher.h"
 #include "daemon/system_load_reader.h"
 #include "daemon/worker_pool.h"
 #include "daemon/worker_processes.h"
 #include "daemon/worker_slots.h"
-#include "daemon/preloader.h"
 #include "daemon/zygote_processes.h"
 
 namespace wsgid {

@@ -42,7 +42,8 @@ class ProcessControl {
   virtual WorkerObservation Observe(int id) = 0;
   // Requests the worker in slot `id` has finished.
   virtual uint64_t RequestsServed(int id) = 0;
-  // Resident memory of worker `pid`, bytes; 0 when unknown (it just exited).
+  // Memory of worker `pid` judged by --max-worker-memory, bytes: resident,
+  // or unshared (USS) with --preload; 0 when unknown (it just exited).
   virtual int64_t ResidentMemory(pid_t pid) = 0;
 };
 

@@ -60,9 +60,12 @@ uint64_t WorkerProcesses::RequestsServed(int id) {
 }
 
 int64_t WorkerProcesses::ResidentMemory(pid_t pid) {
-  // /proc/PID/statm of our own child: the kernel's figure, not the
-  // scoreboard's.
-  return ResidentBytes(pid);
+  // /proc of our own child: the kernel's figure, not the scoreboard's. With
+  // --preload, the worker's unshared memory (USS): its RSS counts every page
+  // it shares with the zygote and its siblings, and its PSS a share of them
+  // that grows as siblings exit; neither is what it added or what replacing
+  // it would free.
+  return config_->preload ? UnsharedBytes(pid) : ResidentBytes(pid);
 }
 
 bool WorkerProcesses::TakeReadyLine(pid_t pid) {

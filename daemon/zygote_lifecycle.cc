@@ -43,8 +43,8 @@ constexpr ZygoteTransition kTable[] = {
 };
 
 constexpr std::string_view kEventNames[] = {
-    "ready line", "unsafe line", "import failed", "died",
-    "crash loop", "boot timeout", "fork failed",  "retire"};
+    "ready line", "unsafe line",  "import failed", "died",
+    "crash loop", "boot timeout", "fork failed",   "retire"};
 
 }  // namespace
 

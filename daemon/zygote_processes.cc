@@ -69,9 +69,9 @@ StatusOr<pid_t> ZygoteProcesses::StartZygote(int generation) {
   UniqueFd ours(pair[0]), theirs(pair[1]);
   Config config = *config_;
   config.worker_zygote = true;
-  auto pid = SpawnWorkerWithChannel(worker_path_, config, /*id=*/0,
-                                    listeners_->fds(), slots_->fd(),
-                                    theirs.get());
+  auto pid =
+      SpawnWorkerWithChannel(worker_path_, config, /*id=*/0, listeners_->fds(),
+                             slots_->fd(), theirs.get());
   if (!pid.ok()) return pid.status();
   (void)generation;  // the generation is the configuration's at this moment
   channels_[*pid] = std::move(ours);

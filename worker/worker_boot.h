@@ -67,7 +67,7 @@ class WorkerBoot {
   std::vector<UniqueFd> own_listeners_;  // standalone (-b) only
   Scoreboard scoreboard_;
   WorkerSlot* slot_ = nullptr;  // nullptr when running alone
-  PyObject* app_ = nullptr;  // a new reference, kept for the process's life
+  PyObject* app_ = nullptr;     // a new reference, kept for the process's life
   std::unique_ptr<WsgiHandler> handler_;
   std::unique_ptr<Server> server_;
 };

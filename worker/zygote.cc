@@ -192,8 +192,8 @@ ForkOrder RunZygote(int channel, bool freeze_gc) {
     else if (ForkWorker(channel, master, &worker, &error))
       return order;
     ::close(order.ready_fd);
-    Send(channel, error.empty() ? "pid " + std::to_string(worker)
-                                : "error " + error);
+    Send(channel,
+         error.empty() ? "pid " + std::to_string(worker) : "error " + error);
   }
 }
 

@@ -1,8 +1,9 @@
-// Zygote: the preload process of one generation (`wsgid-worker --worker-zygote`,
-// issue 16). It has imported the app (WorkerBoot::LoadApp), freezes the
-// garbage collector's objects (gc.freeze(): a collection would otherwise write
-// to every object's header and un-share the pages the workers inherited),
-// reports to the master and then only forks workers on the master's request.
+// Zygote: the preload process of one generation (`wsgid-worker
+// --worker-zygote`, issue 16). It has imported the app (WorkerBoot::LoadApp),
+// freezes the garbage collector's objects (gc.freeze(): a collection would
+// otherwise write to every object's header and un-share the pages the workers
+// inherited), reports to the master and then only forks workers on the master's
+// request.
 //
 // The channel to the master is a SOCK_SEQPACKET socket in place of a worker's
 // ready pipe. Messages, one per packet:

@@ -110,6 +110,10 @@ Config EveryFieldSet() {
   c.worker_ready_fd = 5;
   c.worker_id = 42;
   c.worker_scoreboard_fd = 6;
+  // issue 16: preload
+  c.preload = true;
+  c.no_gc_freeze = true;
+  c.worker_zygote = true;
   return c;
 }
 
