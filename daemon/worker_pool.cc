@@ -131,7 +131,7 @@ void WorkerPool::SpawnOne(int64_t now_ns) {
   ++spawns_;
 }
 
-void WorkerPool::OnReady(pid_t pid, int64_t) {
+void WorkerPool::OnReady(pid_t pid, int64_t now_ns) {
   auto it = workers_.find(pid);
   if (it == workers_.end()) return;
   Worker& w = it->second;
@@ -143,7 +143,10 @@ void WorkerPool::OnReady(pid_t pid, int64_t) {
     if (confirmed_generation_ != 0) ++reloads_ok_;
     confirmed_generation_ = w.generation;
   }
-  Log(LogLevel::kInfo) << "worker " << w.id << " (pid " << pid << ") ready";
+  // How long it took from spawn (or fork) to ready: with --preload, the
+  // fork's cost; without, the app's import.
+  Log(LogLevel::kInfo) << "worker " << w.id << " (pid " << pid << ") ready in "
+                       << (now_ns - w.started_ns) / 1'000'000 << " ms";
 }
 
 void WorkerPool::OnExit(pid_t pid, int status, int64_t now_ns) {

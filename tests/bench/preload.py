@@ -4,23 +4,29 @@
 For each app (the example Django site; tests/bench/apps/heavy_app.py, Django with the admin
 plus numpy, pandas and SQLAlchemy, over 100 MB a worker) and each server (wsgid, wsgid
 --preload, wsgid --preload --no-gc-freeze, Gunicorn, Gunicorn --preload): start with one
-worker, scale to 8 (wsgid: `wsgictl scale 8`; Gunicorn: 7 TTIN signals) and time until all 8
+worker, scale to 8 (wsgid: `wsgictl scale 8`; Gunicorn: 7 TTIN signals, each sent once the worker
+the previous one asked for has been forked, as signals sent together coalesce) and time until all 8
 are ready (wsgid: /v1/status says 8 ready; Gunicorn: 8 live workers have run their
-post_worker_init hook, which runs after the app is loaded in the worker), then, after a
-second to settle, the total PSS of the whole process tree (master, zygote, workers).
+post_worker_init hook, which runs after the app is loaded in the worker), then 400 requests
+from 16 clients (a Django page, each on a new connection: what the first requests load
+lazily, URLconf and templates, is loaded in the workers as in real use) and, a second
+later, the total PSS of the whole process tree (master, zygote, workers).
 
   /usr/bin/python3 tests/bench/preload.py --bin-dir build/bin [--apps site,heavy] [--runs 1]
 
 Prints a markdown table (and the ratios to wsgid without preload) on stdout.
 """
 import argparse
+import http.client
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -29,11 +35,13 @@ from benchlib import log  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PYTHON = "/usr/bin/python3"
-APPS = {
+APPS = {  # chdir, app, environment, the page the warm-up asks for
     "site": (os.path.join(REPO, "examples", "django_site"), "examplesite.wsgi:application",
-             {"DJANGO_SETTINGS_MODULE": "examplesite.settings"}),
-    "heavy": (os.path.join(REPO, "tests", "bench", "apps"), "heavy_app:application", {}),
+             {"DJANGO_SETTINGS_MODULE": "examplesite.settings"}, "/"),
+    "heavy": (os.path.join(REPO, "tests", "bench", "apps"), "heavy_app:application", {},
+              "/admin/login/"),
 }
+WARM_CLIENTS, WARM_REQUESTS = 16, 25  # per client, each on a new connection
 SERVERS = ["wsgid", "wsgid --preload", "wsgid --preload --no-gc-freeze", "gunicorn",
            "gunicorn --preload"]
 TARGET = 8
@@ -66,7 +74,7 @@ class Run:
         self.sock = os.path.join(tmp, "ctl.sock")
         self.ready_dir = os.path.join(tmp, "ready")
         os.makedirs(self.ready_dir, exist_ok=True)
-        chdir, module, env = APPS[app]
+        chdir, module, env, self.page = APPS[app]
         self.env = dict(os.environ, **env)
         flags = server.split()[1:]
         if server.startswith("wsgid"):
@@ -95,9 +103,36 @@ class Run:
             subprocess.run([os.path.join(self.bin_dir, "wsgictl"), "--socket", self.sock,
                             "scale", str(TARGET)], check=True, capture_output=True)
             return
-        for _ in range(TARGET - 1):  # Gunicorn queues at most 5 signals: space them
+        # Signals of one kind sent together coalesce: the next TTIN goes once the worker
+        # the previous one asked for exists (forked; its app may still be loading).
+        for n in range(2, TARGET + 1):
             os.kill(self.proc.pid, signal.SIGTTIN)
-            time.sleep(0.01)
+            wait(lambda: len(benchlib.process_tree(self.proc.pid)) > n, 30,
+                 "worker %d forked" % n, self.proc)
+
+    def median_worker_start_ms(self):
+        """wsgid: the median of the scaled-up workers' spawn (or fork) to ready times,
+        from the master's "ready in N ms" lines; None for Gunicorn."""
+        if not self.server.startswith("wsgid"):
+            return None
+        with open(os.path.join(self.tmp, "server.log"), errors="replace") as f:
+            times = [int(t) for t in re.findall(r"\) ready in (\d+) ms", f.read())]
+        return statistics.median(times[-(TARGET - 1):]) if times else None
+
+    def warm_up(self):
+        def client():
+            for _ in range(WARM_REQUESTS):
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                try:
+                    conn.request("GET", self.page)
+                    conn.getresponse().read()
+                finally:
+                    conn.close()
+        threads = [threading.Thread(target=client) for _ in range(WARM_CLIENTS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
 
     def measure(self):
         with open(os.path.join(self.tmp, "server.log"), "wb") as logf:
@@ -109,9 +144,11 @@ class Run:
                 t0 = time.monotonic()
                 self.scale()
                 t1 = wait(lambda: self.ready_workers() >= TARGET, 180, "8 workers", self.proc)
-                time.sleep(1.5)  # settle: lazy imports after the first request, gc
+                self.warm_up()  # what the first requests load (URLconf, templates)
+                time.sleep(1)
                 pss = tree_pss(self.proc.pid)
-                return {"scale_seconds": t1 - t0, "pss_bytes": pss}
+                return {"scale_seconds": t1 - t0, "pss_bytes": pss,
+                        "start_ms": self.median_worker_start_ms()}
             finally:
                 self.proc.send_signal(signal.SIGTERM)
                 try:
@@ -129,6 +166,7 @@ def main():
     parser.add_argument("--servers", default=",".join(SERVERS))
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
+    args.bin_dir = os.path.abspath(args.bin_dir)
     signal.signal(signal.SIGTERM, benchlib.raise_interrupt)
     results = {}
     try:
@@ -140,7 +178,8 @@ def main():
                         log("%s on %s" % (server, app))
                         samples.append(Run(server, app, args.bin_dir, tmp).measure())
                 results[(app, server)] = {
-                    k: statistics.median(s[k] for s in samples) for k in samples[0]}
+                    k: (statistics.median(s[k] for s in samples)
+                        if samples[0][k] is not None else None) for k in samples[0]}
                 log("  %s" % results[(app, server)])
     finally:
         benchlib.cleanup_all()
@@ -151,10 +190,11 @@ def main():
         rows.append([app, server, "%.0f" % (r["pss_bytes"] / 2**20),
                      "%.2f" % (r["pss_bytes"] / base["pss_bytes"]) if base else "",
                      "%.2f" % r["scale_seconds"],
-                     "%.2f" % (r["scale_seconds"] / base["scale_seconds"]) if base else ""])
+                     "%.2f" % (r["scale_seconds"] / base["scale_seconds"]) if base else "",
+                     "%.0f" % r["start_ms"] if r["start_ms"] is not None else "n/a"])
     print(benchlib.markdown_table(
         ["app", "server", "total PSS, 8 workers (MB)", "x wsgid", "scale 1 -> 8 (s)",
-         "x wsgid"], rows))
+         "x wsgid", "median worker start (ms)"], rows))
 
 
 if __name__ == "__main__":

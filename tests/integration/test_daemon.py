@@ -134,6 +134,7 @@ class ConfigFileTest(unittest.TestCase):
                           "workers = 2\n"
                           "keepalive = 7\n"
                           "preload_app = True\n"
+                          "spew = True\n"
                           "helper_variable = multiprocessing.cpu_count()\n" % port)
         server = harness.Server("hello:app", "-c", path, bind=False)
         server.port = port
@@ -141,7 +142,8 @@ class ConfigFileTest(unittest.TestCase):
             self.assertTrue(harness.wait_for_port("127.0.0.1", port, 20))
             self.assertEqual(get("http://127.0.0.1:%d/" % port)[0], 200)
             log = server.log()
-            self.assertIn("'preload_app' is not supported", log)
+            self.assertIn("'spew' is not supported", log)
+            self.assertIn("preload: zygote of generation 1", log)  # preload_app (issue 16)
             self.assertNotIn("helper_variable", log)
             self.assertNotIn("'keepalive' is not supported", log)
 
