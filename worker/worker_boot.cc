@@ -162,7 +162,11 @@ Status WorkerBoot::ServeAsZygote() {
   config_.worker_zygote = false;
   config_.worker_id = order.id;
   config_.worker_ready_fd = order.ready_fd;
-  return AsBootFailure(AttachSlot());
+  // The error log again by its path: the zygote's descriptor may name a file
+  // rotated away since (USR1 reaches the workers, not the zygote).
+  Status s = OpenLogs();
+  if (s.ok()) s = AttachSlot();
+  return AsBootFailure(s);
 }
 
 Status WorkerBoot::StartServer() {

@@ -38,8 +38,11 @@ PYTHON = "/usr/bin/python3"
 APPS = {  # chdir, app, environment, the page the warm-up asks for
     "site": (os.path.join(REPO, "examples", "django_site"), "examplesite.wsgi:application",
              {"DJANGO_SETTINGS_MODULE": "examplesite.settings"}, "/"),
-    "heavy": (os.path.join(REPO, "tests", "bench", "apps"), "heavy_app:application", {},
-              "/admin/login/"),
+    # pandas imports numexpr, whose thread pool starts at import: wsgid --preload would
+    # (rightly) refuse to fork over it and spawn without preload. One thread, for every
+    # server alike.
+    "heavy": (os.path.join(REPO, "tests", "bench", "apps"), "heavy_app:application",
+              {"NUMEXPR_NUM_THREADS": "1"}, "/admin/login/"),
 }
 WARM_CLIENTS, WARM_REQUESTS = 16, 25  # per client, each on a new connection
 SERVERS = ["wsgid", "wsgid --preload", "wsgid --preload --no-gc-freeze", "gunicorn",
