@@ -87,8 +87,14 @@ class PreloadLifecycleTest(unittest.TestCase):
         return self.zygote(server)
 
     def test_status_shows_the_zygote_and_workers_are_the_masters_children(self):
-        with self.server(3) as server:
+        ops_port = harness.free_port()
+        with self.server(3, "--ops-bind", "127.0.0.1:%d" % ops_port) as server:
             z = self.wait_zygote_ready(server)
+            metrics = get("http://127.0.0.1:%d/metrics" % ops_port)[1].decode()
+            self.assertIn('wsgid_preload_zygote_state{state="ready"} 1', metrics)
+            self.assertIn('wsgid_preload_zygote_state{state="starting"} 0', metrics)
+            self.assertRegex(metrics, r"wsgid_preload_zygote_pss_bytes [1-9]")
+            self.assertRegex(metrics, r'wsgid_worker_shared_memory_bytes\{worker="1"\} [1-9]')
             self.assertEqual(z["generation"], 1)
             self.assertTrue(harness.alive(z["pid"]))
             workers = [w["pid"] for w in server.worker_list()]
