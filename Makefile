@@ -20,7 +20,8 @@ TEST_PACKAGES := python3-flask python3-django python3-yaml curl wrk nghttp2-clie
 # kubectl (test_deploy_k8s) is not one of them: Debian's kubernetes-client 1.20 cannot render
 # deploy/k8s (its kustomize predates `labels`); the image's google-cloud-sdk kubectl does.
 BENCH_PACKAGES := wrk nghttp2-client gunicorn uwsgi-core uwsgi-plugin-python3 nginx-light \
-	python3-matplotlib python3-waitress
+	python3-matplotlib python3-waitress \
+	python3-numpy python3-pandas python3-sqlalchemy
 # clang-14 with libFuzzer and the ASan/UBSan runtimes, for the fuzzing and sanitizer tiers
 # (tests/fuzz/README.md, tests/sanitize/README.md); they build their own trees, build-fuzz/
 # and build-asan/.
@@ -76,6 +77,7 @@ sanitize: setup
 
 bench: setup-bench build
 	$(PYTHON) tests/bench/run.py --bin-dir $(BUILD)/bin
+	$(PYTHON) tests/bench/preload.py --bin-dir $(BUILD)/bin
 
 # The scaler's scenario benchmark (about 20 minutes); e.g.
 # make bench-scenario SCENARIO_FLAGS="--phase-seconds 5 --scenarios io"

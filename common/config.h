@@ -133,6 +133,10 @@ struct Config {
   std::string syslog_facility = "user";             // --log-syslog-facility
   bool disable_redirect_access_to_syslog = false;
   std::string logger_class = "gunicorn.glogging.Logger";  // --logger-class
+  // issue 16: preload (a zygote per generation imports the app once and forks
+  // the workers).
+  bool preload = false;       // --preload (gunicorn.conf.py: preload_app)
+  bool no_gc_freeze = false;  // --no-gc-freeze: the zygote skips gc.freeze()
 
   // Set only on the worker's command line, by wsgid.
   std::vector<int> worker_listen_fds;  // --worker-listen-fds 3,4
@@ -146,6 +150,7 @@ struct Config {
   std::string worker_hooks_file;    // --worker-hooks-file
   int worker_age = 0;               // --worker-age: Gunicorn's worker.age
   bool worker_hook_helper = false;  // --worker-hook-helper: helper mode
+  bool worker_zygote = false;     // --worker-zygote (issue 16)
 };
 
 // Applies settings over a Config, one source at a time (file, environment,

@@ -470,6 +470,14 @@ std::vector<Setting> BuildTable() {
        "only gunicorn.glogging.Logger (wsgid logs in C++)",
        "simple",
        TextField(&Config::logger_class, CheckLoggerClass)},
+      // issue 16: preload
+      {"--preload", {}, "preload_app", N::kMaster, kPublic, "",
+       "import the app once in a zygote process per\n"
+       "generation and fork the workers from it",
+       "true", SwitchField(&Config::preload)},
+      {"--no-gc-freeze", {}, "", N::kWorker, kPublic, "",
+       "with --preload: skip gc.freeze() in the zygote",
+       "true", SwitchField(&Config::no_gc_freeze)},
       {"--worker-listen-fds", {}, "", N::kWorker, kInternal, "FDS",
        "the listening sockets the master passed down",
        "3,4,10", FdListField(&Config::worker_listen_fds)},
@@ -496,6 +504,9 @@ std::vector<Setting> BuildTable() {
       {"--worker-check-app", {}, "", N::kWorker, kInternal, "",
        "import the app, then exit (0, or the import error)",
        "true", SwitchField(&Config::worker_check_app)},
+      {"--worker-zygote", {}, "", N::kWorker, kInternal, "",
+       "import the app and fork workers on the master's request (issue 16)",
+       "true", SwitchField(&Config::worker_zygote)},
   };
   // clang-format on
 }

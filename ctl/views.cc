@@ -61,6 +61,14 @@ std::string RenderStatus(const nlohmann::json& status) {
   table.AddRow({"workers", PoolSummary(status)});
   table.AddRow({"threads", ThreadsSummary(status)});
   table.AddRow({"autoscale", AutoscaleSummary(Field(status, "autoscale"))});
+  // issue 16: the zygote of --preload, when there is one.
+  if (const nlohmann::json& preload = Field(status, "preload");
+      preload.is_object())
+    table.AddRow(
+        {"preload", StringField(preload, "state") + ", generation " +
+                        FormatCount(NumberField(preload, "generation")) +
+                        " (zygote pid " +
+                        FormatCount(NumberField(preload, "pid")) + ")"});
   return table.Render();
 }
 

@@ -19,6 +19,9 @@ ScalerLimits ScalerLimitsFor(const Config& config, int cores,
   if (l.memory_budget_bytes == 0)
     l.memory_budget_bytes = cgroup_memory * 8 / 10;
   l.scale_down_window_ns = SecondsToNs(config.scale_down_window);
+  // issue 16: forked workers are ready in milliseconds.
+  if (config.preload)
+    l.new_worker_grace_ns = ScalerLimits::kForkedWorkerGraceNs;
   return l;
 }
 

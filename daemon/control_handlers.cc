@@ -159,24 +159,28 @@ ApiAnswer GetStatus(const ControlContext& context, const ControlRequest&) {
   int ready = pool.CountInState(WorkerState::kReady);
   int starting = pool.CountInState(WorkerState::kStarting);
   int draining = pool.CountInState(WorkerState::kDraining);
-  return JsonAnswer(
-      200, {
-               {"version", context.version},
-               {"pid", ::getpid()},
-               {"uptime_seconds", SecondsSince(pool.started_ns, MonotonicNs())},
-               {"generation", pool.generation},
-               {"pool",
-                {{"desired", pool.desired},
-                 {"live", starting + ready + draining},
-                 {"ready", ready},
-                 {"starting", starting},
-                 {"draining", draining},
-                 {"threads", pool.threads},
-                 {"busy_threads", busy}}},
-               {"autoscale", {{"enabled", pool.autoscale}}},
-               {"listeners", pool.listeners},
-               {"max_workers", pool.max_workers},
-           });
+  json answer = {
+      {"version", context.version},
+      {"pid", ::getpid()},
+      {"uptime_seconds", SecondsSince(pool.started_ns, MonotonicNs())},
+      {"generation", pool.generation},
+      {"pool",
+       {{"desired", pool.desired},
+        {"live", starting + ready + draining},
+        {"ready", ready},
+        {"starting", starting},
+        {"draining", draining},
+        {"threads", pool.threads},
+        {"busy_threads", busy}}},
+      {"autoscale", {{"enabled", pool.autoscale}}},
+      {"listeners", pool.listeners},
+      {"max_workers", pool.max_workers},
+  };
+  if (pool.preload)  // issue 16: the zygote is not a worker
+    answer["preload"] = {{"pid", pool.preload->pid},
+                         {"generation", pool.preload->generation},
+                         {"state", pool.preload->state}};
+  return JsonAnswer(200, answer);
 }
 
 ApiAnswer GetWorkers(const ControlContext& context, const ControlRequest&) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "daemon/worker_pool.h"
+#include "daemon/zygote_lifecycle.h"
 
 namespace wsgid {
 namespace {
@@ -182,11 +183,20 @@ void AddPerWorkerMetrics(Registry& registry, const MetricsInput& in) {
                   .Name("wsgid_worker_resident_memory_bytes")
                   .Help("Resident memory of each worker, by scoreboard slot.")
                   .Register(registry);
+  auto& shared =
+      BuildGauge()
+          .Name("wsgid_worker_shared_memory_bytes")
+          .Help(
+              "Of each worker's resident memory, what it shares with other "
+              "processes (with --preload: the zygote's pages), by slot.")
+          .Register(registry);
   for (const auto& w : in.workers) {
     heartbeat.Add({{"worker", std::to_string(w.id)}})
         .Set(w.heartbeat_age_seconds);
     rss.Add({{"worker", std::to_string(w.id)}})
         .Set(static_cast<double>(w.rss_bytes));
+    shared.Add({{"worker", std::to_string(w.id)}})
+        .Set(static_cast<double>(w.shared_bytes));
   }
   auto& queue =
       BuildGauge()
@@ -195,6 +205,26 @@ void AddPerWorkerMetrics(Registry& registry, const MetricsInput& in) {
           .Register(registry);
   for (const auto& [listener, length] : in.listen_queues)
     queue.Add({{"listener", listener}}).Set(static_cast<double>(length));
+}
+
+// --preload (issue 16): the newest zygote's state (every state exported, 1
+// for the one it is in) and memory.
+void AddPreloadMetrics(Registry& registry, const MetricsInput& in) {
+  auto& state = BuildGauge()
+                    .Name("wsgid_preload_zygote_state")
+                    .Help(
+                        "The preload zygote's state (1 for the one it is "
+                        "in; all 0 without --preload).")
+                    .Register(registry);
+  for (const ZygoteStateInfo& info : ZygoteStates())
+    state.Add({{"state", std::string(info.name)}})
+        .Set(in.pool->preload && in.pool->preload->state == info.name ? 1 : 0);
+  AddGauge(registry, "wsgid_preload_zygote_resident_memory_bytes",
+           "Resident memory of the preload zygote, bytes.",
+           static_cast<double>(in.zygote_rss_bytes));
+  AddGauge(registry, "wsgid_preload_zygote_pss_bytes",
+           "Proportional set size of the preload zygote, bytes.",
+           static_cast<double>(in.zygote_pss_bytes));
 }
 
 // Responses by method and code, and their durations.
@@ -271,6 +301,7 @@ std::string RenderMetrics(const MetricsInput& in) {
   AddThreadMetrics(registry, in);
   AddLifecycleMetrics(registry, *in.pool);
   AddPerWorkerMetrics(registry, in);
+  AddPreloadMetrics(registry, in);
   AddResponseMetrics(registry, *in.totals);
   AddTrafficMetrics(registry, *in.totals);
   AddReloadAndScalerMetrics(registry, in);

@@ -25,11 +25,15 @@ struct MetricsInput {
     int id;
     double heartbeat_age_seconds;
     int64_t rss_bytes;
+    int64_t shared_bytes = 0;  // of those, shared with other processes
   };
   std::vector<WorkerGauges> workers;
   std::vector<std::pair<std::string, int64_t>>
       listen_queues;  // listener, queue length
   bool autoscale_enabled = false;
+  // --preload (issue 16): the newest zygote's memory (0 when none).
+  int64_t zygote_rss_bytes = 0;
+  int64_t zygote_pss_bytes = 0;
 };
 
 // The exposition text: the pool's, the workers' and the requests' metrics from

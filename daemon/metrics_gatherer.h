@@ -21,9 +21,13 @@ using ResidentReader = int64_t (*)(pid_t pid);
 
 // The metrics input for `pool` and `totals` (which must outlive it) at
 // `now_ns`. A starting worker's heartbeat age is 0: it has not beaten yet.
+// `shared` (each worker's memory shared with others) and `pss` (the preload
+// zygote's) read 0 when not given.
 MetricsInput GatherMetricsInput(const PoolSnapshot& pool,
                                 const RequestTotals& totals, WorkerSlots* slots,
                                 const ListenerSet& listeners, int64_t now_ns,
-                                ResidentReader resident);
+                                ResidentReader resident,
+                                ResidentReader shared = nullptr,
+                                ResidentReader pss = nullptr);
 
 }  // namespace wsgid

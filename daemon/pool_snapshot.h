@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,13 @@ struct PoolSnapshot {
   std::vector<std::string> recent_decisions;  // newest last, with reasons
   // The running configuration, as GET /v1/config shows it (issue 15).
   std::vector<EffectiveSetting> settings;
+  // --preload (issue 16): the newest generation's zygote, if any.
+  struct Preload {
+    pid_t pid = 0;  // 0 when not running (unsafe, failed)
+    int generation = 0;
+    std::string state;
+  };
+  std::optional<Preload> preload;
 
   // The workers in `state` now.
   int CountInState(WorkerState state) const {

@@ -38,6 +38,27 @@ int64_t PssBytes(pid_t pid) {
   return 0;
 }
 
+MemoryShares ReadMemoryShares(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/smaps_rollup");
+  MemoryShares m;
+  std::string key;
+  while (f >> key) {
+    int64_t kb = 0;
+    bool shared = key == "Shared_Clean:" || key == "Shared_Dirty:";
+    bool own = key == "Private_Clean:" || key == "Private_Dirty:";
+    if (shared || own) {
+      f >> kb;
+      (shared ? m.shared : m.unshared) += kb * 1024;
+    }
+    f.ignore(1 << 20, '\n');
+  }
+  return m;
+}
+
+int64_t SharedBytes(pid_t pid) { return ReadMemoryShares(pid).shared; }
+
+int64_t UnsharedBytes(pid_t pid) { return ReadMemoryShares(pid).unshared; }
+
 namespace {
 
 // Calls visit(tid, opened /proc/PID/task/TID/`file`) for each thread of pid;

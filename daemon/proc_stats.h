@@ -16,6 +16,18 @@ int64_t ResidentBytes(pid_t pid);
 // Proportional set size: its fair share of shared pages
 // (/proc/PID/smaps_rollup).
 int64_t PssBytes(pid_t pid);
+// How much of a process's resident memory it shares with others and how much
+// is its own (/proc/PID/smaps_rollup: Shared_* and Private_*, bytes). A worker
+// forked by a --preload zygote shares the app's pages with its siblings until
+// it writes to them; its unshared part (USS) is what it added itself, and what
+// its exit would free.
+struct MemoryShares {
+  int64_t shared = 0;
+  int64_t unshared = 0;
+};
+MemoryShares ReadMemoryShares(pid_t pid);
+int64_t SharedBytes(pid_t pid);
+int64_t UnsharedBytes(pid_t pid);
 // CPU demand of each of a process's threads, seconds, by thread id: time on a
 // CPU plus time spent runnable but waiting for one
 // (/proc/PID/task/*/schedstat). Unlike CPU time it does not shrink when other

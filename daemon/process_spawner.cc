@@ -121,8 +121,18 @@ StatusOr<SpawnedWorker> SpawnWorker(const std::string& worker_path,
   if (::pipe2(pipe_fds, O_CLOEXEC) < 0)
     return Status::FromErrno("pipe2", errno);
   UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+  auto pid = SpawnWorkerWithChannel(worker_path, config, id, listen_fds,
+                                    scoreboard_fd, write_end.get());
+  if (!pid.ok()) return pid.status();
+  return SpawnedWorker{*pid, std::move(read_end)};
+}
+
+StatusOr<pid_t> SpawnWorkerWithChannel(const std::string& worker_path,
+                                       const Config& config, int id,
+                                       const std::vector<int>& listen_fds,
+                                       int scoreboard_fd, int channel_fd) {
   FdPlacement placement =
-      PlanWorkerFds({listen_fds, write_end.get(), scoreboard_fd});
+      PlanWorkerFds({listen_fds, channel_fd, scoreboard_fd});
   std::vector<std::string> args =
       PlanWorkerArgs(worker_path, config, id, placement);
   std::vector<std::string> env = PlanWorkerEnvironment(::environ, config.env);
@@ -135,14 +145,13 @@ StatusOr<SpawnedWorker> SpawnWorker(const std::string& worker_path,
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   ResetSignalsInChild(&attr);
-  SpawnedWorker spawned;
-  int rc = ::posix_spawn(&spawned.pid, worker_path.c_str(), &actions, &attr,
+  pid_t pid = 0;
+  int rc = ::posix_spawn(&pid, worker_path.c_str(), &actions, &attr,
                          argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return Status::FromErrno("cannot start " + worker_path, rc);
-  spawned.ready_pipe = std::move(read_end);
-  return spawned;
+  return pid;
 }
 
 NewMasterPlan PlanNewMaster(const std::string& worker_path,

@@ -67,6 +67,12 @@ StatusOr<SpawnedWorker> SpawnWorker(const std::string& worker_path,
                                     const Config& config, int id,
                                     const std::vector<int>& listen_fds,
                                     int scoreboard_fd);
+// SpawnWorker with `channel_fd` handed over in place of a ready pipe's write
+// end (the preload zygote's socket, issue 16); returns its pid.
+StatusOr<pid_t> SpawnWorkerWithChannel(const std::string& worker_path,
+                                       const Config& config, int id,
+                                       const std::vector<int>& listen_fds,
+                                       int scoreboard_fd, int channel_fd);
 
 // The new master of a USR2 re-exec: `wsgid` next to `worker_path`, the same
 // command line (`args`, without the program name), and the environment without

@@ -173,7 +173,7 @@ std::optional<ScalerDecision> Scaler::AddWorkersAtMaxThreads(
   bool short_of_threads = in.queue > 0 || in.waiting - idle_threads >= kWaiting;
   bool new_workers_settling =
       mode_.workers_added_ns() >= 0 &&
-      in.now_ns - mode_.workers_added_ns() < kNewWorkerGraceNs;
+      in.now_ns - mode_.workers_added_ns() < limits_.new_worker_grace_ns;
   if (workers <= in.workers && (!short_of_threads || new_workers_settling))
     return std::nullopt;
   return Up(in, s, std::min(s.memory_cap, std::max(in.workers + 1, workers)),

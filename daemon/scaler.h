@@ -35,6 +35,12 @@ struct ScalerLimits {
   int cores = 1;                    // processes beyond this do not add CPU
   int64_t memory_budget_bytes = 0;  // total PSS of the workers; 0: none
   int64_t scale_down_window_ns = 30'000'000'000;
+  // After workers were added, the time they get to take their share of the
+  // connections before requests still waiting elsewhere count as a reason to
+  // add more than Little's law asks: a spawned worker imports the app (2 s);
+  // one forked by a --preload zygote is ready in milliseconds (issue 16).
+  int64_t new_worker_grace_ns = 2'000'000'000;
+  static constexpr int64_t kForkedWorkerGraceNs = 300'000'000;
 };
 
 // What one tick measured, over the interval since the previous tick.
@@ -104,9 +110,7 @@ class Scaler {
   // CPU-bound workers whose busy threads wait on I/O at least this much still
   // get threads for the requests waiting (a mix of slow I/O and computing).
   static constexpr double kIoShare = 0.3;
-  // After workers were added, the time they get to take their share of the
-  // connections (boot, then the connection quota) before requests still
-  // waiting elsewhere count as a reason to add more than Little's law asks.
+  // The default of ScalerLimits::new_worker_grace_ns.
   static constexpr int64_t kNewWorkerGraceNs = 2'000'000'000;
 
  private:

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <set>
 
 #include "common/clock.h"
 #include "common/effective_settings.h"
@@ -68,6 +69,10 @@ Status Supervisor::Prepare() {
   processes_ = std::make_unique<WorkerProcesses>(
       worker_path_, &config_, &listeners_, slots_.get(), &MonotonicNs);
   processes_->SetHooks(&hooks_);
+  zygotes_ = std::make_unique<ZygoteProcesses>(worker_path_, &config_,
+                                               &listeners_, slots_.get());
+  preloader_ = std::make_unique<Preloader>(zygotes_.get(), kBootTimeoutNs);
+  processes_->UsePreload(preloader_.get(), zygotes_.get());
   pool_ = std::make_unique<WorkerPool>(processes_.get(), options);
   autoscaler_ = std::make_unique<Autoscaler>(
       ScalerLimitsFor(config_, AvailableCores(), CgroupMemoryLimit()),
@@ -86,7 +91,8 @@ Status Supervisor::Prepare() {
       config_, backend_.get(),
       [this](const PoolSnapshot& pool, const RequestTotals& t) {
         return GatherMetricsInput(pool, t, slots_.get(), listeners_,
-                                  MonotonicNs(), &ResidentBytes);
+                                  MonotonicNs(), &ResidentBytes, &SharedBytes,
+                                  &PssBytes);
       });
 }
 
@@ -124,6 +130,7 @@ void Supervisor::Turn() {
   if (pool_ != nullptr) hooks_.DesiredIs(pool_->desired());
   int64_t now = MonotonicNs();
   bool no_children = Reap(now);
+  TickPreload(now);
   switch (phase_) {
     case Phase::kBooting:
       BootTurn(now);
@@ -149,7 +156,15 @@ void Supervisor::WaitForEvents() {
   if (phase_ == Phase::kServing)
     fds.push_back({commands_.wake_fd(), POLLIN, 0});
   std::vector<pid_t> pids(fds.size(), 0);
+  size_t zygotes_from = fds.size();
+  std::vector<pid_t> zygote_pids;
   if (phase_ == Phase::kBooting || phase_ == Phase::kServing) {
+    for (const auto& [pid, channel] : zygotes_->channels()) {
+      fds.push_back({channel.get(), POLLIN, 0});
+      zygote_pids.push_back(pid);
+    }
+    zygotes_from = fds.size() - zygote_pids.size();
+    pids.resize(fds.size(), 0);
     for (const auto& [pid, pipe] : processes_->ready_pipes()) {
       fds.push_back({pipe.get(), POLLIN, 0});
       pids.push_back(pid);
@@ -157,6 +172,8 @@ void Supervisor::WaitForEvents() {
   }
   if (::poll(fds.data(), fds.size(), kTurnMs) <= 0) return;
   int64_t now = MonotonicNs();
+  for (size_t i = 0; i < zygote_pids.size(); ++i)
+    if (fds[zygotes_from + i].revents != 0) OnZygoteReport(zygote_pids[i], now);
   for (size_t i = 0; i < fds.size(); ++i) {
     if (pids[i] == 0 || fds[i].revents == 0) continue;
     if (processes_->TakeReadyLine(pids[i])) pool_->OnReady(pids[i], now);
@@ -207,6 +224,7 @@ bool Supervisor::Reap(int64_t now_ns) {
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return pid < 0 && errno == ECHILD;
     if (hooks_.OnReaped(pid, status, now_ns)) continue;  // the hook helper
+    if (ReapZygote(pid, status, now_ns)) continue;
     processes_->Forget(pid);
     // Its counts move to the retired totals before its slot can be reused.
     if (auto it = pool_->workers().find(pid); it != pool_->workers().end())
@@ -264,6 +282,7 @@ void Supervisor::BeginStop(bool graceful, Status outcome) {
   if (phase_ == Phase::kServing) NotifySystemd("STOPPING=1");
   boot_outcome_ = std::move(outcome);
   pool_->StopAll(graceful ? SIGTERM : SIGQUIT);
+  preloader_->StopAll(SIGTERM);
   stop_deadline_ns_ = MonotonicNs() + kNsPerSec +
                       (graceful ? SecondsToNs(config_.graceful_timeout) : 0);
   phase_ = Phase::kDraining;
@@ -279,6 +298,24 @@ void Supervisor::DrainTurn(int64_t now_ns, bool no_children) {
     pool_->StopAll(SIGKILL);
     phase_ = Phase::kKilling;
   }
+}
+
+void Supervisor::OnZygoteReport(pid_t pid, int64_t now_ns) {
+  if (std::optional<Preloader::Report> report = zygotes_->ReadReport(pid))
+    preloader_->OnReport(pid, *report, now_ns);
+}
+
+bool Supervisor::ReapZygote(pid_t pid, int status, int64_t now_ns) {
+  // What it said before it exited counts first ("unsafe", then exit 0).
+  while (zygotes_->channels().count(pid) != 0) OnZygoteReport(pid, now_ns);
+  return preloader_->OnExit(pid, status, now_ns);
+}
+
+void Supervisor::TickPreload(int64_t now_ns) {
+  std::set<int> generations;
+  for (const auto& [pid, w] : pool_->workers())
+    generations.insert(w.generation);
+  preloader_->Tick(now_ns, pool_->generation(), generations);
 }
 
 void Supervisor::ReopenLogs() {
@@ -346,6 +383,9 @@ void Supervisor::PublishSnapshot(int64_t now_ns) {
   s.settings = EffectiveSettings(config_);
   if (statsd_)
     statsd_->Tick(now_ns, slots_->Totals(), static_cast<int>(s.workers.size()));
+  if (std::optional<ZygoteView> z = preloader_->Newest())
+    s.preload =
+        PoolSnapshot::Preload{z->pid, z->generation, std::string(z->state)};
   snapshots_.Publish(std::move(s));
 }
 

@@ -46,6 +46,7 @@
 #include "daemon/master_signals.h"
 #include "daemon/pid_file.h"
 #include "daemon/pool_commands.h"
+#include "daemon/preloader.h"
 #include "daemon/snapshot_publisher.h"
 #include "daemon/statsd_reporter.h"
 #include "daemon/system_load_reader.h"
@@ -53,6 +54,7 @@
 #include "daemon/worker_pool.h"
 #include "daemon/worker_processes.h"
 #include "daemon/worker_slots.h"
+#include "daemon/zygote_processes.h"
 
 namespace wsgid {
 
@@ -97,6 +99,12 @@ class Supervisor {
   // the stop came during boot.
   void BeginStop(bool graceful, Status outcome);
 
+  // --preload (issue 16): a zygote's report on its channel; its exit (true
+  // when `pid` was a zygote); the zygotes' own clock tick.
+  void OnZygoteReport(pid_t pid, int64_t now_ns);
+  bool ReapZygote(pid_t pid, int status, int64_t now_ns);
+  void TickPreload(int64_t now_ns);
+
   void ReopenLogs();
   void ReExec();
   ServiceStatus DescribeService();
@@ -117,6 +125,8 @@ class Supervisor {
   ListenerSet listeners_;
   std::unique_ptr<WorkerSlots> slots_;
   std::unique_ptr<WorkerProcesses> processes_;
+  std::unique_ptr<ZygoteProcesses> zygotes_;
+  std::unique_ptr<Preloader> preloader_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<Autoscaler> autoscaler_;
   std::unique_ptr<SystemLoadReader> load_reader_;

@@ -82,6 +82,8 @@ WorkerPool::Worker* WorkerPool::FindById(int id, LifecycleEvent event) {
 }
 
 void WorkerPool::Start(int64_t now_ns) {
+  // Those that cannot start yet (a zygote importing) start in a later Tick.
+  if (!control_->CanSpawn(generation_)) return;
   for (int i = 0; i < desired_; ++i) SpawnOne(now_ns);
 }
 
@@ -112,7 +114,7 @@ void WorkerPool::SpawnOne(int64_t now_ns) {
         << "no free scoreboard slot; not starting another worker";
     return;
   }
-  auto pid = control_->Spawn(id);
+  auto pid = control_->Spawn(id, generation_);
   if (!pid.ok()) {
     Log(LogLevel::kError) << pid.status().message();
     ++consecutive_failures_;
@@ -129,7 +131,7 @@ void WorkerPool::SpawnOne(int64_t now_ns) {
   ++spawns_;
 }
 
-void WorkerPool::OnReady(pid_t pid, int64_t) {
+void WorkerPool::OnReady(pid_t pid, int64_t now_ns) {
   auto it = workers_.find(pid);
   if (it == workers_.end()) return;
   Worker& w = it->second;
@@ -141,7 +143,10 @@ void WorkerPool::OnReady(pid_t pid, int64_t) {
     if (confirmed_generation_ != 0) ++reloads_ok_;
     confirmed_generation_ = w.generation;
   }
-  Log(LogLevel::kInfo) << "worker " << w.id << " (pid " << pid << ") ready";
+  // How long it took from spawn (or fork) to ready: with --preload, the
+  // fork's cost; without, the app's import.
+  Log(LogLevel::kInfo) << "worker " << w.id << " (pid " << pid << ") ready in "
+                       << (now_ns - w.started_ns) / 1'000'000 << " ms";
 }
 
 void WorkerPool::OnExit(pid_t pid, int status, int64_t now_ns) {
@@ -367,7 +372,8 @@ bool WorkerPool::Kill(int id) {
 
 void WorkerPool::Adjust(int64_t now_ns) {
   int live = LiveCurrentWorkers();
-  if (live < desired_ && now_ns >= next_spawn_ns_) {
+  if (live < desired_ && now_ns >= next_spawn_ns_ &&
+      control_->CanSpawn(generation_)) {
     for (int i = live; i < desired_; ++i) SpawnOne(now_ns);
   }
   DrainSurplus();

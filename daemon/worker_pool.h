@@ -31,14 +31,19 @@ namespace wsgid {
 class ProcessControl {
  public:
   virtual ~ProcessControl() = default;
-  // Starts a worker in scoreboard slot `id` (1-based); returns its pid.
-  virtual StatusOr<pid_t> Spawn(int id) = 0;
+  // Starts a worker of `generation` in scoreboard slot `id` (1-based);
+  // returns its pid.
+  virtual StatusOr<pid_t> Spawn(int id, int generation) = 0;
+  // Whether workers of `generation` can be started now (with --preload they
+  // wait while their generation's zygote imports the app).
+  virtual bool CanSpawn(int /*generation*/) { return true; }
   virtual void Signal(pid_t pid, int sig) = 0;
   // What the worker in slot `id` reports: heartbeat and per-thread requests.
   virtual WorkerObservation Observe(int id) = 0;
   // Requests the worker in slot `id` has finished.
   virtual uint64_t RequestsServed(int id) = 0;
-  // Resident memory of worker `pid`, bytes; 0 when unknown (it just exited).
+  // Memory of worker `pid` judged by --max-worker-memory, bytes: resident,
+  // or unshared (USS) with --preload; 0 when unknown (it just exited).
   virtual int64_t ResidentMemory(pid_t pid) = 0;
 };
 

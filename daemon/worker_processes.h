@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "common/config.h"
@@ -21,6 +22,7 @@
 #include "daemon/master_hooks.h"
 #include "daemon/worker_pool.h"
 #include "daemon/worker_slots.h"
+#include "daemon/zygote_processes.h"
 
 namespace wsgid {
 
@@ -33,8 +35,16 @@ class WorkerProcesses : public ProcessControl {
                   const ListenerSet* listeners, WorkerSlots* slots,
                   Clock clock);
 
+  // --preload (issue 16): new workers of a generation fork from its ready
+  // zygote while config->preload is on. Not owned; both outlive this.
+  void UsePreload(Preloader* preloader, ZygoteProcesses* zygotes) {
+    preloader_ = preloader;
+    zygotes_ = zygotes;
+  }
+
   // ProcessControl.
-  StatusOr<pid_t> Spawn(int id) override;
+  StatusOr<pid_t> Spawn(int id, int generation) override;
+  bool CanSpawn(int generation) override;
   void Signal(pid_t pid, int sig) override;
   WorkerObservation Observe(int id) override;
   uint64_t RequestsServed(int id) override;
@@ -58,7 +68,13 @@ class WorkerProcesses : public ProcessControl {
   WorkerSlots* slots_;
   Clock clock_;
   MasterHooks* hooks_ = nullptr;
+  // A worker forked by its generation's ready zygote; nullopt when there is
+  // none (or it failed, which is logged): spawn it without preload.
+  std::optional<pid_t> ForkFromZygote(int id, int generation);
+
   std::map<pid_t, UniqueFd> ready_pipes_;  // read ends
+  Preloader* preloader_ = nullptr;
+  ZygoteProcesses* zygotes_ = nullptr;
 };
 
 }  // namespace wsgid

@@ -16,6 +16,7 @@
 #include "common/privileges.h"
 #include "worker/python_app.h"
 #include "worker/stdio_relay.h"
+#include "worker/zygote.h"
 
 namespace wsgid {
 namespace {
@@ -138,6 +139,11 @@ Status WorkerBoot::AttachScoreboard() {
   auto attached = Scoreboard::Attach(config_.worker_scoreboard_fd);
   if (!attached.ok()) return attached.status();
   scoreboard_ = std::move(attached).value();
+  if (config_.worker_zygote) return Status::Ok();  // it has no slot
+  return AttachSlot();
+}
+
+Status WorkerBoot::AttachSlot() {
   if (config_.worker_id < 1 || config_.worker_id > scoreboard_.slots())
     return Status::Unavailable("worker id out of the scoreboard's range");
   slot_ = &scoreboard_.slot(config_.worker_id - 1);
@@ -152,12 +158,43 @@ Status WorkerBoot::DropIdentity() {
 }
 
 Status WorkerBoot::StartApplication() {
+  if (Status s = LoadApp(); !s.ok()) return s;
+  // --preload: the zygote returns from here only in a forked worker, which
+  // goes on through the same steps as a spawned one.
+  if (config_.worker_zygote)
+    if (Status s = ServeAsZygote(); !s.ok()) return s;
+  return StartServer();
+}
+
+Status WorkerBoot::LoadApp() {
   if (Status s = StartInterpreter(); !s.ok()) return AsBootFailure(s);
-  if (Status s = AfterWorkerProcessExists(); !s.ok()) return s;
+  if (Status s = LoadHooks(); !s.ok()) return s;
+  // A zygote's workers run post_fork after their fork (ServeAsZygote).
+  if (!config_.worker_zygote)
+    if (Status s = AfterWorkerProcessExists(); !s.ok()) return s;
   auto app = LoadApplication(config_);
   if (!app.ok()) return app.status();  // kAppLoad: the master reads its exit
-  AfterAppLoaded(*app);
-  handler_ = std::make_unique<WsgiHandler>(config_, *app, listen_fds_);
+  app_ = *app;
+  return Status::Ok();
+}
+
+Status WorkerBoot::ServeAsZygote() {
+  ForkOrder order = RunZygote(config_.worker_ready_fd, !config_.no_gc_freeze);
+  // A forked worker from here on: its own slot and ready pipe.
+  config_.worker_zygote = false;
+  config_.worker_id = order.id;
+  config_.worker_ready_fd = order.ready_fd;
+  // The error log again by its path: the zygote's descriptor may name a file
+  // rotated away since (USR1 reaches the workers, not the zygote).
+  Status s = OpenLogs();
+  if (s.ok()) s = AttachSlot();
+  if (!s.ok()) return AsBootFailure(s);
+  return AfterWorkerProcessExists();  // post_fork runs in the forked worker
+}
+
+Status WorkerBoot::StartServer() {
+  AfterAppLoaded(app_);
+  handler_ = std::make_unique<WsgiHandler>(config_, app_, listen_fds_);
   if (Status s = handler_->Init(); !s.ok()) return AsBootFailure(s);
   handler_->SetHooks(hooks_.get());
   server_ =
@@ -168,10 +205,14 @@ Status WorkerBoot::StartApplication() {
   return Status::Ok();
 }
 
-Status WorkerBoot::AfterWorkerProcessExists() {
+Status WorkerBoot::LoadHooks() {
   auto hooks = ServerHooks::Load(config_);
   if (!hooks.ok()) return hooks.status();  // kAppLoad, with the traceback
   hooks_ = std::move(hooks).value();
+  return Status::Ok();
+}
+
+Status WorkerBoot::AfterWorkerProcessExists() {
   return hooks_ != nullptr ? hooks_->AfterWorkerProcessExists() : Status::Ok();
 }
 

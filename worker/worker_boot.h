@@ -38,24 +38,39 @@ class WorkerBoot {
   Status PrepareProcess();
   // Starts Python, imports the app (kAppLoad when it cannot be), and builds
   // the handler and the server (failures kUnavailable). REQUIRES:
-  // PrepareProcess succeeded. Returns with the GIL released. The server
-  // hooks run at two named points of it: AfterWorkerProcessExists (post_fork:
-  // the server hooks loaded, before the app is imported) and AfterAppLoaded
-  // (post_worker_init); a worker forked from a process that already imported
-  // the app goes through the same two.
+  // PrepareProcess succeeded. Returns with the GIL released. With
+  // --worker-zygote it returns only in a forked worker (ServeAsZygote). The
+  // server hooks run at two named points: AfterWorkerProcessExists (post_fork:
+  // before the app is imported, or right after the fork from a zygote that
+  // imported it) and AfterAppLoaded (post_worker_init); a forked worker goes
+  // through both, as a spawned one does.
   Status StartApplication();
   // Tells the master the worker is ready and serves until the worker stops.
   // Returns the process's exit code. REQUIRES: StartApplication succeeded.
   int Serve();
 
  private:
+  // StartApplication's halves, for the zygote (issue 16): LoadApp starts
+  // Python and imports the app (kAppLoad when it cannot be), keeping the
+  // GIL; StartServer builds the handler and the server in the process that
+  // will serve (after the fork, in a forked worker) and releases the GIL.
+  Status LoadApp();
+  Status StartServer();
+  // --worker-zygote: serves fork requests (worker/zygote.h) and returns only
+  // in a forked worker, which then takes its slot and ready pipe; it goes on
+  // with StartServer and Serve like any worker. REQUIRES: LoadApp succeeded.
+  Status ServeAsZygote();
   Status OpenLogs();
   Status OpenSyslog();  // --log-syslog: this process's own socket
   void SetProcessLimits();
   Status EnterWorkingDirectory();
   Status OpenOwnListeners();
   Status AttachScoreboard();
+  Status AttachSlot();  // the slot of config_.worker_id
   Status DropIdentity();
+  // The worker-side server hooks of --worker-hooks-file, loaded once (in a
+  // zygote: before the fork, so its workers inherit them).
+  Status LoadHooks();
   // The boot points of the server hooks (REQUIRES: the GIL). post_fork
   // raising is kAppLoad, as an import error.
   Status AfterWorkerProcessExists();
@@ -67,6 +82,7 @@ class WorkerBoot {
   std::unique_ptr<SyslogSink> syslog_;   // --log-syslog
   Scoreboard scoreboard_;
   WorkerSlot* slot_ = nullptr;          // nullptr when running alone
+  PyObject* app_ = nullptr;  // a new reference, kept for the process's life
   std::unique_ptr<ServerHooks> hooks_;  // null: no worker-side hook
   std::unique_ptr<WsgiHandler> handler_;
   std::unique_ptr<Server> server_;

@@ -146,7 +146,7 @@ class ConfigFileTest(unittest.TestCase):
             self.assertTrue(harness.wait_for_port("127.0.0.1", port, 20))
             self.assertEqual(get("http://127.0.0.1:%d/" % port)[0], 200)
             log = server.log()
-            self.assertIn("'preload_app' is a Gunicorn setting wsgid does not have yet", log)
+            self.assertIn("preload: zygote of generation 1", log)  # preload_app (issue 16)
             # issue 15: every global that is not a setting is named (modules are not)
             self.assertIn("'helper_variable' is neither a Gunicorn setting", log)
             self.assertNotIn("'multiprocessing'", log)

@@ -144,6 +144,10 @@ Config EveryFieldSet() {
     if (setting.support == Support::kMeansNothing)
       c.accepted_unused[setting.flag] = setting.example;
   c.worker_check_app = true;
+  // issue 16: preload
+  c.preload = true;
+  c.no_gc_freeze = true;
+  c.worker_zygote = true;
   return c;
 }
 

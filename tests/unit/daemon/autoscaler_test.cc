@@ -169,5 +169,17 @@ TEST(ScalerLimitsForTest, FromTheConfigurationAndTheHost) {
   EXPECT_EQ(ScalerLimitsFor(c, 6, 1000).memory_budget_bytes, 5000);
 }
 
+// issue 16: workers forked by a preload zygote are ready in milliseconds, so
+// the scaler waits much less for new ones before adding more.
+TEST(ScalerLimitsForTest, PreloadShortensTheNewWorkerGrace) {
+  Config c;
+  EXPECT_EQ(ScalerLimitsFor(c, 2, 0).new_worker_grace_ns,
+            Scaler::kNewWorkerGraceNs);
+  c.preload = true;
+  EXPECT_EQ(ScalerLimitsFor(c, 2, 0).new_worker_grace_ns,
+            ScalerLimits::kForkedWorkerGraceNs);
+  EXPECT_LT(ScalerLimits::kForkedWorkerGraceNs, kSec);
+}
+
 }  // namespace
 }  // namespace wsgid

@@ -19,7 +19,7 @@ constexpr int64_t kSec = 1'000'000'000;
 
 class FakeProcesses : public ProcessControl {
  public:
-  StatusOr<pid_t> Spawn(int) override { return next_pid_++; }
+  StatusOr<pid_t> Spawn(int, int) override { return next_pid_++; }
   void Signal(pid_t pid, int sig) override { signals.emplace_back(pid, sig); }
   WorkerObservation Observe(int) override {
     WorkerObservation o;

@@ -14,7 +14,7 @@ constexpr int64_t kSec = 1'000'000'000;
 // Fake pids; every worker fresh and idle.
 class FakeProcesses : public ProcessControl {
  public:
-  StatusOr<pid_t> Spawn(int) override { return next_pid_++; }
+  StatusOr<pid_t> Spawn(int, int) override { return next_pid_++; }
   void Signal(pid_t, int) override {}
   WorkerObservation Observe(int) override {
     WorkerObservation o;

@@ -58,7 +58,7 @@ class FakeProcessControl : public ProcessControl {
  public:
   explicit FakeProcessControl(const int64_t* now) : now_(now) {}
 
-  StatusOr<pid_t> Spawn(int id) override {
+  StatusOr<pid_t> Spawn(int id, int) override {
     ++spawn_attempts_;
     if (fail_spawns_) return Status::Unavailable("cannot fork (fake)");
     spawns_.push_back(id);
@@ -67,6 +67,10 @@ class FakeProcessControl : public ProcessControl {
     return next_pid_++;
   }
   void Signal(pid_t pid, int sig) override { signals_.push_back({pid, sig}); }
+  bool CanSpawn(int generation) override {
+    asked_generation_ = generation;
+    return can_spawn_;
+  }
   WorkerObservation Observe(int id) override {
     auto it = observations_.find(id);
     if (it != observations_.end()) return it->second;
@@ -89,6 +93,8 @@ class FakeProcessControl : public ProcessControl {
   void SetResident(pid_t pid, int64_t bytes) { resident_[pid] = bytes; }
   int memory_reads() const { return memory_reads_; }
   void set_fail_spawns(bool fail) { fail_spawns_ = fail; }
+  void set_can_spawn(bool can) { can_spawn_ = can; }
+  int asked_generation() const { return asked_generation_; }
   int spawn_attempts() const { return spawn_attempts_; }
   pid_t last_pid() const { return next_pid_ - 1; }
 
@@ -100,6 +106,8 @@ class FakeProcessControl : public ProcessControl {
   const int64_t* now_;
   pid_t next_pid_ = 1000;
   bool fail_spawns_ = false;
+  bool can_spawn_ = true;
+  int asked_generation_ = 0;
   int spawn_attempts_ = 0;
   std::vector<int> spawns_;
   std::vector<SignalSent> signals_;
@@ -170,6 +178,24 @@ class WorkerPoolTest : public ::testing::Test {
 };
 
 // --- Start, ready, ids ---
+
+// --preload (issue 16): while a generation's zygote imports the app, its
+// workers wait; the next tick after it is ready starts them.
+TEST_F(WorkerPoolTest, SpawnsWaitWhileTheControlCannotSpawnYet) {
+  control_.set_can_spawn(false);
+  pool_ = std::make_unique<WorkerPool>(&control_, Options(2));
+  pool_->Start(now_);
+  Tick();
+  EXPECT_TRUE(control_.TakeSpawns().empty());
+  EXPECT_EQ(control_.spawn_attempts(), 0);
+  EXPECT_EQ(control_.asked_generation(), 1);
+  control_.set_can_spawn(true);
+  Tick();
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{1, 2}));
+  for (pid_t pid : Pids()) Ready(pid);
+  pool_->Reload(Options(2), now_);
+  EXPECT_EQ(control_.asked_generation(), 2);
+}
 
 TEST_F(WorkerPoolTest, StartSpawnsWorkersWithIdsOneToN) {
   pool_ = std::make_unique<WorkerPool>(&control_, Options(3));

@@ -1,0 +1,200 @@
+#include "worker/zygote.h"
+
+#include <Python.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+
+#include "common/log.h"
+
+namespace wsgid {
+namespace {
+
+// How long a new worker waits for the middle process to exit (it does so at
+// once) before it gives up on being the master's child.
+constexpr int kReparentPolls = 20000;  // x 50 us = 1 s
+constexpr int kReparentPollUs = 50;
+
+void Send(int channel, const std::string& message) {
+  (void)::send(channel, message.data(), message.size(), MSG_NOSIGNAL);
+}
+
+// One "fork <id>" packet with its fd. 1: an order; 0: the master hung up;
+// -1: a malformed packet (answered with an error).
+int ReceiveOrder(int channel, ForkOrder* order) {
+  char text[64] = {};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  iovec io{text, sizeof text - 1};
+  msghdr msg{};
+  msg.msg_iov = &io;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = ::recvmsg(channel, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return 0;
+  order->ready_fd = -1;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      std::memcpy(&order->ready_fd, CMSG_DATA(c), sizeof(int));
+  order->id = std::strncmp(text, "fork ", 5) == 0 ? std::atoi(text + 5) : 0;
+  if (order->id > 0 && order->ready_fd >= 0) return 1;
+  if (order->ready_fd >= 0) ::close(order->ready_fd);
+  return -1;
+}
+
+// In the new worker: Python's state after fork, then wait until the middle
+// process has exited and the master adopted us, and die with the master.
+void BecomeWorker(int channel, int pid_pipe, pid_t master) {
+  PyOS_AfterFork_Child();
+  ::close(channel);
+  ::close(pid_pipe);
+  for (int i = 0; i < kReparentPolls && ::getppid() != master; ++i)
+    ::usleep(kReparentPollUs);
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != master) {
+    Log(LogLevel::kError) << "forked worker: not adopted by the master (pid "
+                          << master << "); exiting";
+    ::_exit(1);
+  }
+}
+
+// Forks a worker for `order`. Returns true in the worker; in the zygote,
+// false with the worker's pid or an error.
+bool ForkWorker(int channel, pid_t master, pid_t* worker, std::string* error) {
+  int pid_pipe[2];
+  if (::pipe2(pid_pipe, O_CLOEXEC) < 0) {
+    *error = std::string("pipe2: ") + std::strerror(errno);
+    return false;
+  }
+  PyOS_BeforeFork();
+  pid_t middle = ::fork();
+  if (middle == 0) {
+    ::close(pid_pipe[0]);
+    pid_t child = ::fork();
+    if (child == 0) {
+      BecomeWorker(channel, pid_pipe[1], master);
+      return true;
+    }
+    (void)!::write(pid_pipe[1], &child, sizeof child);
+    ::_exit(child < 0 ? 1 : 0);
+  }
+  int fork_errno = errno;
+  PyOS_AfterFork_Parent();
+  ::close(pid_pipe[1]);
+  pid_t child = -1;
+  if (middle > 0) {
+    if (::read(pid_pipe[0], &child, sizeof child) != sizeof child) child = -1;
+    while (::waitpid(middle, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+  ::close(pid_pipe[0]);
+  if (middle < 0) *error = std::string("fork: ") + std::strerror(fork_errno);
+  if (middle > 0 && child <= 0) *error = "fork in the middle process failed";
+  *worker = child;
+  return false;
+}
+
+void FreezeGarbageCollector() {
+  if (PyRun_SimpleString("import gc\ngc.freeze()\n") != 0)
+    Log(LogLevel::kWarning) << "zygote: gc.freeze() failed";
+}
+
+// Python's names for its threads other than the main one (the kernel's comm
+// says only "wsgid-worker" for them): "" when threading was never imported.
+std::string PythonThreadNames() {
+  PyObject* main = PyImport_AddModule("__main__");
+  PyObject* globals = main ? PyModule_GetDict(main) : nullptr;
+  if (globals == nullptr) return "";
+  PyObject* names = PyRun_String(
+      "', '.join(t.name for t in __import__('threading').enumerate()"
+      " if t is not __import__('threading').main_thread())"
+      " if 'threading' in __import__('sys').modules else ''",
+      Py_eval_input, globals, globals);
+  std::string text;
+  if (names != nullptr && PyUnicode_Check(names)) {
+    const char* utf8 = PyUnicode_AsUTF8(names);
+    if (utf8 != nullptr) text = utf8;
+  }
+  Py_XDECREF(names);
+  PyErr_Clear();
+  return text;
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string joined;
+  for (const std::string& name : names)
+    joined += (joined.empty() ? "" : ", ") + name;
+  return joined;
+}
+
+}  // namespace
+
+std::vector<std::string> OtherThreadNames() {
+  std::vector<std::string> names;
+  DIR* dir = ::opendir("/proc/self/task");
+  if (dir == nullptr) return names;
+  std::string self = std::to_string(::gettid());
+  while (dirent* entry = ::readdir(dir)) {
+    std::string tid = entry->d_name;
+    if (tid == "." || tid == ".." || tid == self) continue;
+    std::ifstream comm("/proc/self/task/" + tid + "/comm");
+    std::string name;
+    std::getline(comm, name);
+    names.push_back(name.empty() ? "tid " + tid : name);
+  }
+  ::closedir(dir);
+  return names;
+}
+
+ForkOrder RunZygote(int channel, bool freeze_gc) {
+  const pid_t master = ::getppid();
+  if (std::vector<std::string> threads = OtherThreadNames(); !threads.empty()) {
+    std::string names = JoinNames(threads);
+    if (std::string python = PythonThreadNames(); !python.empty())
+      names += "; Python threads: " + python;
+    Log(LogLevel::kWarning)
+        << "preload: the app started " << threads.size()
+        << " thread(s) while importing (" << names
+        << "); forking would copy their locks held, so this generation's "
+           "workers start without preload";
+    Send(channel, "unsafe " + names);
+    ::_exit(0);
+  }
+  if (freeze_gc) FreezeGarbageCollector();
+  Send(channel, "ready");
+  Log(LogLevel::kInfo) << "preload: zygote (pid " << ::getpid()
+                       << ") imported the app"
+                       << (freeze_gc ? " and froze the gc" : "");
+  while (true) {
+    ForkOrder order;
+    int got = ReceiveOrder(channel, &order);
+    if (got == 0) ::_exit(0);  // the master hung up
+    if (got < 0) {
+      Send(channel, "error malformed fork request");
+      continue;
+    }
+    pid_t worker = -1;
+    std::string error;
+    if (std::vector<std::string> threads = OtherThreadNames(); !threads.empty())
+      error = "unsafe: threads appeared in the zygote: " + JoinNames(threads);
+    else if (ForkWorker(channel, master, &worker, &error))
+      return order;
+    ::close(order.ready_fd);
+    Send(channel,
+         error.empty() ? "pid " + std::to_string(worker) : "error " + error);
+  }
+}
+
+}  // namespace wsgid
