@@ -9,10 +9,10 @@ CMAKE_FLAGS := -DPython_EXECUTABLE=$(PYTHON) -DPYBIND11_FINDPYTHON=ON \
 	-DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 # Debian packages: build dependencies, then what the tests and benchmarks run.
-BUILD_PACKAGES := g++ cmake make pkg-config python3-dev pybind11-dev libcpp-httplib-dev \
+BUILD_PACKAGES := g++ cmake make pkg-config python3-dev pybind11-dev libcpp-httplib-dev libssl-dev \
 	nlohmann-json3-dev prometheus-cpp-dev libgtest-dev
 TEST_PACKAGES := python3-flask python3-django python3-yaml curl wrk nghttp2-client nginx-light prometheus \
-	tmux openssl systemd
+	tmux openssl systemd sslscan haproxy
 # kubectl (test_deploy_k8s) is not one of them: Debian's kubernetes-client 1.20 cannot render
 # deploy/k8s (its kustomize predates `labels`); the image's google-cloud-sdk kubectl does.
 BENCH_PACKAGES := wrk nghttp2-client gunicorn uwsgi-core uwsgi-plugin-python3 nginx-light \
