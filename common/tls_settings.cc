@@ -146,12 +146,14 @@ Status CheckCertificatePair(const std::string& certfile,
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(
       SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
   if (ctx == nullptr) return Status::Internal("SSL_CTX_new: " + OpenSslError());
-  if (SSL_CTX_use_certificate_chain_file(ctx.get(), certfile.c_str()) != 1)
-    return Status::InvalidArgument(what + " certificate " + certfile +
-                                   ": cannot load: " + OpenSslError());
+  // The key first: a certificate set after it that does not match drops it,
+  // which SSL_CTX_check_private_key then reports as a mismatch.
   if (SSL_CTX_use_PrivateKey_file(ctx.get(), keyfile.c_str(),
                                   SSL_FILETYPE_PEM) != 1)
     return Status::InvalidArgument(what + " key " + keyfile +
+                                   ": cannot load: " + OpenSslError());
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), certfile.c_str()) != 1)
+    return Status::InvalidArgument(what + " certificate " + certfile +
                                    ": cannot load: " + OpenSslError());
   if (SSL_CTX_check_private_key(ctx.get()) != 1)
     return Status::InvalidArgument(what + " key " + keyfile +

@@ -127,11 +127,11 @@ void LoadTicketSeed() {
 Status LoadFiles(SSL_CTX* ctx, const Config& config) {
   const std::string& keyfile =
       config.keyfile.empty() ? config.certfile : config.keyfile;
+  if (SSL_CTX_use_PrivateKey_file(ctx, keyfile.c_str(), SSL_FILETYPE_PEM) != 1)
+    return Status::InvalidArgument("key " + keyfile + ": " + OpenSslError());
   if (SSL_CTX_use_certificate_chain_file(ctx, config.certfile.c_str()) != 1)
     return Status::InvalidArgument("certificate " + config.certfile + ": " +
                                    OpenSslError());
-  if (SSL_CTX_use_PrivateKey_file(ctx, keyfile.c_str(), SSL_FILETYPE_PEM) != 1)
-    return Status::InvalidArgument("key " + keyfile + ": " + OpenSslError());
   if (SSL_CTX_check_private_key(ctx) != 1)
     return Status::InvalidArgument("key " + keyfile +
                                    " does not match the certificate");
