@@ -795,7 +795,7 @@ TEST_F(ConfigFileGunicornTest, UnsupportedSettingsWarnOnceEach) {
   Status s = Apply(
       "worker_class = 'gevent'\n"
       "statsd_host = 'localhost:8125'\n"
-      "proxy_protocol = True\n"
+      "reuse_port = True\n"
       "def post_fork(server, worker):\n"
       "    pass\n"
       "workers = 2\n",
@@ -806,7 +806,7 @@ TEST_F(ConfigFileGunicornTest, UnsupportedSettingsWarnOnceEach) {
   for (const std::string& w : warnings) all += w + "\n";
   EXPECT_EQ(warnings.size(), 4u) << all;
   for (const char* name :
-       {"worker_class", "statsd_host", "proxy_protocol", "post_fork"}) {
+       {"worker_class", "statsd_host", "reuse_port", "post_fork"}) {
     int count = 0;
     for (const std::string& w : warnings)
       if (w.find("'" + std::string(name) + "'") != std::string::npos) ++count;
