@@ -230,6 +230,27 @@ class TlsServerTest(unittest.TestCase):
                     session = s.session
         self.assertEqual(reused, [False] + [True] * 7)
 
+    def test_malformed_records_close_only_their_connection(self):
+        hello = bytes.fromhex("16030100")  # a handshake record header, then garbage
+        bad = [hello + b"\xff\xff" + os.urandom(300),        # length beyond a record
+               b"\x17\x03\x03\x00\x10" + os.urandom(16),   # app data before a hello
+               b"\x16\x03\x01\x00\x30" + os.urandom(48),   # a hello of random bytes
+               os.urandom(2000)]
+        for data in bad:
+            self.assertFalse(exchange(self.server, data).startswith(b"HTTP/"))
+        # A record garbled after a good handshake.
+        raw = socket.create_connection((self.server.host, self.server.port), 10)
+        tls = self.ctx.wrap_socket(raw, server_hostname="localhost")
+        os.write(tls.fileno(), b"\x17\x03\x03\x00\x20" + os.urandom(32))
+        tls.settimeout(5)
+        with self.assertRaises((ssl.SSLError, ConnectionError, socket.timeout)):
+            if not tls.recv(100):
+                raise ConnectionError("closed")
+        tls.close()
+        _, status, _, _ = https(self.server, self.ctx, "/hello")
+        self.assertEqual(status, 200)
+        self.assertNotIn("exited (crash)", self.server.log())
+
     def test_stalled_handshake_holds_no_thread(self):
         # Each worker has one app thread; two silent connections (one per worker at
         # most) must not stop a real client, and are closed by --header-timeout.
@@ -380,6 +401,31 @@ class ReloadTest(unittest.TestCase):
                 with open(other_cert) as f:
                     pem = f.read()
                 self.assertEqual(peer_cert(server, ctx), ssl.PEM_cert_to_DER_cert(pem))
+        finally:
+            pki.remove()
+
+
+class ControlPortTlsTest(unittest.TestCase):
+    def test_wsgictl_over_https_verifies_the_daemon(self):
+        pki = Pki()
+        try:
+            token = pki.path("token")
+            with open(token, "w") as f:
+                f.write("s3cret-token\n")
+            port = harness.free_port()
+            with harness.Server("hello:app", "--control-bind", "127.0.0.1:%d" % port,
+                                "--control-token-file", token, "--control-certfile",
+                                pki.cert, "--control-keyfile", pki.key) as server:
+                url = "https://127.0.0.1:%d" % port
+                ok = harness.wsgictl("--url", url, "--token-file", token, "--cacert",
+                                     pki.ca, "-o", "json", "status", check=0)
+                self.assertIn("generation", ok.stdout)
+                # Without the CA, the daemon's certificate is not trusted.
+                harness.wsgictl("--url", url, "--token-file", token, "status", check=3)
+                # Plain HTTP to the TLS control port gets nothing.
+                harness.wsgictl("--url", "http://127.0.0.1:%d" % port, "--token-file",
+                                token, "status", check=3)
+                self.assertNotIn("s3cret-token", server.log())
         finally:
             pki.remove()
 
