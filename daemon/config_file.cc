@@ -272,8 +272,14 @@ Status ApplyGunicornFile(const std::string& path, Config* config,
     }
     const Setting* setting = FindGunicornSetting(name);
     if (setting == nullptr) {
+      // issue 17: the ssl_context hook would run Python in the master.
+      const char* why =
+          name == "ssl_context"
+              ? "; ignored: wsgid builds its TLS context from certfile, "
+                "keyfile, ca_certs, cert_reqs, ciphers and --ssl-min-version"
+              : "; ignored";
       warnings->push_back(path + ": Gunicorn setting '" + name +
-                          "' is not supported by wsgid; ignored");
+                          "' is not supported by wsgid" + why);
       continue;
     }
     std::vector<std::string> items;

@@ -326,6 +326,18 @@ class FileChecksTest(unittest.TestCase):
         err = self.start_fails("--ssl-min-version", "TLSv1.1")
         self.assertIn("TLSv1.2", err)
 
+    def test_gunicorn_ssl_context_hook_is_answered(self):
+        conf = self.pki.path("gunicorn.conf.py")
+        with open(conf, "w") as f:
+            f.write("certfile = %r\nkeyfile = %r\ncert_reqs = 0\n"
+                    "def ssl_context(conf, default_ssl_context_factory):\n"
+                    "    return default_ssl_context_factory()\n"
+                    % (self.pki.cert, self.pki.key))
+        with TlsServer("hello:app", "-c", conf) as server:
+            self.assertIn("'ssl_context' is not supported by wsgid; ignored: wsgid builds "
+                          "its TLS context from certfile", server.log())
+            self.assertFalse(refused(server, self.pki.client_context()))
+
     def test_gunicorn_ssl_version_is_mapped_with_a_warning(self):
         with TlsServer("hello:app", "--certfile", self.pki.cert, "--keyfile",
                             self.pki.key, "--ssl-version", "TLSv1") as server:
