@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """TLS benchmark (issue 17): hello world over HTTPS, side by side in one run, against wsgid,
-nginx (TLS `return 200`, the ceiling), Gunicorn gthread --certfile and uWSGI --https, each
+nginx (TLS `return 200`, the ceiling), Gunicorn gthread --certfile and uWSGI
+--https-socket, each
 with 2 processes. Two loads per server, both from this machine's loopback:
 
 - keep-alive: h2load --h1 -c 32 -t 2 over TLS (requests/s);
@@ -72,9 +73,11 @@ def commands(name, port, cert, key, d, bin_dir):
                 "-k", "gthread", "--threads", "4", "--certfile", cert, "--keyfile", key,
                 "--chdir", EXAMPLES, "hello:app"], signal.SIGTERM
     if name == "uwsgi":
-        return ["uwsgi", "--plugin", "python3", "--https",
+        # --https-socket: TLS served by the workers themselves (as the plain benchmark's
+        # --http11-socket); `--https` is the http router, a proxy process in front.
+        return ["uwsgi", "--plugin", "python3", "--https-socket",
                 "127.0.0.1:%d,%s,%s" % (port, cert, key), "--master", "--processes", "2",
-                "--threads", "16", "--http-keepalive", "--so-keepalive", "--need-app",
+                "--threads", "16", "--need-app",
                 "--disable-logging", "--die-on-term", "--chdir", EXAMPLES, "--module",
                 "hello:app"], signal.SIGINT
     raise ValueError(name)
