@@ -72,6 +72,7 @@ sanitize: setup
 
 bench: setup-bench build
 	$(PYTHON) tests/bench/run.py --bin-dir $(BUILD)/bin
+	$(PYTHON) tests/bench/tls_bench.py --bin-dir $(BUILD)/bin
 
 # The scaler's scenario benchmark (about 20 minutes); e.g.
 # make bench-scenario SCENARIO_FLAGS="--phase-seconds 5 --scenarios io"
