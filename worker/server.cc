@@ -25,12 +25,14 @@ constexpr long kTickNs = 100 * 1000 * 1000;
 }  // namespace
 
 Server::Server(const Config& config, std::vector<int> listen_fds,
-               RequestHandler* handler, WorkerSlot* slot)
+               RequestHandler* handler, WorkerSlot* slot,
+               std::unique_ptr<TlsContext> tls_context)
     : config_(config),
       listen_fds_(std::move(listen_fds)),
       handler_(handler),
       slot_(slot),
-      persistent_registration_(MaxThreads(config) == 1) {}
+      persistent_registration_(MaxThreads(config) == 1),
+      tls_context_(std::move(tls_context)) {}
 
 Server::~Server() = default;
 
@@ -66,9 +68,11 @@ Status Server::InitTls() {
     any = any || listener_tls_.back();
   }
   if (!any) return Status::Ok();
-  auto context = TlsContext::Create(config_);
-  if (!context.ok()) return context.status();
-  tls_context_ = std::move(context).value();
+  if (tls_context_ == nullptr) {
+    auto context = TlsContext::Create(config_);
+    if (!context.ok()) return context.status();
+    tls_context_ = std::move(context).value();
+  }
   for (size_t i = 0; i < listen_fds_.size(); ++i)
     Log(LogLevel::kInfo) << DescribeSocket(listen_fds_[i]) << ": "
                          << (listener_tls_[i] ? "https" : "http");

@@ -47,8 +47,11 @@ class Server {
   // REQUIRES: listen_fds are listening, non-blocking sockets; handler and slot
   // (the worker's scoreboard slot, or nullptr when running alone) outlive the
   // server.
+  // `tls_context`: built by the caller when a listener serves TLS (null: built
+  // here if needed).
   Server(const Config& config, std::vector<int> listen_fds,
-         RequestHandler* handler, WorkerSlot* slot);
+         RequestHandler* handler, WorkerSlot* slot,
+         std::unique_ptr<TlsContext> tls_context = nullptr);
   ~Server();
 
   Status Init();

@@ -199,6 +199,8 @@ StatusOr<std::unique_ptr<TlsContext>> TlsContext::Create(const Config& config) {
 
 TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
 
+void TlsContext::DiscardTicketSeed() { ::unsetenv(kSeedVariable); }
+
 SSL* TlsContext::NewSession(int fd) const {
   SSL* ssl = SSL_new(ctx_);
   if (ssl == nullptr) return nullptr;

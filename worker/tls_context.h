@@ -40,6 +40,10 @@ class TlsContext {
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
 
+  // Removes the master's ticket seed from the environment unused (a worker
+  // without a TLS listener), so the app never sees it.
+  static void DiscardTicketSeed();
+
   // A server SSL object for an accepted socket, in accept state; nullptr
   // when OpenSSL is out of memory.
   SSL* NewSession(int fd) const;

@@ -14,6 +14,7 @@
 #include "common/listener.h"
 #include "common/log.h"
 #include "common/privileges.h"
+#include "common/tls_settings.h"
 #include "worker/python_app.h"
 
 namespace wsgid {
@@ -63,8 +64,23 @@ Status WorkerBoot::PrepareProcess() {
   s = EnterWorkingDirectory();
   if (s.ok()) s = OpenOwnListeners();
   if (s.ok()) s = AttachScoreboard();
+  if (s.ok()) s = LoadTls();
   if (s.ok()) s = DropIdentity();
   return AsBootFailure(s);
+}
+
+Status WorkerBoot::LoadTls() {
+  bool any = false;
+  for (int fd : listen_fds_)
+    any = any || ListenerUsesTls(fd, TlsEnabled(config_), config_.binds);
+  if (!any) {
+    TlsContext::DiscardTicketSeed();
+    return Status::Ok();
+  }
+  auto context = TlsContext::Create(config_);
+  if (!context.ok()) return context.status();
+  tls_context_ = std::move(context).value();
+  return Status::Ok();
 }
 
 Status WorkerBoot::OpenLogs() {
@@ -139,8 +155,8 @@ Status WorkerBoot::StartApplication() {
   if (!app.ok()) return app.status();  // kAppLoad: the master reads its exit
   handler_ = std::make_unique<WsgiHandler>(config_, *app, listen_fds_);
   if (Status s = handler_->Init(); !s.ok()) return AsBootFailure(s);
-  server_ =
-      std::make_unique<Server>(config_, listen_fds_, handler_.get(), slot_);
+  server_ = std::make_unique<Server>(config_, listen_fds_, handler_.get(),
+                                     slot_, std::move(tls_context_));
   if (Status s = server_->Init(); !s.ok()) return AsBootFailure(s);
   PyEval_SaveThread();  // app threads take the GIL when they need it
   return Status::Ok();

@@ -49,6 +49,10 @@ class WorkerBoot {
   Status OpenOwnListeners();
   Status AttachScoreboard();
   Status DropIdentity();
+  // issue 17: the TLS context is built here, before privileges are dropped (a
+  // key readable only by root stays so), and the ticket seed leaves the
+  // environment before Python copies it into os.environ.
+  Status LoadTls();
 
   Config config_;
   std::vector<int> listen_fds_;
@@ -57,6 +61,7 @@ class WorkerBoot {
   WorkerSlot* slot_ = nullptr;  // nullptr when running alone
   std::unique_ptr<WsgiHandler> handler_;
   std::unique_ptr<Server> server_;
+  std::unique_ptr<TlsContext> tls_context_;  // null: no TLS listener
 };
 
 }  // namespace wsgid
