@@ -9,14 +9,14 @@ CMAKE_FLAGS := -DPython_EXECUTABLE=$(PYTHON) -DPYBIND11_FINDPYTHON=ON \
 	-DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 # Debian packages: build dependencies, then what the tests and benchmarks run.
-BUILD_PACKAGES := g++ cmake make pkg-config python3-dev pybind11-dev libcpp-httplib-dev \
+BUILD_PACKAGES := g++ cmake make pkg-config python3-dev pybind11-dev libcpp-httplib-dev libssl-dev \
 	nlohmann-json3-dev prometheus-cpp-dev libgtest-dev
 # issue 18: man pages (help2man, in the default build), the Debian package (dpkg-dev's
 # dpkg-shlibdeps for make deb); man -l, logrotate and strace (the unit's syscall filter) for the tests.
 BUILD_PACKAGES += help2man dpkg-dev
 TEST_PACKAGES_OPS := man-db logrotate strace
 TEST_PACKAGES := python3-flask python3-django python3-yaml curl wrk nghttp2-client nginx-light prometheus \
-	tmux openssl systemd $(TEST_PACKAGES_OPS)
+	tmux openssl systemd sslscan haproxy $(TEST_PACKAGES_OPS)
 # kubectl (test_deploy_k8s) is not one of them: Debian's kubernetes-client 1.20 cannot render
 # deploy/k8s (its kustomize predates `labels`); the image's google-cloud-sdk kubectl does.
 BENCH_PACKAGES := wrk nghttp2-client gunicorn uwsgi-core uwsgi-plugin-python3 nginx-light \
@@ -78,6 +78,7 @@ sanitize: setup
 bench: setup-bench build
 	$(PYTHON) tests/bench/run.py --bin-dir $(BUILD)/bin
 	$(PYTHON) tests/bench/preload.py --bin-dir $(BUILD)/bin
+	$(PYTHON) tests/bench/tls_bench.py --bin-dir $(BUILD)/bin
 
 # The scaler's scenario benchmark (about 20 minutes); e.g.
 # make bench-scenario SCENARIO_FLAGS="--phase-seconds 5 --scenarios io"

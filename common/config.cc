@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/scoreboard.h"
+#include "common/tls_settings.h"
 
 namespace wsgid {
 namespace {
@@ -184,7 +185,7 @@ Status ValidateConfig(const Config& config) {
     return Status::InvalidArgument(
         "--workers " + std::to_string(config.workers) +
         " is above --max-workers " + std::to_string(config.max_workers));
-  return Status::Ok();
+  return CheckTlsSettings(config);  // issue 17
 }
 
 std::vector<std::string> ToArgs(const Config& config, Needs reader) {

@@ -137,6 +137,22 @@ struct Config {
   // the workers).
   bool preload = false;       // --preload (gunicorn.conf.py: preload_app)
   bool no_gc_freeze = false;  // --no-gc-freeze: the zygote skips gc.freeze()
+  // issue 17: TLS and the PROXY protocol (common/tls_settings.h).
+  std::string certfile;  // --certfile: PEM chain; TLS on every TCP bind
+                         // not written http://
+  std::string keyfile;   // --keyfile (empty: the key is in --certfile)
+  std::string ca_certs;  // --ca-certs: CAs that client certificates chain to
+  std::string cert_reqs = "0";  // --cert-reqs: 0 none, 1 optional, 2 required
+  std::string ciphers;          // --ciphers: TLS 1.2 cipher list (empty: ours)
+  std::string ssl_min_version = "TLSv1.2";  // --ssl-min-version
+  std::string ssl_version;  // --ssl-version: Gunicorn's, mapped to the minimum
+  bool do_handshake_on_connect = false;       // accepted (always in epoll)
+  std::string suppress_ragged_eofs = "true";  // accepted; always true
+  bool proxy_protocol = false;  // --proxy-protocol: a PROXY v1/v2 header first
+  bool proxy_protocol_optional = false;  // a connection without one is direct
+  std::vector<std::string> proxy_allow_from{"127.0.0.1"};  // --proxy-allow-from
+  std::string control_certfile;  // --control-certfile: TLS on --control-bind
+  std::string control_keyfile;   // --control-keyfile
 
   // Set only on the worker's command line, by wsgid.
   std::vector<int> worker_listen_fds;  // --worker-listen-fds 3,4

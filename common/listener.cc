@@ -21,8 +21,18 @@ std::string BindAddress::ToString() const {
   return host + ":" + std::to_string(port);
 }
 
-StatusOr<BindAddress> ParseBindAddress(const std::string& text) {
+StatusOr<BindAddress> ParseBindAddress(const std::string& written) {
   BindAddress a;
+  std::string text = written;
+  for (auto [prefix, scheme] :
+       {std::pair{"http://", BindAddress::Scheme::kHttp},
+        std::pair{"https://", BindAddress::Scheme::kHttps}}) {
+    std::string_view p = prefix;
+    if (text.compare(0, p.size(), p) == 0) {
+      text.erase(0, p.size());
+      a.scheme = scheme;
+    }
+  }
   if (text.rfind("unix:", 0) == 0) {
     a.kind = BindAddress::Kind::kUnix;
     a.host = text.substr(5);
@@ -136,6 +146,29 @@ StatusOr<UniqueFd> OpenListener(const BindAddress& address, int backlog,
   }
   ::freeaddrinfo(found);
   return last;
+}
+
+bool ListenerUsesTls(int fd, bool tls_enabled,
+                     const std::vector<std::string>& binds) {
+  if (!tls_enabled) return false;
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+    return false;
+  int port;
+  if (ss.ss_family == AF_INET)
+    port = ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  else if (ss.ss_family == AF_INET6)
+    port = ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+  else
+    return false;  // UNIX sockets: a local proxy in front speaks plain HTTP
+  for (const std::string& bind : binds) {
+    auto address = ParseBindAddress(bind);
+    if (address.ok() && address->scheme == BindAddress::Scheme::kHttp &&
+        address->port == port)
+      return false;
+  }
+  return true;
 }
 
 std::string DescribeSocket(int fd) {

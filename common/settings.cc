@@ -8,6 +8,7 @@
 #include "common/scoreboard.h"
 #include "common/setting_fields.h"
 #include "common/syslog_sink.h"
+#include "common/tls_settings.h"
 
 namespace wsgid {
 namespace {
@@ -152,6 +153,12 @@ Setting Refused(const std::string& flag, std::vector<std::string> aliases,
           RefusedField(why, kind),
           Support::kRefused,
           why};
+}
+
+// issue 17: "true" or "false" (suppress_ragged_eofs, a default-on setting).
+StatusOr<std::string> CheckBoolText(const std::string& value) {
+  if (value == "true" || value == "false") return value;
+  return Status::InvalidArgument("'" + value + "' is not true or false");
 }
 
 // The table. Columns: flag, other command-line names, gunicorn.conf.py name,
@@ -478,6 +485,53 @@ std::vector<Setting> BuildTable() {
       {"--no-gc-freeze", {}, "", N::kWorker, kPublic, "",
        "with --preload: skip gc.freeze() in the zygote",
        "true", SwitchField(&Config::no_gc_freeze)},
+      // issue 17: TLS and the PROXY protocol (common/tls_settings.h).
+      {"--certfile", {}, "certfile", N::kBoth, kPublic, "FILE",
+       "TLS certificate chain (PEM): https on every TCP\n"
+       "bind not written http://HOST:PORT",
+       "/etc/ssl/app.pem", TextField(&Config::certfile)},
+      {"--keyfile", {}, "keyfile", N::kBoth, kPublic, "FILE",
+       "its private key (not readable by other users)",
+       "/etc/ssl/app.key", TextField(&Config::keyfile)},
+      {"--ca-certs", {}, "ca_certs", N::kBoth, kPublic, "FILE",
+       "CA certificates client certificates are checked\nagainst",
+       "/etc/ssl/ca.pem", TextField(&Config::ca_certs)},
+      {"--cert-reqs", {}, "cert_reqs", N::kBoth, kPublic, "N",
+       "client certificate: 0 none (default), 1 optional,\n2 required",
+       "2", TextField(&Config::cert_reqs, CheckCertReqs)},
+      {"--ciphers", {}, "ciphers", N::kBoth, kPublic, "LIST",
+       "OpenSSL cipher list for TLS 1.2 (default: ECDHE\nwith AES-GCM or "
+       "ChaCha20)",
+       "ECDHE+AESGCM", TextField(&Config::ciphers)},
+      {"--ssl-min-version", {}, "", N::kBoth, kPublic, "V",
+       "TLSv1.2 (default) or TLSv1.3",
+       "TLSv1.3", TextField(&Config::ssl_min_version, CheckSslMinVersion)},
+      {"--ssl-version", {}, "ssl_version", N::kBoth, kPublic, "V",
+       "Gunicorn's; mapped to --ssl-min-version (warned)",
+       "TLSv1_2", TextField(&Config::ssl_version, CheckSslVersion)},
+      {"--do-handshake-on-connect", {}, "do_handshake_on_connect", N::kMaster,
+       kPublic, "",
+       "accepted (the handshake always runs on connect)",
+       "true", SwitchField(&Config::do_handshake_on_connect)},
+      {"--suppress-ragged-eofs", {}, "suppress_ragged_eofs", N::kMaster,
+       kPublic, "BOOL",
+       "accepted; always true",
+       "false", TextField(&Config::suppress_ragged_eofs, CheckBoolText)},
+      {"--proxy-protocol", {}, "proxy_protocol", N::kBoth, kPublic, "",
+       "read a PROXY protocol v1/v2 header first",
+       "true", SwitchField(&Config::proxy_protocol)},
+      {"--proxy-protocol-optional", {}, "", N::kBoth, kPublic, "",
+       "serve a connection without one as direct\n(Gunicorn's behaviour)",
+       "true", SwitchField(&Config::proxy_protocol_optional)},
+      {"--proxy-allow-from", {}, "proxy_allow_ips", N::kBoth, kPublic, "LIST",
+       "peers allowed to send it (default 127.0.0.1; *: all)",
+       "10.0.0.1,::1", CommaListField(&Config::proxy_allow_from)},
+      {"--control-certfile", {}, "", N::kMaster, kPublic, "FILE",
+       "TLS on --control-bind: certificate chain (PEM)",
+       "/etc/ssl/ctl.pem", TextField(&Config::control_certfile)},
+      {"--control-keyfile", {}, "", N::kMaster, kPublic, "FILE",
+       "... and its key",
+       "/etc/ssl/ctl.key", TextField(&Config::control_keyfile)},
       {"--worker-listen-fds", {}, "", N::kWorker, kInternal, "FDS",
        "the listening sockets the master passed down",
        "3,4,10", FdListField(&Config::worker_listen_fds)},

@@ -88,9 +88,14 @@ StatusOr<ApiResponse> ControlClient::Send(
   // A fresh connection per request: over a local socket it costs nothing, and
   // it spares us racing the server's keep-alive timeout.
   bool unix_socket = endpoint_.kind == Endpoint::Kind::kUnix;
-  httplib::Client client(unix_socket ? endpoint_.socket_path : endpoint_.host,
-                         unix_socket ? 80 : endpoint_.port);
+  httplib::Client client = unix_socket
+                               ? httplib::Client(endpoint_.socket_path, 80)
+                               : httplib::Client(endpoint_.Describe());
   if (unix_socket) client.set_address_family(AF_UNIX);
+  if (endpoint_.tls) {  // issue 17: the daemon's certificate is verified
+    if (!endpoint_.cacert.empty()) client.set_ca_cert_path(endpoint_.cacert);
+    client.enable_server_certificate_verification(true);
+  }
   client.set_connection_timeout(kConnectTimeoutSeconds);
   client.set_read_timeout(kReadTimeoutSeconds);
   client.set_write_timeout(kReadTimeoutSeconds);

@@ -40,14 +40,15 @@ StatusOr<std::string> ReadToken(const std::string& path) {
   return token;
 }
 
-// Accepts http://HOST[:PORT][/] with HOST a name, an IPv4 address or [IPv6].
+// Accepts http[s]://HOST[:PORT][/] with HOST a name, an IPv4 address or
+// [IPv6].
 Status ParseUrl(const std::string& url, Endpoint* endpoint) {
-  const std::string scheme = "http://";
+  endpoint->tls = url.rfind("https://", 0) == 0;
+  const std::string scheme = endpoint->tls ? "https://" : "http://";
   if (url.rfind(scheme, 0) != 0) {
-    return Status::InvalidArgument(
-        "--url " + url +
-        ": expected http://HOST:PORT (the control API speaks "
-        "plain HTTP)");
+    return Status::InvalidArgument("--url " + url +
+                                   ": expected http://HOST:PORT or "
+                                   "https://HOST:PORT");
   }
   std::string rest = url.substr(scheme.size());
   if (!rest.empty() && rest.back() == '/') rest.pop_back();
@@ -80,7 +81,7 @@ Status ParseUrl(const std::string& url, Endpoint* endpoint) {
   if (host.empty())
     return Status::InvalidArgument("--url " + url + ": no host");
   endpoint->host = host;
-  endpoint->port = 80;
+  endpoint->port = endpoint->tls ? 443 : 80;
   if (!port.empty()) {
     int value = 0;
     auto [end, ec] =
@@ -100,7 +101,7 @@ Status ParseUrl(const std::string& url, Endpoint* endpoint) {
 std::string Endpoint::Describe() const {
   if (kind == Kind::kUnix) return socket_path;
   bool v6 = host.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + host + "]" : host) + ":" +
+  return (tls ? "https://" : "http://") + (v6 ? "[" + host + "]" : host) + ":" +
          std::to_string(port);
 }
 
@@ -113,6 +114,7 @@ StatusOr<Endpoint> ResolveEndpoint(const EndpointRequest& request) {
   if (request.url) {
     endpoint.kind = Endpoint::Kind::kTcp;
     if (Status s = ParseUrl(*request.url, &endpoint); !s.ok()) return s;
+    if (request.cacert) endpoint.cacert = *request.cacert;
   } else {
     endpoint.kind = Endpoint::Kind::kUnix;
     if (request.socket) {

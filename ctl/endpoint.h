@@ -17,6 +17,8 @@ struct Endpoint {
   std::string host;         // kTcp
   int port = 0;             // kTcp
   std::string token;        // empty: no Authorization header
+  bool tls = false;         // https:// (issue 17)
+  std::string cacert;       // --cacert: CA file to verify the daemon with
 
   // How the endpoint is named in messages: the socket path or the URL.
   std::string Describe() const;
@@ -28,6 +30,7 @@ struct EndpointRequest {
   std::optional<std::string> url;         // --url
   std::optional<std::string> token_file;  // --token-file
   std::optional<std::string> env_socket;  // $WSGICTL_SOCKET
+  std::optional<std::string> cacert;      // --cacert (https:// URLs)
 };
 
 // Resolves the request into an endpoint: reads the token file and checks the

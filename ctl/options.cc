@@ -59,6 +59,7 @@ StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args,
     } specs[] = {{"--socket", "-s", &line.endpoint.socket},
                  {"--url", "", &line.endpoint.url},
                  {"--token-file", "", &line.endpoint.token_file},
+                 {"--cacert", "", &line.endpoint.cacert},
                  {"--output", "-o", &output}};
     bool matched = false;
     for (const Spec& spec : specs) {
@@ -114,6 +115,8 @@ options:
                                 /run/wsgid.sock for root, else
                                 $XDG_RUNTIME_DIR/wsgid.sock, else /tmp/wsgid-UID.sock)
       --url http://HOST:PORT    reach the control API over TCP instead
+                                (https://HOST:PORT: over TLS, verified)
+      --cacert FILE             CA certificate(s) to verify an https:// daemon
       --token-file FILE         bearer token for --url (the file's content)
   -o, --output json|table       print the API's JSON instead of tables (and, when
                                 the daemon refuses, its error object)

@@ -80,30 +80,9 @@ std::string AbsolutePath(const std::string& path) {
 // The Gunicorn setting that names the app (not a row of the settings table).
 constexpr const char* kGunicornApp = "wsgi_app";
 
-// issue 15: the Gunicorn settings whose rows other issues add (owned by issues
-// 16/17/18/15-hooks, added at merge): until then a file that sets one gets a
-// warning naming it. Every other Gunicorn setting is a row of the table.
-const std::vector<std::string>& PendingGunicornSettings() {
-  static const std::vector<std::string> names = {
-      "preload_app",
-      "keyfile",
-      "certfile",
-      "ssl_version",
-      "cert_reqs",
-      "ca_certs",
-      "suppress_ragged_eofs",
-      "do_handshake_on_connect",
-      "ciphers",
-      "proxy_protocol",
-      "proxy_allow_ips",
-      "ssl_context"};
-  return names;
-}
-
-bool IsPending(const std::string& name) {
-  const auto& names = PendingGunicornSettings();
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
+// Gunicorn's ssl_context hook: the one Gunicorn setting that is not a row,
+// since it would run Python in the master to build the TLS context (issue 17).
+constexpr const char* kGunicornSslContext = "ssl_context";
 
 // issue 15: Gunicorn's server hooks, all run (worker/server_hooks.h,
 // daemon/master_hooks.h): a file that defines one is handed to the workers and
@@ -232,10 +211,10 @@ Status ApplyGunicornKey(const std::string& path, const std::string& name,
   if (setting == nullptr) {
     warnings->push_back(
         path + ": '" + name + "' " +
-        (IsPending(name) ? "is a Gunicorn setting wsgid does not have yet; "
-                           "ignored"
-                         : "is neither a Gunicorn setting nor a server hook; "
-                           "ignored"));
+        (name == kGunicornSslContext
+             ? "is ignored: wsgid builds its TLS context from certfile, "
+               "keyfile, ca_certs, cert_reqs, ciphers and --ssl-min-version"
+             : "is neither a Gunicorn setting nor a server hook; ignored"));
     return Status::Ok();
   }
   std::vector<std::string> items;

@@ -58,7 +58,15 @@ Status ControlApi::Start() {
       return Status::InvalidArgument(
           "--control-bind needs --control-token-file (a TCP control port "
           "without a token would let anyone who reaches it steer wsgid)");
-    tcp_server_ = std::make_unique<httplib::Server>();
+    if (!options_.certfile.empty()) {
+      tcp_server_ = std::make_unique<httplib::SSLServer>(
+          options_.certfile.c_str(), options_.keyfile.c_str());
+      if (!tcp_server_->is_valid())
+        return Status::InvalidArgument(
+            "--control-certfile/--control-keyfile: cannot load them");
+    } else {
+      tcp_server_ = std::make_unique<httplib::Server>();
+    }
     ConfigureControlServer(tcp_server_.get(), handler_for(true));
     if (Status s =
             ListenTcp(tcp_server_.get(), options_.tcp_bind, &tcp_thread_);

@@ -35,6 +35,9 @@ class ControlApi {
     int socket_mode = 0600;
     std::string tcp_bind;  // empty: no TCP
     std::string token;     // required with tcp_bind
+    // issue 17: TLS on tcp_bind (cpp-httplib's SSLServer) when both are set.
+    std::string certfile;
+    std::string keyfile;
     int max_workers = 32;
     std::string version;
   };

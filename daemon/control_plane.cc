@@ -17,6 +17,8 @@ ControlApi::Options ControlApiOptionsFor(const Config& config) {
   if (options.socket_path == "off") options.socket_path.clear();
   options.socket_mode = config.control_socket_mode;
   options.tcp_bind = config.control_bind;
+  options.certfile = config.control_certfile;  // issue 17
+  options.keyfile = config.control_keyfile;
   options.max_workers = config.max_workers;
   options.version = WSGID_VERSION;
   return options;

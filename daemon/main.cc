@@ -1,6 +1,7 @@
 // wsgid: the master process. Reads and checks the configuration, sets the
 // process up (error log, identity check, umask) and hands over to Supervisor.
 // Exit codes come from common/status_codes.h.
+#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@ extern char** environ;
 #include "common/process_title.h"
 #include "common/status_codes.h"
 #include "common/syslog_sink.h"
+#include "common/tls_settings.h"
 #include "daemon/config_file.h"
 #include "daemon/start_modes.h"
 #include "daemon/supervisor.h"
@@ -123,6 +125,20 @@ Status SetUpProcess(const Config& config, const Args& warnings) {
   return Status::Ok();
 }
 
+// issue 17: one secret in the environment every worker inherits, from which
+// they all derive the same TLS session ticket keys (worker/tls_context.h), so
+// a session resumes on any worker. Kept across USR2 (the new master inherits
+// it); each worker removes it from its own environment before the app starts.
+void ShareTlsTicketSeed() {
+  if (::getenv("WSGID_TLS_TICKET_SEED") != nullptr) return;
+  unsigned char seed[32];
+  if (RAND_bytes(seed, sizeof seed) != 1) return;  // workers make their own
+  char hex[2 * sizeof seed + 1];
+  for (size_t i = 0; i < sizeof seed; ++i)
+    std::snprintf(hex + 2 * i, 3, "%02x", seed[i]);
+  ::setenv("WSGID_TLS_TICKET_SEED", hex, 1);
+}
+
 // Starts the workers and supervises them; a reload reads `args` again.
 int Serve(Config config, const Args& args) {
   Supervisor supervisor(
@@ -152,6 +168,8 @@ int main(int argc, char** argv) {
     std::fputs(FormatSettingLines(EffectiveSettings(*config)).c_str(), stdout);
     return 0;
   }
+  for (std::string& w : TlsSettingWarnings(*config)) warnings.push_back(w);
+  ShareTlsTicketSeed();
   if (config->check_config) return CheckConfig(*config, warnings);
   if (config->daemon)
     if (Status s = Daemonize(); !s.ok()) return ExitCode(s);

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cmath>
 
+#include "worker/tls_context.h"
+
 namespace wsgid {
 namespace {
 
@@ -23,6 +25,22 @@ bool WaitFor(int fd, short events, double timeout_s) {
     if (rc == 0) return false;
     if (errno != EINTR) return true;  // let the next syscall report the error
   }
+}
+
+// SSL_sendfile where OpenSSL has it (kernel TLS); the recv/send convention.
+ssize_t SendFileKernelTls(SSL* ssl, int file_fd, off_t offset, int64_t count) {
+#if !defined(OPENSSL_NO_KTLS)
+  ossl_ssize_t n =
+      SSL_sendfile(ssl, file_fd, offset, static_cast<size_t>(count), 0);
+  if (n < 0 &&
+      (SSL_get_error(ssl, static_cast<int>(n)) == SSL_ERROR_WANT_WRITE))
+    errno = EAGAIN;
+  return n;
+#else
+  (void)ssl, (void)file_fd, (void)offset, (void)count;
+  errno = EOPNOTSUPP;
+  return -1;
+#endif
 }
 
 }  // namespace
@@ -43,13 +61,26 @@ ssize_t Connection::ReadAvailable(size_t max) {
   // room it does not use.
   thread_local char buffer[65536];
   max = std::min(max, sizeof buffer);
-  ssize_t n;
-  do {
-    n = ::recv(fd, buffer, max, 0);
-  } while (n < 0 && errno == EINTR);
-  if (n > 0) in.append(buffer, static_cast<size_t>(n));
-  read_full = n == static_cast<ssize_t>(max);
-  return n;
+  ssize_t n = transport->Recv(fd, buffer, max);
+  if (n <= 0) {
+    read_full = false;
+    return n;
+  }
+  size_t got = static_cast<size_t>(n);
+  // TLS hands out one record per call: read on until the room is full or the
+  // socket is empty, so edge-triggered parking never misses bytes left in it.
+  while (tls != nullptr && got < max) {
+    ssize_t more = transport->Recv(fd, buffer + got, max - got);
+    if (more <= 0) break;  // EAGAIN, or an end the next read reports
+    got += static_cast<size_t>(more);
+  }
+  in.append(buffer, got);
+  read_full = got == max || (tls != nullptr && SSL_pending(tls->ssl()) > 0);
+  return static_cast<ssize_t>(got);
+}
+
+bool Connection::Await(short asked, double timeout_s) const {
+  return WaitFor(fd, transport->WaitEvents(asked), timeout_s);
 }
 
 StatusOr<size_t> Connection::ReadBlocking(double timeout_s, size_t max) {
@@ -57,7 +88,7 @@ StatusOr<size_t> Connection::ReadBlocking(double timeout_s, size_t max) {
     ssize_t n = ReadAvailable(max);
     if (n >= 0) return static_cast<size_t>(n);
     if (errno != EAGAIN) return Status::FromErrno("read", errno);
-    if (!WaitFor(fd, POLLIN, timeout_s))
+    if (!Await(POLLIN, timeout_s))
       return Status::Error(StatusCode::kDeadlineExceeded, "read timed out");
   }
 }
@@ -69,14 +100,10 @@ Status Connection::WriteAll(struct iovec* iov, int iovcnt, double timeout_s) {
       --iovcnt;
       continue;
     }
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = static_cast<size_t>(iovcnt);
-    ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    ssize_t n = transport->Sendv(fd, iov, iovcnt);
     if (n < 0) {
-      if (errno == EINTR) continue;
       if (errno != EAGAIN) return Status::FromErrno("write", errno);
-      if (!WaitFor(fd, POLLOUT, timeout_s))
+      if (!Await(POLLOUT, timeout_s))
         return Status::Error(StatusCode::kDeadlineExceeded, "write timed out");
       continue;
     }
@@ -99,17 +126,44 @@ Status Connection::WriteAll(std::string_view data, double timeout_s) {
   return WriteAll(&iov, 1, timeout_s);
 }
 
+StatusOr<int64_t> Connection::SendFileBuffered(int file_fd, int64_t offset,
+                                               int64_t count,
+                                               double timeout_s) {
+  thread_local char buffer[65536];
+  int64_t sent = 0;
+  while (sent < count) {
+    size_t want = static_cast<size_t>(
+        std::min<int64_t>(count - sent, static_cast<int64_t>(sizeof buffer)));
+    ssize_t n = ::pread(file_fd, buffer, want, offset + sent);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::FromErrno("read (file_wrapper)", errno);
+    if (n == 0) break;  // the file is shorter than announced
+    if (Status s = WriteAll(std::string_view(buffer, static_cast<size_t>(n)),
+                            timeout_s);
+        !s.ok())
+      return s;
+    sent += n;
+  }
+  return sent;
+}
+
 StatusOr<int64_t> Connection::SendFile(int file_fd, int64_t offset,
                                        int64_t count, double timeout_s) {
+  // Over TLS without kernel TLS the bytes must pass through OpenSSL.
+  if (tls != nullptr && !TlsContext::KernelTlsSend(tls->ssl()))
+    return SendFileBuffered(file_fd, offset, count, timeout_s);
   off_t off = offset;
   int64_t sent = 0;
   while (sent < count) {
     ssize_t n =
-        ::sendfile(fd, file_fd, &off, static_cast<size_t>(count - sent));
+        tls != nullptr
+            ? SendFileKernelTls(tls->ssl(), file_fd, off, count - sent)
+            : ::sendfile(fd, file_fd, &off, static_cast<size_t>(count - sent));
+    if (n > 0 && tls != nullptr) off += n;
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN) return Status::FromErrno("sendfile", errno);
-      if (!WaitFor(fd, POLLOUT, timeout_s))
+      if (!Await(POLLOUT, timeout_s))
         return Status::Error(StatusCode::kDeadlineExceeded, "write timed out");
       continue;
     }
@@ -119,7 +173,19 @@ StatusOr<int64_t> Connection::SendFile(int file_fd, int64_t offset,
   return sent;
 }
 
+void Connection::StartTls(SSL* ssl) {
+  tls = std::make_unique<TlsTransport>(ssl);
+  transport = tls.get();
+}
+
+void Connection::EndTls() {
+  transport = PlainTransport();
+  tls.reset();
+}
+
 void Connection::Reset(int new_fd, int listener_index) {
+  EndTls();
+  stage = Stage::kHttp;
   fd = new_fd;
   listener = listener_index;
   registered = false;

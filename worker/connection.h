@@ -11,10 +11,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
+#include "worker/transport.h"
 
 struct _object;  // PyObject, without including Python here
 
@@ -34,6 +36,14 @@ class Connection {
   // (RequestLoop::AwaitsBody): the request was sent, so a drain does not
   // shorten its deadline.
   std::atomic<bool> awaiting_body{false};
+
+  // issue 17: what must happen before HTTP (ConnectionPreface): a PROXY
+  // header, a TLS handshake, or nothing.
+  enum class Stage : uint8_t { kProxyHeader, kHandshake, kHttp };
+  Stage stage = Stage::kHttp;
+  // Every read and write goes through it: PlainTransport(), or `tls`.
+  Transport* transport = PlainTransport();
+  std::unique_ptr<TlsTransport> tls;  // set for a connection on a TLS listener
 
   int fd = -1;
   int listener = 0;         // index of the listening socket it came from
@@ -94,6 +104,18 @@ class Connection {
 
   // Resets the per-connection fields for a newly accepted socket.
   void Reset(int new_fd, int listener_index);
+
+  // Makes the connection TLS (before its first byte is read); takes `ssl`.
+  void StartTls(SSL* ssl);
+  // Frees the TLS state, if any (the owner, when closing).
+  void EndTls();
+
+ private:
+  // Waits up to timeout_s for the transport to be able to go on after EAGAIN
+  // (`asked`: POLLIN or POLLOUT); false on timeout.
+  bool Await(short asked, double timeout_s) const;
+  StatusOr<int64_t> SendFileBuffered(int file_fd, int64_t offset, int64_t count,
+                                     double timeout_s);
 };
 
 }  // namespace wsgid

@@ -167,6 +167,7 @@ void ConnectionSet::Close(Connection* conn) {
   conn->word.store(Connection::Make(gen, Connection::kFree),
                    std::memory_order_release);
   balance_.Closed(conn);
+  conn->EndTls();
   ::close(fd);
 }
 
@@ -175,6 +176,7 @@ void ConnectionSet::LingerClose(Connection* conn) {
   // the response before the client reads it.
   int pending = 0;
   ::ioctl(conn->fd, FIONREAD, &pending);
+  if (conn->tls != nullptr) conn->tls->Shutdown();  // close_notify
   ::shutdown(conn->fd, SHUT_WR);
   if (pending == 0 && conn->Pending().empty()) {
     Close(conn);

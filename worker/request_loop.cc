@@ -28,16 +28,34 @@ RequestLoop::RequestLoop(const Config& config, RequestHandler* handler,
                          const std::atomic<bool>* draining)
     : config_(config),
       limits_(HttpLimits::FromConfig(config)),
+      preface_(config),
       handler_(handler),
       slot_(slot),
       connections_(connections),
       draining_(draining) {}
+
+RequestLoop::~RequestLoop() = default;
+
+bool RequestLoop::PassPreface(Connection* conn) {
+  switch (preface_.Advance(conn, config_.io_timeout)) {
+    case ConnectionPreface::Step::kReady:
+      return true;
+    case ConnectionPreface::Step::kWait:
+      connections_->Park(conn, draining());
+      return false;
+    case ConnectionPreface::Step::kClose:
+      connections_->Close(conn);
+      return false;
+  }
+  return false;
+}
 
 void RequestLoop::BindThread(ThreadSlot* thread_slot) {
   t_thread_slot = thread_slot;
 }
 
 void RequestLoop::Serve(Connection* conn) {
+  if (conn->stage != Connection::Stage::kHttp && !PassPreface(conn)) return;
   // After a response the next request has usually not arrived yet, so the
   // loop parks instead of trying a read that would fail.
   bool try_read = true;

@@ -20,6 +20,7 @@
 #include "common/config.h"
 #include "common/scoreboard.h"
 #include "worker/connection.h"
+#include "worker/connection_preface.h"
 #include "worker/connection_set.h"
 #include "worker/http_parser.h"
 #include "worker/request_handler.h"
@@ -31,6 +32,7 @@ class RequestLoop {
   // `slot`: the worker's scoreboard slot, or nullptr when running alone.
   RequestLoop(const Config& config, RequestHandler* handler, WorkerSlot* slot,
               ConnectionSet* connections, const std::atomic<bool>* draining);
+  ~RequestLoop();
 
   // The calling app thread's scoreboard entry (nullptr: none), for the
   // requests it serves from now on.
@@ -38,10 +40,13 @@ class RequestLoop {
 
   // Serves requests on an owned connection until it is parked or closed; the
   // caller must not touch it afterwards. Called when the socket is readable
-  // (or freshly accepted: with its request usually waiting).
+  // (or freshly accepted: with its request usually waiting). A connection
+  // still in its preface (PROXY header, TLS handshake) gets through it first.
   void Serve(Connection* conn);
 
  private:
+  // Advances the preface; false when the connection was parked or closed.
+  bool PassPreface(Connection* conn);
   // What became of the buffered bytes.
   enum class Step {
     kNextRequest,  // a request was served; the connection stays open
@@ -65,6 +70,7 @@ class RequestLoop {
 
   const Config& config_;
   const HttpLimits limits_;
+  const ConnectionPreface preface_;
   RequestHandler* handler_;
   WorkerSlot* slot_;
   ConnectionSet* connections_;

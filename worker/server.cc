@@ -9,7 +9,9 @@
 #include <cerrno>
 #include <thread>
 
+#include "common/listener.h"
 #include "common/log.h"
+#include "common/tls_settings.h"
 
 namespace wsgid {
 namespace {
@@ -23,12 +25,14 @@ constexpr long kTickNs = 100 * 1000 * 1000;
 }  // namespace
 
 Server::Server(const Config& config, std::vector<int> listen_fds,
-               RequestHandler* handler, WorkerSlot* slot)
+               RequestHandler* handler, WorkerSlot* slot,
+               std::unique_ptr<TlsContext> tls_context)
     : config_(config),
       listen_fds_(std::move(listen_fds)),
       handler_(handler),
       slot_(slot),
-      persistent_registration_(MaxThreads(config) == 1) {}
+      persistent_registration_(MaxThreads(config) == 1),
+      tls_context_(std::move(tls_context)) {}
 
 Server::~Server() = default;
 
@@ -52,10 +56,44 @@ Status Server::Init() {
   if (Status s = connections_->Init(); !s.ok()) return s;
   request_loop_ = std::make_unique<RequestLoop>(config_, handler_, slot_,
                                                 connections_.get(), &draining_);
+  if (Status s = InitTls(); !s.ok()) return s;
   listeners_ =
       std::make_unique<ListenerSet>(epoll_fd_.get(), std::move(listen_fds_));
   listeners_->SetListening(true);
   return Status::Ok();
+}
+
+Status Server::InitTls() {
+  preface_ = std::make_unique<ConnectionPreface>(config_);
+  bool any = false;
+  for (int fd : listen_fds_) {
+    listener_tls_.push_back(
+        ListenerUsesTls(fd, TlsEnabled(config_), config_.binds));
+    any = any || listener_tls_.back();
+  }
+  if (!any) return Status::Ok();
+  if (tls_context_ == nullptr) {
+    auto context = TlsContext::Create(config_);
+    if (!context.ok()) return context.status();
+    tls_context_ = std::move(context).value();
+  }
+  for (size_t i = 0; i < listen_fds_.size(); ++i)
+    Log(LogLevel::kInfo) << DescribeSocket(listen_fds_[i]) << ": "
+                         << (listener_tls_[i] ? "https" : "http");
+  return Status::Ok();
+}
+
+bool Server::BeginPreface(Connection* conn, size_t listener_index) {
+  bool tls = listener_tls_[listener_index];
+  conn->stage = preface_->FirstStage(tls);
+  if (!tls) return true;
+  SSL* ssl = tls_context_->NewSession(conn->fd);
+  if (ssl == nullptr) {
+    connections_->Close(conn);
+    return false;
+  }
+  conn->StartTls(ssl);
+  return true;
 }
 
 // App threads ----------------------------------------------------------------
@@ -131,6 +169,7 @@ Connection* Server::Accept(size_t listener_index) {
   if (fd < 0) return nullptr;
   Connection* conn =
       connections_->Open(fd, static_cast<int>(listener_index), peer);
+  if (conn != nullptr && !BeginPreface(conn, listener_index)) return nullptr;
   if (conn != nullptr && slot_ != nullptr)
     slot_->accepts.fetch_add(1, std::memory_order_relaxed);
   return conn;

@@ -39,6 +39,7 @@
 #include "worker/request_handler.h"
 #include "worker/request_loop.h"
 #include "worker/worker_life_hooks.h"
+#include "worker/tls_context.h"
 
 namespace wsgid {
 
@@ -47,8 +48,11 @@ class Server {
   // REQUIRES: listen_fds are listening, non-blocking sockets; handler and slot
   // (the worker's scoreboard slot, or nullptr when running alone) outlive the
   // server.
+  // `tls_context`: built by the caller when a listener serves TLS (null: built
+  // here if needed).
   Server(const Config& config, std::vector<int> listen_fds,
-         RequestHandler* handler, WorkerSlot* slot);
+         RequestHandler* handler, WorkerSlot* slot,
+         std::unique_ptr<TlsContext> tls_context = nullptr);
   ~Server();
 
   Status Init();
@@ -94,6 +98,11 @@ class Server {
   // Accepts one waiting connection (owned by the caller, kActive); nullptr when
   // none is waiting.
   Connection* Accept(size_t listener_index);
+  // Sets up a new connection's preface (PROXY header, TLS); false when it was
+  // closed instead.
+  bool BeginPreface(Connection* conn, size_t listener_index);
+  // Builds the TLS context and decides which listeners serve TLS.
+  Status InitTls();
 
   const Config& config_;
   std::vector<int> listen_fds_;  // handed to listeners_ by Init
@@ -110,6 +119,11 @@ class Server {
   std::unique_ptr<ListenerSet> listeners_;
   std::unique_ptr<ConnectionSet> connections_;
   std::unique_ptr<RequestLoop> request_loop_;
+  // issue 17: the TLS context (null without --certfile) and, per listener,
+  // whether it serves TLS and the stage its connections start in.
+  std::unique_ptr<TlsContext> tls_context_;
+  std::vector<bool> listener_tls_;
+  std::unique_ptr<ConnectionPreface> preface_;
   int64_t last_load_sample_ns_ = 0;  // main thread only
   // App thread i runs while i < thread_target_; thread_alive_[i] says whether
   // it is running (it clears it on its way out).

@@ -14,6 +14,7 @@
 #include "common/listener.h"
 #include "common/log.h"
 #include "common/privileges.h"
+#include "common/tls_settings.h"
 #include "worker/python_app.h"
 #include "worker/stdio_relay.h"
 #include "worker/zygote.h"
@@ -65,8 +66,23 @@ Status WorkerBoot::PrepareProcess() {
   s = EnterWorkingDirectory();
   if (s.ok()) s = OpenOwnListeners();
   if (s.ok()) s = AttachScoreboard();
+  if (s.ok()) s = LoadTls();
   if (s.ok()) s = DropIdentity();
   return AsBootFailure(s);
+}
+
+Status WorkerBoot::LoadTls() {
+  bool any = false;
+  for (int fd : listen_fds_)
+    any = any || ListenerUsesTls(fd, TlsEnabled(config_), config_.binds);
+  if (!any) {
+    TlsContext::DiscardTicketSeed();
+    return Status::Ok();
+  }
+  auto context = TlsContext::Create(config_);
+  if (!context.ok()) return context.status();
+  tls_context_ = std::move(context).value();
+  return Status::Ok();
 }
 
 Status WorkerBoot::OpenLogs() {
@@ -197,8 +213,8 @@ Status WorkerBoot::StartServer() {
   handler_ = std::make_unique<WsgiHandler>(config_, app_, listen_fds_);
   if (Status s = handler_->Init(); !s.ok()) return AsBootFailure(s);
   handler_->SetHooks(hooks_.get());
-  server_ =
-      std::make_unique<Server>(config_, listen_fds_, handler_.get(), slot_);
+  server_ = std::make_unique<Server>(config_, listen_fds_, handler_.get(),
+                                     slot_, std::move(tls_context_));
   if (Status s = server_->Init(); !s.ok()) return AsBootFailure(s);
   server_->SetLifeHooks(hooks_.get());
   PyEval_SaveThread();  // app threads take the GIL when they need it

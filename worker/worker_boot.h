@@ -75,6 +75,10 @@ class WorkerBoot {
   // raising is kAppLoad, as an import error.
   Status AfterWorkerProcessExists();
   void AfterAppLoaded(PyObject* app);
+  // issue 17: the TLS context is built here, before privileges are dropped (a
+  // key readable only by root stays so), and the ticket seed leaves the
+  // environment before Python copies it into os.environ.
+  Status LoadTls();
 
   Config config_;
   std::vector<int> listen_fds_;
@@ -86,6 +90,7 @@ class WorkerBoot {
   std::unique_ptr<ServerHooks> hooks_;  // null: no worker-side hook
   std::unique_ptr<WsgiHandler> handler_;
   std::unique_ptr<Server> server_;
+  std::unique_ptr<TlsContext> tls_context_;  // null: no TLS listener
 };
 
 }  // namespace wsgid

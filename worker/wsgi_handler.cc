@@ -312,6 +312,7 @@ PyObject* WsgiHandler::BuildEnviron(Connection* conn, const RequestHead& head) {
   if (env == nullptr) return nullptr;
   SetRequestLine(env, head);
   SetPeerAddress(env, conn);
+  if (conn->tls != nullptr) SetTlsKeys(env, *conn->tls);
   bool trusted = IsTrustedProxy(conn);
   for (const HeaderField& h : head.headers) {
     if (!IsForwarderHeader(h.name, config_.forwarder_headers)) {
@@ -380,6 +381,17 @@ void WsgiHandler::SetPeerAddress(PyObject* env, Connection* conn) {
     Py_INCREF(conn->py_remote_port);
     SetItem(env, keys_[kRemotePort], conn->py_remote_port);
   }
+}
+
+void WsgiHandler::SetTlsKeys(PyObject* env, const TlsTransport& tls) {
+  Py_INCREF(https_);
+  SetItem(env, keys_[kWsgiUrlScheme], https_);
+  // mod_ssl's names, which Django and Flask extensions already read.
+  if (tls.client_subject().empty()) return;
+  SetItem(env, "SSL_CLIENT_S_DN", Latin1(tls.client_subject()));
+  SetItem(env, "SSL_CLIENT_I_DN", Latin1(tls.client_issuer()));
+  SetItem(env, "SSL_CLIENT_VERIFY",
+          PyUnicode_FromString(tls.client_verified() ? "SUCCESS" : "FAILED"));
 }
 
 void WsgiHandler::AddHeader(PyObject* env, const HeaderField& header) {

@@ -88,6 +88,9 @@ class WsgiHandler : public RequestHandler {
   void SetRequestLine(PyObject* env, const RequestHead& head);
   // REMOTE_ADDR and REMOTE_PORT, made once per connection.
   void SetPeerAddress(PyObject* env, Connection* conn);
+  // issue 17: wsgi.url_scheme https and, when the client presented a
+  // certificate, SSL_CLIENT_S_DN, SSL_CLIENT_I_DN and SSL_CLIENT_VERIFY.
+  void SetTlsKeys(PyObject* env, const TlsTransport& tls);
   // HTTP_* (and CONTENT_TYPE, CONTENT_LENGTH) of one request header.
   void AddHeader(PyObject* env, const HeaderField& header);
   // wsgi.url_scheme and REMOTE_ADDR from X-Forwarded-Proto / -For, for a

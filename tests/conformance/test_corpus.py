@@ -53,7 +53,6 @@ USING_GUNICORN = harness.UNDER_GUNICORN
 
 # Corpus settings wsgid has no flag for: the cases needing them are skipped.
 UNSUPPORTED_SETTINGS = {
-    "proxy_protocol": "wsgid does not implement the PROXY protocol",
     "strip_header_spaces": "wsgid has no strip_header_spaces (whitespace before ':' is "
                            "always an error)",
     "permit_unconventional_http_method": "wsgid has no permit_unconventional_http_method",
@@ -156,6 +155,13 @@ def flags_for(settings):
             if USING_GUNICORN:
                 skips.append("header_map: the reference gunicorn 20.1 has no --header-map")
             flags += ["--header-map", str(value)]
+        elif key == "proxy_protocol":
+            # Gunicorn's proxy_protocol: the header is optional (valid/pp_03 has none);
+            # wsgid requires it unless --proxy-protocol-optional says so.
+            if value:
+                flags.append("--proxy-protocol")
+                if not USING_GUNICORN:
+                    flags.append("--proxy-protocol-optional")
         elif key == "permit_obsolete_folding":
             if USING_GUNICORN:
                 skips.append("permit_obsolete_folding: the reference gunicorn 20.1 has no "

@@ -1,4 +1,5 @@
-// libFuzzer target: ParseRequestHead over arbitrary bytes.
+// libFuzzer target: ParseRequestHead over arbitrary bytes, after a PROXY
+// protocol header when the input starts with one (ParseProxyPrefix).
 //
 // The whole input is the receive buffer, so gunicorn's request corpus serves as
 // seeds unchanged. Each input is parsed under the default limits and under a
@@ -21,6 +22,7 @@
 #include <string_view>
 
 #include "worker/http_parser.h"
+#include "worker/proxy_protocol.h"
 
 namespace {
 
@@ -178,8 +180,40 @@ void ParseWith(std::string_view buffer, const HttpLimits& limits,
 
 }  // namespace
 
+// issue 17: an input that may start with a PROXY protocol header (v1 or v2,
+// as the gunicorn corpus's pp_* seeds do) goes through ParseProxyHeader the
+// way ConnectionPreface feeds it: kDone consumes 0 < n <= size bytes and every
+// shorter prefix was kNeedMore (a header split by TCP is never refused), an
+// error stays an error when more bytes come; the request after the header is
+// then parsed like any other. Returns the bytes after the header.
+std::string_view ParseProxyPrefix(std::string_view buffer) {
+  if (!wsgid::MayBeProxyHeader(buffer.substr(0, 12))) return buffer;
+  wsgid::ProxyHeader header;
+  size_t consumed = 0;
+  std::string error;
+  wsgid::ProxyParse result =
+      wsgid::ParseProxyHeader(buffer, &header, &consumed, &error);
+  if (result == wsgid::ProxyParse::kNeedMore) return {};
+  if (result == wsgid::ProxyParse::kError) {
+    CHECK(!error.empty());
+    return {};
+  }
+  CHECK(consumed > 0 && consumed <= buffer.size());
+  CHECK(consumed <= wsgid::kMaxProxyHeaderBytes);
+  CHECK(!header.has_address || !header.source_addr.empty());
+  for (size_t n = 0; n < consumed; n += 1 + n / 8) {
+    wsgid::ProxyHeader partial;
+    size_t partial_consumed = 0;
+    CHECK(wsgid::ParseProxyHeader(buffer.substr(0, n), &partial,
+                                  &partial_consumed,
+                                  &error) == wsgid::ProxyParse::kNeedMore);
+  }
+  return buffer.substr(consumed);
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view buffer(reinterpret_cast<const char*>(data), size);
+  buffer = ParseProxyPrefix(buffer);
   uint64_t hash = Fnv1a(buffer);
   ParseWith(buffer, HttpLimits(), hash);
   ParseWith(buffer, LimitsFrom(hash), hash >> 7);

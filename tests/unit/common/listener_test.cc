@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace wsgid {
 namespace {
@@ -61,6 +62,35 @@ TEST(ParseBindAddressTest, AcceptedForms) {
     }
     EXPECT_EQ(a->ToString(), c.canonical) << c.text;
   }
+}
+
+// issue 17: http:// keeps a bind plain when --certfile turns TLS on.
+TEST(ParseBindAddressTest, SchemePrefixes) {
+  auto plain = ParseBindAddress("http://127.0.0.1:8080");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->scheme, BindAddress::Scheme::kHttp);
+  EXPECT_EQ(plain->port, 8080);
+  EXPECT_EQ(plain->ToString(), "127.0.0.1:8080");
+  auto tls = ParseBindAddress("https://[::1]:8443");
+  ASSERT_TRUE(tls.ok());
+  EXPECT_EQ(tls->scheme, BindAddress::Scheme::kHttps);
+  EXPECT_EQ(tls->host, "::1");
+  EXPECT_EQ(ParseBindAddress("127.0.0.1:1")->scheme,
+            BindAddress::Scheme::kDefault);
+  EXPECT_FALSE(ParseBindAddress("http://").ok());
+}
+
+TEST(ListenerUsesTlsTest, EveryTcpBindButHttpOnes) {
+  auto a = OpenListener(*ParseBindAddress("127.0.0.1:0"), 8);
+  auto b = OpenListener(*ParseBindAddress("127.0.0.1:0"), 8);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::string b_name = DescribeSocket(b->get());
+  std::string b_port = b_name.substr(b_name.rfind(':') + 1);
+  std::vector<std::string> binds = {"127.0.0.1:0",
+                                    "http://127.0.0.1:" + b_port};
+  EXPECT_TRUE(ListenerUsesTls(a->get(), true, binds));
+  EXPECT_FALSE(ListenerUsesTls(b->get(), true, binds));
+  EXPECT_FALSE(ListenerUsesTls(a->get(), false, binds));
 }
 
 TEST(ParseBindAddressTest, CanonicalFormParsesToTheSameAddress) {

@@ -55,7 +55,16 @@ TEST(EndpointTest, UrlsAndSocketsResolveOrSayWhy) {
   EXPECT_EQ(endpoint->host, "::1");
   EXPECT_EQ(endpoint->port, 9000);
 
-  for (const char* bad : {"https://127.0.0.1:9000", "http://127.0.0.1:0",
+  EndpointRequest tls;  // issue 17
+  tls.url = "https://localhost";
+  tls.cacert = "/etc/ssl/ca.pem";
+  auto tls_endpoint = ResolveEndpoint(tls);
+  ASSERT_TRUE(tls_endpoint.ok());
+  EXPECT_TRUE(tls_endpoint->tls);
+  EXPECT_EQ(tls_endpoint->port, 443);
+  EXPECT_EQ(tls_endpoint->cacert, "/etc/ssl/ca.pem");
+
+  for (const char* bad : {"ftp://127.0.0.1:9000", "http://127.0.0.1:0",
                           "http://127.0.0.1:9000/v1", "http://[::1:9000"}) {
     EndpointRequest request;
     request.url = bad;
