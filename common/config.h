@@ -97,6 +97,10 @@ struct Config {
   bool check_config = false;  // --check-config: validate and exit
   std::string config_file;    // -c/--config: wsgid.toml or gunicorn.conf.py
 
+  // issue 14: the app's virtualenv (--virtualenv, -H, --home; the master
+  // defaults it to $VIRTUAL_ENV). Empty: the embedded Python's own prefix.
+  std::string virtualenv;
+
   // Set only on the worker's command line, by wsgid.
   std::vector<int> worker_listen_fds;  // --worker-listen-fds 3,4
   int worker_ready_fd = -1;            // --worker-ready-fd

@@ -228,6 +228,11 @@ std::vector<Setting> BuildTable() {
       {"--check-config", {}, "", N::kMaster, kPublic, "",
        "validate the configuration and exit",
        "true", SwitchField(&Config::check_config)},
+      // issue 14: the app's virtualenv (uWSGI's -H/--home/--virtualenv).
+      {"--virtualenv", {"-H", "--home"}, "", N::kBoth, kPublic, "PATH",
+       "the app's virtualenv (default $VIRTUAL_ENV): its\n"
+       "sys.prefix and site-packages; same Python major.minor",
+       "/srv/app/venv", TextField(&Config::virtualenv)},
       {"--worker-listen-fds", {}, "", N::kWorker, kInternal, "FDS",
        "the listening sockets the master passed down",
        "3,4,10", FdListField(&Config::worker_listen_fds)},

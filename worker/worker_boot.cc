@@ -134,7 +134,8 @@ Status WorkerBoot::DropIdentity() {
 }
 
 Status WorkerBoot::StartApplication() {
-  if (Status s = StartInterpreter(); !s.ok()) return AsBootFailure(s);
+  if (Status s = StartInterpreter(config_.virtualenv); !s.ok())
+    return AsBootFailure(s);
   auto app = LoadApplication(config_);
   if (!app.ok()) return app.status();  // kAppLoad: the master reads its exit
   handler_ = std::make_unique<WsgiHandler>(config_, *app, listen_fds_);
