@@ -2,17 +2,29 @@
 # `make test` runs every test tier (ctest, bounded fuzzing, sanitizers), `make build` only
 # builds, `make bench` compares peers and `make bench-scenario` runs the scaler's scenarios;
 # `make fuzz` fuzzes longer, `make sanitize` runs the sanitizer tier alone.
+# EMBED_PYTHON: the CPython 3.9-3.13 the worker embeds (Debian's by default, in build/;
+# another one builds in build-pyX.Y/, e.g. `make build EMBED_PYTHON=~/.pyenv/versions/3.12.1/bin/python3.12`).
+# PYTHON runs the test and benchmark scripts.
+EMBED_PYTHON ?= /usr/bin/python3
+ifeq ($(EMBED_PYTHON),/usr/bin/python3)
 BUILD ?= build
+else
+BUILD ?= build-py$(shell $(EMBED_PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+endif
 JOBS ?= $(shell nproc)
 PYTHON := /usr/bin/python3
-CMAKE_FLAGS := -DPython_EXECUTABLE=$(PYTHON) -DPYBIND11_FINDPYTHON=ON \
+CMAKE_FLAGS := -DPython_EXECUTABLE=$(EMBED_PYTHON) -DPYBIND11_FINDPYTHON=ON \
 	-DCMAKE_BUILD_TYPE=RelWithDebInfo
+# ccache when installed (TEST_PACKAGES): build folders at the same depth share the objects
+# that do not depend on Python (the version matrix and pip tests build beside build/).
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= 1
 
 # Debian packages: build dependencies, then what the tests and benchmarks run.
 BUILD_PACKAGES := g++ cmake make pkg-config python3-dev pybind11-dev libcpp-httplib-dev \
 	nlohmann-json3-dev prometheus-cpp-dev libgtest-dev
 TEST_PACKAGES := python3-flask python3-django python3-yaml curl wrk nghttp2-client nginx-light prometheus \
-	tmux openssl systemd
+	tmux openssl systemd python3-venv ccache
 # kubectl (test_deploy_k8s) is not one of them: Debian's kubernetes-client 1.20 cannot render
 # deploy/k8s (its kustomize predates `labels`); the image's google-cloud-sdk kubectl does.
 BENCH_PACKAGES := wrk nghttp2-client gunicorn uwsgi-core uwsgi-plugin-python3 nginx-light \
@@ -44,7 +56,8 @@ setup-bench: setup
 	$(call install_missing,$(BENCH_PACKAGES))
 
 $(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) \
+		$$(command -v ccache >/dev/null && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 
 build: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
