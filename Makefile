@@ -37,7 +37,7 @@ SANITIZE_PACKAGES := clang-14 libfuzzer-14-dev libclang-rt-14-dev
 FUZZ_SECONDS ?= 60
 FUZZ_LONG_SECONDS ?= 600
 
-.PHONY: setup setup-bench build run test fuzz sanitize bench bench-scenario clean
+.PHONY: setup setup-bench build run test fuzz sanitize bench bench-python bench-scenario clean
 
 define install_missing
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -85,6 +85,18 @@ sanitize: setup
 
 bench: setup-bench build
 	$(PYTHON) tests/bench/run.py --bin-dir $(BUILD)/bin
+
+# Hello world from the worker built against another CPython (BENCH_PYTHON, pyenv's newest
+# 3.12 by default) beside the default build's, in one run: the wsgid/x column is the ratio.
+PYENV_ROOT ?= $(HOME)/.pyenv
+BENCH_PYTHON ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.12.*/bin/python3.12)))
+bench-python: setup-bench build
+	@test -n "$(BENCH_PYTHON)" || { echo "no BENCH_PYTHON (pyenv's 3.12 not found)" >&2; exit 1; }
+	$(MAKE) build EMBED_PYTHON=$(BENCH_PYTHON)
+	$(PYTHON) tests/bench/run.py --servers wsgid,wsgid-alt --workloads hello --no-charts \
+		--bin-dir $(BUILD)/bin \
+		--alt-bin-dir build-py$$($(BENCH_PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')/bin \
+		--results-dir tests/bench/results/python
 
 # The scaler's scenario benchmark (about 20 minutes); e.g.
 # make bench-scenario SCENARIO_FLAGS="--phase-seconds 5 --scenarios io"
