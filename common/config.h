@@ -153,6 +153,9 @@ struct Config {
   std::vector<std::string> proxy_allow_from{"127.0.0.1"};  // --proxy-allow-from
   std::string control_certfile;  // --control-certfile: TLS on --control-bind
   std::string control_keyfile;   // --control-keyfile
+  // issue 14: the app's virtualenv (--virtualenv, -H, --home; the master
+  // defaults it to $VIRTUAL_ENV). Empty: the embedded Python's own prefix.
+  std::string virtualenv;
 
   // Set only on the worker's command line, by wsgid.
   std::vector<int> worker_listen_fds;  // --worker-listen-fds 3,4

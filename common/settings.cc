@@ -532,6 +532,11 @@ std::vector<Setting> BuildTable() {
       {"--control-keyfile", {}, "", N::kMaster, kPublic, "FILE",
        "... and its key",
        "/etc/ssl/ctl.key", TextField(&Config::control_keyfile)},
+      // issue 14: the app's virtualenv (uWSGI's -H/--home/--virtualenv).
+      {"--virtualenv", {"-H", "--home"}, "", N::kBoth, kPublic, "PATH",
+       "the app's virtualenv (default $VIRTUAL_ENV): its\n"
+       "sys.prefix and site-packages; same Python major.minor",
+       "/srv/app/venv", TextField(&Config::virtualenv)},
       {"--worker-listen-fds", {}, "", N::kWorker, kInternal, "FDS",
        "the listening sockets the master passed down",
        "3,4,10", FdListField(&Config::worker_listen_fds)},

@@ -7,6 +7,7 @@
 
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@ extern char** environ;
 #include "common/tls_settings.h"
 #include "daemon/config_file.h"
 #include "daemon/start_modes.h"
+#include "daemon/embedded_python.h"
 #include "daemon/supervisor.h"
 
 namespace wsgid {
@@ -52,16 +54,36 @@ std::optional<int> AnswerInfoFlags(const Args& args) {
     }
     if (a == "--version" || a == "-v") {
       std::printf("wsgid %s\n", WSGID_VERSION);
+      // The Python is the worker binary's (built per version, or by pip).
+      auto python = QueryEmbeddedPython(WorkerPath());
+      if (python.ok())
+        std::printf("Python %s (%s)\n", python->version.c_str(),
+                    python->executable.c_str());
+      else
+        std::printf("Python: unknown (%s)\n",
+                    python.status().message().c_str());
       return 0;
     }
   }
   return std::nullopt;
 }
 
-// Defaults < file < environment < flags, validated; an error is printed.
-StatusOr<Config> LoadValidConfig(const Args& args, Args* warnings) {
+// LoadConfig, and --virtualenv defaulted to $VIRTUAL_ENV (the workers get it
+// on their command line, so a reload keeps it).
+StatusOr<Config> LoadConfigWithVirtualenv(const Args& args, Args* warnings) {
   auto config = LoadConfig(args, environ, warnings);
+  const char* virtual_env = std::getenv("VIRTUAL_ENV");
+  if (config.ok() && config->virtualenv.empty() && virtual_env != nullptr)
+    config->virtualenv = virtual_env;
+  return config;
+}
+
+// Defaults < file < environment < flags, validated (the virtualenv against
+// the worker's Python too); an error is printed.
+StatusOr<Config> LoadValidConfig(const Args& args, Args* warnings) {
+  auto config = LoadConfigWithVirtualenv(args, warnings);
   Status valid = config.ok() ? ValidateConfig(*config) : config.status();
+  if (valid.ok()) valid = CheckConfiguredVirtualenv(*config, WorkerPath());
   if (valid.ok()) return config;
   std::fprintf(stderr, "wsgid: error: %s\n(see wsgid --help)\n",
                valid.message().c_str());
@@ -144,7 +166,7 @@ int Serve(Config config, const Args& args) {
   Supervisor supervisor(
       std::move(config), WorkerPath(),
       [args](Args* reload_warnings) {
-        return LoadConfig(args, environ, reload_warnings);
+        return LoadConfigWithVirtualenv(args, reload_warnings);
       },
       args);
   if (Status s = supervisor.Start(); !s.ok()) {

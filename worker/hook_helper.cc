@@ -41,7 +41,7 @@ int RunHookHelper(const Config& config) {
     Log(LogLevel::kError) << "hook helper: " << s.message();
     return 1;
   }
-  if (Status s = StartInterpreter(); !s.ok()) {
+  if (Status s = StartInterpreter(config.virtualenv); !s.ok()) {
     Log(LogLevel::kError) << "hook helper: " << s.message();
     return 1;
   }

@@ -2,7 +2,7 @@
 // sockets, a ready pipe and the configuration on its command line; can also run
 // alone with -b. The boot steps are in worker/worker_boot.h; the exit codes
 // come from the status code table (2 bad command line, 3 boot failure, 4 app
-// not importable).
+// not importable). `wsgid-worker --python-version` prints the embedded Python.
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -16,6 +16,7 @@
 #include "common/process_title.h"
 #include "common/status_codes.h"
 #include "worker/hook_helper.h"
+#include "worker/python_app.h"
 #include "worker/worker_boot.h"
 
 namespace {
@@ -31,6 +32,11 @@ int main(int argc, char** argv) {
   using namespace wsgid;
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   ::signal(SIGPIPE, SIG_IGN);
+  // The master links no Python: it asks its worker binary which one it embeds.
+  if (argc == 2 && std::string(argv[1]) == "--python-version") {
+    PrintEmbeddedPython();
+    return 0;
+  }
   auto parsed =
       ParseCommandLine(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed.ok()) {

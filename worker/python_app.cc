@@ -2,23 +2,44 @@
 
 #include <pybind11/embed.h>
 
+#include <cstdio>
+
 #include "common/log.h"
+#include "common/virtualenv.h"
 
 namespace py = pybind11;
 
 namespace wsgid {
 
-Status StartInterpreter() {
+std::string EmbeddedPythonVersion() {
+  std::string version = Py_GetVersion();  // "3.12.1 (main, ...) [GCC ...]"
+  return version.substr(0, version.find(' '));
+}
+
+void PrintEmbeddedPython() {
+  std::printf("%s %s\n", EmbeddedPythonVersion().c_str(),
+              WSGID_PYTHON_EXECUTABLE);
+}
+
+Status StartInterpreter(const std::string& virtualenv) {
+  if (!virtualenv.empty()) {
+    if (Status s = CheckVirtualenv(virtualenv, EmbeddedPythonVersion());
+        !s.ok())
+      return s;
+  }
+  // The interpreter locates its prefix (or, beside a pyvenv.cfg, the
+  // virtualenv's) from this path, whatever other python3 is first on PATH.
+  const std::string program = virtualenv.empty()
+                                  ? std::string(WSGID_PYTHON_EXECUTABLE)
+                                  : VirtualenvPython(virtualenv);
   PyConfig config;
   PyConfig_InitPythonConfig(&config);
   config.install_signal_handlers = 0;
   config.parse_argv = 0;
   config.buffered_stdio =
       0;  // prints reach the log even if the worker is killed
-  // Debian's interpreter locates its prefix and dist-packages from this path,
-  // whatever other python3 is first on PATH.
-  PyStatus status = PyConfig_SetBytesString(&config, &config.program_name,
-                                            WSGID_PYTHON_EXECUTABLE);
+  PyStatus status =
+      PyConfig_SetBytesString(&config, &config.program_name, program.c_str());
   if (PyStatus_Exception(status)) {
     PyConfig_Clear(&config);
     return Status::Internal("cannot configure Python");

@@ -183,7 +183,8 @@ Status WorkerBoot::StartApplication() {
 }
 
 Status WorkerBoot::LoadApp() {
-  if (Status s = StartInterpreter(); !s.ok()) return AsBootFailure(s);
+  if (Status s = StartInterpreter(config_.virtualenv); !s.ok())
+    return AsBootFailure(s);
   if (Status s = LoadHooks(); !s.ok()) return s;
   // A zygote's workers run post_fork after their fork (ServeAsZygote).
   if (!config_.worker_zygote)

@@ -8,6 +8,7 @@
 #include "common/listener.h"
 #include "common/log.h"
 #include "worker/python_app.h"
+#include "worker/python_compat.h"
 #include "worker/request_body.h"
 #include "worker/response.h"
 #include "worker/stdio_relay.h"
@@ -207,7 +208,7 @@ void CloseResult(PyObject* result, PyObject* close_key,
                  RequestFailure* failure) {
   if (PyList_CheckExact(result) || PyTuple_CheckExact(result)) return;
   PyObject* close = nullptr;
-  if (_PyObject_LookupAttr(result, close_key, &close) < 0) PyErr_Clear();
+  if (LookupOptionalAttr(result, close_key, &close) < 0) PyErr_Clear();
   if (close == nullptr) return;
   PyObject* r = PyObject_CallNoArgs(close);
   Py_DECREF(close);

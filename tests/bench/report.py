@@ -9,8 +9,8 @@ from benchlib import fmt, markdown_table, pyplot
 from clients import REQUEST
 
 MB = 2 ** 20
-SERVER_ORDER = ["wsgid", "nginx", "uwsgi", "gunicorn-gthread", "gunicorn-sync", "waitress"]
-COLORS = {"wsgid": "#1f77b4", "nginx": "#7f7f7f", "uwsgi": "#ff7f0e",
+SERVER_ORDER = ["wsgid", "wsgid-alt", "nginx", "uwsgi", "gunicorn-gthread", "gunicorn-sync", "waitress"]
+COLORS = {"wsgid": "#1f77b4", "wsgid-alt": "#17becf", "nginx": "#7f7f7f", "uwsgi": "#ff7f0e",
           "gunicorn-gthread": "#2ca02c", "gunicorn-sync": "#98df8a", "waitress": "#9467bd"}
 
 

@@ -222,6 +222,21 @@ class Wsgid(Server):
                 + shlex.split(self.opts.wsgid_flags) + [self.workload.app])
 
 
+class WsgidAlt(Wsgid):
+    """wsgid from a second bin dir (--alt-bin-dir), e.g. the worker built against another
+    CPython (build-py3.12/bin beside build/bin): its wsgid/x ratio compares the two builds."""
+    name = "wsgid-alt"
+    label = "wsgid --alt-bin-dir, 2 workers x 1 thread"
+
+    def binary(self, name):
+        return os.path.join(self.opts.alt_bin_dir or "", name)
+
+    def missing(self):
+        if not self.opts.alt_bin_dir:
+            return "no --alt-bin-dir given"
+        return super().missing()
+
+
 class GunicornGthread(Server):
     name = "gunicorn-gthread"
     label = "Gunicorn gthread, 2 x 4 threads"
@@ -377,7 +392,7 @@ http {
         return out
 
 
-SERVER_CLASSES = {c.name: c for c in (Wsgid, GunicornGthread, GunicornSync, Uwsgi, Waitress,
+SERVER_CLASSES = {c.name: c for c in (Wsgid, WsgidAlt, GunicornGthread, GunicornSync, Uwsgi, Waitress,
                                       Nginx)}
 
 
@@ -663,6 +678,8 @@ def parse_args(argv):
                         "--quick)")
     p.add_argument("--bin-dir", default=os.path.join(REPO, "build", "bin"),
                    help="where wsgid and wsgid-worker are (default build/bin)")
+    p.add_argument("--alt-bin-dir", default=None,
+                   help="a second wsgid build, run as server wsgid-alt (e.g. build-py3.12/bin)")
     p.add_argument("--wsgid-flags", default="",
                    help="extra flags for wsgid, one shell-quoted string")
     p.add_argument("--results-dir", default=None,
@@ -709,6 +726,8 @@ def parse_args(argv):
     # Idle keep-alive timeout given to every server: longer than anything one run does.
     opts.keep_alive = 2 * opts.duration + opts.warmup + 90
     opts.bin_dir = os.path.abspath(opts.bin_dir)
+    if opts.alt_bin_dir:
+        opts.alt_bin_dir = os.path.abspath(opts.alt_bin_dir)
     opts.server_names = _names(opts.servers, list(SERVER_CLASSES), ALIASES, "server", p)
     opts.workload_names = _names(opts.workloads, list(WORKLOADS),
                                  {"all": list(WORKLOADS)}, "workload", p)

@@ -10,7 +10,8 @@
 # TIER: unit, integration, conformance (default: all three); --exclude: ctest -E, replacing
 # the default, which leaves out what measures speed or memory size rather than memory errors
 # or UB (tests/sanitize/README.md says why each; --exclude '' runs all): integration.test_soak
-# (RSS flat over minutes) and test_autoscale (throughput). A file with only some such cases
+# (RSS flat over minutes) and test_autoscale (throughput); test_python_matrix and
+# test_pip_install build their own unsanitized trees (other Pythons, pip's wheel). A file with only some such cases
 # skips those itself when WSGID_SANITIZED=1 (test_faults). Every sanitizer report of every
 # process (test binaries, master, each worker, wsgictl) is written to
 # BUILD_DIR/sanitizer-logs/ (a worker's report would otherwise only reach a test's temporary
@@ -30,7 +31,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD_DIR=""
 JOBS=2
 BUILD=1
-EXCLUDE='^integration\.(test_soak|test_autoscale)$'
+EXCLUDE='^integration\.(test_soak|test_autoscale|test_python_matrix|test_pip_install)$'
 CC_NAME=clang-14
 CXX_NAME=clang++-14
 TIERS=()

@@ -135,6 +135,7 @@ Config EveryFieldSet() {
   c.syslog_facility = "local0";
   c.disable_redirect_access_to_syslog = true;
   c.logger_class = "simple";
+  c.virtualenv = "/srv/app/venv";  // issue 14
   c.worker_listen_fds = {3, 4, 10};
   c.worker_ready_fd = 5;
   c.worker_id = 42;
@@ -306,6 +307,9 @@ TEST(ConfigTest, StringsAndLogging) {
   EXPECT_EQ(c.log_level, "warning");
   EXPECT_EQ(c.server_header, "");
   EXPECT_EQ(MustParse({"--log-file", "x.log"}).error_logfile, "x.log");
+  // issue 14: uWSGI's names for the virtualenv too.
+  for (const char* flag : {"--virtualenv", "-H", "--home"})
+    EXPECT_EQ(MustParse({flag, "/srv/venv"}).virtualenv, "/srv/venv");
   for (const char* level : {"debug", "info", "warning", "error", "critical"})
     EXPECT_EQ(MustParse({std::string("--log-level=") + level}).log_level,
               level);
