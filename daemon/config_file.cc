@@ -1,5 +1,7 @@
 #include "daemon/config_file.h"
 
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +19,8 @@
 #include "daemon/host_limits.h"
 #include "daemon/log_config.h"
 #include "daemon/toml_reader.h"
+
+extern char** environ;
 
 namespace wsgid {
 namespace {
@@ -168,27 +172,42 @@ for name, value in scope.items():
 print(json.dumps(out))
 )PY";
 
+// Runs the reader with posix_spawn and an argv of its own: the master's
+// environment is never touched (setenv here would free the environ array a
+// caller, or another thread, is reading).
 StatusOr<std::string> RunPython(const std::vector<std::string>& args) {
-  std::string command = "'" WSGID_PYTHON_EXECUTABLE "' -c \"$WSGID_READER\"";
-  for (const std::string& a : args) {
-    std::string quoted;
-    for (char c : a)
-      quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    command += " '" + quoted + "'";
-  }
-  ::setenv("WSGID_READER", kGunicornReader, 1);
-  FILE* pipe = ::popen(command.c_str(), "r");
-  ::unsetenv("WSGID_READER");
-  if (pipe == nullptr) return Status::FromErrno("cannot run python", errno);
-  std::string out;
+  std::vector<std::string> words = {WSGID_PYTHON_EXECUTABLE, "-c",
+                                    kGunicornReader};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) < 0)
+    return Status::FromErrno("cannot run python", errno);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  pid_t pid = -1;
+  int err =
+      ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), ::environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out[1]);
+  std::string text;
   char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  int status = ::pclose(pipe);
+  ssize_t n;
+  while (err == 0 && ((n = ::read(out[0], buf, sizeof buf)) > 0 ||
+                      (n < 0 && errno == EINTR)))
+    if (n > 0) text.append(buf, static_cast<size_t>(n));
+  ::close(out[0]);
+  if (err != 0) return Status::FromErrno("cannot run python", err);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     return Status::InvalidArgument(
         "evaluating it failed (its Python error is above)");
-  return out;
+  return text;
 }
 
 // Applies one key of a gunicorn.conf.py: a setting, or a warning naming it.

@@ -175,7 +175,7 @@ class PlainBuildTest(unittest.TestCase):
 def harness_version():
     out = subprocess.run([harness.WSGID, "--version"], capture_output=True, text=True,
                          timeout=30).stdout
-    return out.split()[-1]
+    return out.splitlines()[0].split()[-1]  # "wsgid 0.1.0", then the Python line
 
 
 class DebianPackageTest(unittest.TestCase):
