@@ -122,6 +122,8 @@ bool GunicornItems(const nlohmann::json& value, const Setting& setting,
     for (const auto& item : value)
       items->push_back(item.is_string() ? item.get<std::string>()
                                         : item.dump());
+  } else if (value.is_object() && setting.field.kind == ValueKind::kString) {
+    items->push_back(value.dump());  // logconfig_dict: its JSON text
   } else if (value.is_object() && !value.contains("object")) {
     for (const auto& [k, v] : value.items())  // secure_scheme_headers
       items->push_back(k + "=" +
@@ -241,7 +243,7 @@ Status ApplyGunicornKey(const std::string& path, const std::string& name,
     return Status::InvalidArgument("config file " + path + ": '" + name +
                                    "' has an unusable value");
   std::string key = SettingKey(*setting);
-  if (value.is_array() || value.is_object()) layer->Clear(key);
+  if (setting->field.kind == ValueKind::kList) layer->Clear(key);
   for (const std::string& item : items) {
     if (Status s = layer->Set(key, item); !s.ok())
       return Status::InvalidArgument("config file " + path + ": '" + name +

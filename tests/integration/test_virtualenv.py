@@ -196,8 +196,9 @@ class VirtualenvTest(unittest.TestCase):
                 self.assertIn("not a virtualenv", err)
 
     def test_check_config_accepts_a_matching_virtualenv(self):
+        # --check-config imports the app too (issue 15): from the app's folder.
         proc = subprocess.run([harness.WSGID, "--check-config", "--virtualenv", self.venv,
-                               "probe:app"], env=self.env, capture_output=True, text=True,
+                               "--chdir", self.app_dir, "probe:app"], env=self.env, capture_output=True, text=True,
                               timeout=60)
         self.assertEqual(proc.returncode, 0, proc.stderr)
 
