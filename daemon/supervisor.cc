@@ -322,6 +322,11 @@ void Supervisor::ReopenLogs() {
   wsgid::ReopenLogs();
   for (const auto& [pid, w] : pool_->workers())
     processes_->Signal(pid, SIGUSR1);
+  // --preload: a ready zygote reopens too (one still importing has no
+  // handler yet, and would die of the signal).
+  if (std::optional<ZygoteView> z = preloader_->Newest();
+      z && z->pid > 0 && z->state == "ready")
+    zygotes_->Signal(z->pid, SIGUSR1);
 }
 
 void Supervisor::ReExec() {

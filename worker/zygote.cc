@@ -28,6 +28,21 @@ void Send(int channel, const std::string& message) {
   (void)::send(channel, message.data(), message.size(), MSG_NOSIGNAL);
 }
 
+// SIGUSR1 (log rotation): the handler only sets the flag; the receive loop
+// reopens the logs when recvmsg returns EINTR. Forked workers inherit the
+// handler until their server blocks the signal and takes it over.
+volatile sig_atomic_t g_reopen_logs = 0;
+
+void NoteReopenLogs(int) { g_reopen_logs = 1; }
+
+void CatchReopenLogs() {
+  struct sigaction action {};
+  action.sa_handler = NoteReopenLogs;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;  // no SA_RESTART: recvmsg returns EINTR
+  ::sigaction(SIGUSR1, &action, nullptr);
+}
+
 // One "fork <id>" packet with its fd. 1: an order; 0: the master hung up;
 // -1: a malformed packet (answered with an error).
 int ReceiveOrder(int channel, ForkOrder* order) {
@@ -40,9 +55,13 @@ int ReceiveOrder(int channel, ForkOrder* order) {
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   ssize_t n;
-  do {
-    n = ::recvmsg(channel, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
+  while ((n = ::recvmsg(channel, &msg, MSG_CMSG_CLOEXEC)) < 0 &&
+         errno == EINTR) {
+    if (g_reopen_logs) {
+      g_reopen_logs = 0;
+      ReopenLogs();
+    }
+  }
   if (n <= 0) return 0;
   order->ready_fd = -1;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c))
@@ -173,6 +192,7 @@ ForkOrder RunZygote(int channel, bool freeze_gc) {
     ::_exit(0);
   }
   if (freeze_gc) FreezeGarbageCollector();
+  CatchReopenLogs();
   Send(channel, "ready");
   Log(LogLevel::kInfo) << "preload: zygote (pid " << ::getpid()
                        << ") imported the app"

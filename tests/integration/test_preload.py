@@ -8,6 +8,7 @@ that starts a thread at import is logged by thread name and served without prelo
 reload whose code does not import leaves the old code serving.
 """
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -110,6 +111,38 @@ class PreloadLifecycleTest(unittest.TestCase):
             self.assertTrue(wait_until(lambda: sum(
                 w["state"] == "ready" for w in server.worker_list()) == 5, 10))
             self.assertEqual(len(children(server.proc.pid)), 6)
+
+    def test_usr1_reopens_the_zygotes_error_log(self):
+        # logrotate's rename, then USR1: the zygote (which stays up and keeps forking)
+        # writes to the new file, as the master and the workers do.
+        log_dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, log_dir, True)
+        log = os.path.join(log_dir, "error.log")
+        server = self.server(2, "--error-logfile", log)
+        # The "serving" line the harness waits for goes to that file: wait for the port.
+        server._wait_ready = lambda timeout: harness.wait_for_port(
+            server.host, server.port, timeout, server.proc)
+        with server:
+            z = self.wait_zygote_ready(server)
+
+            def zygote_log_files():
+                names = set()
+                for fd in os.listdir("/proc/%d/fd" % z["pid"]):
+                    try:
+                        target = os.readlink("/proc/%d/fd/%s" % (z["pid"], fd))
+                    except OSError:
+                        continue
+                    if target.startswith(log_dir):
+                        names.add(os.path.basename(target))
+                return names
+
+            self.assertEqual(zygote_log_files(), {"error.log"})
+            os.rename(log, log + ".1")
+            os.kill(server.proc.pid, signal.SIGUSR1)
+            self.assertTrue(wait_until(lambda: zygote_log_files() == {"error.log"}, 10),
+                            zygote_log_files())
+            self.assertEqual(self.zygote(server)["pid"], z["pid"])  # it survived the signal
+            self.assertEqual(self.zygote(server)["state"], "ready")
 
     def test_hup_under_load_serves_new_code_and_drops_nothing(self):
         with self.server(2) as server:
