@@ -322,6 +322,7 @@ void Supervisor::ReopenLogs() {
   wsgid::ReopenLogs();
   for (const auto& [pid, w] : pool_->workers())
     processes_->Signal(pid, SIGUSR1);
+  if (hook_helper_.pid() > 0) ::kill(hook_helper_.pid(), SIGUSR1);
   // --preload: a ready zygote reopens too (one still importing has no
   // handler yet, and would die of the signal).
   if (std::optional<ZygoteView> z = preloader_->Newest();

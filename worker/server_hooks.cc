@@ -65,6 +65,7 @@ py::module_ HooksModule() {
         auto lvl = static_cast<LogLevel>(std::clamp(level, 0, 4));
         if (LogEnabled(lvl)) LogLine(lvl, text);
       });
+  module.attr("reopen_logs") = py::cpp_function([] { ReopenLogs(); });
   modules[kModuleName] = module;
   return module;
 }

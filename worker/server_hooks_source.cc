@@ -10,13 +10,14 @@ namespace wsgid {
 
 // clang-format off
 const char kServerHooksSource[] = R"PY(
-import importlib, importlib.util, json, os, socket, sys, traceback
+import importlib, importlib.util, json, os, signal, socket, sys, traceback
 
 HOOKS = ("on_starting", "on_reload", "when_ready", "pre_fork", "post_fork",
          "post_worker_init", "worker_int", "worker_abort", "pre_exec",
          "pre_request", "post_request", "child_exit", "worker_exit",
          "nworkers_changed", "on_exit")
 log_line = None  # replaced by wsgid once this ran: log_line(level 0..4, text)
+reopen_logs = None  # replaced by wsgid: reopens the error log (USR1, rotation)
 
 
 class Log:
@@ -138,6 +139,7 @@ def run_helper(fd, location, pythonpath, settings, master_pid):
     cfg, log = Config(settings), Log()
     server = Server(master_pid, cfg, log, settings.get("workers"))
     sock = socket.socket(fileno=fd)
+    signal.signal(signal.SIGUSR1, lambda *_: reopen_logs())  # the master's USR1
     for line in sock.makefile("rb"):
         if not line.endswith(b"\n"):
             break  # the master went away mid-line

@@ -11,6 +11,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 import unittest
 import urllib.request
 
@@ -309,6 +310,37 @@ class HooksTest(unittest.TestCase):
         self.assertEqual(self.read("post_worker_init"), [])
         self.assertEqual(len(self.read("on_exit")), 1)
         os.unlink(server._log.name)
+
+
+    def test_usr1_reopens_the_hook_helpers_log(self):
+        # The helper logs through server.log into the error log; after logrotate's rename
+        # and USR1 its lines go to the new file, and the helper is the same process.
+        log = os.path.join(self.dir, "error.log")
+        with open(os.path.join(self.dir, "gunicorn.conf.py"), "w") as f:
+            f.write("def nworkers_changed(server, new_value, old_value):\n"
+                    "    server.log.info('nworkers now %s', new_value)\n")
+        server = Server("hooks_app:application", "-c",
+                        os.path.join(self.dir, "gunicorn.conf.py"), "--error-logfile",
+                        log, workers=1, chdir=self.dir)
+        server.start(expect_ready=False)
+        try:
+            self.assertTrue(wait_until(lambda: os.path.exists(log) and
+                                       "nworkers now 1" in open(log).read(), 20),
+                            server.log() + (open(log).read() if os.path.exists(log) else ""))
+            helper = [p for p in os.listdir("/proc") if p.isdigit() and
+                      b"--worker-hook-helper" in open("/proc/%s/cmdline" % p, "rb").read()
+                      and open("/proc/%s/stat" % p).read().split()[3] == str(server.proc.pid)]
+            self.assertEqual(len(helper), 1)
+            os.rename(log, log + ".1")
+            os.kill(server.proc.pid, signal.SIGUSR1)
+            time.sleep(1)
+            os.kill(server.proc.pid, signal.SIGTTIN)  # nworkers_changed(2, 1)
+            self.assertTrue(wait_until(lambda: os.path.exists(log) and
+                                       "nworkers now 2" in open(log).read(), 20))
+            self.assertNotIn("nworkers now 2", open(log + ".1").read())
+            self.assertTrue(os.path.exists("/proc/%s" % helper[0]))  # not restarted
+        finally:
+            server.stop()
 
 
 if __name__ == "__main__":
