@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "daemon/process_spawner.h"
+#include "daemon/wait_status.h"
 
 extern char** environ;
 
@@ -23,14 +24,6 @@ constexpr int64_t kFirstBackoffNs = kNsPerSec;
 constexpr int64_t kMaxBackoffNs = 30 * kNsPerSec;
 // A helper that lived this long before dying starts the back-off again.
 constexpr int64_t kHealthyNs = 10 * kNsPerSec;
-
-std::string DescribeWait(int status) {
-  if (WIFEXITED(status))
-    return "exit code " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status))
-    return std::string("signal ") + ::strsignal(WTERMSIG(status));
-  return "status " + std::to_string(status);
-}
 
 }  // namespace
 
@@ -146,8 +139,8 @@ void HookHelper::Pump(int64_t now_ns) {
 bool HookHelper::OnReaped(pid_t pid, int wait_status, int64_t now_ns) {
   if (retired_.erase(pid) > 0) return true;
   if (pid != pid_ || pid == 0) return false;
-  Lost("pid " + std::to_string(pid) + " exited (" + DescribeWait(wait_status) +
-           ")",
+  Lost("pid " + std::to_string(pid) + " exited (" +
+           DescribeWaitStatus(wait_status) + ")",
        now_ns);
   return true;
 }

@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "daemon/wait_status.h"
 
 namespace wsgid {
 namespace {
@@ -16,14 +17,6 @@ namespace {
 // loop.
 constexpr int64_t kCrashWindowNs = 2 * kNsPerSec;
 constexpr int64_t kMaxBackoffNs = 30 * kNsPerSec;
-
-std::string DescribeExit(int status) {
-  if (WIFEXITED(status))
-    return "exit code " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status))
-    return std::string("signal ") + ::strsignal(WTERMSIG(status));
-  return "status " + std::to_string(status);
-}
 
 }  // namespace
 
@@ -174,7 +167,8 @@ void WorkerPool::OnExit(pid_t pid, int status, int64_t now_ns) {
 void WorkerPool::OnExitAfterTimeout(const Worker& w, int status) {
   // Replaced when it froze (or timed out booting): not a crash loop.
   Log(LogLevel::kError) << "worker " << w.id << " (pid " << w.pid
-                        << ") killed after a timeout: " << DescribeExit(status);
+                        << ") killed after a timeout: "
+                        << DescribeWaitStatus(status);
   CountExit(w.leave_reason);
 }
 
@@ -182,14 +176,14 @@ void WorkerPool::OnExpectedExit(const Worker& w, int status) {
   // The reason names why it was drained, as counted in exits().
   Log(LogLevel::kInfo) << "worker " << w.id << " (pid " << w.pid << ") exited ("
                        << ExitReasonName(w.leave_reason)
-                       << "): " << DescribeExit(status);
+                       << "): " << DescribeWaitStatus(status);
   CountExit(w.leave_reason);
 }
 
 void WorkerPool::OnUnexpectedExit(const Worker& w, State reaped_in, int status,
                                   int64_t now_ns) {
   Log(LogLevel::kError) << "worker " << w.id << " (pid " << w.pid
-                        << ") exited: " << DescribeExit(status);
+                        << ") exited: " << DescribeWaitStatus(status);
   bool before_ready = StateInfo(reaped_in).before_ready;
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   CountExit(before_ready ? ExitReason::kBootFailure
