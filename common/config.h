@@ -169,7 +169,7 @@ struct Config {
   std::string worker_hooks_file;    // --worker-hooks-file
   int worker_age = 0;               // --worker-age: Gunicorn's worker.age
   bool worker_hook_helper = false;  // --worker-hook-helper: helper mode
-  bool worker_zygote = false;     // --worker-zygote (issue 16)
+  bool worker_zygote = false;       // --worker-zygote (issue 16)
 };
 
 // Applies settings over a Config, one source at a time (file, environment,

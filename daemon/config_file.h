@@ -13,8 +13,8 @@
 // evaluates it and reports Gunicorn's setting names found among its globals;
 // the ones wsgid has (the table's gunicorn column) are applied, each one it
 // lacks is named in a warning; when it defines a server hook (a function
-// named like one), its absolute path goes to Config::worker_hooks_file. Errors are InvalidArgument (a file that cannot
-// be read: its errno's Status).
+// named like one), its absolute path goes to Config::worker_hooks_file. Errors
+// are InvalidArgument (a file that cannot be read: its errno's Status).
 #pragma once
 
 #include <string>

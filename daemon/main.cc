@@ -23,8 +23,8 @@ extern char** environ;
 #include "common/syslog_sink.h"
 #include "common/tls_settings.h"
 #include "daemon/config_file.h"
-#include "daemon/start_modes.h"
 #include "daemon/embedded_python.h"
+#include "daemon/start_modes.h"
 #include "daemon/supervisor.h"
 
 namespace wsgid {

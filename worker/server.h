@@ -38,8 +38,8 @@
 #include "worker/listener_set.h"
 #include "worker/request_handler.h"
 #include "worker/request_loop.h"
-#include "worker/worker_life_hooks.h"
 #include "worker/tls_context.h"
+#include "worker/worker_life_hooks.h"
 
 namespace wsgid {
 

@@ -85,8 +85,8 @@ class WorkerBoot {
   std::vector<UniqueFd> own_listeners_;  // standalone (-b) only
   std::unique_ptr<SyslogSink> syslog_;   // --log-syslog
   Scoreboard scoreboard_;
-  WorkerSlot* slot_ = nullptr;          // nullptr when running alone
-  PyObject* app_ = nullptr;  // a new reference, kept for the process's life
+  WorkerSlot* slot_ = nullptr;  // nullptr when running alone
+  PyObject* app_ = nullptr;     // a new reference, kept for the process's life
   std::unique_ptr<ServerHooks> hooks_;  // null: no worker-side hook
   std::unique_ptr<WsgiHandler> handler_;
   std::unique_ptr<Server> server_;

@@ -116,10 +116,10 @@ const std::vector<std::string> kGunicornSettings = {
     "header_map",
     "tolerate_dangerous_framing"};
 
-// The Gunicorn settings that are functions, not rows, and their answer: the server hooks (run
-// by worker/server_hooks.h and daemon/master_hooks.h; test_hooks.py) and the
-// ssl_context hook (ignored with its reason by daemon/config_file.cc;
-// test_tls.py).
+// The Gunicorn settings that are functions, not rows, and their answer: the
+// server hooks (run by worker/server_hooks.h and daemon/master_hooks.h;
+// test_hooks.py) and the ssl_context hook (ignored with its reason by
+// daemon/config_file.cc; test_tls.py).
 const std::map<std::string, std::string> kFunctionsNotRows = {
     {"on_starting", "yes: a server hook (see Server hooks)"},
     {"on_reload", "yes: a server hook (see Server hooks)"},
