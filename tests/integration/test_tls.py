@@ -449,6 +449,16 @@ def proxy_v2(src, sport, dst="127.0.0.1", dport=443, tlv=b""):
             + body)
 
 
+def read_to_eof(sock):
+    """Every byte `sock` receives until the peer closes."""
+    out = b""
+    while True:
+        piece = sock.recv(65536)
+        if not piece:
+            return out
+        out += piece
+
+
 def exchange(server, data, source="127.0.0.1", tls_ctx=None, preface=b""):
     """Sends `preface` then `data` (over TLS with tls_ctx); the response bytes (b"" if
     the server closed without one)."""
@@ -457,12 +467,7 @@ def exchange(server, data, source="127.0.0.1", tls_ctx=None, preface=b""):
         raw.sendall(preface)
         s = tls_ctx.wrap_socket(raw, server_hostname="localhost") if tls_ctx else raw
         s.sendall(data)
-        out = b""
-        while True:
-            piece = s.recv(65536)
-            if not piece:
-                return out
-            out += piece
+        return read_to_eof(s)
     except (ConnectionError, ssl.SSLError):
         return b""
     finally:
@@ -506,12 +511,7 @@ class ProxyProtocolTest(unittest.TestCase):
         for piece in (b"PROXY TCP4 203.0", b".113.8 127.0.0.1 1 2\r", b"\n" + REQUEST):
             raw.sendall(piece)
             time.sleep(0.05)
-        out = b""
-        while True:
-            piece = raw.recv(65536)
-            if not piece:
-                break
-            out += piece
+        out = read_to_eof(raw)
         raw.close()
         self.assertEqual(echoed_environ(out)["REMOTE_ADDR"], "203.0.113.8")
 
@@ -573,12 +573,7 @@ backend b2
                                                    ("127.0.0.5", 0))
                     client_port = raw.getsockname()[1]
                     raw.sendall(REQUEST)
-                    out = b""
-                    while True:
-                        piece = raw.recv(65536)
-                        if not piece:
-                            break
-                        out += piece
+                    out = read_to_eof(raw)
                     raw.close()
                     env = echoed_environ(out)
                     self.assertEqual(env["REMOTE_ADDR"], "127.0.0.5")
