@@ -75,6 +75,10 @@ ProxyParse ParseV1(std::string_view data, ProxyHeader* out, size_t* consumed,
   }
   if (end + 2 > kV1MaxBytes)
     return Fail(error, "PROXY v1 line longer than 107 bytes");
+  // Refused whatever the protocol field says, so that the verdict does not
+  // depend on whether the CR LF after a bare LF has arrived yet.
+  if (data.substr(0, end).find('\n') != std::string_view::npos)
+    return Fail(error, "PROXY v1 line ends without CR LF");
   std::vector<std::string_view> f = SplitSpaces(data.substr(0, end));
   out->version = 1;
   *consumed = end + 2;

@@ -77,6 +77,9 @@ TEST(ProxyProtocolTest, V1Malformed) {
            "PROXY TCP6 1.2.3.4 1.2.3.4 1 2\r\n",
            "PROXY TCP4 1.2.3.4 1.2.3.4 01 2\r\n",  // leading zero
            "PROXY TCP4 1.2.3.4 1.2.3.4 1 2\n",     // LF only
+           // A bare LF before the CR LF, even where the rest is ignored
+           // (fuzz: the prefix up to the LF was already refused).
+           "PROXY UNKNOWN a\nb\r\n",
            "PROXY UDP4 1.2.3.4 1.2.3.4 1 2\r\n",
            "PROXY  TCP4 1.2.3.4 1.2.3.4 1 2\r\n",  // double space
            "GET / HTTP/1.1\r\n",
