@@ -3,42 +3,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <charconv>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "common/control_socket.h"
+#include "common/token_file.h"
 
 namespace wsgid::ctl {
 namespace {
-
-constexpr char kWhitespace[] = " \t\r\n\f\v";
-
-std::string Strip(const std::string& s) {
-  size_t begin = s.find_first_not_of(kWhitespace);
-  if (begin == std::string::npos) return "";
-  size_t end = s.find_last_not_of(kWhitespace);
-  return s.substr(begin, end - begin + 1);
-}
-
-StatusOr<std::string> ReadToken(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::FromErrno("cannot read token file " + path, errno);
-  std::ostringstream content;
-  content << in.rdbuf();
-  std::string token = Strip(content.str());
-  if (token.empty())
-    return Status::InvalidArgument("token file " + path + " is empty");
-  // A newline inside would end the header early and smuggle the rest into the
-  // request.
-  if (token.find_first_of("\r\n") != std::string::npos) {
-    return Status::InvalidArgument("token file " + path +
-                                   " holds more than one line");
-  }
-  return token;
-}
 
 // Accepts http[s]://HOST[:PORT][/] with HOST a name, an IPv4 address or
 // [IPv6].
@@ -135,7 +107,7 @@ StatusOr<Endpoint> ResolveEndpoint(const EndpointRequest& request) {
     }
   }
   if (request.token_file) {
-    auto token = ReadToken(*request.token_file);
+    auto token = ReadTokenFile(*request.token_file);
     if (!token.ok()) return token.status();
     endpoint.token = std::move(token).value();
   }

@@ -1,11 +1,8 @@
 #include "daemon/control_plane.h"
 
-#include <cctype>
-#include <fstream>
-#include <sstream>
-
 #include "common/control_socket.h"
 #include "common/log.h"
+#include "common/token_file.h"
 
 namespace wsgid {
 
@@ -22,26 +19,6 @@ ControlApi::Options ControlApiOptionsFor(const Config& config) {
   options.max_workers = config.max_workers;
   options.version = WSGID_VERSION;
   return options;
-}
-
-StatusOr<std::string> ReadControlToken(const std::string& path) {
-  std::ifstream in(path);
-  if (!in)
-    return Status::InvalidArgument("cannot read --control-token-file " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string token = text.str();
-  auto space = [](char c) {
-    return std::isspace(static_cast<unsigned char>(c)) != 0;
-  };
-  while (!token.empty() && space(token.back())) token.pop_back();
-  size_t first = 0;
-  while (first < token.size() && space(token[first])) ++first;
-  token.erase(0, first);
-  if (token.empty())
-    return Status::InvalidArgument("--control-token-file " + path +
-                                   " is empty");
-  return token;
 }
 
 Status ControlPlane::Start(const Config& config, ControlBackend* backend,
@@ -72,8 +49,8 @@ Status ControlPlane::StartControlApi(const Config& config,
                                      ControlBackend* backend) {
   ControlApi::Options options = ControlApiOptionsFor(config);
   if (!config.control_token_file.empty()) {
-    auto token = ReadControlToken(config.control_token_file);
-    if (!token.ok()) return token.status();
+    auto token = ReadTokenFile(config.control_token_file);
+    if (!token.ok()) return token.status().Prefixed("--control-token-file: ");
     options.token = std::move(token).value();
   }
   if (options.socket_path.empty() && options.tcp_bind.empty())

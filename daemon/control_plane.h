@@ -26,10 +26,6 @@ namespace wsgid {
 // default socket path when none is set, no socket for "off".
 ControlApi::Options ControlApiOptionsFor(const Config& config);
 
-// The bearer token in `path`, without surrounding white space; an error when
-// the file cannot be read or holds nothing else.
-StatusOr<std::string> ReadControlToken(const std::string& path);
-
 class ControlPlane {
  public:
   // Fills what /metrics shows beyond the snapshot (metrics_gatherer.h).

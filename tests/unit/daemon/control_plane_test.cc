@@ -1,55 +1,15 @@
-// The control plane's configuration: the control API's options and the token
-// file. Starting the servers is the integration tier's (sockets).
+// The control plane's configuration: the control API's options. Starting the
+// servers is the integration tier's (sockets).
 #include "daemon/control_plane.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
-#include <unistd.h>
 
-#include <fstream>
 #include <string>
 
 #include "common/control_socket.h"
 
 namespace wsgid {
 namespace {
-
-class TokenFileTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char path[] = "/tmp/wsgid-token-XXXXXX";
-    int fd = ::mkstemp(path);
-    ASSERT_GE(fd, 0);
-    ::close(fd);
-    path_ = path;
-  }
-  void TearDown() override { ::unlink(path_.c_str()); }
-  void Write(const std::string& text) { std::ofstream(path_) << text; }
-
-  std::string path_;
-};
-
-TEST_F(TokenFileTest, TheTokenWithoutSurroundingWhiteSpace) {
-  Write("  s3cret-token \n\n");
-  auto token = ReadControlToken(path_);
-  ASSERT_TRUE(token.ok()) << token.status().message();
-  EXPECT_EQ(*token, "s3cret-token");
-}
-
-TEST_F(TokenFileTest, AnEmptyFileIsRefused) {
-  Write(" \n\t\n");
-  auto token = ReadControlToken(path_);
-  ASSERT_FALSE(token.ok());
-  EXPECT_EQ(token.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(token.status().message().find("is empty"), std::string::npos);
-}
-
-TEST(ReadControlTokenTest, AMissingFileIsRefused) {
-  auto token = ReadControlToken("/nonexistent/wsgid-token");
-  ASSERT_FALSE(token.ok());
-  EXPECT_NE(token.status().message().find("--control-token-file"),
-            std::string::npos);
-}
 
 TEST(ControlApiOptionsForTest, TheDefaultSocketOffOrAPath) {
   Config c;
