@@ -89,19 +89,18 @@ void ControlApi::Stop() {
 
 void ControlApi::Serve(const httplib::Request& req, httplib::Response& res,
                        bool tcp) {
+  ApiAnswer answer;
   if (tcp && !ConstantTimeEquals(req.get_header_value("Authorization"),
                                  "Bearer " + options_.token)) {
-    ApiAnswer refused = ErrorAnswer(Status::Error(
-        StatusCode::kUnauthenticated, "missing or wrong bearer token"));
+    answer = ErrorAnswer(Status::Error(StatusCode::kUnauthenticated,
+                                       "missing or wrong bearer token"));
     res.set_header("WWW-Authenticate", "Bearer");
-    res.status = refused.status;
-    res.set_content(refused.json, "application/json");
-    return;
+  } else {
+    std::string client =
+        tcp ? req.remote_addr + ":" + std::to_string(req.remote_port)
+            : "the control socket";
+    answer = Dispatch(req.method, req.path, req.body, client);
   }
-  std::string client =
-      tcp ? req.remote_addr + ":" + std::to_string(req.remote_port)
-          : "the control socket";
-  ApiAnswer answer = Dispatch(req.method, req.path, req.body, client);
   res.status = answer.status;
   res.set_content(answer.json + "\n", "application/json");
 }
