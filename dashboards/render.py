@@ -204,67 +204,109 @@ def render(run, dash, out):
     for p in panels:
         g = p["gridPos"]
         ax = fig.add_subplot(grid[g["y"] + 1:g["y"] + g["h"] - 1, g["x"]:g["x"] + g["w"]])
-        defaults = p["fieldConfig"]["defaults"]
-        unit = defaults["unit"]
-        bars = defaults["custom"].get("drawStyle") == "bars"
-        right = {}  # series name -> unit, for overrides that move a series to a right axis
-        for o in p["fieldConfig"].get("overrides", []):
-            props = {q["id"]: q["value"] for q in o["properties"]}
-            if props.get("custom.axisPlacement") == "right":
-                right[o["matcher"]["options"]] = props.get("unit", unit)
-        series_list = []
-        for t in p["targets"]:
-            expr = (t["expr"].replace("$__rate_interval", "10s").replace("$job", "wsgid")
-                    .replace("$instance", run.target))
-            for series in run.query_range(expr):
-                name = legend(t["legendFormat"], series["metric"])
-                if name.startswith(run.target + " "):
-                    name = name[len(run.target) + 1:]
-                xs = [float(v[0]) - run.t0 for v in series["values"]]
-                ys = [float(v[1]) for v in series["values"]]
-                series_list.append((name, xs, ys))
-        shown = [s for s in series_list if any(y != 0 for y in s[2])]
-        axr = ax.twinx() if any(name in right for name, _, _ in shown) else None
-        for name, xs, ys in shown:
-            target_ax = axr if name in right else ax
-            style = {}
-            if "timeout" in name:
-                style = {"color": "red", "linewidth": 3}
-            elif name in ("crash", "boot_failure", "failed"):
-                style = {"color": "orange", "linewidth": 2}
-            elif name == "desired":
-                style = {"color": "black", "linestyle": "--"}
-            if bars:
-                target_ax.bar(xs, ys, width=1.6, label=name, alpha=0.75,
-                              color=style.get("color"))
-            else:
-                color = style.get("color") or ("tab:orange" if name in right else None)
-                target_ax.plot(xs, ys, label=name + (" (right)" if name in right else ""),
-                               linewidth=style.get("linewidth", 1.2), color=color,
-                               linestyle=style.get("linestyle", "-"))
-        for when, _ in run.events:
-            ax.axvline(when - run.t0, color="grey", linewidth=0.7, linestyle=":")
-        ax.set_title(p["title"], fontsize=10, loc="left")
-        ax.yaxis.set_major_formatter(fmt(unit))
-        ax.tick_params(labelsize=7)
-        ax.set_xlim(0, run.t1 - run.t0)
-        ax.set_ylim(bottom=0)
-        ax.grid(alpha=0.3)
-        if axr is not None:
-            axr.yaxis.set_major_formatter(fmt(next(iter(right.values()))))
-            axr.tick_params(labelsize=7)
-            axr.set_ylim(bottom=0)
-        handles, labels = ax.get_legend_handles_labels()
-        if axr is not None:
-            h2, l2 = axr.get_legend_handles_labels()
-            handles, labels = handles + h2, labels + l2
-        if handles:
-            ax.legend(handles, labels, fontsize=7, loc="upper left", ncol=4, framealpha=0.7)
+        if p["type"] == "stat":
+            draw_stat(ax, p, panel_series(run, p))
         else:
-            ax.text(0.5, 0.5, "nothing but zeros in this run", transform=ax.transAxes,
-                    ha="center", va="center", fontsize=8, color="grey")
+            draw_timeseries(ax, p, panel_series(run, p), run)
     fig.savefig(out, dpi=72)
     print("wrote", out)
+
+
+def panel_series(run, p):
+    """[(legend name, xs, ys)] of every target of panel p over the run."""
+    series_list = []
+    for t in p["targets"]:
+        expr = (t["expr"].replace("$__rate_interval", "10s").replace("$job", "wsgid")
+                .replace("$instance", run.target))
+        for series in run.query_range(expr):
+            name = legend(t["legendFormat"], series["metric"])
+            if name.startswith(run.target + " "):
+                name = name[len(run.target) + 1:]
+            xs = [float(v[0]) - run.t0 for v in series["values"]]
+            ys = [float(v[1]) for v in series["values"]]
+            series_list.append((name, xs, ys))
+    return series_list
+
+
+def threshold_color(defaults, value):
+    color = "green"
+    for step in defaults.get("thresholds", {}).get("steps", []):
+        if step["value"] is None or value >= step["value"]:
+            color = step["color"]
+    return color
+
+
+def draw_stat(ax, p, series_list):
+    """A stat panel as Grafana shows it: the last value (or the series name, for
+    textMode "name"), coloured by the thresholds, over a sparkline."""
+    defaults = p["fieldConfig"]["defaults"]
+    options = p.get("options", {})
+    ax.set_axis_off()
+    ax.set_title(p["title"], fontsize=10, loc="left")
+    if not series_list:
+        ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center",
+                fontsize=9, color="grey")
+        return
+    name, xs, ys = series_list[-1]
+    value = ys[-1] if ys else 0.0
+    color = threshold_color(defaults, value)
+    text = name if options.get("textMode") == "name" else fmt(defaults["unit"])(value)
+    if options.get("graphMode") == "area" and xs:
+        ax.fill_between(xs, ys, alpha=0.25, color=color)
+        ax.set_ylim(bottom=0)
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center",
+            fontsize=20, color=color, fontweight="bold")
+
+
+def draw_timeseries(ax, p, series_list, run):
+    defaults = p["fieldConfig"]["defaults"]
+    unit = defaults["unit"]
+    bars = defaults["custom"].get("drawStyle") == "bars"
+    right = {}  # series name -> unit, for overrides that move a series to a right axis
+    for o in p["fieldConfig"].get("overrides", []):
+        props = {q["id"]: q["value"] for q in o["properties"]}
+        if props.get("custom.axisPlacement") == "right":
+            right[o["matcher"]["options"]] = props.get("unit", unit)
+    shown = [s for s in series_list if any(y != 0 for y in s[2])]
+    axr = ax.twinx() if any(name in right for name, _, _ in shown) else None
+    for name, xs, ys in shown:
+        target_ax = axr if name in right else ax
+        style = {}
+        if "timeout" in name:
+            style = {"color": "red", "linewidth": 3}
+        elif name in ("crash", "boot_failure", "failed"):
+            style = {"color": "orange", "linewidth": 2}
+        elif name == "desired":
+            style = {"color": "black", "linestyle": "--"}
+        if bars:
+            target_ax.bar(xs, ys, width=1.6, label=name, alpha=0.75,
+                          color=style.get("color"))
+        else:
+            color = style.get("color") or ("tab:orange" if name in right else None)
+            target_ax.plot(xs, ys, label=name + (" (right)" if name in right else ""),
+                           linewidth=style.get("linewidth", 1.2), color=color,
+                           linestyle=style.get("linestyle", "-"))
+    for when, _ in run.events:
+        ax.axvline(when - run.t0, color="grey", linewidth=0.7, linestyle=":")
+    ax.set_title(p["title"], fontsize=10, loc="left")
+    ax.yaxis.set_major_formatter(fmt(unit))
+    ax.tick_params(labelsize=7)
+    ax.set_xlim(0, run.t1 - run.t0)
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    if axr is not None:
+        axr.yaxis.set_major_formatter(fmt(next(iter(right.values()))))
+        axr.tick_params(labelsize=7)
+        axr.set_ylim(bottom=0)
+    handles, labels = ax.get_legend_handles_labels()
+    if axr is not None:
+        h2, l2 = axr.get_legend_handles_labels()
+        handles, labels = handles + h2, labels + l2
+    if handles:
+        ax.legend(handles, labels, fontsize=7, loc="upper left", ncol=4, framealpha=0.7)
+    else:
+        ax.text(0.5, 0.5, "nothing but zeros in this run", transform=ax.transAxes,
+                ha="center", va="center", fontsize=8, color="grey")
 
 
 def main():
