@@ -21,6 +21,8 @@ std::atomic<int> g_format{static_cast<int>(LogFormat::kText)};
 std::atomic<int> g_worker_id{0};
 std::atomic<int> g_record_pid{0};
 std::atomic<SyslogSink*> g_syslog{nullptr};
+std::atomic<uint64_t> g_local_counts[kLogCounterCount];
+std::atomic<std::atomic<uint64_t>*> g_counts{g_local_counts};
 
 LogFile& ErrorLogFile() {
   static LogFile* file = new LogFile();  // never destroyed: logged at exit
@@ -95,7 +97,47 @@ void WriteAll(int fd, std::string_view data) {
   }
 }
 
-void LogLine(LogLevel level, const std::string& message) {
+const char* LogCounterName(LogCounter counter) {
+  switch (counter) {
+    case LogCounter::kWarning:
+      return "warning";
+    case LogCounter::kError:
+      return "error";
+    case LogCounter::kCritical:
+      return "critical";
+    case LogCounter::kException:
+      return "exception";
+  }
+  return "error";
+}
+
+void SetLogCounters(std::atomic<uint64_t>* counters) {
+  g_counts = counters != nullptr ? counters : g_local_counts;
+}
+
+uint64_t LocalLogCount(LogCounter counter) {
+  return g_local_counts[static_cast<int>(counter)].load(
+      std::memory_order_relaxed);
+}
+
+void CountLogRecord(LogLevel level, bool exception) {
+  LogCounter counter;
+  if (exception)
+    counter = LogCounter::kException;
+  else if (level == LogLevel::kWarning)
+    counter = LogCounter::kWarning;
+  else if (level == LogLevel::kError)
+    counter = LogCounter::kError;
+  else if (level == LogLevel::kCritical)
+    counter = LogCounter::kCritical;
+  else
+    return;
+  g_counts.load()[static_cast<int>(counter)].fetch_add(
+      1, std::memory_order_relaxed);
+}
+
+void LogLine(LogLevel level, const std::string& message, bool exception) {
+  CountLogRecord(level, exception);
   WriteRecord(level, "log", message);
 }
 

@@ -16,6 +16,8 @@
 // Thread-safe, but for the setters marked REQUIRES.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -57,8 +59,32 @@ int ErrorLogFd();
 // True when a message at `level` would be written.
 bool LogEnabled(LogLevel level);
 
-// Writes one record from wsgid itself at `level`.
-void LogLine(LogLevel level, const std::string& message);
+// Gunicorn's statsd log counters (gunicorn.log.warning, .error, .critical,
+// .exception): the records at warning and above, by level, except that an
+// error logged with its exception (Gunicorn's log.exception: "Error handling
+// request") counts as kException only. Counted whatever the level filter, as
+// Gunicorn's statsd logger counts. Records relayed from the app's stdout and
+// stderr are not counted (Gunicorn does not count them either).
+enum class LogCounter { kWarning = 0, kError, kCritical, kException };
+constexpr int kLogCounterCount = 4;
+// "warning", "error", "critical", "exception".
+const char* LogCounterName(LogCounter counter);
+
+// Where this process counts its records: `counters` (kLogCounterCount of
+// them; a worker passes its scoreboard slot's, so the master sums them), or
+// nullptr for this process's own (the default).
+// REQUIRES: the array outlives the logging that uses it.
+void SetLogCounters(std::atomic<uint64_t>* counters);
+// The counts in this process's own array (what was logged while no
+// SetLogCounters array was set: the master's records).
+uint64_t LocalLogCount(LogCounter counter);
+// Counts one record of `level` (nothing below warning).
+void CountLogRecord(LogLevel level, bool exception = false);
+
+// Writes one record from wsgid itself at `level`, and counts it; `exception`:
+// counted as Gunicorn's log.exception.
+void LogLine(LogLevel level, const std::string& message,
+             bool exception = false);
 
 // Writes one record whose text came from `stream` ("stdout", "stderr": the
 // app's prints relayed by worker/stdio_relay.h), whatever the level filter.
@@ -78,11 +104,17 @@ void ReopenLogs();
 
 // Builds one log line with operator<< and writes it when destroyed:
 //   Log(LogLevel::kInfo) << "listening at " << address;
+// A record filtered out by the level is still counted (see LogCounter).
 class Log {
  public:
   explicit Log(LogLevel level) : level_(level) {}
+  // An error with its exception: counted as gunicorn.log.exception.
+  static Log Exception() { return Log(LogLevel::kError, true); }
   ~Log() {
-    if (LogEnabled(level_)) LogLine(level_, stream_.str());
+    if (LogEnabled(level_))
+      LogLine(level_, stream_.str(), exception_);
+    else
+      CountLogRecord(level_, exception_);
   }
   template <typename T>
   Log& operator<<(const T& value) {
@@ -91,7 +123,9 @@ class Log {
   }
 
  private:
+  Log(LogLevel level, bool exception) : level_(level), exception_(exception) {}
   LogLevel level_;
+  bool exception_ = false;
   std::ostringstream stream_;
 };
 

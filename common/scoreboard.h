@@ -15,13 +15,14 @@
 #include <string>
 #include <string_view>
 
+#include "common/log.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
 
 namespace wsgid {
 
 constexpr uint32_t kScoreboardMagic = 0x64677377;  // "wsgd"
-constexpr uint32_t kScoreboardVersion = 4;
+constexpr uint32_t kScoreboardVersion = 5;
 constexpr int kMaxThreadsPerWorker = 256;
 
 // Request counters are kept per method and status, from fixed tables so the
@@ -81,6 +82,9 @@ struct WorkerSlot {
   std::atomic<uint64_t>
       latency[kLatencyBuckets];  // requests per bucket (not cumulative)
   std::atomic<uint64_t> latency_sum_us;
+  // Error-log records by LogCounter (common/log.h), for Gunicorn's statsd
+  // gunicorn.log.* counters.
+  std::atomic<uint64_t> log_records[kLogCounterCount];
   ThreadSlot thread[kMaxThreadsPerWorker];
 };
 

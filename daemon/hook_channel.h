@@ -16,6 +16,7 @@
 #include <string>
 
 #include "common/config.h"
+#include "common/log.h"
 
 namespace wsgid {
 
@@ -37,6 +38,13 @@ class HookChannel {
   // Waits until every event sent has been answered (its hook returned), or
   // until `deadline_ns`; true when all were.
   virtual bool Drain(int64_t deadline_ns) = 0;
+  // The error-log records the helpers logged (server.log in a hook, a hook
+  // that raised), by LogCounter, summed over every helper this channel ran:
+  // it never goes down when one is replaced.
+  virtual uint64_t LogRecords(LogCounter counter) const {
+    (void)counter;
+    return 0;
+  }
 };
 
 }  // namespace wsgid

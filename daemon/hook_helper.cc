@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <sstream>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -69,6 +70,11 @@ void HookHelper::Detach() {
   pid_ = 0;
   written_ = 0;
   unanswered_ = 0;
+  answer_.clear();
+  for (int k = 0; k < kLogCounterCount; ++k) {
+    retired_logs_[k] += logs_[k];
+    logs_[k] = 0;
+  }
 }
 
 void HookHelper::Lost(const std::string& why, int64_t now_ns) {
@@ -122,9 +128,32 @@ bool HookHelper::ReadAnswers() {
     ssize_t n = ::recv(socket_.get(), buf, sizeof buf, 0);
     if (n == 0) return false;
     if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-    size_t lines = static_cast<size_t>(std::count(buf, buf + n, '\n'));
-    unanswered_ -= std::min(unanswered_, lines);
+    answer_.append(buf, static_cast<size_t>(n));
+    size_t start = 0;
+    for (size_t nl; (nl = answer_.find('\n', start)) != std::string::npos;
+         start = nl + 1)
+      OnAnswer(answer_.substr(start, nl - start));
+    answer_.erase(0, start);
+    if (answer_.size() > sizeof buf) answer_.clear();  // not an answer
   }
+}
+
+void HookHelper::OnAnswer(const std::string& line) {
+  if (unanswered_ > 0) --unanswered_;
+  // The helper's word only: counts that would go down are ignored.
+  std::istringstream in(line);
+  std::string done;
+  uint64_t counts[kLogCounterCount];
+  in >> done;
+  for (uint64_t& c : counts)
+    if (!(in >> c)) return;
+  for (int k = 0; k < kLogCounterCount; ++k)
+    logs_[k] = std::max(logs_[k], counts[k]);
+}
+
+uint64_t HookHelper::LogRecords(LogCounter counter) const {
+  int k = static_cast<int>(counter);
+  return retired_logs_[k] + logs_[k];
 }
 
 void HookHelper::Pump(int64_t now_ns) {
@@ -156,7 +185,6 @@ bool HookHelper::Drain(int64_t deadline_ns) {
              static_cast<short>(POLLIN | (queue_.empty() ? 0 : POLLOUT)), 0};
     ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left_ms, 100)));
   }
-  Log(LogLevel::kWarning) << "hook helper: on_exit did not finish in time";
   return false;
 }
 

@@ -41,6 +41,9 @@ class HookHelper : public HookChannel {
   void Pump(int64_t now_ns) override;
   bool OnReaped(pid_t pid, int wait_status, int64_t now_ns) override;
   bool Drain(int64_t deadline_ns) override;
+  // Each answer is "done" and the helper's counts of its records so far, by
+  // LogCounter ("done W E C X"): the last one heard of each helper counts.
+  uint64_t LogRecords(LogCounter counter) const override;
 
   // The running helper's pid (0: none).
   pid_t pid() const { return pid_; }
@@ -57,6 +60,8 @@ class HookHelper : public HookChannel {
   bool WriteQueued();
   // Reads answers; false on EOF or an error.
   bool ReadAnswers();
+  // One answer line, without its newline.
+  void OnAnswer(const std::string& line);
 
   std::string worker_path_;
   Config config_;  // the configuration the helper runs with
@@ -67,7 +72,10 @@ class HookHelper : public HookChannel {
   std::deque<std::string> queue_;  // lines with their '\n', not yet written
   size_t written_ = 0;             // bytes of queue_.front() already written
   size_t unanswered_ = 0;          // lines written and not yet answered
-  size_t dropped_ = 0;             // since the last warning about it
+  std::string answer_;             // the start of an answer line
+  uint64_t logs_[kLogCounterCount] = {};          // the running helper's
+  uint64_t retired_logs_[kLogCounterCount] = {};  // helpers gone before it
+  size_t dropped_ = 0;  // since the last warning about it
   int64_t started_ns_ = 0;
   int64_t restart_at_ns_ = 0;
   int64_t backoff_ns_ = 0;

@@ -2,6 +2,8 @@
 
 #include <sys/wait.h>
 
+#include "common/log.h"
+
 namespace wsgid {
 namespace {
 
@@ -73,12 +75,19 @@ void MasterHooks::DesiredIs(int workers) {
                                ",\"old_value\":" + std::to_string(old));
 }
 
-void MasterHooks::PreExec() { Send("pre_exec"); }
+void MasterHooks::PreExec(int64_t deadline_ns) {
+  if (!enabled_) return;
+  Send("pre_exec");
+  if (!channel_->Drain(deadline_ns))
+    Log(LogLevel::kWarning) << "hook helper: pre_exec did not finish in time; "
+                               "starting the new master anyway";
+}
 
 void MasterHooks::Exiting(int64_t deadline_ns) {
   if (!enabled_) return;
   Send("on_exit");
-  channel_->Drain(deadline_ns);
+  if (!channel_->Drain(deadline_ns))
+    Log(LogLevel::kWarning) << "hook helper: on_exit did not finish in time";
 }
 
 void MasterHooks::Pump(int64_t now_ns) {

@@ -16,7 +16,8 @@
 //                                 that leaves (reload, scale-down, timeout,
 //                                 crash); worker.exitcode: code or -signal
 //   DesiredIs (a new count)       nworkers_changed(server, new, old)
-//   PreExec (USR2)                pre_exec(server)
+//   PreExec (USR2)                pre_exec(server), awaited until a
+//                                 deadline before the new master starts
 //   Exiting                       on_exit(server), awaited until a deadline
 //
 // An event is {"hook": name, "num_workers": N[, "worker": {"pid", "age",
@@ -59,10 +60,18 @@ class MasterHooks {
   void ChildExited(pid_t pid, int wait_status);
   // The pool's desired count, each loop turn: nworkers_changed on a change.
   void DesiredIs(int workers);
-  void PreExec();
+  // pre_exec, then waits for the helper to have run it (and every hook sent
+  // before it) until `deadline_ns`: Gunicorn calls it before the new master
+  // is exec'd, so the caller starts the new master after this returns.
+  void PreExec(int64_t deadline_ns);
   // on_exit, then waits for the helper to have run every hook sent, until
   // `deadline_ns`.
   void Exiting(int64_t deadline_ns);
+
+  // The helper's error-log records (HookChannel::LogRecords).
+  uint64_t LogRecords(LogCounter counter) const {
+    return channel_->LogRecords(counter);
+  }
 
   // Loop turn and reaping, passed to the channel.
   void Pump(int64_t now_ns);

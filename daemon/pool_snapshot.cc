@@ -13,6 +13,8 @@ void RequestTotals::Add(const WorkerSlot& slot) {
   bytes_out += slot.bytes_out.load(relaxed);
   app_exceptions += slot.app_exceptions.load(relaxed);
   accepts += slot.accepts.load(relaxed);
+  for (int k = 0; k < kLogCounterCount; ++k)
+    log_records[k] += slot.log_records[k].load(relaxed);
 }
 
 void RequestTotals::Add(const RequestTotals& o) {
@@ -23,6 +25,7 @@ void RequestTotals::Add(const RequestTotals& o) {
   bytes_out += o.bytes_out;
   app_exceptions += o.app_exceptions;
   accepts += o.accepts;
+  for (int k = 0; k < kLogCounterCount; ++k) log_records[k] += o.log_records[k];
 }
 
 }  // namespace wsgid

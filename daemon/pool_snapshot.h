@@ -98,6 +98,7 @@ struct RequestTotals {
   uint64_t bytes_out = 0;
   uint64_t app_exceptions = 0;
   uint64_t accepts = 0;
+  uint64_t log_records[kLogCounterCount] = {};  // by LogCounter
 
   // Adds one slot's counters.
   void Add(const WorkerSlot& slot);

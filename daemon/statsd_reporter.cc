@@ -138,6 +138,13 @@ std::vector<std::string> StatsdReporter::Lines(const RequestTotals& totals,
         static_cast<double>(us) / 1000.0 / static_cast<double>(requests));
     lines.push_back(prefix_ + "gunicorn.request.duration:" + ms + "|ms" + tags);
   }
+  for (int k = 0; k < kLogCounterCount; ++k) {
+    uint64_t n = totals.log_records[k] - last_.log_records[k];
+    if (n == 0) continue;
+    lines.push_back(prefix_ + "gunicorn.log." +
+                    LogCounterName(static_cast<LogCounter>(k)) + ":" +
+                    std::to_string(n) + "|c|@1.0" + tags);
+  }
   lines.push_back(prefix_ + "gunicorn.workers:" + std::to_string(workers) +
                   "|g" + tags);
   return lines;

@@ -12,9 +12,14 @@
 //                                               scoreboard does not list
 //                                               individually as 4xx ...)
 //   PREFIX.gunicorn.request.duration:MS|ms     mean duration, milliseconds
+//   PREFIX.gunicorn.log.warning:N|c|@1.0      error-log records by level:
+//   PREFIX.gunicorn.log.error ... .critical    warning, error, critical, and
+//   PREFIX.gunicorn.log.exception              exception (common/log.h's
+//                                              LogCounter): the workers' and
+//                                              the master's, as `totals`
+//                                              carries them
 //   PREFIX.gunicorn.workers:N|g                live workers
-// with "|#TAGS" appended when --dogstatsd-tags is given. Gunicorn's
-// gunicorn.log.* counters are not sent (the master's log does not count).
+// with "|#TAGS" appended when --dogstatsd-tags is given.
 //
 // Used by the supervisor loop's thread only. The socket is behind
 // DatagramSender, so the logic is unit-tested with a fake.

@@ -29,6 +29,8 @@ constexpr int64_t kBootTimeoutNs = 60 * kNsPerSec;
 constexpr int kTurnMs = 100;
 // How long the master waits for on_exit (and the hooks before it) to return.
 constexpr int64_t kOnExitWaitNs = 5 * kNsPerSec;
+// pre_exec runs before the new master starts (USR2); the loop waits for it.
+constexpr int64_t kPreExecWaitNs = 5 * kNsPerSec;
 constexpr int64_t kStatsdIntervalNs = 1'000'000'000;  // statsd flushes
 
 }  // namespace
@@ -114,7 +116,7 @@ int Supervisor::Run() {
                        << config_.app << " with " << pool_->desired()
                        << " worker(s) x " << config_.threads << " thread(s)";
   while (phase_ != Phase::kDone) Turn();
-  if (statsd_) statsd_->Flush(MonotonicNs(), slots_->Totals(), 0);
+  if (statsd_) statsd_->Flush(MonotonicNs(), StatsdTotals(), 0);
   ExitHooks();
   pid_file_.Remove(::getpid());
   return 0;
@@ -340,7 +342,7 @@ void Supervisor::ReExec() {
            "(HUP: new code and configuration, rolling) instead";
     return;
   }
-  hooks_.PreExec();
+  hooks_.PreExec(MonotonicNs() + kPreExecWaitNs);
   ReExecMaster(worker_path_, argv_, listeners_.fds());
 }
 
@@ -388,11 +390,19 @@ void Supervisor::PublishSnapshot(int64_t now_ns) {
   autoscaler_->Describe(&s);
   s.settings = EffectiveSettings(config_);
   if (statsd_)
-    statsd_->Tick(now_ns, slots_->Totals(), static_cast<int>(s.workers.size()));
+    statsd_->Tick(now_ns, StatsdTotals(), static_cast<int>(s.workers.size()));
   if (std::optional<ZygoteView> z = preloader_->Newest())
     s.preload =
         PoolSnapshot::Preload{z->pid, z->generation, std::string(z->state)};
   snapshots_.Publish(std::move(s));
+}
+
+RequestTotals Supervisor::StatsdTotals() {
+  RequestTotals totals = slots_->Totals();
+  for (int k = 0; k < kLogCounterCount; ++k)
+    totals.log_records[k] += LocalLogCount(static_cast<LogCounter>(k)) +
+                             hooks_.LogRecords(static_cast<LogCounter>(k));
+  return totals;
 }
 
 void Supervisor::ExitHooks() { hooks_.Exiting(MonotonicNs() + kOnExitWaitNs); }

@@ -115,6 +115,9 @@ class Supervisor {
   void ExitHooks();
   // --statsd-host: opens the socket (issue 15).
   Status StartStatsd();
+  // The workers' totals plus the error-log records of the master and of its
+  // hook helpers.
+  RequestTotals StatsdTotals();
 
   Config config_;
   std::string worker_path_;

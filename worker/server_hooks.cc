@@ -61,11 +61,20 @@ py::module_ HooksModule() {
       py::module_::import("types").attr("ModuleType")(kModuleName);
   py::exec(kServerHooksSource, module.attr("__dict__"));
   module.attr("log_line") =
-      py::cpp_function([](int level, const std::string& text) {
+      py::cpp_function([](int level, const std::string& text, bool exception) {
         auto lvl = static_cast<LogLevel>(std::clamp(level, 0, 4));
-        if (LogEnabled(lvl)) LogLine(lvl, text);
+        if (LogEnabled(lvl))
+          LogLine(lvl, text, exception);
+        else
+          CountLogRecord(lvl, exception);
       });
   module.attr("reopen_logs") = py::cpp_function([] { ReopenLogs(); });
+  module.attr("log_counts") = py::cpp_function([] {
+    return py::make_tuple(LocalLogCount(LogCounter::kWarning),
+                          LocalLogCount(LogCounter::kError),
+                          LocalLogCount(LogCounter::kCritical),
+                          LocalLogCount(LogCounter::kException));
+  });
   modules[kModuleName] = module;
   return module;
 }

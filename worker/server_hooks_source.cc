@@ -2,8 +2,8 @@
 // called with (server, worker, req, resp, cfg, log), the loader of a
 // gunicorn.conf.py's hook functions, the guarded call, and the master's hook
 // helper loop. Run once per process as the module `_wsgid_hooks`
-// (worker/server_hooks.cc); `log_line(level, text)` is set by the C++ side and
-// writes into wsgid's error log.
+// (worker/server_hooks.cc); `log_line(level, text, exc)` is set by the C++ side
+// and writes into wsgid's error log.
 #include "worker/server_hooks_source.h"
 
 namespace wsgid {
@@ -16,8 +16,9 @@ HOOKS = ("on_starting", "on_reload", "when_ready", "pre_fork", "post_fork",
          "post_worker_init", "worker_int", "worker_abort", "pre_exec",
          "pre_request", "post_request", "child_exit", "worker_exit",
          "nworkers_changed", "on_exit")
-log_line = None  # replaced by wsgid once this ran: log_line(level 0..4, text)
+log_line = None  # replaced by wsgid: log_line(level 0..4, text, is_exception)
 reopen_logs = None  # replaced by wsgid: reopens the error log (USR1, rotation)
+log_counts = None  # replaced by wsgid: (warning, error, critical, exception) so far
 
 
 class Log:
@@ -33,7 +34,7 @@ class Log:
                 text = "%s %r" % (text, args)
         if exc:
             text += "\n" + traceback.format_exc().rstrip()
-        log_line(level, text)
+        log_line(level, text, exc)
 
     def debug(self, msg, *args, **kwargs): self._emit(0, msg, args)
     def info(self, msg, *args, **kwargs): self._emit(1, msg, args)
@@ -127,7 +128,8 @@ def call(hooks, name, *args):
         fn(*args)
         return True
     except (Exception, SystemExit):
-        log_line(3, "Exception in %s hook:\n%s" % (name, traceback.format_exc().rstrip()))
+        log_line(3, "Exception in %s hook:\n%s" % (name, traceback.format_exc().rstrip()),
+                 True)
         return False
 
 
@@ -154,7 +156,8 @@ def run_helper(fd, location, pythonpath, settings, master_pid):
         if event["hook"] == "nworkers_changed":
             args += [event["new_value"], event["old_value"]]
         call(hooks, event["hook"], *args)
-        sock.sendall(b"done\n")
+        # with this process's error-log record counts, for the master's statsd
+        sock.sendall(b"done %d %d %d %d\n" % log_counts())
 )PY";
 // clang-format on
 

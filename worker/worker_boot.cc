@@ -163,6 +163,9 @@ Status WorkerBoot::AttachSlot() {
   if (config_.worker_id < 1 || config_.worker_id > scoreboard_.slots())
     return Status::Unavailable("worker id out of the scoreboard's range");
   slot_ = &scoreboard_.slot(config_.worker_id - 1);
+  // Counted in the slot, which the master sums (and folds into its retired
+  // totals when this worker exits) for the statsd gunicorn.log.* counters.
+  SetLogCounters(slot_->log_records);
   return Status::Ok();
 }
 

@@ -11,6 +11,7 @@
 #include "worker/python_compat.h"
 #include "worker/request_body.h"
 #include "worker/response.h"
+#include "worker/scheme_headers.h"
 #include "worker/stdio_relay.h"
 #include "worker/wsgi_types.h"
 
@@ -432,16 +433,18 @@ void WsgiHandler::AddHeader(PyObject* env, const HeaderField& header) {
 
 void WsgiHandler::ApplyForwardedHeaders(PyObject* env,
                                         const RequestHead& head) {
-  // --secure-scheme-headers: HEADER=VALUE, the value compared exactly.
-  for (const std::string& pair : config_.secure_scheme_headers) {
-    size_t eq = pair.find('=');
-    if (eq == std::string::npos) continue;
-    const HeaderField* h = head.Find(std::string_view(pair).substr(0, eq));
-    if (h == nullptr || h->value != std::string_view(pair).substr(eq + 1))
-      continue;
-    Py_INCREF(https_);
-    SetItem(env, keys_[kWsgiUrlScheme], https_);
-    break;
+  // --secure-scheme-headers, as Gunicorn: the proxy's word wins over the
+  // connection's either way (a contradiction was answered 400 in Handle).
+  switch (SchemeFromHeaders(head, config_.secure_scheme_headers)) {
+    case ForwardedScheme::kHttps:
+      Py_INCREF(https_);
+      SetItem(env, keys_[kWsgiUrlScheme], https_);
+      break;
+    case ForwardedScheme::kHttp:
+      SetItem(env, keys_[kWsgiUrlScheme], PyUnicode_FromString("http"));
+      break;
+    default:
+      break;
   }
   // The last entry is the one the trusted proxy wrote; those before it came
   // with the request, and a client can put anything there.
@@ -459,6 +462,10 @@ void WsgiHandler::ApplyForwardedHeaders(PyObject* env,
 
 RequestOutcome WsgiHandler::Handle(Connection* conn, RequestHead* head,
                                    bool keep_alive) {
+  if (IsTrustedProxy(conn) &&
+      SchemeFromHeaders(*head, config_.secure_scheme_headers) ==
+          ForwardedScheme::kContradictory)
+    return RefuseContradictoryScheme(conn);
   const int64_t start_ns = MonotonicNs();
   RequestBody body(conn, *head, config_.limit_request_body, config_.io_timeout);
   Response::Options options;
@@ -485,6 +492,19 @@ RequestOutcome WsgiHandler::Handle(Connection* conn, RequestHead* head,
                    &ctx.environ_values);
   // The server counts no status for a client that left before the head.
   if (ctx.client_gone && !response.head_sent()) outcome.status = 0;
+  return outcome;
+}
+
+RequestOutcome WsgiHandler::RefuseContradictoryScheme(Connection* conn) {
+  // Gunicorn refuses it while parsing: before any hook or the app, no access
+  // log line, the connection closed.
+  Log(LogLevel::kDebug) << "bad request from " << conn->remote_addr << ": "
+                        << kContradictorySchemeHeaders;
+  Response::WriteError(conn, 400, kContradictorySchemeHeaders,
+                       config_.server_header, config_.io_timeout);
+  RequestOutcome outcome;
+  outcome.status = 400;
+  outcome.keep_alive = false;
   return outcome;
 }
 
@@ -528,8 +548,11 @@ RequestOutcome WsgiHandler::CompleteResponse(const RequestHead& head,
   RequestOutcome outcome;
   outcome.status = response.status_code();
   if (failure.failed()) {
-    Log(LogLevel::kError) << "Error handling request " << head.target << "\n"
-                          << failure.message();
+    // Gunicorn logs this with log.exception (its statsd counts
+    // gunicorn.log.exception); a body the client failed to send is an error.
+    (body.failed() ? Log(LogLevel::kError) : Log::Exception())
+        << "Error handling request " << head.target << "\n"
+        << failure.message();
     if (!response.head_sent() && !ctx.client_gone) {
       outcome.status = body.failed() ? body.error_status() : 500;
       Response::WriteError(ctx.conn, outcome.status, "", config_.server_header,

@@ -62,6 +62,9 @@ class WsgiHandler : public RequestHandler {
     PyObject* name;  // SERVER_NAME default for this listener
     PyObject* port;  // SERVER_PORT default
   };
+  // A trusted forwarder's --secure-scheme-headers disagree: 400 as Gunicorn
+  // answers it, the connection closed. No GIL needed.
+  RequestOutcome RefuseContradictoryScheme(Connection* conn);
   // REQUIRES: the GIL. Builds the environ, calls the app and sends its result
   // into ctx->response, recording the first failure in *failure. Leaves no
   // Python object of the request alive but those the app kept (detached).

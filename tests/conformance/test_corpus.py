@@ -53,12 +53,8 @@ USING_GUNICORN = harness.UNDER_GUNICORN
 
 # Corpus settings wsgid has no flag for: the cases needing them are skipped.
 UNSUPPORTED_SETTINGS = {
-    "strip_header_spaces": "wsgid has no strip_header_spaces (whitespace before ':' is "
-                           "always an error)",
     "permit_unconventional_http_method": "wsgid has no permit_unconventional_http_method",
     "casefold_http_method": "wsgid has no casefold_http_method",
-    "forwarded_allow_ips": "wsgid has no secure_scheme_headers check (conflicting "
-                           "X-Forwarded-Proto / X-Forwarded-Ssl)",
 }
 
 # Errors that live in a chunked body: a streaming server finds them only while the app
@@ -151,6 +147,13 @@ def flags_for(settings):
                 flags += ["--limit-request-field_size", str(value)]
             else:
                 flags += ["--limit-request-field-size", str(value)]
+        elif key == "strip_header_spaces":
+            if value:
+                flags.append("--strip-header-spaces")
+        elif key == "forwarded_allow_ips":
+            # With Gunicorn's default --secure-scheme-headers, read from these peers only
+            # (invalid/019: two that contradict each other are a 400).
+            flags += ["--forwarded-allow-ips", str(value)]
         elif key == "header_map":
             if USING_GUNICORN:
                 skips.append("header_map: the reference gunicorn 20.1 has no --header-map")

@@ -256,6 +256,100 @@ class StatsdTest(unittest.TestCase):
         return out
 
 
+# Logs through Gunicorn's logger objects (server.log in the master's hooks, worker.log in
+# the workers'), which Gunicorn's statsd logger counts: a warning once ready, and per
+# request /n?i=N&warn a warning, &error an error, &exc an exception with its traceback.
+LOGGING_HOOKS = """
+def when_ready(server):
+    server.log.warning("a warning through server.log")
+
+
+def pre_request(worker, req):
+    if "warn" in req.query:
+        worker.log.warning("a warning through worker.log: %s", req.query)
+    if "error" in req.query:
+        worker.log.error("an error through worker.log")
+    if "exc" in req.query:
+        try:
+            1 / 0
+        except ZeroDivisionError:
+            worker.log.exception("an exception through worker.log")
+"""
+
+
+class StatsdLogCountersTest(unittest.TestCase):
+    """gunicorn.log.{warning,error,critical,exception}: the workers' records and the
+    master's, by level, not lost nor doubled when a worker is replaced."""
+
+    def setUp(self):
+        require_binaries("wsgid", "wsgid-worker")
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", 0))
+        self.udp.settimeout(0.2)
+        self.addCleanup(self.udp.close)
+        self.lines = []
+
+    def totals(self):
+        out = {}
+        for line in self.lines:
+            m = re.match(r"gunicorn\.log\.(\w+):(\d+)\|c\|@1\.0$", line)
+            if m:
+                out[m.group(1)] = out.get(m.group(1), 0) + int(m.group(2))
+        return out
+
+    def receive_until(self, want, timeout=15):
+        """Reads datagrams until the totals include `want`, then one flush more (2 s)
+        so that a count sent too many would show."""
+        deadline = time.monotonic() + timeout
+        settle = None
+        while time.monotonic() < (settle or deadline):
+            try:
+                self.lines.append(self.udp.recv(4096).decode())
+            except socket.timeout:
+                pass
+            got = self.totals()
+            if settle is None and all(got.get(k, 0) >= v for k, v in want.items()):
+                settle = time.monotonic() + 2
+        return self.totals()
+
+    def test_records_by_level_across_a_worker_replacement(self):
+        port = free_port()
+        with tempfile.TemporaryDirectory() as d:
+            conf = os.path.join(d, "gunicorn.conf.py")
+            with open(conf, "w") as f:
+                f.write(LOGGING_HOOKS)
+            args = ["-c", conf, "-w", "1", "-b", "127.0.0.1:%d" % port, "--timeout", "2",
+                    "--statsd-host", "127.0.0.1:%d" % self.udp.getsockname()[1],
+                    "logging_app:app"]
+            with Run(args) as run:
+                run.wait_serving()
+                for q in ("warn", "warn", "error", "exc"):
+                    self.assertIn(b" 200 ", http_get(port, "/n?i=1&" + q))
+                for _ in range(2):  # Gunicorn: log.exception("Error handling request")
+                    self.assertIn(b" 500 ", http_get(port, "/raise"))
+                # logging.warning() in the app goes to stderr, not through the logger:
+                # Gunicorn does not count it either.
+                self.assertIn(b" 200 ", http_get(port, "/warn"))
+                want = {"warning": 3, "error": 1, "exception": 3}
+                self.assertEqual(self.receive_until(want), want,
+                                 "%s\n%s" % (self.lines, run.text()))
+                # The master's WORKER TIMEOUT (critical); the worker is replaced, and
+                # what it counted stays counted once.
+                try:
+                    http_get(port, "/sleep?s=30")
+                except OSError:
+                    pass
+                self.assertTrue(wait_until(lambda: "Booting worker" in
+                                           run.text().split("WORKER TIMEOUT")[-1], 30),
+                                run.text())
+                self.assertIn(b" 500 ", http_get(port, "/raise"), run.text())
+                got = self.receive_until({"critical": 1, "exception": 4})
+                self.assertEqual(got.get("critical"), 1, self.lines)
+                self.assertEqual(got.get("exception"), 4, self.lines)
+                self.assertEqual(got.get("warning"), 3, self.lines)
+                self.assertIn("WORKER TIMEOUT", run.text())
+
+
 class PrintConfigTest(unittest.TestCase):
     def run_wsgid(self, args, cwd=EXAMPLES, env=None):
         proc = subprocess.run([WSGID] + args, cwd=cwd, env=dict(os.environ, **(env or {})),
@@ -329,6 +423,34 @@ class ProxyHeadersTest(unittest.TestCase):
             self.assertNotIn("/app", json.dumps(env))
             status, _ = self.request(port, ["X-Name : v"])  # no --strip-header-spaces
             self.assertEqual(status, b"400")
+            # An untrusted peer's scheme headers are not read, contradictory or not.
+            status, env = self.request(port, ["X-Forwarded-Proto: https",
+                                              "X-Forwarded-Ssl: off"])
+            self.assertEqual((status, env["wsgi.url_scheme"]), (b"200", "http"))
+
+    def test_contradictory_scheme_headers_are_refused_as_gunicorn_does(self):
+        """Gunicorn's default --secure-scheme-headers from a trusted peer: two that
+        disagree answer 400 "Contradictory scheme headers" before the app is called."""
+        require_binaries("wsgid", "wsgid-worker")
+        port = free_port()
+        with Run(["-b", "127.0.0.1:%d" % port, "-w", "1", "--forwarded-allow-ips",
+                  "127.0.0.1", "environ_echo:app"]) as run:
+            run.wait_serving()
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                s.sendall(b"GET /p HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\n"
+                          b"X-Forwarded-Ssl: off\r\n\r\n")
+                data = b""
+                while chunk := s.recv(65536):  # the server closes the connection
+                    data += chunk
+            self.assertTrue(data.startswith(b"HTTP/1.1 400 Bad Request\r\n"), data)
+            self.assertIn(b"Contradictory scheme headers", data)
+            for headers, scheme in ((["X-Forwarded-Proto: https", "X-Forwarded-Ssl: on"],
+                                     "https"),
+                                    (["X-Forwarded-Proto: http"], "http"),
+                                    (["X-Forwarded-Protocol: ssl"], "https")):
+                status, env = self.request(port, headers)
+                self.assertEqual((status, env["wsgi.url_scheme"]), (b"200", scheme),
+                                 headers)
 
 
 class DaemonTest(unittest.TestCase):

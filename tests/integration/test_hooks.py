@@ -112,7 +112,8 @@ def nworkers_changed(server, new_value, old_value):
 
 
 def pre_exec(server):
-    _record("pre_exec")
+    time.sleep(1)  # the new master starts only once it returned
+    _record("pre_exec", server_pid=server.pid, num_workers=server.num_workers)
 
 
 def on_exit(server):
@@ -295,6 +296,74 @@ class HooksTest(unittest.TestCase):
         self.assertEqual(len(exit_rows), 1, self.read())
         self.assertEqual(exit_rows[0]["server_pid"], master)
         self.assertEqual(self.read()[-1]["hook"], "on_exit")
+
+    def test_worker_int_on_sigint_and_sigquit(self):
+        # Gunicorn: a worker sent INT or QUIT calls worker_int(worker), then leaves
+        # (worker_exit in it, child_exit in the master's helper); the master's fast stop
+        # (INT or QUIT) sends QUIT to every worker.
+        conf = self.write_conf()
+        server = Server("hooks_app:application", "-c", conf, workers=2, chdir=self.dir)
+        with server:
+            self.wait_for("post_worker_init", 2)
+            first, second = sorted(r["in"] for r in self.read("post_worker_init"))
+            for sig, pid in ((signal.SIGINT, first), (signal.SIGQUIT, second)):
+                os.kill(pid, sig)
+                age = self.age_of(pid)
+                row = self.wait_for("worker_int", **{"in": pid})[0]
+                self.assertEqual(row["worker"], {"pid": pid, "age": age})
+                self.wait_for("worker_exit", **{"in": pid})
+                self.wait_for("child_exit", worker={"pid": pid, "age": age})
+                hooks = [r["hook"] for r in self.read() if r.get("in") == pid]
+                self.assertLess(hooks.index("worker_int"), hooks.index("worker_exit"))
+            self.wait_for("post_worker_init", 4)  # both replaced
+            live = sorted({r["in"] for r in self.read("post_worker_init")} - {first, second})
+            self.assertEqual(len(live), 2)
+            self.assertEqual(get(server.url + "/")[0], 200)
+            code = server.stop(signal.SIGQUIT)
+            log = server.log()
+        self.assertEqual(code, 0, log)
+        for pid in live:
+            self.assertEqual(len(self.read_where("worker_int", pid)), 1, self.read())
+            self.assertEqual(len(self.read_where("worker_exit", pid)), 1, self.read())
+        self.assertEqual(self.read()[-1]["hook"], "on_exit")
+
+    def read_where(self, hook, pid):
+        return [r for r in self.read(hook) if r["in"] == pid]
+
+    def test_pre_exec_runs_before_the_new_master_starts(self):
+        # USR2: pre_exec(server) in the old master's helper, awaited (it sleeps a second
+        # before it records) before the new master is started: every record of the new
+        # master comes after it.
+        conf = self.write_conf()
+        pidfile = os.path.join(self.dir, "wsgid.pid")
+        server = Server("hooks_app:application", "-c", conf, "--pid", pidfile, workers=1,
+                        chdir=self.dir)
+        new_master = None
+        with server:
+            old = server.proc.pid
+            helper = self.wait_for("when_ready")[0]["in"]
+            server.proc.send_signal(signal.SIGUSR2)
+            try:
+                self.assertTrue(wait_until(lambda: os.path.exists(pidfile + ".2"), 20),
+                                server.log())
+                self.assertTrue(wait_until(lambda: open(pidfile + ".2").read().strip(), 5))
+                with open(pidfile + ".2") as f:
+                    new_master = int(f.read())
+                row = self.wait_for("pre_exec")[0]
+                self.assertEqual((row["in"], row["server_pid"], row["num_workers"]),
+                                 (helper, old, 1))
+                new_helper = self.wait_for("on_starting", server_pid=new_master)[0]["in"]
+                rows = self.read()
+                at = rows.index(row)
+                self.assertFalse([r for r in rows[:at] if r.get("server_pid") == new_master
+                                  or r["in"] in (new_master, new_helper)], rows)
+                self.assertEqual(len(self.read("pre_exec")), 1)
+            finally:
+                if new_master is not None:
+                    os.kill(new_master, signal.SIGTERM)
+                    wait_until(lambda: not os.path.exists("/proc/%d" % new_master)
+                               or open("/proc/%d/stat" % new_master).read().split()[2]
+                               == "Z", 20)
 
     def test_post_fork_raising_fails_the_boot(self):
         conf = self.write_conf(fail_post_fork=True)

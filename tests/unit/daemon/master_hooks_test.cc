@@ -81,11 +81,11 @@ TEST(MasterHooksTest, WithoutAHooksFileNothingIsSentButAgesCount) {
   hooks.ChildExited(100, 0);
   hooks.DesiredIs(5);
   hooks.Ready();
-  hooks.PreExec();
+  hooks.PreExec(99);
   hooks.Exiting(123);
   hooks.Pump(0);
   EXPECT_TRUE(channel.events.empty());
-  EXPECT_EQ(channel.drained_until, 0);  // on_exit is not waited for
+  EXPECT_EQ(channel.drained_until, 0);  // nothing is waited for
   EXPECT_EQ(channel.pumps, 0);
 }
 
@@ -157,7 +157,10 @@ TEST(MasterHooksTest, TheMomentsInOrderAndOnExitIsAwaited) {
   MasterHooks hooks(&channel);
   hooks.Starting(WithHooks(), 1, 0);
   hooks.Ready();
-  hooks.PreExec();
+  hooks.PreExec(3'000'000'000);
+  // pre_exec is awaited before the caller starts the new master.
+  EXPECT_EQ(channel.drained_until, 3'000'000'000);
+  EXPECT_EQ(channel.Hooks().back(), "pre_exec");
   hooks.Pump(1);
   EXPECT_EQ(channel.pumps, 1);
   EXPECT_TRUE(hooks.OnReaped(77, 0, 1));
@@ -184,12 +187,14 @@ class HookHelperTest : public ::testing::Test {
   }
   // A helper that appends each line to `seen` and answers "done" on fd 0;
   // `prelude` runs first.
-  std::string WriteHelper(const std::string& prelude = "") {
+  // `answer` is the shell command that answers.
+  std::string WriteHelper(const std::string& prelude = "",
+                          const std::string& answer = "echo done >&0") {
     std::string path = dir_ + "/helper";
     std::ofstream(path) << "#!/bin/sh\n"
                         << prelude
                         << "\nwhile read line; do echo \"$line\" >> '" << dir_
-                        << "/seen'; echo done >&0; done\n";
+                        << "/seen'; " << answer << "; done\n";
     ::chmod(path.c_str(), 0755);
     return path;
   }
@@ -219,6 +224,29 @@ TEST_F(HookHelperTest, DeliversInOrderAndDrainsWhenAnswered) {
   EXPECT_EQ(Seen(), "{\"hook\":\"on_starting\"}\n{\"hook\":\"when_ready\"}\n");
   channel.Configure(Config(), MonotonicNs());  // stops it: it leaves on EOF
   EXPECT_TRUE(ReapHelper(&channel));
+}
+
+TEST_F(HookHelperTest, TheHelpersLogCountsAddUpAcrossHelpers) {
+  // Each answer carries the helper's counts so far: N warnings after N events.
+  HookHelper channel(
+      WriteHelper("n=0", "n=$((n+1)); echo \"done $n 0 0 1\" >&0"));
+  channel.Configure(WithHooks(), MonotonicNs());
+  channel.Send(R"({"hook":"on_starting"})");
+  channel.Send(R"({"hook":"when_ready"})");
+  ASSERT_TRUE(channel.Drain(MonotonicNs() + 5 * kNsPerSec));
+  EXPECT_EQ(channel.LogRecords(LogCounter::kWarning), 2u);
+  EXPECT_EQ(channel.LogRecords(LogCounter::kException), 1u);
+  EXPECT_EQ(channel.LogRecords(LogCounter::kError), 0u);
+  channel.Configure(WithHooks(), MonotonicNs());  // a reload: a new helper
+  EXPECT_EQ(channel.LogRecords(LogCounter::kWarning), 2u);  // kept
+  channel.Send(R"({"hook":"on_reload"})");
+  ASSERT_TRUE(channel.Drain(MonotonicNs() + 5 * kNsPerSec));
+  EXPECT_EQ(channel.LogRecords(LogCounter::kWarning), 3u);  // 2 + its 1
+  EXPECT_EQ(channel.LogRecords(LogCounter::kException), 2u);
+  channel.Configure(Config(), MonotonicNs());
+  EXPECT_TRUE(ReapHelper(&channel));
+  EXPECT_TRUE(ReapHelper(&channel));
+  EXPECT_EQ(channel.LogRecords(LogCounter::kWarning), 3u);
 }
 
 TEST_F(HookHelperTest, AStuckHelperCostsEventsNotTheLoop) {

@@ -50,6 +50,27 @@ TEST(StatsdReporterTest, FlushesDeltasWithGunicornsNames) {
   EXPECT_EQ(sent, (std::vector<std::string>{"myapp.gunicorn.workers:3|g"}));
 }
 
+TEST(StatsdReporterTest, LogCountersByLevelAsGunicornNamesThem) {
+  std::vector<std::string> sent;
+  StatsdReporter reporter(std::make_unique<FakeSender>(&sent), "", "", kSecond);
+  RequestTotals t;
+  t.log_records[static_cast<int>(LogCounter::kWarning)] = 4;
+  reporter.Tick(0, t, 1);  // the baseline
+  t.log_records[static_cast<int>(LogCounter::kWarning)] = 6;
+  t.log_records[static_cast<int>(LogCounter::kError)] = 1;
+  t.log_records[static_cast<int>(LogCounter::kCritical)] = 3;
+  t.log_records[static_cast<int>(LogCounter::kException)] = 2;
+  reporter.Tick(kSecond, t, 1);
+  EXPECT_EQ(sent,
+            (std::vector<std::string>{
+                "gunicorn.log.warning:2|c|@1.0", "gunicorn.log.error:1|c|@1.0",
+                "gunicorn.log.critical:3|c|@1.0",
+                "gunicorn.log.exception:2|c|@1.0", "gunicorn.workers:1|g"}));
+  sent.clear();
+  reporter.Tick(2 * kSecond, t, 1);  // unchanged: no log line
+  EXPECT_EQ(sent, (std::vector<std::string>{"gunicorn.workers:1|g"}));
+}
+
 TEST(StatsdReporterTest, PrefixDotAndDogstatsdTags) {
   std::vector<std::string> sent;
   StatsdReporter reporter(std::make_unique<FakeSender>(&sent), "app.",

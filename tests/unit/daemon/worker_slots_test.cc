@@ -48,6 +48,20 @@ TEST(WorkerSlotsTest, TotalsSurviveAWorkersExit) {
   EXPECT_EQ(slots->Totals().accepts, 13u);
 }
 
+TEST(WorkerSlotsTest, LogCountsNeitherGoBackNorDoubleWhenAWorkerExits) {
+  auto slots = MakeSlots(1);
+  constexpr int kWarn = static_cast<int>(LogCounter::kWarning);
+  slots->Claim(1, kSec, 1);
+  slots->slot(1).log_records[kWarn].fetch_add(3);
+  EXPECT_EQ(slots->Totals().log_records[kWarn], 3u);
+  slots->Retire(1);
+  EXPECT_EQ(slots->Totals().log_records[kWarn], 3u);
+  slots->Claim(1, 2 * kSec, 1);  // the replacement starts from zero
+  EXPECT_EQ(slots->Totals().log_records[kWarn], 3u);
+  slots->slot(1).log_records[kWarn].fetch_add(1);
+  EXPECT_EQ(slots->Totals().log_records[kWarn], 4u);
+}
+
 TEST(WorkerSlotsTest, RetiringTwiceOrAClaimRepeatedCountsOnce) {
   auto slots = MakeSlots(2);
   slots->Claim(1, kSec, 1);
