@@ -233,6 +233,9 @@ class JsonLogTest(unittest.TestCase):
             log = harness.wait_for_log(server, lambda log: "(most recent call first)" in log,
                                        timeout=15)
             self.assertIn("(most recent call first)", log)
+            # The frozen worker's replacement first: a HUP before it is ready
+            # would stop it unready (generation 1 ends) and leave 4 ready lines.
+            harness.wait_for_log(server, lambda log: log.count(") ready") >= 3, timeout=20)
             server.proc.send_signal(signal.SIGHUP)
             # Two first workers, the frozen one's replacement, two of generation 2.
             log = harness.wait_for_log(server, lambda log: log.count(") ready") >= 5,
