@@ -47,6 +47,22 @@ std::string Receive(int channel, int timeout_ms) {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
+// A fork request's answer: "pid <N> <fork ns>", or why there is none.
+StatusOr<SpawnedWorker> ParseForkAnswer(pid_t zygote,
+                                        const std::string& answer) {
+  if (answer.rfind("pid ", 0) != 0)
+    return Status::Unavailable(
+        "preload: the zygote (pid " + std::to_string(zygote) +
+        ") did not fork: " + (answer.empty() ? "no answer" : answer));
+  SpawnedWorker forked;
+  char* end = nullptr;
+  forked.pid = static_cast<pid_t>(std::strtol(answer.c_str() + 4, &end, 10));
+  forked.started_ns = std::strtoll(end, nullptr, 10);
+  if (forked.pid <= 0 || forked.started_ns <= 0)
+    return Status::Unavailable("preload: bad answer " + answer);
+  return forked;
+}
+
 }  // namespace
 
 ZygoteProcesses::ZygoteProcesses(std::string worker_path, const Config* config,
@@ -119,32 +135,22 @@ std::vector<StatusOr<SpawnedWorker>> ZygoteProcesses::ForkBatch(
     if (sent = SendOrder(channel, id, write_end.get()); !sent.ok()) break;
     read_ends.push_back(std::move(read_end));
   }
+  // One answer per request, in order ("error" included). After one that
+  // does not come, any later one would be out of step: the rest fail (and
+  // the zygote is replaced).
+  bool answered = true;
   for (UniqueFd& read_end : read_ends) {
-    auto forked = ReadForkAnswer(zygote, channel);
+    std::string answer = answered ? Receive(channel, kForkReplyMs) : "";
+    auto forked = answered ? ParseForkAnswer(zygote, answer)
+                           : Status::Unavailable(
+                                 "preload: an earlier fork of the batch got "
+                                 "no answer");
+    answered = answered && !answer.empty();
     if (forked.ok()) forked->ready_pipe = std::move(read_end);
-    if (!forked.ok()) channel = -1;  // the rest would be out of step
     results.push_back(std::move(forked));
   }
   while (results.size() < ids.size()) results.push_back(sent);
   return results;
-}
-
-StatusOr<SpawnedWorker> ZygoteProcesses::ReadForkAnswer(pid_t zygote,
-                                                        int channel) {
-  if (channel < 0)
-    return Status::Unavailable("preload: an earlier fork of the batch failed");
-  std::string answer = Receive(channel, kForkReplyMs);
-  if (answer.rfind("pid ", 0) != 0)
-    return Status::Unavailable(
-        "preload: the zygote (pid " + std::to_string(zygote) +
-        ") did not fork: " + (answer.empty() ? "no answer" : answer));
-  SpawnedWorker forked;
-  char* end = nullptr;
-  forked.pid = static_cast<pid_t>(std::strtol(answer.c_str() + 4, &end, 10));
-  forked.started_ns = std::strtoll(end, nullptr, 10);
-  if (forked.pid <= 0 || forked.started_ns <= 0)
-    return Status::Unavailable("preload: bad answer " + answer);
-  return forked;
 }
 
 }  // namespace wsgid

@@ -50,7 +50,7 @@ class ZygoteProcesses : public ZygoteControl {
   // requests first, then the answers, so the zygote forks them back to back.
   // One result per id, in order; waits at most kForkReplyMs for each answer
   // (a fork takes milliseconds), and once one is missing counts the rest as
-  // failed too.
+  // failed too (a failed one is the caller's cue to replace the zygote).
   std::vector<StatusOr<SpawnedWorker>> ForkBatch(pid_t zygote,
                                                  const std::vector<int>& ids);
   // `pid` was reaped.
@@ -59,9 +59,6 @@ class ZygoteProcesses : public ZygoteControl {
   static constexpr int kForkReplyMs = 2000;
 
  private:
-  // The zygote's answer to the next request sent on `channel` (-1: give up).
-  StatusOr<SpawnedWorker> ReadForkAnswer(pid_t zygote, int channel);
-
   std::string worker_path_;
   const Config* config_;
   const ListenerSet* listeners_;

@@ -2,7 +2,6 @@
 
 #include <Python.h>
 #include <dirent.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
