@@ -62,6 +62,9 @@ std::vector<std::string> PlanWorkerEnvironment(
 struct SpawnedWorker {
   pid_t pid = 0;
   UniqueFd ready_pipe;
+  // --preload: when the zygote began forking it (CLOCK_MONOTONIC); 0 when
+  // spawned here.
+  int64_t started_ns = 0;
 };
 StatusOr<SpawnedWorker> SpawnWorker(const std::string& worker_path,
                                     const Config& config, int id,

@@ -178,7 +178,8 @@ void Supervisor::WaitForEvents() {
     if (fds[zygotes_from + i].revents != 0) OnZygoteReport(zygote_pids[i], now);
   for (size_t i = 0; i < fds.size(); ++i) {
     if (pids[i] == 0 || fds[i].revents == 0) continue;
-    if (processes_->TakeReadyLine(pids[i])) pool_->OnReady(pids[i], now);
+    if (std::optional<int64_t> ready_ns = processes_->TakeReadyLine(pids[i]))
+      pool_->OnReady(pids[i], *ready_ns);
   }
 }
 
@@ -268,6 +269,7 @@ void Supervisor::EnterServing() {
 
 void Supervisor::ServeTurn(int64_t now_ns) {
   pool_->Tick(now_ns);
+  int desired = pool_->desired();
   commands_.Drain([this, now_ns](const Command& c) {
     // After a stop in the same batch, only another stop (a no-op) applies.
     if (phase_ != Phase::kServing && c.kind != Command::Kind::kStop)
@@ -276,6 +278,12 @@ void Supervisor::ServeTurn(int64_t now_ns) {
   });
   if (phase_ != Phase::kServing) return;  // the API asked for a stop
   Autoscale(now_ns);
+  // More workers wanted (a scale command, the scaler): started in this turn,
+  // not in the next one up to kTurnMs later; nworkers_changed first.
+  if (pool_->desired() > desired) {
+    hooks_.DesiredIs(pool_->desired());
+    pool_->Tick(now_ns);
+  }
   BalanceConnections();
 }
 

@@ -77,17 +77,26 @@ WorkerPool::Worker* WorkerPool::FindById(int id, LifecycleEvent event) {
 void WorkerPool::Start(int64_t now_ns) {
   // Those that cannot start yet (a zygote importing) start in a later Tick.
   if (!control_->CanSpawn(generation_)) return;
-  for (int i = 0; i < desired_; ++i) SpawnOne(now_ns);
+  SpawnMissing(desired_, now_ns);
 }
 
-int WorkerPool::NextId() const {
-  // The smallest id not in use: ids are stable scoreboard slots, reused after a
-  // worker leaves.
-  for (int id = 1;; ++id) {
-    bool used = false;
-    for (const auto& [pid, w] : workers_) used |= w.id == id;
-    if (!used) return id;
+std::vector<StatusOr<ProcessControl::Started>> ProcessControl::SpawnBatch(
+    const std::vector<int>& ids, int generation) {
+  std::vector<StatusOr<Started>> results;
+  for (int id : ids) {
+    auto pid = Spawn(id, generation);
+    if (pid.ok())
+      results.push_back(Started{*pid, 0});
+    else
+      results.push_back(pid.status());
   }
+  return results;
+}
+
+bool WorkerPool::IdInUse(int id) const {
+  for (const auto& [pid, w] : workers_)
+    if (w.id == id) return true;
+  return false;
 }
 
 uint64_t WorkerPool::NextRequestLimit() {
@@ -100,28 +109,38 @@ uint64_t WorkerPool::NextRequestLimit() {
   return static_cast<uint64_t>(options_.max_requests) + jitter_state_ % span;
 }
 
-void WorkerPool::SpawnOne(int64_t now_ns) {
-  int id = NextId();
-  if (id > options_.max_ids) {
-    Log(LogLevel::kError)
-        << "no free scoreboard slot; not starting another worker";
-    return;
+void WorkerPool::SpawnMissing(int count, int64_t now_ns) {
+  // The smallest free ids: ids are stable scoreboard slots, reused after a
+  // worker leaves.
+  std::vector<int> ids;
+  for (int id = 1; static_cast<int>(ids.size()) < count; ++id) {
+    if (id > options_.max_ids) {
+      Log(LogLevel::kError)
+          << "no free scoreboard slot; not starting another worker";
+      break;
+    }
+    if (!IdInUse(id)) ids.push_back(id);
   }
-  auto pid = control_->Spawn(id, generation_);
-  if (!pid.ok()) {
-    Log(LogLevel::kError) << pid.status().message();
-    ++consecutive_failures_;
-    next_spawn_ns_ = now_ns + kNsPerSec;
-    return;
+  if (ids.empty()) return;
+  auto started = control_->SpawnBatch(ids, generation_);
+  for (size_t i = 0; i < ids.size() && i < started.size(); ++i) {
+    if (!started[i].ok()) {
+      Log(LogLevel::kError) << started[i].status().message();
+      ++consecutive_failures_;
+      next_spawn_ns_ = now_ns + kNsPerSec;
+      continue;
+    }
+    Worker w;  // born kStarting
+    w.id = ids[i];
+    w.pid = started[i]->pid;
+    w.generation = generation_;
+    // A fork's own start (after this tick began), so that its "ready in"
+    // does not count the forks before it in the batch.
+    w.started_ns = std::max(started[i]->started_ns, now_ns);
+    w.request_limit = NextRequestLimit();
+    workers_.emplace(w.pid, w);
+    ++spawns_;
   }
-  Worker w;  // born kStarting
-  w.id = id;
-  w.pid = *pid;
-  w.generation = generation_;
-  w.started_ns = now_ns;
-  w.request_limit = NextRequestLimit();
-  workers_.emplace(w.pid, w);
-  ++spawns_;
 }
 
 void WorkerPool::OnReady(pid_t pid, int64_t now_ns) {
@@ -137,9 +156,12 @@ void WorkerPool::OnReady(pid_t pid, int64_t now_ns) {
     confirmed_generation_ = w.generation;
   }
   // How long it took from spawn (or fork) to ready: with --preload, the
-  // fork's cost; without, the app's import.
+  // fork's cost; without, the app's import. `now_ns` is when the worker said
+  // it was ready, not when the loop read it.
   Log(LogLevel::kInfo) << "worker " << w.id << " (pid " << pid << ") ready in "
-                       << (now_ns - w.started_ns) / 1'000'000 << " ms";
+                       << std::max<int64_t>(0, now_ns - w.started_ns) /
+                              1'000'000
+                       << " ms";
 }
 
 void WorkerPool::OnExit(pid_t pid, int status, int64_t now_ns) {
@@ -368,7 +390,7 @@ void WorkerPool::Adjust(int64_t now_ns) {
   int live = LiveCurrentWorkers();
   if (live < desired_ && now_ns >= next_spawn_ns_ &&
       control_->CanSpawn(generation_)) {
-    for (int i = live; i < desired_; ++i) SpawnOne(now_ns);
+    SpawnMissing(desired_ - live, now_ns);
   }
   DrainSurplus();
   RetireReplaced();

@@ -34,6 +34,18 @@ class ProcessControl {
   // Starts a worker of `generation` in scoreboard slot `id` (1-based);
   // returns its pid.
   virtual StatusOr<pid_t> Spawn(int id, int generation) = 0;
+  // A worker SpawnBatch started, and when its start began (0: the tick that
+  // asked for it).
+  struct Started {
+    pid_t pid = 0;
+    int64_t started_ns = 0;
+  };
+  // Starts the workers of `generation` in slots `ids` (one tick's spawns)
+  // together: with --preload the zygote is asked for every fork at once and
+  // forks them back to back. One result per id, in order. By default, Spawn
+  // for each in turn.
+  virtual std::vector<StatusOr<Started>> SpawnBatch(const std::vector<int>& ids,
+                                                    int generation);
   // Whether workers of `generation` can be started now (with --preload they
   // wait while their generation's zygote imports the app).
   virtual bool CanSpawn(int /*generation*/) { return true; }
@@ -151,9 +163,10 @@ class WorkerPool {
   // The worker in slot `id` that has a row for `event`, or nullptr.
   Worker* FindById(int id, LifecycleEvent event);
 
-  void SpawnOne(int64_t now_ns);
+  // Starts `count` workers in the smallest free slots, in one batch.
+  void SpawnMissing(int count, int64_t now_ns);
   uint64_t NextRequestLimit();
-  int NextId() const;
+  bool IdInUse(int id) const;
   // Leaving once replaced: from an older generation, or marked for
   // replacement (after --max-requests, above --max-worker-memory, restarted).
   bool Retiring(const Worker& w) const {

@@ -3,6 +3,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <cstring>
+
 #include "common/log.h"
 #include "daemon/proc_stats.h"
 #include "daemon/process_spawner.h"
@@ -19,10 +22,35 @@ WorkerProcesses::WorkerProcesses(std::string worker_path, const Config* config,
       clock_(clock) {}
 
 StatusOr<pid_t> WorkerProcesses::Spawn(int id, int generation) {
-  slots_->Claim(id, clock_(), config_->threads);
-  int age = hooks_ != nullptr ? hooks_->PreFork() : 0;
-  if (std::optional<pid_t> forked = ForkFromZygote(id, generation))
-    return *forked;
+  auto batch = SpawnBatch({id}, generation);
+  if (!batch[0].ok()) return batch[0].status();
+  return batch[0]->pid;
+}
+
+std::vector<StatusOr<ProcessControl::Started>> WorkerProcesses::SpawnBatch(
+    const std::vector<int>& ids, int generation) {
+  std::vector<int> ages;
+  for (int id : ids) {
+    slots_->Claim(id, clock_(), config_->threads);
+    ages.push_back(hooks_ != nullptr ? hooks_->PreFork() : 0);
+  }
+  std::vector<std::optional<Started>> forked = ForkFromZygote(ids, generation);
+  std::vector<StatusOr<Started>> results;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i < forked.size() && forked[i]) {
+      results.push_back(*forked[i]);
+      continue;
+    }
+    auto pid = SpawnPlain(ids[i], ages[i]);
+    if (pid.ok())
+      results.push_back(Started{*pid, 0});
+    else
+      results.push_back(pid.status());
+  }
+  return results;
+}
+
+StatusOr<pid_t> WorkerProcesses::SpawnPlain(int id, int age) {
   bool pass_age = hooks_ != nullptr && hooks_->enabled();
   Config with_age;  // hooks only: the worker's worker.age
   if (pass_age) {
@@ -42,19 +70,27 @@ bool WorkerProcesses::CanSpawn(int generation) {
   return preloader_->Route(generation, clock_()) != SpawnRoute::kWait;
 }
 
-std::optional<pid_t> WorkerProcesses::ForkFromZygote(int id, int generation) {
-  if (preloader_ == nullptr || !config_->preload) return std::nullopt;
+std::vector<std::optional<ProcessControl::Started>>
+WorkerProcesses::ForkFromZygote(const std::vector<int>& ids, int generation) {
+  std::vector<std::optional<Started>> results;
+  if (preloader_ == nullptr || !config_->preload) return results;
   pid_t zygote = preloader_->ReadyZygote(generation);
-  if (zygote == 0) return std::nullopt;
-  auto forked = zygotes_->Fork(zygote, id);
-  if (!forked.ok()) {
-    Log(LogLevel::kError) << forked.status().message() << "; worker " << id
-                          << " starts without preload";
-    preloader_->OnForkFailed(zygote, clock_());
-    return std::nullopt;
+  if (zygote == 0) return results;
+  bool failed = false;
+  auto forked = zygotes_->ForkBatch(zygote, ids);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!forked[i].ok()) {
+      Log(LogLevel::kError) << forked[i].status().message() << "; worker "
+                            << ids[i] << " starts without preload";
+      failed = true;
+      results.push_back(std::nullopt);
+      continue;
+    }
+    ready_pipes_[forked[i]->pid] = std::move(forked[i]->ready_pipe);
+    results.push_back(Started{forked[i]->pid, forked[i]->started_ns});
   }
-  ready_pipes_[forked->pid] = std::move(forked->ready_pipe);
-  return forked->pid;
+  if (failed) preloader_->OnForkFailed(zygote, clock_());
+  return results;
 }
 
 void WorkerProcesses::Signal(pid_t pid, int sig) { ::kill(pid, sig); }
@@ -76,13 +112,20 @@ int64_t WorkerProcesses::ResidentMemory(pid_t pid) {
   return config_->preload ? UnsharedBytes(pid) : ResidentBytes(pid);
 }
 
-bool WorkerProcesses::TakeReadyLine(pid_t pid) {
+std::optional<int64_t> WorkerProcesses::TakeReadyLine(pid_t pid) {
   auto it = ready_pipes_.find(pid);
-  if (it == ready_pipes_.end()) return false;
-  char buf[16];
-  ssize_t n = ::read(it->second.get(), buf, sizeof buf);
+  if (it == ready_pipes_.end()) return std::nullopt;
+  char buf[64];
+  ssize_t n = ::read(it->second.get(), buf, sizeof buf - 1);
   ready_pipes_.erase(it);
-  return n > 0;
+  if (n <= 0) return std::nullopt;
+  buf[n] = '\0';
+  // "ready <ns>\n"; the worker's word, so never later than now.
+  int64_t now = clock_();
+  long long said = std::strncmp(buf, "ready ", 6) == 0
+                       ? std::strtoll(buf + 6, nullptr, 10)
+                       : 0;
+  return said > 0 && said < now ? said : now;
 }
 
 }  // namespace wsgid

@@ -15,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/config.h"
 #include "common/unique_fd.h"
@@ -44,6 +45,8 @@ class WorkerProcesses : public ProcessControl {
 
   // ProcessControl.
   StatusOr<pid_t> Spawn(int id, int generation) override;
+  std::vector<StatusOr<Started>> SpawnBatch(const std::vector<int>& ids,
+                                            int generation) override;
   bool CanSpawn(int generation) override;
   void Signal(pid_t pid, int sig) override;
   WorkerObservation Observe(int id) override;
@@ -52,9 +55,10 @@ class WorkerProcesses : public ProcessControl {
 
   // The ready pipes of the workers still starting, by pid.
   const std::map<pid_t, UniqueFd>& ready_pipes() const { return ready_pipes_; }
-  // Reads the readable ready pipe of `pid` and forgets it; true if the line
-  // arrived (EOF: the worker is exiting, and reaping it will tell why).
-  bool TakeReadyLine(pid_t pid);
+  // Reads the readable ready pipe of `pid` and forgets it; when the line
+  // arrived, the time it says the worker was ready, clamped to the clock
+  // (nullopt at EOF: the worker is exiting, and reaping it will tell why).
+  std::optional<int64_t> TakeReadyLine(pid_t pid);
   // `pid` was reaped.
   void Forget(pid_t pid) { ready_pipes_.erase(pid); }
   // pre_fork before each spawn, and the worker's age on its command line
@@ -68,9 +72,13 @@ class WorkerProcesses : public ProcessControl {
   WorkerSlots* slots_;
   Clock clock_;
   MasterHooks* hooks_ = nullptr;
-  // A worker forked by its generation's ready zygote; nullopt when there is
-  // none (or it failed, which is logged): spawn it without preload.
-  std::optional<pid_t> ForkFromZygote(int id, int generation);
+  // Spawns wsgid-worker for slot `id` (no preload); `age` from pre_fork.
+  StatusOr<pid_t> SpawnPlain(int id, int age);
+  // Workers forked by their generation's ready zygote, one result per id;
+  // empty when there is none. A fork that failed (logged, and the zygote is
+  // replaced) leaves its slot to a spawn without preload (nullopt).
+  std::vector<std::optional<Started>> ForkFromZygote(
+      const std::vector<int>& ids, int generation);
 
   std::map<pid_t, UniqueFd> ready_pipes_;  // read ends
   Preloader* preloader_ = nullptr;

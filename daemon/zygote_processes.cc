@@ -47,6 +47,22 @@ std::string Receive(int channel, int timeout_ms) {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
+// A fork request's answer: "pid <N> <fork ns>", or why there is none.
+StatusOr<SpawnedWorker> ParseForkAnswer(pid_t zygote,
+                                        const std::string& answer) {
+  if (answer.rfind("pid ", 0) != 0)
+    return Status::Unavailable(
+        "preload: the zygote (pid " + std::to_string(zygote) +
+        ") did not fork: " + (answer.empty() ? "no answer" : answer));
+  SpawnedWorker forked;
+  char* end = nullptr;
+  forked.pid = static_cast<pid_t>(std::strtol(answer.c_str() + 4, &end, 10));
+  forked.started_ns = std::strtoll(end, nullptr, 10);
+  if (forked.pid <= 0 || forked.started_ns <= 0)
+    return Status::Unavailable("preload: bad answer " + answer);
+  return forked;
+}
+
 }  // namespace
 
 ZygoteProcesses::ZygoteProcesses(std::string worker_path, const Config* config,
@@ -95,25 +111,46 @@ std::optional<Preloader::Report> ZygoteProcesses::ReadReport(pid_t pid) {
   return std::nullopt;
 }
 
-StatusOr<SpawnedWorker> ZygoteProcesses::Fork(pid_t zygote, int id) {
+std::vector<StatusOr<SpawnedWorker>> ZygoteProcesses::ForkBatch(
+    pid_t zygote, const std::vector<int>& ids) {
+  std::vector<StatusOr<SpawnedWorker>> results;
   auto it = channels_.find(zygote);
-  if (it == channels_.end())
-    return Status::Unavailable("preload: the zygote's channel is closed");
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) < 0)
-    return Status::FromErrno("pipe2", errno);
-  UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
-  if (Status s = SendOrder(it->second.get(), id, write_end.get()); !s.ok())
-    return s;
-  write_end.reset();  // the worker holds it now: EOF once it exits
-  std::string answer = Receive(it->second.get(), kForkReplyMs);
-  if (answer.rfind("pid ", 0) != 0)
-    return Status::Unavailable(
-        "preload: the zygote (pid " + std::to_string(zygote) +
-        ") did not fork: " + (answer.empty() ? "no answer" : answer));
-  pid_t pid = static_cast<pid_t>(std::atoi(answer.c_str() + 4));
-  if (pid <= 0) return Status::Unavailable("preload: bad answer " + answer);
-  return SpawnedWorker{pid, std::move(read_end)};
+  if (it == channels_.end()) {
+    for (size_t i = 0; i < ids.size(); ++i)
+      results.push_back(
+          Status::Unavailable("preload: the zygote's channel is closed"));
+    return results;
+  }
+  int channel = it->second.get();
+  std::vector<UniqueFd> read_ends;  // of the requests sent
+  Status sent = Status::Ok();
+  for (int id : ids) {
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) < 0) {
+      sent = Status::FromErrno("pipe2", errno);
+      break;
+    }
+    UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+    // The worker holds the write end once forked: EOF once it exits.
+    if (sent = SendOrder(channel, id, write_end.get()); !sent.ok()) break;
+    read_ends.push_back(std::move(read_end));
+  }
+  // One answer per request, in order ("error" included). After one that
+  // does not come, any later one would be out of step: the rest fail (and
+  // the zygote is replaced).
+  bool answered = true;
+  for (UniqueFd& read_end : read_ends) {
+    std::string answer = answered ? Receive(channel, kForkReplyMs) : "";
+    auto forked = answered ? ParseForkAnswer(zygote, answer)
+                           : Status::Unavailable(
+                                 "preload: an earlier fork of the batch got "
+                                 "no answer");
+    answered = answered && !answer.empty();
+    if (forked.ok()) forked->ready_pipe = std::move(read_end);
+    results.push_back(std::move(forked));
+  }
+  while (results.size() < ids.size()) results.push_back(sent);
+  return results;
 }
 
 }  // namespace wsgid

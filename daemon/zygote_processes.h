@@ -20,6 +20,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/config.h"
 #include "common/unique_fd.h"
@@ -45,9 +46,13 @@ class ZygoteProcesses : public ZygoteControl {
   // there is none to act on (at EOF the channel is forgotten: the zygote is
   // exiting, and reaping it tells why).
   std::optional<Preloader::Report> ReadReport(pid_t pid);
-  // Asks ready zygote `zygote` to fork the worker of slot `id`; waits for
-  // the answer (a fork takes milliseconds) at most kForkReplyMs.
-  StatusOr<SpawnedWorker> Fork(pid_t zygote, int id);
+  // Asks ready zygote `zygote` to fork the workers of slots `ids`: all the
+  // requests first, then the answers, so the zygote forks them back to back.
+  // One result per id, in order; waits at most kForkReplyMs for each answer
+  // (a fork takes milliseconds), and once one is missing counts the rest as
+  // failed too (a failed one is the caller's cue to replace the zygote).
+  std::vector<StatusOr<SpawnedWorker>> ForkBatch(pid_t zygote,
+                                                 const std::vector<int>& ids);
   // `pid` was reaped.
   void Forget(pid_t pid) { channels_.erase(pid); }
 

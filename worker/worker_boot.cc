@@ -11,6 +11,7 @@
 #include <cstring>
 #include <utility>
 
+#include "common/clock.h"
 #include "common/listener.h"
 #include "common/log.h"
 #include "common/privileges.h"
@@ -242,7 +243,10 @@ void WorkerBoot::AfterAppLoaded(PyObject* app) {
 
 int WorkerBoot::Serve() {
   if (config_.worker_ready_fd >= 0) {
-    WriteAll(config_.worker_ready_fd, "ready\n");
+    // With the time it is ready: the master may read the line later (it
+    // waits for a batch of forks), and "ready in" is this worker's own.
+    WriteAll(config_.worker_ready_fd,
+             "ready " + std::to_string(MonotonicNs()) + "\n");
     ::close(config_.worker_ready_fd);
   }
   Log(LogLevel::kInfo) << "Booting worker with pid: " << ::getpid();

@@ -2,7 +2,6 @@
 
 #include <Python.h>
 #include <dirent.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -14,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace wsgid {
@@ -75,10 +75,9 @@ int ReceiveOrder(int channel, ForkOrder* order) {
 
 // In the new worker: Python's state after fork, then wait until the middle
 // process has exited and the master adopted us, and die with the master.
-void BecomeWorker(int channel, int pid_pipe, pid_t master) {
+void BecomeWorker(int channel, pid_t master) {
   PyOS_AfterFork_Child();
   ::close(channel);
-  ::close(pid_pipe);
   for (int i = 0; i < kReparentPolls && ::getppid() != master; ++i)
     ::usleep(kReparentPollUs);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -89,39 +88,42 @@ void BecomeWorker(int channel, int pid_pipe, pid_t master) {
   }
 }
 
-// Forks a worker for `order`. Returns true in the worker; in the zygote,
-// false with the worker's pid or an error.
+// In the middle process, which vfork made: it runs in the zygote's memory
+// while the zygote waits, so it costs no copy of the app's page tables and
+// its exit tears nothing down (a fork-made middle cost a second copy and its
+// teardown: as much again as the worker's own fork). It forks the worker,
+// stores the worker's pid (or -errno) in the zygote's `*result` and exits.
+// Returns only in the worker.
+void ForkFromMiddle(volatile pid_t* result) {
+  pid_t child = ::fork();
+  if (child == 0) return;
+  *result = child < 0 ? -errno : child;
+  ::_exit(0);
+}
+
+// Forks a worker. Returns true in the worker; in the zygote, false with the
+// worker's pid or an error.
 bool ForkWorker(int channel, pid_t master, pid_t* worker, std::string* error) {
-  int pid_pipe[2];
-  if (::pipe2(pid_pipe, O_CLOEXEC) < 0) {
-    *error = std::string("pipe2: ") + std::strerror(errno);
-    return false;
-  }
+  volatile pid_t result = 0;
   PyOS_BeforeFork();
-  pid_t middle = ::fork();
+  pid_t middle = ::vfork();
   if (middle == 0) {
-    ::close(pid_pipe[0]);
-    pid_t child = ::fork();
-    if (child == 0) {
-      BecomeWorker(channel, pid_pipe[1], master);
-      return true;
-    }
-    (void)!::write(pid_pipe[1], &child, sizeof child);
-    ::_exit(child < 0 ? 1 : 0);
+    ForkFromMiddle(&result);
+    BecomeWorker(channel, master);
+    return true;
   }
-  int fork_errno = errno;
+  int vfork_errno = errno;
   PyOS_AfterFork_Parent();
-  ::close(pid_pipe[1]);
-  pid_t child = -1;
-  if (middle > 0) {
-    if (::read(pid_pipe[0], &child, sizeof child) != sizeof child) child = -1;
+  if (middle > 0)
     while (::waitpid(middle, nullptr, 0) < 0 && errno == EINTR) {
     }
-  }
-  ::close(pid_pipe[0]);
-  if (middle < 0) *error = std::string("fork: ") + std::strerror(fork_errno);
-  if (middle > 0 && child <= 0) *error = "fork in the middle process failed";
-  *worker = child;
+  pid_t child = result;
+  if (middle < 0)
+    *error = std::string("vfork: ") + std::strerror(vfork_errno);
+  else if (child <= 0)
+    *error = std::string("fork in the middle process: ") +
+             std::strerror(child < 0 ? -child : EIO);
+  *worker = middle > 0 && child > 0 ? child : -1;
   return false;
 }
 
@@ -207,13 +209,17 @@ ForkOrder RunZygote(int channel, bool freeze_gc) {
     }
     pid_t worker = -1;
     std::string error;
+    // When this worker's start began, on the clock the master and the
+    // worker's ready line use: its "ready in" counts from here.
+    int64_t fork_ns = MonotonicNs();
     if (std::vector<std::string> threads = OtherThreadNames(); !threads.empty())
       error = "unsafe: threads appeared in the zygote: " + JoinNames(threads);
     else if (ForkWorker(channel, master, &worker, &error))
       return order;
     ::close(order.ready_fd);
-    Send(channel,
-         error.empty() ? "pid " + std::to_string(worker) : "error " + error);
+    Send(channel, error.empty() ? "pid " + std::to_string(worker) + " " +
+                                      std::to_string(fork_ns)
+                                : "error " + error);
   }
 }
 

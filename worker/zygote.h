@@ -11,19 +11,25 @@
 //                     "unsafe <thread names>" the import left threads running:
 //                                             forking would copy locks held by
 //                                             them; the zygote then exits
-//                     "pid <N>"               the answer to a fork request
+//                     "pid <N> <T>"           the answer to a fork request:
+//                                             the worker's pid, and T the
+//                                             CLOCK_MONOTONIC ns just before
+//                                             its fork
 //                     "error <text>"          a fork request that failed
 //   master -> zygote  "fork <id>" with the write end of the new worker's ready
-//                     pipe attached (SCM_RIGHTS)
+//                     pipe attached (SCM_RIGHTS); the master sends all the
+//                     requests of a batch before it reads the answers, and
+//                     the zygote forks them back to back, answering each
 //
-// A worker is forked twice (zygote -> short-lived middle -> worker): the
-// middle exits at once, so the worker is re-parented to the master, which is
-// a child subreaper (PR_SET_CHILD_SUBREAPER). The master therefore reaps and
-// signals its workers as it does the ones it spawned itself (a pid it has not
-// reaped cannot be reused), and a worker's PR_SET_PDEATHSIG names the master,
-// never the zygote: a zygote that dies leaves its workers serving. The zygote
-// answers "pid" only after reaping the middle, so by then the worker is the
-// master's child.
+// A worker is forked twice (zygote -> short-lived middle -> worker), the
+// middle by vfork (it shares the zygote's memory, so only the worker's fork
+// copies page tables): the middle exits at once, so the worker is re-parented
+// to the master, which is a child subreaper (PR_SET_CHILD_SUBREAPER). The
+// master therefore reaps and signals its workers as it does the ones it spawned
+// itself (a pid it has not reaped cannot be reused), and a worker's
+// PR_SET_PDEATHSIG names the master, never the zygote: a zygote that dies
+// leaves its workers serving. The zygote answers "pid" only after reaping the
+// middle, so by then the worker is the master's child.
 //
 // Main thread of the zygote only, with the GIL held; it starts no thread.
 #pragma once

@@ -114,8 +114,12 @@ class Run:
                  "worker %d forked" % n, self.proc)
 
     def median_worker_start_ms(self):
-        """wsgid: the median of the scaled-up workers' spawn (or fork) to ready times,
-        from the master's "ready in N ms" lines; None for Gunicorn."""
+        """wsgid: the median of the 7 scaled-up workers' start times, from the master's
+        "ready in N ms" lines: with --preload, each worker's own fork to its own ready line
+        (the zygote's CLOCK_MONOTONIC reading just before it forks that worker, which it
+        sends with the pid, to the worker's reading as it writes its ready line), so the
+        forks before it in the batch are not counted; without, the supervisor turn that
+        spawned it to its ready line (the import). None for Gunicorn."""
         if not self.server.startswith("wsgid"):
             return None
         with open(os.path.join(self.tmp, "server.log"), errors="replace") as f:

@@ -16,6 +16,8 @@ Configurations side by side (--configs):
   wsgid-min         wsgid fixed at the scaler's minimum (--min-workers x --min-threads)
   wsgid-max         wsgid fixed at the scaler's maximum (--max-workers x --max-threads)
   wsgid-auto        wsgid --autoscale between those bounds
+  wsgid-auto-preload  the same with --preload (workers forked by a zygote, issue 16);
+                    not in the default set: --configs ...,wsgid-auto-preload
 
 Every 0.5 s the runner samples the server: workers and app threads (wsgid: its /metrics on
 the ops port, and GET /v1/autoscale on the control socket for the scaler's decisions;
@@ -72,10 +74,13 @@ SCENARIOS = {
     "mixed": {"title": "mixed: /io and /cpu in turn", "paths": ["/io", "/cpu"],
               "clients": [10, 100, 10]},
 }
-ALL_CONFIGS = ["gunicorn-sync", "gunicorn-gthread", "wsgid-min", "wsgid-max", "wsgid-auto"]
+ALL_CONFIGS = ["gunicorn-sync", "gunicorn-gthread", "wsgid-min", "wsgid-max", "wsgid-auto",
+               "wsgid-auto-preload"]
+DEFAULT_CONFIGS = ALL_CONFIGS[:5]
 FIXED = ["gunicorn-sync", "gunicorn-gthread", "wsgid-min", "wsgid-max"]
 COLORS = {"gunicorn-sync": "tab:gray", "gunicorn-gthread": "tab:brown",
-          "wsgid-min": "tab:blue", "wsgid-max": "tab:orange", "wsgid-auto": "tab:green"}
+          "wsgid-min": "tab:blue", "wsgid-max": "tab:orange", "wsgid-auto": "tab:green",
+          "wsgid-auto-preload": "tab:olive"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -108,8 +113,9 @@ class Config(ServerProcess):
         if name == "wsgid-max":
             return (o.max_workers, o.max_threads,
                     "wsgid fixed %d x %d (the maximum)" % (o.max_workers, o.max_threads))
-        if name == "wsgid-auto":
-            return (o.min_workers, o.min_threads, "wsgid --autoscale %dx%d..%dx%d" % (
+        if name in ("wsgid-auto", "wsgid-auto-preload"):
+            return (o.min_workers, o.min_threads, "wsgid %s--autoscale %dx%d..%dx%d" % (
+                "--preload " if name == "wsgid-auto-preload" else "",
                 o.min_workers, o.min_threads, o.max_workers, o.max_threads))
         raise ValueError(name)
 
@@ -130,7 +136,9 @@ class Config(ServerProcess):
         cmd = [os.path.join(o.bin_dir, "wsgid"), "-b", "127.0.0.1:%d" % self.port,
                "--ops-bind", "127.0.0.1:%d" % self.ops_port,
                "--control-socket", self.ctl_path, "--chdir", EXAMPLES]
-        if self.name == "wsgid-auto":
+        if self.name == "wsgid-auto-preload":
+            cmd += ["--preload"]
+        if self.name in ("wsgid-auto", "wsgid-auto-preload"):
             cmd += ["--autoscale", "-w", str(o.min_workers), "--threads", str(o.min_threads),
                     "--min-workers", str(o.min_workers), "--min-threads", str(o.min_threads),
                     "--max-workers", str(o.max_workers), "--max-threads", str(o.max_threads),
@@ -260,7 +268,7 @@ class Sampler(threading.Thread):
             if m:
                 s.update(workers=m["workers"], threads=m["threads"], busy=m["busy"],
                          wsgid_queue=m["queue"])
-            if c.name == "wsgid-auto":
+            if c.name.startswith("wsgid-auto"):
                 self.autoscale_poll(t)
         else:
             workers = len(tree) - 1 if c.proc.pid in tree else 0
@@ -455,7 +463,7 @@ def run_one(opts, scenario, name, loadgen, tmpdir):
         rec = load_records(out)
         result.update(analyse(rec, lg, sampler.samples, phases))
         result["sample_failures"] = sampler.failures
-        if name == "wsgid-auto":
+        if name.startswith("wsgid-auto"):
             result["decisions"] = [dict(x, t=round(x["t"] - lg["t0_monotonic"], 2))
                                    for x in sampler.decisions]
             result["autoscale_final"] = getattr(sampler, "autoscale", None)
@@ -686,7 +694,7 @@ def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scenarios", default="io,cpu,mixed")
-    ap.add_argument("--configs", default=",".join(ALL_CONFIGS))
+    ap.add_argument("--configs", default=",".join(DEFAULT_CONFIGS))
     ap.add_argument("--phase-seconds", type=float, default=25.0)
     ap.add_argument("--min-workers", type=int, default=1)
     ap.add_argument("--min-threads", type=int, default=1)

@@ -66,6 +66,15 @@ class FakeProcessControl : public ProcessControl {
     served_[id] = 0;
     return next_pid_++;
   }
+  std::vector<StatusOr<Started>> SpawnBatch(const std::vector<int>& ids,
+                                            int generation) override {
+    batches_.push_back(ids);
+    auto started = ProcessControl::SpawnBatch(ids, generation);
+    for (auto& one : started)
+      if (one.ok() && fork_delay_ns_ > 0)
+        one->started_ns = *now_ + fork_delay_ns_ * (one->pid % 7);
+    return started;
+  }
   void Signal(pid_t pid, int sig) override { signals_.push_back({pid, sig}); }
   bool CanSpawn(int generation) override {
     asked_generation_ = generation;
@@ -95,6 +104,11 @@ class FakeProcessControl : public ProcessControl {
   void set_fail_spawns(bool fail) { fail_spawns_ = fail; }
   void set_can_spawn(bool can) { can_spawn_ = can; }
   int asked_generation() const { return asked_generation_; }
+  // Each spawn reports its own start, (pid % 7) x `ns` after the tick's.
+  void set_fork_delay(int64_t ns) { fork_delay_ns_ = ns; }
+  std::vector<std::vector<int>> TakeBatches() {
+    return std::exchange(batches_, {});
+  }
   int spawn_attempts() const { return spawn_attempts_; }
   pid_t last_pid() const { return next_pid_ - 1; }
 
@@ -107,6 +121,8 @@ class FakeProcessControl : public ProcessControl {
   pid_t next_pid_ = 1000;
   bool fail_spawns_ = false;
   bool can_spawn_ = true;
+  int64_t fork_delay_ns_ = 0;
+  std::vector<std::vector<int>> batches_;
   int asked_generation_ = 0;
   int spawn_attempts_ = 0;
   std::vector<int> spawns_;
@@ -227,6 +243,40 @@ TEST_F(WorkerPoolTest, StartSpawnsWorkersWithIdsOneToN) {
   Advance(kSec);
   Tick();
   ExpectQuiet();
+}
+
+// --preload (issue 16): the spawns one tick decides go to the control in one
+// batch (the zygote forks them back to back), in the smallest free slots.
+TEST_F(WorkerPoolTest, ScaleUpAsksForAllMissingWorkersInOneBatch) {
+  StartPool(Options(2));
+  control_.TakeBatches();
+  Advance(10 * kSec);  // past the crash window: no back-off
+  Exit(PidOf(1), 1);   // slot 1 is free again
+  pool_->SetDesired(5);
+  Tick();
+  EXPECT_EQ(control_.TakeBatches(),
+            (std::vector<std::vector<int>>{{1, 3, 4, 5}}));
+  EXPECT_EQ(control_.TakeSpawns(), (std::vector<int>{1, 3, 4, 5}));
+  EXPECT_EQ(Ids(), (std::set<int>{1, 2, 3, 4, 5}));
+  Tick();
+  EXPECT_TRUE(control_.TakeBatches().empty());
+}
+
+// A worker's start is its own fork's when the control reports one, so that
+// "ready in" does not count the forks before it in the batch; never before
+// the tick that asked for it.
+TEST_F(WorkerPoolTest, WorkerStartIsItsOwnForkWhenReported) {
+  StartPool(Options(1));
+  control_.set_fork_delay(kSec / 1000);
+  pool_->SetDesired(4);
+  Tick();
+  int later = 0;
+  for (const auto& [pid, w] : pool_->workers()) {
+    if (w.id == 1) continue;
+    EXPECT_EQ(w.started_ns, now_ + (kSec / 1000) * (pid % 7)) << "pid " << pid;
+    later += w.started_ns > now_;
+  }
+  EXPECT_GT(later, 0);
 }
 
 // --- Boot failures, respawn, id reuse ---
