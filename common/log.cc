@@ -87,14 +87,15 @@ bool LogEnabled(LogLevel level) {
   return static_cast<int>(level) >= g_level.load();
 }
 
-void WriteAll(int fd, std::string_view data) {
+bool WriteAll(int fd, std::string_view data) {
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
+    if (n <= 0) return false;
     done += static_cast<size_t>(n);
   }
+  return true;
 }
 
 const char* LogCounterName(LogCounter counter) {

@@ -91,8 +91,9 @@ void LogLine(LogLevel level, const std::string& message,
 void LogStreamRecord(LogLevel level, std::string_view stream,
                      std::string_view message);
 
-// Writes `data` with one write(2) to `fd`, retrying on EINTR; best effort.
-void WriteAll(int fd, std::string_view data);
+// Writes `data` to `fd`, retrying on EINTR and short writes. False when a
+// write failed (e.g. EPIPE: nobody reads the other end); logging ignores it.
+bool WriteAll(int fd, std::string_view data);
 
 // Adds what ReopenLogs() does after reopening the error log.
 // REQUIRES: called while the process is single-threaded (boot).

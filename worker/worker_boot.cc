@@ -245,9 +245,17 @@ int WorkerBoot::Serve() {
   if (config_.worker_ready_fd >= 0) {
     // With the time it is ready: the master may read the line later (it
     // waits for a batch of forks), and "ready in" is this worker's own.
-    WriteAll(config_.worker_ready_fd,
-             "ready " + std::to_string(MonotonicNs()) + "\n");
+    bool told = WriteAll(config_.worker_ready_fd,
+                         "ready " + std::to_string(MonotonicNs()) + "\n");
     ::close(config_.worker_ready_fd);
+    if (!told) {
+      // The master closed the pipe: it gave up on this worker (a preload
+      // fork whose answer never reached it) and would never supervise it.
+      Log(LogLevel::kError) << "worker (pid " << ::getpid()
+                            << ") not serving: the master is not waiting "
+                               "for it (its ready pipe is closed)";
+      return 1;
+    }
   }
   Log(LogLevel::kInfo) << "Booting worker with pid: " << ::getpid();
   return server_->RunMainLoop();
