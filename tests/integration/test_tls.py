@@ -526,6 +526,41 @@ class ProxyProtocolTest(unittest.TestCase):
         self.assertEqual(self.app_calls(), before)
 
 
+class ProxyAllowNetworkTest(unittest.TestCase):
+    def test_peer_in_an_allowed_network_is_accepted_and_one_outside_refused(self):
+        calls = tempfile.NamedTemporaryFile(delete=False).name
+        try:
+            # 127.0.0.0/29 is 127.0.0.0 to 127.0.0.7.
+            with TlsServer("environ_echo:app", "--proxy-protocol", "--proxy-allow-from",
+                           "fd00::/8,127.0.0.0/29", env={"ECHO_CALL_LOG": calls}) as server:
+                header = b"PROXY TCP4 203.0.113.7 127.0.0.1 4242 80\r\n"
+                for source in ("127.0.0.1", "127.0.0.7"):
+                    env = echoed_environ(exchange(server, REQUEST, source=source,
+                                                  preface=header))
+                    self.assertEqual(env["REMOTE_ADDR"], "203.0.113.7", source)
+                with open(calls) as f:
+                    before = len(f.readlines())
+                for source in ("127.0.0.8", "127.0.1.1"):
+                    self.assertEqual(exchange(server, REQUEST, source=source,
+                                              preface=header), b"", source)
+                with open(calls) as f:
+                    self.assertEqual(len(f.readlines()), before)
+        finally:
+            os.unlink(calls)
+
+    def test_bad_entry_stops_the_start_by_name(self):
+        for flag in ("--proxy-allow-from", "--forwarded-allow-ips"):
+            for bad in ("10.0.0.0/33", "10.0.0.1/8", "10.0.0.300"):
+                out = subprocess.run(
+                    [harness.WSGID, "-b", "127.0.0.1:%d" % harness.free_port(), "--ops-bind",
+                     "off", "--control-socket", "off", "--chdir", harness.EXAMPLES, flag,
+                     "127.0.0.1," + bad, "hello:app"],
+                    capture_output=True, text=True, timeout=20)
+                self.assertEqual(out.returncode, 2, (flag, bad, out.stderr))
+                self.assertIn(flag, out.stderr)
+                self.assertIn("'%s'" % bad, out.stderr)
+
+
 class ProxyThenTlsTest(unittest.TestCase):
     def test_proxy_header_then_handshake(self):
         pki = Pki()
