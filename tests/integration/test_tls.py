@@ -230,6 +230,26 @@ class TlsServerTest(unittest.TestCase):
                     session = s.session
         self.assertEqual(reused, [False] + [True] * 7)
 
+    def test_tls13_resumption_gets_a_fresh_ticket_each_time(self):
+        # TLS 1.3 tickets are for one use: each connection resumes with the ticket the
+        # previous one got, as wrk and browsers do, so a resumed connection must get a
+        # new ticket (without one, every other connection was a full handshake).
+        ctx = self.pki.client_context()
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        session, reused, ids = None, [], []
+        for _ in range(6):
+            with socket.create_connection((self.server.host, self.server.port), 10) as raw:
+                with ctx.wrap_socket(raw, server_hostname="localhost",
+                                     session=session) as s:
+                    s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    while s.recv(4096):  # the ticket comes after the handshake
+                        pass
+                    reused.append(s.session_reused)
+                    session = s.session
+                    ids.append(session.id)
+        self.assertEqual(reused, [False] + [True] * 5)
+        self.assertEqual(len(set(ids)), 6, "a resumed connection got no new ticket")
+
     def test_malformed_records_close_only_their_connection(self):
         hello = bytes.fromhex("16030100")  # a handshake record header, then garbage
         bad = [hello + b"\xff\xff" + os.urandom(300),        # length beyond a record
