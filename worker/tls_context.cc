@@ -50,16 +50,18 @@ void Derive(const char* label, int64_t epoch, unsigned char* out, size_t n) {
 // on every one-shot call). Two entries: this hour's and the last's.
 const TicketKeys& KeysFor(int64_t epoch) {
   struct Cached {
-    int64_t epoch = -1;
+    bool derived = false;  // not an epoch sentinel: -1 is a real epoch
+    int64_t epoch = 0;
     TicketKeys keys;
   };
   thread_local Cached cache[2];
   Cached& slot = cache[epoch & 1];
-  if (slot.epoch != epoch) {
+  if (!slot.derived || slot.epoch != epoch) {
     Derive("name", epoch, slot.keys.name, sizeof slot.keys.name);
     Derive("aes", epoch, slot.keys.aes, sizeof slot.keys.aes);
     Derive("mac", epoch, slot.keys.mac, sizeof slot.keys.mac);
     slot.epoch = epoch;
+    slot.derived = true;
   }
   return slot.keys;
 }
