@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "common/address_allow_list.h"
+
 namespace wsgid {
 namespace {
 
@@ -212,6 +214,18 @@ SettingField CommaListField(std::vector<std::string> Config::*f) {
   // One value, even for an empty list: "--forwarded-allow-ips=" empties it.
   field.format = [f](const Config& c) {
     return std::vector<std::string>{Join(c.*f)};
+  };
+  return field;
+}
+
+SettingField AddressListField(std::vector<std::string> Config::*f) {
+  SettingField field = CommaListField(f);
+  field.parse = [f](Config& c, const std::string& v) {
+    std::vector<std::string> items = SplitList(v, ',');
+    for (const std::string& item : items)
+      if (Status s = AddressAllowList::CheckEntry(item); !s.ok()) return s;
+    for (std::string& item : items) (c.*f).push_back(std::move(item));
+    return Status::Ok();
   };
   return field;
 }

@@ -46,6 +46,11 @@ SettingField ListField(std::vector<std::string> Config::*field);
 // --forwarded-allow-ips); written as one value, so an item cannot hold a comma.
 SettingField CommaListField(std::vector<std::string> Config::*field);
 
+// A CommaListField of peers (--forwarded-allow-ips, --proxy-allow-from): each
+// item an address, a CIDR network or "*" (common/address_allow_list.h); a bad
+// item is refused, named.
+SettingField AddressListField(std::vector<std::string> Config::*field);
+
 // -e VAR=VALUE pairs (Config::env).
 SettingField EnvField();
 

@@ -243,9 +243,9 @@ std::vector<Setting> BuildTable() {
        "true", SwitchField(&Config::permit_obsolete_folding)},
       {"--forwarded-allow-ips", {}, "forwarded_allow_ips", N::kWorker, kPublic,
        "LIST",
-       "proxies trusted for X-Forwarded-* (default\n"
-       "127.0.0.1,::1)",
-       "10.0.0.1,10.0.0.0/8", CommaListField(&Config::forwarded_allow_ips)},
+       "proxies trusted for X-Forwarded-*: addresses,\n"
+       "networks, * for all (default 127.0.0.1,::1)",
+       "10.0.0.1,10.0.0.0/8", AddressListField(&Config::forwarded_allow_ips)},
       {"--root-path", {}, "", N::kWorker, kPublic, "PREFIX",
        "SCRIPT_NAME the app is mounted at",
        "/mount/point", TextField(&Config::root_path, CheckRootPath)},
@@ -364,8 +364,9 @@ std::vector<Setting> BuildTable() {
        "serve a connection without one as direct\n(Gunicorn's behaviour)",
        "true", SwitchField(&Config::proxy_protocol_optional)},
       {"--proxy-allow-from", {}, "proxy_allow_ips", N::kBoth, kPublic, "LIST",
-       "peers allowed to send it (default 127.0.0.1; *: all)",
-       "10.0.0.1,::1", CommaListField(&Config::proxy_allow_from)},
+       "peers allowed to send it: addresses, networks\n"
+       "(10.0.0.0/8, fd00::/8), * for all (default\n127.0.0.1)",
+       "10.0.0.1,10.0.0.0/8,::1", AddressListField(&Config::proxy_allow_from)},
       {"--control-certfile", {}, "", N::kMaster, kPublic, "FILE",
        "TLS on --control-bind: certificate chain (PEM)",
        "/etc/ssl/ctl.pem", TextField(&Config::control_certfile)},

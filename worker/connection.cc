@@ -75,7 +75,9 @@ ssize_t Connection::ReadAvailable(size_t max) {
     got += static_cast<size_t>(more);
   }
   in.append(buffer, got);
-  read_full = got == max || (tls != nullptr && SSL_pending(tls->ssl()) > 0);
+  // With read-ahead OpenSSL may hold bytes of records not yet decrypted:
+  // SSL_has_pending counts those too (SSL_pending does not).
+  read_full = got == max || (tls != nullptr && SSL_has_pending(tls->ssl()));
   return static_cast<ssize_t>(got);
 }
 

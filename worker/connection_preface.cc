@@ -27,7 +27,10 @@ bool ReceiveExactly(int fd, char* buffer, size_t n) {
 
 }  // namespace
 
-ConnectionPreface::ConnectionPreface(const Config& config) : config_(config) {}
+ConnectionPreface::ConnectionPreface(const Config& config)
+    : config_(config),
+      proxy_allow_from_(
+          AddressAllowList::FromChecked(config.proxy_allow_from)) {}
 
 Connection::Stage ConnectionPreface::FirstStage(bool tls) const {
   if (config_.proxy_protocol) return Connection::Stage::kProxyHeader;
@@ -35,10 +38,7 @@ Connection::Stage ConnectionPreface::FirstStage(bool tls) const {
 }
 
 bool ConnectionPreface::ProxyAllowed(const Connection& conn) const {
-  if (conn.is_unix) return true;
-  for (const std::string& allowed : config_.proxy_allow_from)
-    if (allowed == "*" || allowed == conn.remote_addr) return true;
-  return false;
+  return conn.is_unix || proxy_allow_from_.Allows(conn.remote_addr);
 }
 
 void ConnectionPreface::EnterNextStage(Connection* conn) {

@@ -11,12 +11,14 @@
 // truncated header, or none at all (unless --proxy-protocol-optional) closes
 // the connection before the app is called; the reason is logged at debug.
 //
-// Thread-safe: const after construction; borrows the Config.
+// Thread-safe: const after construction; borrows the Config (its
+// --proxy-allow-from checked by the settings).
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "common/address_allow_list.h"
 #include "common/config.h"
 #include "worker/connection.h"
 
@@ -36,8 +38,8 @@ class ConnectionPreface {
   // kReady: conn->stage is kHttp. REQUIRES: the caller owns conn.
   Step Advance(Connection* conn, double io_timeout) const;
 
-  // Whether `addr` may send a PROXY header ("*" allows every peer; a UNIX
-  // socket's peer is local and always may).
+  // Whether the connection's peer may send a PROXY header (in
+  // --proxy-allow-from; a UNIX socket's peer is local and always may).
   bool ProxyAllowed(const Connection& conn) const;
 
  private:
@@ -47,6 +49,7 @@ class ConnectionPreface {
   static void EnterNextStage(Connection* conn);
 
   const Config& config_;
+  const AddressAllowList proxy_allow_from_;
 };
 
 }  // namespace wsgid

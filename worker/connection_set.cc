@@ -177,11 +177,11 @@ void ConnectionSet::LingerClose(Connection* conn) {
   int pending = 0;
   ::ioctl(conn->fd, FIONREAD, &pending);
   if (conn->tls != nullptr) conn->tls->Shutdown();  // close_notify
-  ::shutdown(conn->fd, SHUT_WR);
   if (pending == 0 && conn->Pending().empty()) {
-    Close(conn);
+    Close(conn);  // its FIN is close(2)'s: no shutdown(2) call first
     return;
   }
+  ::shutdown(conn->fd, SHUT_WR);
   int64_t deadline = MonotonicNs() + kLingerNs;
   size_t discarded = 0;
   char buf[16384];

@@ -160,6 +160,14 @@ void Server::AcceptOne(size_t listener_index) {
   Connection* conn = Accept(listener_index);
   if (conn == nullptr) return;
   listeners_->Requeue(listener_index);
+  // A TLS client's hello (or a proxy's PROXY header) has rarely arrived when
+  // its connection is accepted: a handshake tried now would cost a read that
+  // fails. Parked, epoll reports the connection once the bytes are there (at
+  // once if they already are), as nginx waits for them.
+  if (conn->stage != Connection::Stage::kHttp) {
+    connections_->Park(conn, draining());
+    return;
+  }
   request_loop_->Serve(conn);
 }
 

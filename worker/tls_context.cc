@@ -45,12 +45,36 @@ void Derive(const char* label, int64_t epoch, unsigned char* out, size_t n) {
   std::memcpy(out, digest, n);
 }
 
-TicketKeys KeysFor(int64_t epoch) {
-  TicketKeys keys;
-  Derive("name", epoch, keys.name, sizeof keys.name);
-  Derive("aes", epoch, keys.aes, sizeof keys.aes);
-  Derive("mac", epoch, keys.mac, sizeof keys.mac);
-  return keys;
+// The keys of an hour, derived once per thread and hour: three HMACs per
+// ticket cost more than the ticket itself (OpenSSL 3 fetches the algorithms
+// on every one-shot call). Two entries: this hour's and the last's.
+const TicketKeys& KeysFor(int64_t epoch) {
+  struct Cached {
+    bool derived = false;  // not an epoch sentinel: -1 is a real epoch
+    int64_t epoch = 0;
+    TicketKeys keys;
+  };
+  thread_local Cached cache[2];
+  Cached& slot = cache[epoch & 1];
+  if (!slot.derived || slot.epoch != epoch) {
+    Derive("name", epoch, slot.keys.name, sizeof slot.keys.name);
+    Derive("aes", epoch, slot.keys.aes, sizeof slot.keys.aes);
+    Derive("mac", epoch, slot.keys.mac, sizeof slot.keys.mac);
+    slot.epoch = epoch;
+    slot.derived = true;
+  }
+  return slot.keys;
+}
+
+// AES-256-CBC for the tickets, fetched once (EVP_aes_256_cbc() would be
+// fetched again on every ticket).
+const EVP_CIPHER* TicketCipher() {
+  static const EVP_CIPHER* cipher = [] {
+    const EVP_CIPHER* fetched =
+        EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr);
+    return fetched != nullptr ? fetched : EVP_aes_256_cbc();
+  }();
+  return cipher;
 }
 
 int InitMac(EVP_MAC_CTX* mac, const TicketKeys& keys) {
@@ -62,28 +86,33 @@ int InitMac(EVP_MAC_CTX* mac, const TicketKeys& keys) {
 }
 
 // OpenSSL's ticket key callback: encrypt with this hour's key; decrypt with
-// this hour's or the last hour's (then ask for a renewed ticket: 2).
-int TicketKeyCallback(SSL*, unsigned char key_name[16], unsigned char iv[16],
-                      EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int encrypt) {
+// this hour's or the last hour's, then ask for a renewed ticket (2) when the
+// key was last hour's or the connection is TLS 1.3. TLS 1.3 tickets are meant
+// for one use (RFC 8446 C.4) and OpenSSL sends none after a resumption the
+// callback answered 1: a client (curl, wrk) resuming with the ticket it last
+// got then made a full handshake every other connection.
+int TicketKeyCallback(SSL* ssl, unsigned char key_name[16],
+                      unsigned char iv[16], EVP_CIPHER_CTX* cipher,
+                      EVP_MAC_CTX* mac, int encrypt) {
   int64_t epoch = MonotonicNs() / kTicketEpochNs;
   if (encrypt) {
-    TicketKeys keys = KeysFor(epoch);
+    const TicketKeys& keys = KeysFor(epoch);
     if (RAND_bytes(iv, 16) != 1) return -1;
     std::memcpy(key_name, keys.name, 16);
-    if (EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, keys.aes, iv) !=
+    if (EVP_EncryptInit_ex(cipher, TicketCipher(), nullptr, keys.aes, iv) !=
             1 ||
         InitMac(mac, keys) != 1)
       return -1;
     return 1;
   }
   for (int64_t e : {epoch, epoch - 1}) {
-    TicketKeys keys = KeysFor(e);
+    const TicketKeys& keys = KeysFor(e);
     if (std::memcmp(key_name, keys.name, 16) != 0) continue;
-    if (EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, keys.aes, iv) !=
+    if (EVP_DecryptInit_ex(cipher, TicketCipher(), nullptr, keys.aes, iv) !=
             1 ||
         InitMac(mac, keys) != 1)
       return -1;
-    return e == epoch ? 1 : 2;
+    return e == epoch && SSL_version(ssl) != TLS1_3_VERSION ? 1 : 2;
   }
   return 0;  // unknown key: a full handshake
 }
@@ -161,9 +190,16 @@ Status Configure(SSL_CTX* ctx, const Config& config) {
   SSL_CTX_set_options(
       ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF);
+  // No chain built from the CA store on every handshake (X509_verify_cert
+  // per connection): the chain sent is the certificate file's, as nginx
+  // sends it.
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
                             SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                            SSL_MODE_RELEASE_BUFFERS);
+                            SSL_MODE_RELEASE_BUFFERS | SSL_MODE_NO_AUTO_CHAIN);
+  // Read what the socket has in one read(2), not a record header and then
+  // its body in two: a handshake took ten reads, now three. Connection
+  // counts these buffered bytes as unread (SSL_has_pending).
+  SSL_CTX_set_read_ahead(ctx, 1);
   SSL_CTX_set_alpn_select_cb(ctx, SelectAlpn, nullptr);
   static const unsigned char kSessionContext[] = "wsgid";
   SSL_CTX_set_session_id_context(ctx, kSessionContext,

@@ -223,7 +223,11 @@ void CloseResult(PyObject* result, PyObject* close_key,
 
 WsgiHandler::WsgiHandler(const Config& config, PyObject* app,
                          const std::vector<int>& listen_fds)
-    : config_(config), app_(app), interp_(PyInterpreterState_Get()) {
+    : config_(config),
+      forwarded_allow_ips_(
+          AddressAllowList::FromChecked(config.forwarded_allow_ips)),
+      app_(app),
+      interp_(PyInterpreterState_Get()) {
   for (int fd : listen_fds) {
     std::string address = DescribeSocket(fd);
     std::string name = address, port;
@@ -304,9 +308,9 @@ void WsgiHandler::ThreadStop(bool retired) {
 }
 
 bool WsgiHandler::IsTrustedProxy(const Connection* conn) const {
-  for (const std::string& ip : config_.forwarded_allow_ips)
-    if (ip == "*" || (!conn->is_unix && ip == conn->remote_addr)) return true;
-  return false;
+  // A UNIX peer has no address: only "*" trusts it.
+  return forwarded_allow_ips_.Allows(conn->is_unix ? std::string_view()
+                                                   : conn->remote_addr);
 }
 
 PyObject* WsgiHandler::BuildEnviron(Connection* conn, const RequestHead& head) {

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "common/address_allow_list.h"
 #include "common/config.h"
 #include "worker/access_log.h"
 #include "worker/server.h"
@@ -102,6 +103,7 @@ class WsgiHandler : public RequestHandler {
   bool IsTrustedProxy(const Connection* conn) const;
 
   const Config& config_;
+  const AddressAllowList forwarded_allow_ips_;
   PyObject* app_;
   ServerHooks* request_hooks_ = nullptr;  // set when it has request hooks
   PyInterpreterState* interp_;

@@ -6,11 +6,16 @@ with 2 processes. Two loads per server, both from this machine's loopback:
 
 - keep-alive: h2load --h1 -c 32 -t 2 over TLS (requests/s);
 - handshakes: wrk -c 32 -t 2 with `Connection: close`, so every request is a new TCP
-  connection and a full TLS handshake (handshakes/s; wrk does not resume sessions).
+  connection and a TLS handshake (handshakes/s). wrk offers each new connection the
+  session its previous one got: TLS 1.3 resumption (PSK with ECDHE, no certificate
+  signature) where the server gives every resumed connection a fresh ticket, a full
+  handshake every other connection where it does not. The notes column says which
+  (`resumed a/b`: of b chained TLS 1.3 connections after the first, a resumed).
 
-    /usr/bin/python3 tests/bench/tls_bench.py [--seconds 8] [--bin-dir build/bin]
+    /usr/bin/python3 tests/bench/tls_bench.py [--seconds 8] [--rounds 3] [--bin-dir build/bin]
 
-Prints a Markdown table with the ratios wsgid/x. The certificate is a P-256 ECDSA one made
+All servers run at once and take turns under each load, --rounds times; the table
+gives the medians and the ratios wsgid/x. The certificate is a P-256 ECDSA one made
 with the openssl CLI. Not a test: numbers depend on the machine and its load."""
 import argparse
 import os
@@ -98,6 +103,26 @@ def wait_https(port, timeout=30):
     return False
 
 
+def chained_resumption(port, connections=5):
+    """How many of `connections` TLS 1.3 connections, each offering the session the
+    previous one got (as wrk does), were resumed."""
+    ctx = ssl._create_unverified_context()
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    session, resumed = None, 0
+    for i in range(connections + 1):
+        with socket.create_connection(("127.0.0.1", port), 5) as raw:
+            with ctx.wrap_socket(raw, session=session) as s:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                try:
+                    while s.recv(4096):  # TLS 1.3 tickets come after the handshake
+                        pass
+                except OSError:
+                    pass
+                resumed += i > 0 and s.session_reused
+                session = s.session
+    return "resumed %d/%d" % (resumed, connections)
+
+
 def h2load(port, seconds):
     out = subprocess.run(["h2load", "--h1", "-c", "32", "-t", "2", "-D", str(seconds),
                           "https://127.0.0.1:%d/" % port], capture_output=True, text=True,
@@ -116,34 +141,68 @@ def handshakes(port, seconds):
     return float(rps.group(1)) if rps else 0.0, errors.group(0) if errors else "no errors"
 
 
+def start(name, cert, key, d, bin_dir):
+    """Starts one server; (process, port, stop signal), or None (reported)."""
+    port = free_port()
+    cmd, stop = commands(name, port, cert, key, d, bin_dir)
+    log = open(os.path.join(d, name + ".log"), "wb")
+    try:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    except FileNotFoundError:
+        print("%s is not installed: %s" % (name, cmd[0]), file=sys.stderr)
+        return None
+    if not wait_https(port):
+        print("%s did not start: %s" % (name, " ".join(cmd)), file=sys.stderr)
+        stop_server(proc, stop)
+        return None
+    return proc, port, stop
+
+
+def stop_server(proc, stop):
+    proc.send_signal(stop)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def measure(servers, opts):
+    """Every load on every server, round after round (servers taking turns, so load
+    from elsewhere on the machine falls on all of them alike); the median of each."""
+    samples = {name: ([], []) for name in servers}
+    for name, (_, port, _) in servers.items():
+        h2load(port, 2)  # warm-up
+    for _ in range(opts.rounds):
+        for name, (_, port, _) in servers.items():
+            samples[name][0].append(h2load(port, opts.seconds))
+            samples[name][1].append(handshakes(port, opts.seconds))
+    median = lambda runs: sorted(runs)[len(runs) // 2]
+    return {name: (median(ka), median(hs)) for name, (ka, hs) in samples.items()}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seconds", type=int, default=8)
+    p.add_argument("--rounds", type=int, default=1,
+                   help="measure each server this many times, in turns; report medians")
     p.add_argument("--bin-dir", default=os.path.join(ROOT, "build", "bin"))
     p.add_argument("--servers", default="wsgid,nginx,gunicorn-gthread,uwsgi")
     opts = p.parse_args()
     d = tempfile.mkdtemp(prefix="wsgid-tls-bench-")
     cert, key = make_cert(d)
-    results = {}
-    for name in opts.servers.split(","):
-        port = free_port()
-        cmd, stop = commands(name, port, cert, key, d, opts.bin_dir)
-        log = open(os.path.join(d, name + ".log"), "wb")
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-        try:
-            if not wait_https(port):
-                print("%s did not start: %s" % (name, " ".join(cmd)), file=sys.stderr)
-                continue
-            h2load(port, 2)  # warm-up
-            results[name] = (h2load(port, opts.seconds), handshakes(port, opts.seconds))
-        finally:
-            proc.send_signal(stop)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+    servers, resumption = {}, {}
+    try:
+        for name in opts.servers.split(","):
+            started = start(name, cert, key, d, opts.bin_dir)
+            if started:
+                servers[name] = started
+                resumption[name] = chained_resumption(started[1])
+        results = measure(servers, opts)
+    finally:
+        for proc, _, stop in servers.values():
+            stop_server(proc, stop)
     print("| server | keep-alive req/s (h2load, 32 clients) | wsgid/x | new connection "
           "per request: handshakes/s (wrk) | wsgid/x | notes |")
     print("|---|---|---|---|---|---|")
@@ -151,8 +210,8 @@ def main():
     for name, ((ka, ka_note), (hs, hs_note)) in results.items():
         r1 = "%.2f" % (base[0][0] / ka) if base and ka else "n/a"
         r2 = "%.2f" % (base[1][0] / hs) if base and hs else "n/a"
-        print("| %s | %.0f | %s | %.0f | %s | %s; %s |" % (name, ka, r1, hs, r2, ka_note,
-                                                            hs_note))
+        print("| %s | %.0f | %s | %.0f | %s | %s; %s; %s |" % (
+            name, ka, r1, hs, r2, ka_note, hs_note, resumption[name]))
     shutil.rmtree(d, ignore_errors=True)
 
 

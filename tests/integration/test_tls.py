@@ -230,6 +230,26 @@ class TlsServerTest(unittest.TestCase):
                     session = s.session
         self.assertEqual(reused, [False] + [True] * 7)
 
+    def test_tls13_resumption_gets_a_fresh_ticket_each_time(self):
+        # TLS 1.3 tickets are for one use: each connection resumes with the ticket the
+        # previous one got, as wrk and browsers do, so a resumed connection must get a
+        # new ticket (without one, every other connection was a full handshake).
+        ctx = self.pki.client_context()
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        session, reused, ids = None, [], []
+        for _ in range(6):
+            with socket.create_connection((self.server.host, self.server.port), 10) as raw:
+                with ctx.wrap_socket(raw, server_hostname="localhost",
+                                     session=session) as s:
+                    s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    while s.recv(4096):  # the ticket comes after the handshake
+                        pass
+                    reused.append(s.session_reused)
+                    session = s.session
+                    ids.append(session.id)
+        self.assertEqual(reused, [False] + [True] * 5)
+        self.assertEqual(len(set(ids)), 6, "a resumed connection got no new ticket")
+
     def test_malformed_records_close_only_their_connection(self):
         hello = bytes.fromhex("16030100")  # a handshake record header, then garbage
         bad = [hello + b"\xff\xff" + os.urandom(300),        # length beyond a record
@@ -524,6 +544,41 @@ class ProxyProtocolTest(unittest.TestCase):
         self.assertEqual(exchange(self.server, REQUEST, source="127.0.0.2",
                                   preface=b"PROXY TCP4 1.2.3.4 1.2.3.4 1 2\r\n"), b"")
         self.assertEqual(self.app_calls(), before)
+
+
+class ProxyAllowNetworkTest(unittest.TestCase):
+    def test_peer_in_an_allowed_network_is_accepted_and_one_outside_refused(self):
+        calls = tempfile.NamedTemporaryFile(delete=False).name
+        try:
+            # 127.0.0.0/29 is 127.0.0.0 to 127.0.0.7.
+            with TlsServer("environ_echo:app", "--proxy-protocol", "--proxy-allow-from",
+                           "fd00::/8,127.0.0.0/29", env={"ECHO_CALL_LOG": calls}) as server:
+                header = b"PROXY TCP4 203.0.113.7 127.0.0.1 4242 80\r\n"
+                for source in ("127.0.0.1", "127.0.0.7"):
+                    env = echoed_environ(exchange(server, REQUEST, source=source,
+                                                  preface=header))
+                    self.assertEqual(env["REMOTE_ADDR"], "203.0.113.7", source)
+                with open(calls) as f:
+                    before = len(f.readlines())
+                for source in ("127.0.0.8", "127.0.1.1"):
+                    self.assertEqual(exchange(server, REQUEST, source=source,
+                                              preface=header), b"", source)
+                with open(calls) as f:
+                    self.assertEqual(len(f.readlines()), before)
+        finally:
+            os.unlink(calls)
+
+    def test_bad_entry_stops_the_start_by_name(self):
+        for flag in ("--proxy-allow-from", "--forwarded-allow-ips"):
+            for bad in ("10.0.0.0/33", "10.0.0.1/8", "10.0.0.300"):
+                out = subprocess.run(
+                    [harness.WSGID, "-b", "127.0.0.1:%d" % harness.free_port(), "--ops-bind",
+                     "off", "--control-socket", "off", "--chdir", harness.EXAMPLES, flag,
+                     "127.0.0.1," + bad, "hello:app"],
+                    capture_output=True, text=True, timeout=20)
+                self.assertEqual(out.returncode, 2, (flag, bad, out.stderr))
+                self.assertIn(flag, out.stderr)
+                self.assertIn("'%s'" % bad, out.stderr)
 
 
 class ProxyThenTlsTest(unittest.TestCase):
