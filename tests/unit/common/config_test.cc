@@ -385,10 +385,11 @@ TEST(ConfigTest, ToArgsRoundTripDefaults) {
 
 TEST(ConfigTest, EveryFieldSetIsComplete) {
   Config c = EveryFieldSet();
-  for (const Setting& setting : SettingsTable())
-    if (setting.support != Support::kRefused)  // refused: no value to hold
-      EXPECT_FALSE(setting.field.same(c, Config{}))
-          << setting.flag << " is at its default in EveryFieldSet";
+  for (const Setting& setting : SettingsTable()) {
+    if (setting.support == Support::kRefused) continue;  // no value to hold
+    EXPECT_FALSE(setting.field.same(c, Config{}))
+        << setting.flag << " is at its default in EveryFieldSet";
+  }
 }
 
 TEST(ConfigTest, ToArgsRoundTripEveryField) {

@@ -263,8 +263,7 @@ std::string MigrationTable() {
 }
 
 TEST(GunicornSettingsTest, ReadmeMigrationTableMatches) {
-  std::string here = __FILE__;
-  std::string readme = here.substr(0, here.rfind("/tests/")) + "/README.md";
+  std::string readme = std::string(WSGID_SOURCE_DIR) + "/README.md";
   std::ifstream in(readme);
   ASSERT_TRUE(in) << readme;
   std::stringstream text;
