@@ -32,7 +32,7 @@
 
 namespace wsgid {
 
-// Why a request failed: the first failure wins (wsgi_handler.cc).
+// Why a request failed: the first failure wins (wsgi_result.h).
 class RequestFailure;
 
 class WsgiHandler : public RequestHandler {
