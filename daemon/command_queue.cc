@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <vector>
 
 namespace wsgid {
 namespace {
@@ -37,7 +38,8 @@ CommandResult CommandQueue::Post(const Command& command) {
   return result.get();
 }
 
-void CommandQueue::Drain(const Applier& apply) {
+void CommandQueue::Drain(const Applier& apply,
+                         const std::function<void()>& publish) {
   uint64_t count;
   (void)!::read(wake_fd_.get(), &count, sizeof count);
   std::deque<Pending> batch;
@@ -45,7 +47,13 @@ void CommandQueue::Drain(const Applier& apply) {
     std::lock_guard<std::mutex> lock(mu_);
     batch.swap(pending_);
   }
-  for (auto& [command, promise] : batch) promise.set_value(apply(command));
+  if (batch.empty()) return;
+  std::vector<CommandResult> results;
+  results.reserve(batch.size());
+  for (auto& pending : batch) results.push_back(apply(pending.first));
+  publish();
+  for (size_t i = 0; i < batch.size(); ++i)
+    batch[i].second.set_value(std::move(results[i]));
 }
 
 void CommandQueue::Close() {

@@ -36,8 +36,12 @@ class CommandQueue {
 
   // Readable while commands wait: the loop polls it.
   int wake_fd() const { return wake_fd_.get(); }
-  // Applies every queued command, oldest first, and answers its poster.
-  void Drain(const Applier& apply);
+  // Applies every queued command, oldest first; then, when there was any,
+  // calls `publish` (the loop makes its status snapshot show the changes);
+  // then answers the posters. So a client that got its answer and reads the
+  // status next sees what it asked for (`wsgictl scale 3; wsgictl
+  // wait-ready` never reads the count from before the scale).
+  void Drain(const Applier& apply, const std::function<void()>& publish);
   // The loop is going away: answers what waits, and every later Post, with 503.
   void Close();
 

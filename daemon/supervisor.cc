@@ -270,12 +270,14 @@ void Supervisor::EnterServing() {
 void Supervisor::ServeTurn(int64_t now_ns) {
   pool_->Tick(now_ns);
   int desired = pool_->desired();
-  commands_.Drain([this, now_ns](const Command& c) {
-    // After a stop in the same batch, only another stop (a no-op) applies.
-    if (phase_ != Phase::kServing && c.kind != Command::Kind::kStop)
-      return CommandResult{503, "busy", "the supervisor is stopping", 0};
-    return pool_commands_->Apply(c, now_ns);
-  });
+  commands_.Drain(
+      [this, now_ns](const Command& c) {
+        // After a stop in the same batch, only another stop (a no-op) applies.
+        if (phase_ != Phase::kServing && c.kind != Command::Kind::kStop)
+          return CommandResult{503, "busy", "the supervisor is stopping", 0};
+        return pool_commands_->Apply(c, now_ns);
+      },
+      [this, now_ns] { PublishSnapshot(now_ns); });
   if (phase_ != Phase::kServing) return;  // the API asked for a stop
   Autoscale(now_ns);
   // More workers wanted (a scale command, the scaler): started in this turn,

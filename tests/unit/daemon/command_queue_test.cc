@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -39,10 +40,12 @@ TEST(CommandQueueTest, ThePosterGetsTheLoopsAnswer) {
   std::thread control([&] { answer = queue.Post(Scale(3)); });
   WaitForWake(queue);
   std::vector<int> applied;
-  queue.Drain([&](const Command& c) {
-    applied.push_back(c.value);
-    return CommandResult{200, "", "", c.value + 1};
-  });
+  queue.Drain(
+      [&](const Command& c) {
+        applied.push_back(c.value);
+        return CommandResult{200, "", "", c.value + 1};
+      },
+      [] {});
   control.join();
   EXPECT_EQ(applied, std::vector<int>{3});
   EXPECT_EQ(answer.status, 200);
@@ -60,10 +63,12 @@ TEST(CommandQueueTest, CommandsFromSeveralThreadsAreEachAnsweredOnce) {
   int applied = 0;
   while (applied < kPosters) {
     WaitForWake(queue);
-    queue.Drain([&](const Command& c) {
-      ++applied;
-      return CommandResult{202, "", "", c.value * 10};
-    });
+    queue.Drain(
+        [&](const Command& c) {
+          ++applied;
+          return CommandResult{202, "", "", c.value * 10};
+        },
+        [] {});
   }
   for (std::thread& t : posters) t.join();
   EXPECT_EQ(applied, kPosters);
@@ -73,14 +78,50 @@ TEST(CommandQueueTest, CommandsFromSeveralThreadsAreEachAnsweredOnce) {
   }
 }
 
-TEST(CommandQueueTest, ADrainWithNothingQueuedAppliesNothing) {
+TEST(CommandQueueTest, ADrainWithNothingQueuedAppliesAndPublishesNothing) {
   CommandQueue queue;
   int applied = 0;
-  queue.Drain([&](const Command&) {
-    ++applied;
-    return CommandResult{};
-  });
+  int published = 0;
+  queue.Drain(
+      [&](const Command&) {
+        ++applied;
+        return CommandResult{};
+      },
+      [&] { ++published; });
   EXPECT_EQ(applied, 0);
+  EXPECT_EQ(published, 0);
+}
+
+// What the poster reads next (GET /v1/status) must show its change: the loop
+// publishes once, after every command of the batch and before any answer.
+TEST(CommandQueueTest, TheBatchIsPublishedBeforeAnyPosterIsAnswered) {
+  CommandQueue queue;
+  std::atomic<int> published{0};
+  std::vector<int> published_when_answered(2, -1);
+  std::vector<std::thread> posters;
+  for (int i = 0; i < 2; ++i)
+    posters.emplace_back([&, i] {
+      queue.Post(Scale(i));
+      published_when_answered[i] = published.load();
+    });
+  int applied = 0;
+  int applied_when_published = -1;
+  while (applied < 2) {
+    WaitForWake(queue);
+    queue.Drain(
+        [&](const Command&) {
+          ++applied;
+          return CommandResult{202, "", "", 0};
+        },
+        [&] {
+          applied_when_published = applied;
+          ++published;
+        });
+  }
+  for (std::thread& t : posters) t.join();
+  EXPECT_EQ(applied_when_published, 2);
+  EXPECT_GE(published.load(), 1);
+  for (int seen : published_when_answered) EXPECT_GE(seen, 1);
 }
 
 TEST(CommandQueueTest, TheLoopNotTakingItInTimeIsA503) {
@@ -90,10 +131,12 @@ TEST(CommandQueueTest, TheLoopNotTakingItInTimeIsA503) {
   EXPECT_EQ(answer.error, "busy");
   // The loop still applies it later; nobody waits for that answer.
   int applied = 0;
-  queue.Drain([&](const Command&) {
-    ++applied;
-    return CommandResult{};
-  });
+  queue.Drain(
+      [&](const Command&) {
+        ++applied;
+        return CommandResult{};
+      },
+      [] {});
   EXPECT_EQ(applied, 1);
 }
 
@@ -107,10 +150,12 @@ TEST(CommandQueueTest, ClosingAnswersTheWaitingAndEveryLaterPost) {
   EXPECT_EQ(waiting.status, 503);
   EXPECT_EQ(queue.Post(Scale(3)).status, 503);
   int applied = 0;
-  queue.Drain([&](const Command&) {
-    ++applied;
-    return CommandResult{};
-  });
+  queue.Drain(
+      [&](const Command&) {
+        ++applied;
+        return CommandResult{};
+      },
+      [] {});
   EXPECT_EQ(applied, 0);
 }
 

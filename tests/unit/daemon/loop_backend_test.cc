@@ -48,9 +48,11 @@ TEST_F(LoopBackendTest, ExecuteWaitsForTheLoopsAnswer) {
   });
   pollfd fd{commands_.wake_fd(), POLLIN, 0};
   ASSERT_EQ(::poll(&fd, 1, 10'000), 1);
-  commands_.Drain([](const Command& c) {
-    return CommandResult{200, "", "", c.value};
-  });
+  commands_.Drain(
+      [](const Command& c) {
+        return CommandResult{200, "", "", c.value};
+      },
+      [] {});
   control.join();
   EXPECT_EQ(answer.value, 5);
 }
