@@ -57,6 +57,14 @@ std::string PythonValue(const Setting& setting, const Config& config) {
   return values[0];
 }
 
+// raw_env's entries with everything after the first '=' replaced.
+std::string HiddenEnvValues(const Config& config) {
+  std::string list = "[";
+  for (size_t i = 0; i < config.env.size(); ++i)
+    list += (i ? ", " : "") + Quoted(config.env[i].first + "=<hidden>");
+  return list + "]";
+}
+
 bool Printed(const Setting& setting) {
   return !setting.internal && setting.support != Support::kRefused &&
          setting.flag != "--check-config" && setting.flag != "--print-config";
@@ -64,7 +72,8 @@ bool Printed(const Setting& setting) {
 
 }  // namespace
 
-std::vector<EffectiveSetting> EffectiveSettings(const Config& config) {
+std::vector<EffectiveSetting> EffectiveSettings(const Config& config,
+                                                EnvValues env_values) {
   std::vector<EffectiveSetting> out;
   auto app_source = config.sources.find("app");
   out.push_back(
@@ -73,8 +82,11 @@ std::vector<EffectiveSetting> EffectiveSettings(const Config& config) {
   for (const Setting& setting : SettingsTable()) {
     if (!Printed(setting)) continue;
     auto source = config.sources.find(SettingKey(setting));
+    bool hidden =
+        env_values == EnvValues::kHidden && PrintedName(setting) == "raw_env";
     out.push_back(
-        {PrintedName(setting), PythonValue(setting, config),
+        {PrintedName(setting),
+         hidden ? HiddenEnvValues(config) : PythonValue(setting, config),
          source == config.sources.end() ? "default" : source->second});
   }
   std::sort(out.begin(), out.end(),
@@ -91,7 +103,7 @@ std::string FormatSettingLines(const std::vector<EffectiveSetting>& settings) {
   std::string text;
   for (const EffectiveSetting& s : settings)
     text += s.name + std::string(width - s.name.size(), ' ') + " = " + s.value +
-            "\n";
+            "  # " + s.source + "\n";
   return text;
 }
 

@@ -187,7 +187,9 @@ int main(int argc, char** argv) {
   auto config = LoadValidConfig(args, &warnings);
   if (!config.ok()) return ExitCode(config.status());
   if (config->print_config) {
-    std::fputs(FormatSettingLines(EffectiveSettings(*config)).c_str(), stdout);
+    std::fputs(FormatSettingLines(EffectiveSettings(*config, EnvValues::kShown))
+                   .c_str(),
+               stdout);
     return 0;
   }
   for (std::string& w : TlsSettingWarnings(*config)) warnings.push_back(w);

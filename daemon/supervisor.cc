@@ -398,7 +398,7 @@ void Supervisor::PublishSnapshot(int64_t now_ns) {
   s.max_threads = MaxThreads(config_);
   s.listeners = listeners_.names();
   autoscaler_->Describe(&s);
-  s.settings = EffectiveSettings(config_);
+  s.settings = EffectiveSettings(config_, EnvValues::kHidden);
   if (statsd_)
     statsd_->Tick(now_ns, StatsdTotals(), static_cast<int>(s.workers.size()));
   if (std::optional<ZygoteView> z = preloader_->Newest())

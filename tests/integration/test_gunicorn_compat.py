@@ -203,7 +203,7 @@ class RealWorldCommandLinesTest(unittest.TestCase):
         code, out, err = self.print_config(["hello:app"], {"PORT": "5123"})
         self.assertEqual(code, 0, err)
         self.assertIn("bind", out)
-        self.assertRegex(out, r"(?m)^bind\s+= \['0\.0\.0\.0:5123'\]$")
+        self.assertRegex(out, r"(?m)^bind\s+= \['0\.0\.0\.0:5123'\]  # environment$")
 
     def print_config(self, args, env):
         proc = subprocess.run([WSGID, "--print-config"] + args, cwd=EXAMPLES,
@@ -365,16 +365,23 @@ class PrintConfigTest(unittest.TestCase):
             "--forwarded-allow-ips", "10.0.0.1,10.0.0.2", "--worker-tmp-dir", "/dev/shm",
             "--max-worker-memory", "200M", "--name", "shop", "hello:app"])
         self.assertEqual(code, 0, err)
-        self.assertRegex(first, r"(?m)^workers\s+= 3$")
-        self.assertRegex(first, r"(?m)^worker_class\s+= 'gthread'$")
+        self.assertRegex(first, r"(?m)^workers\s+= 3  # flag$")
+        self.assertRegex(first, r"(?m)^worker_class\s+= 'gthread'  # flag$")
+        self.assertRegex(first, r"(?m)^graceful_timeout\s+= 30  # default$")
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "printed.conf.py")
             with open(path, "w") as f:
                 f.write(first)
             code, second, err = self.run_wsgid(["-c", path, "--print-config"])
             self.assertEqual(code, 0, err)
-        strip = lambda text: [l for l in text.splitlines() if not l.startswith("config ")]
-        self.assertEqual(strip(first), strip(second))
+        # the same values; every one now comes from the file (the source is a comment)
+        values = lambda text: [l.rsplit("  # ", 1)[0] for l in text.splitlines()
+                               if not l.startswith("config ")]
+        self.assertEqual(values(first), values(second))
+        # what the command line set, the file now sets (None reads back as "not set")
+        for was, now in zip(first.splitlines(), second.splitlines()):
+            if was.endswith("  # flag") and not was.startswith("config "):
+                self.assertTrue(now.endswith("  # file"), now)
         # the lines are Gunicorn's names: every one is a Gunicorn setting or wsgid's own
         names = [l.split(" ")[0] for l in first.splitlines()]
         self.assertEqual(names, sorted(names))
@@ -494,7 +501,7 @@ class ControlConfigTest(unittest.TestCase):
             with open(token, "w") as f:
                 f.write("s3cret-token-value\n")
             args = ["-w", "2", "-b", "127.0.0.1:%d" % port, "--control-token-file", token,
-                    "--worker-tmp-dir", "/dev/shm", "hello:app"]
+                    "--worker-tmp-dir", "/dev/shm", "-e", "DB_PASSWORD=hunter2", "hello:app"]
             env = {"WSGID_CONTROL_SOCKET": sock, "GUNICORN_CMD_ARGS": "--timeout 40"}
             printed = subprocess.run([WSGID, "--print-config"] + args, cwd=EXAMPLES,
                                      env=dict(os.environ, **dict(QUIET, **env)),
@@ -504,8 +511,13 @@ class ControlConfigTest(unittest.TestCase):
                 run.wait_serving()
                 shown = wsgictl("config", sock=sock, check=0).stdout
                 answer = wsgictl_json(sock, "config")
-            self.assertEqual(shown, printed.stdout)
+            # the same lines, sources included, but the control API hides -e's values,
+            # which --print-config (the operator's own command line) shows
+            self.assertRegex(printed.stdout, r"(?m)^raw_env += \['DB_PASSWORD=hunter2'\]  # flag$")
+            self.assertEqual(shown, printed.stdout.replace("'DB_PASSWORD=hunter2'",
+                                                           "'DB_PASSWORD=<hidden>'"))
             self.assertNotIn("s3cret", shown + str(answer))
+            self.assertNotIn("hunter2", shown + str(answer))
             sources = {s["name"]: s["source"] for s in answer["settings"]}
             self.assertEqual(sources["workers"], "flag")
             self.assertEqual(sources["timeout"], "environment")

@@ -12,7 +12,8 @@ namespace {
 
 std::map<std::string, EffectiveSetting> ByName(const Config& config) {
   std::map<std::string, EffectiveSetting> out;
-  for (const EffectiveSetting& s : EffectiveSettings(config)) out[s.name] = s;
+  for (const EffectiveSetting& s : EffectiveSettings(config, EnvValues::kShown))
+    out[s.name] = s;
   return out;
 }
 
@@ -44,7 +45,22 @@ TEST(EffectiveSettingsTest, PythonLiteralsAndSources) {
 TEST(EffectiveSettingsTest, LinesAreAlignedAndSorted) {
   std::string text =
       FormatSettingLines({{"a", "1", "default"}, {"long_name", "'x'", "file"}});
-  EXPECT_EQ(text, "a         = 1\nlong_name = 'x'\n");
+  EXPECT_EQ(text,
+            "a         = 1  # default\n"
+            "long_name = 'x'  # file\n");
+}
+
+TEST(EffectiveSettingsTest, EnvValuesAreHiddenFromTheControlApi) {
+  Config c;
+  c.env = {{"DB_PASSWORD", "hunter2"}, {"MODE", "a=b"}};
+  auto raw_env = [&](EnvValues env_values) {
+    for (const EffectiveSetting& s : EffectiveSettings(c, env_values))
+      if (s.name == "raw_env") return s.value;
+    return std::string("missing");
+  };
+  EXPECT_EQ(raw_env(EnvValues::kShown), "['DB_PASSWORD=hunter2', 'MODE=a=b']");
+  EXPECT_EQ(raw_env(EnvValues::kHidden),
+            "['DB_PASSWORD=<hidden>', 'MODE=<hidden>']");
 }
 
 TEST(EffectiveSettingsTest, LayersRecordTheirSource) {
