@@ -6,6 +6,7 @@
   app with that prefix's worker;
 - `cpack -G DEB` (what `make deb` runs) builds a package whose metadata and contents
   dpkg-deb lists, and whose files, extracted with dpkg-deb -x into a temporary root, serve;
+  dpkg -i installs it (the installed wsgid serves) and dpkg -r removes every file of it;
 - `man -l` renders both generated pages, with the options of --help;
 - the generated completion scripts complete in a real bash: `wsgictl sc` to `scale`.
 """
@@ -91,6 +92,7 @@ class InstallTest(unittest.TestCase):
                     "share/bash-completion/completions/wsgid",
                     "share/bash-completion/completions/wsgictl",
                     "share/wsgid/dashboards/wsgid.json",
+                    "share/wsgid/dashboards/wsgid.png",  # the dashboards README shows it
                     "share/wsgid/deploy/RUNBOOK.md",
                     "share/wsgid/deploy/systemd/wsgid.socket",
                     "share/wsgid/deploy/prometheus/wsgid-alerts.yml",
@@ -242,6 +244,37 @@ class DebianPackageTest(unittest.TestCase):
         with open(os.path.join(root, "usr/share/wsgid/deploy/systemd/wsgid.service")) as f:
             self.assertEqual(re.findall(r"^ExecStart=(\S+)", f.read(), re.M), ["/usr/bin/wsgid"])
         serves_hello(self, os.path.join(root, "usr", "bin", "wsgid"))
+
+    def test_installs_and_removes_cleanly(self):
+        """dpkg -i on this machine (its dependencies are the build's, so they are here),
+        the installed /usr/bin/wsgid serves, then dpkg -r leaves none of its files and
+        no package behind."""
+        dpkg = harness.require_tool("dpkg", "Debian: dpkg")
+        if os.geteuid() != 0:
+            raise AssertionError("installing a package needs root (make test runs as root)")
+        if self.package_state() is not None:
+            raise AssertionError("a wsgid package is installed already: remove it first")
+        files = [line.split()[-1][1:] for line in self.dpkg_deb("-c", self.deb).splitlines()
+                 if not line.startswith("d")]
+        try:
+            proc = subprocess.run([dpkg, "-i", self.deb], capture_output=True, text=True,
+                                  timeout=120)
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+            self.assertEqual(self.package_state(), "install ok installed")
+            serves_hello(self, "/usr/bin/wsgid")
+        finally:
+            proc = subprocess.run([dpkg, "-r", "wsgid"], capture_output=True, text=True,
+                                  timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIsNone(self.package_state())
+        self.assertEqual([f for f in files if os.path.lexists(f)], [])
+
+    @staticmethod
+    def package_state():
+        """dpkg's status of the wsgid package, or None when dpkg knows nothing of it."""
+        proc = subprocess.run(["dpkg-query", "-W", "-f", "${Status}", "wsgid"],
+                              capture_output=True, text=True, timeout=30)
+        return proc.stdout.strip() if proc.returncode == 0 else None
 
 
 if __name__ == "__main__":
