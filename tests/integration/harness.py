@@ -263,6 +263,16 @@ class Server:
         os.unlink(self._log.name)
 
 
+class TlsServer(Server):
+    """A harness server whose first bind serves TLS or wants a PROXY header: ready once
+    the master says every worker is (the harness's plain-HTTP probe would be refused)."""
+
+    def _wait_ready(self, timeout):
+        return wait_until(lambda: " serving " in self.log() or
+                                  self.proc.poll() is not None, timeout) and \
+            self.proc.poll() is None
+
+
 # ---- PromQL and the exported metrics (the deploy and dashboard checks) ----
 
 PROMQL_WORDS = {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring",

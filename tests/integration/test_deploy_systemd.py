@@ -20,11 +20,13 @@ import re
 import shlex
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
 import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -312,10 +314,7 @@ class HardeningTest(unittest.TestCase):
         # The watchdog: wsgid pings at half of it, well above the loop's 100 ms turn.
         self.assertGreaterEqual(float(svc["WatchdogSec"][0]), 10)
 
-    def test_every_system_call_is_allowed(self):
-        if harness.SANITIZED:
-            self.skipTest("the ASan runtime makes system calls of its own")
-        strace = harness.require_tool("strace", "Debian: strace")
+    def allowed_system_calls(self):
         svc = read_unit("wsgid.service")["Service"]
         allowed, denied = set(), set()
         for spec in svc["SystemCallFilter"]:
@@ -326,28 +325,84 @@ class HardeningTest(unittest.TestCase):
         allowed -= denied
         self.assertIn("epoll_wait", allowed)
         self.assertNotIn("setuid", allowed)
-        with tempfile.TemporaryDirectory(prefix="wsgid-strace-") as tmp:
-            trace = os.path.join(tmp, "trace")
-            server = harness.Server("hello:app", workers=2, threads=2)
-            real = server.command
-            server.command = lambda: [strace, "-f", "-qq", "-o", trace] + real()
-            with server:
-                for _ in range(5):
-                    self.assertEqual(harness.get(server.url + "/")[0], 200)
-                # server.proc is strace; wsgid is its child: signal that one.
-                masters = sorted(harness.worker_pids(server.proc.pid))
-                self.assertEqual(len(masters), 1, server.log())
-                os.kill(masters[0], signal.SIGHUP)
-                log = harness.wait_for_log(server, lambda log: "generation 2" in log, 30)
-                self.assertIn("generation 2", log)
-                self.assertEqual(harness.get(server.url + "/")[0], 200)
-                os.kill(masters[0], signal.SIGTERM)
-                self.assertEqual(server.proc.wait(30), 0, server.log())
-            with open(trace) as f:
-                used = set(re.findall(r"^\d+\s+(?:<\.\.\. )?([a-z0-9_]+)[( ]", f.read(), re.M))
+        return allowed
+
+    def traced_system_calls(self, server, tmp, exercise):
+        """Runs `server` under strace -f, calls exercise(server, master_pid), reloads with
+        SIGHUP, stops with SIGTERM: the system calls every process made."""
+        if harness.SANITIZED:
+            self.skipTest("the ASan runtime makes system calls of its own")
+        strace = harness.require_tool("strace", "Debian: strace")
+        trace = os.path.join(tmp, "trace")
+        real = server.command
+        server.command = lambda: [strace, "-f", "-qq", "-o", trace] + real()
+        with server:
+            # server.proc is strace; wsgid is its child: signal that one.
+            masters = sorted(harness.worker_pids(server.proc.pid))
+            self.assertEqual(len(masters), 1, server.log())
+            exercise(server, masters[0])
+            os.kill(masters[0], signal.SIGHUP)
+            log = harness.wait_for_log(server, lambda log: "generation 2" in log, 30)
+            self.assertIn("generation 2", log)
+            exercise(server, masters[0])
+            os.kill(masters[0], signal.SIGTERM)
+            self.assertEqual(server.proc.wait(30), 0, server.log())
+        with open(trace) as f:
+            used = set(re.findall(r"^\d+\s+(?:<\.\.\. )?([a-z0-9_]+)[( ]", f.read(), re.M))
         self.assertIn("epoll_wait", used)
         self.assertGreater(len(used), 30)
+        return used
+
+    def test_every_system_call_is_allowed(self):
+        allowed = self.allowed_system_calls()
+
+        def exercise(server, master):
+            for _ in range(5):
+                self.assertEqual(harness.get(server.url + "/")[0], 200)
+
+        with tempfile.TemporaryDirectory(prefix="wsgid-strace-") as tmp:
+            used = self.traced_system_calls(
+                harness.Server("hello:app", workers=2, threads=2), tmp, exercise)
         # systemd installs the filter before it execs ExecStart: wsgid's execve counts too.
+        self.assertEqual(sorted(used - allowed), [],
+                         "system calls the unit's SystemCallFilter= denies")
+
+    def test_preload_tls_hooks_and_control_calls_are_allowed(self):
+        """The paths a plain run does not take: the preload zygote's forks, TLS
+        handshakes, the hook helper, JSON logs reopened on USR1, a worker recycled
+        by max_requests, the control socket and the ops port."""
+        allowed = self.allowed_system_calls()
+        openssl = harness.require_tool("openssl")
+        with tempfile.TemporaryDirectory(prefix="wsgid-strace-") as tmp:
+            cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+            subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                            "-days", "2", "-subj", "/CN=localhost"],
+                           check=True, capture_output=True, timeout=30)
+            hooks = os.path.join(tmp, "hooks.py")
+            with open(hooks, "w") as f:
+                f.write("def post_fork(server, worker):\n    print('forked', worker.pid)\n")
+            sock, ops_port = os.path.join(tmp, "ctl.sock"), harness.free_port()
+            server = harness.TlsServer(
+                "hello:app", "--preload", "--certfile", cert, "--keyfile", key, "-c", hooks,
+                "--log-format", "json", "--access-logfile", os.path.join(tmp, "access.log"),
+                "--max-requests", "3", "--control-socket", sock,
+                "--ops-bind", "127.0.0.1:%d" % ops_port, workers=2, threads=2)
+            context = ssl.create_default_context(cafile=cert)
+            context.check_hostname = False
+
+            def exercise(server, master):
+                for _ in range(8):  # past max_requests: a worker is forked again
+                    with urllib.request.urlopen("https://127.0.0.1:%d/" % server.port,
+                                                context=context, timeout=10) as r:
+                        self.assertEqual(r.status, 200)
+                self.assertEqual(harness.get("http://127.0.0.1:%d/metrics" % ops_port)[0],
+                                 200)
+                self.assertEqual(harness.wsgictl("status", sock=sock).returncode, 0)
+                os.kill(master, signal.SIGUSR1)
+
+            used = self.traced_system_calls(server, tmp, exercise)
+        self.assertIn("accept4", used)
         self.assertEqual(sorted(used - allowed), [],
                          "system calls the unit's SystemCallFilter= denies")
 

@@ -71,14 +71,7 @@ class Pki:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class TlsServer(harness.Server):
-    """A harness server whose first bind serves TLS or wants a PROXY header: ready once
-    the master says every worker is (the harness's plain-HTTP probe would be refused)."""
-
-    def _wait_ready(self, timeout):
-        return harness.wait_until(lambda: " serving " in self.log() or
-                                  self.proc.poll() is not None, timeout) and \
-            self.proc.poll() is None
+TlsServer = harness.TlsServer
 
 
 class TlsControlledServer(harness.ControlledServer):
