@@ -29,19 +29,22 @@ StatusOr<pid_t> WorkerProcesses::Spawn(int id, int generation) {
 
 std::vector<StatusOr<ProcessControl::Started>> WorkerProcesses::SpawnBatch(
     const std::vector<int>& ids, int generation) {
-  std::vector<int> ages;
+  std::vector<ZygoteProcesses::ForkRequest> requests;
   for (int id : ids) {
     slots_->Claim(id, clock_(), config_->threads);
-    ages.push_back(hooks_ != nullptr ? hooks_->PreFork() : 0);
+    requests.push_back({id, hooks_ != nullptr ? hooks_->PreFork() : 0});
   }
-  std::vector<std::optional<Started>> forked = ForkFromZygote(ids, generation);
+  std::vector<std::optional<Started>> forked =
+      ForkFromZygote(requests, generation);
   std::vector<StatusOr<Started>> results;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (i < forked.size() && forked[i]) {
+      // child_exit and worker_exit in the master need its age, as for a spawn
+      if (hooks_ != nullptr) hooks_->Forked(forked[i]->pid, requests[i].age);
       results.push_back(*forked[i]);
       continue;
     }
-    auto pid = SpawnPlain(ids[i], ages[i]);
+    auto pid = SpawnPlain(ids[i], requests[i].age);
     if (pid.ok())
       results.push_back(Started{*pid, 0});
     else
@@ -71,17 +74,18 @@ bool WorkerProcesses::CanSpawn(int generation) {
 }
 
 std::vector<std::optional<ProcessControl::Started>>
-WorkerProcesses::ForkFromZygote(const std::vector<int>& ids, int generation) {
+WorkerProcesses::ForkFromZygote(
+    const std::vector<ZygoteProcesses::ForkRequest>& requests, int generation) {
   std::vector<std::optional<Started>> results;
   if (preloader_ == nullptr || !config_->preload) return results;
   pid_t zygote = preloader_->ReadyZygote(generation);
   if (zygote == 0) return results;
   bool failed = false;
-  auto forked = zygotes_->ForkBatch(zygote, ids);
-  for (size_t i = 0; i < ids.size(); ++i) {
+  auto forked = zygotes_->ForkBatch(zygote, requests);
+  for (size_t i = 0; i < requests.size(); ++i) {
     if (!forked[i].ok()) {
       Log(LogLevel::kError) << forked[i].status().message() << "; worker "
-                            << ids[i] << " starts without preload";
+                            << requests[i].id << " starts without preload";
       failed = true;
       results.push_back(std::nullopt);
       continue;

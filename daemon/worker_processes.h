@@ -74,11 +74,12 @@ class WorkerProcesses : public ProcessControl {
   MasterHooks* hooks_ = nullptr;
   // Spawns wsgid-worker for slot `id` (no preload); `age` from pre_fork.
   StatusOr<pid_t> SpawnPlain(int id, int age);
-  // Workers forked by their generation's ready zygote, one result per id;
-  // empty when there is none. A fork that failed (logged, and the zygote is
-  // replaced) leaves its slot to a spawn without preload (nullopt).
+  // Workers forked by their generation's ready zygote, one result per
+  // request; empty when there is none. A fork that failed (logged, and the
+  // zygote is replaced) leaves its slot to a spawn without preload (nullopt).
   std::vector<std::optional<Started>> ForkFromZygote(
-      const std::vector<int>& ids, int generation);
+      const std::vector<ZygoteProcesses::ForkRequest>& requests,
+      int generation);
 
   std::map<pid_t, UniqueFd> ready_pipes_;  // read ends
   Preloader* preloader_ = nullptr;

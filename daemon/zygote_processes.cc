@@ -17,9 +17,11 @@
 namespace wsgid {
 namespace {
 
-// Sends "fork <id>" with `fd` attached.
-Status SendOrder(int channel, int id, int fd) {
-  std::string text = "fork " + std::to_string(id);
+// Sends "fork <id> <age>" with `fd` attached.
+Status SendOrder(int channel, const ZygoteProcesses::ForkRequest& request,
+                 int fd) {
+  std::string text =
+      "fork " + std::to_string(request.id) + " " + std::to_string(request.age);
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   iovec io{text.data(), text.size()};
   msghdr msg{};
@@ -112,11 +114,11 @@ std::optional<Preloader::Report> ZygoteProcesses::ReadReport(pid_t pid) {
 }
 
 std::vector<StatusOr<SpawnedWorker>> ZygoteProcesses::ForkBatch(
-    pid_t zygote, const std::vector<int>& ids) {
+    pid_t zygote, const std::vector<ForkRequest>& requests) {
   std::vector<StatusOr<SpawnedWorker>> results;
   auto it = channels_.find(zygote);
   if (it == channels_.end()) {
-    for (size_t i = 0; i < ids.size(); ++i)
+    for (size_t i = 0; i < requests.size(); ++i)
       results.push_back(
           Status::Unavailable("preload: the zygote's channel is closed"));
     return results;
@@ -124,7 +126,7 @@ std::vector<StatusOr<SpawnedWorker>> ZygoteProcesses::ForkBatch(
   int channel = it->second.get();
   std::vector<UniqueFd> read_ends;  // of the requests sent
   Status sent = Status::Ok();
-  for (int id : ids) {
+  for (const ForkRequest& request : requests) {
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) < 0) {
       sent = Status::FromErrno("pipe2", errno);
@@ -132,7 +134,7 @@ std::vector<StatusOr<SpawnedWorker>> ZygoteProcesses::ForkBatch(
     }
     UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
     // The worker holds the write end once forked: EOF once it exits.
-    if (sent = SendOrder(channel, id, write_end.get()); !sent.ok()) break;
+    if (sent = SendOrder(channel, request, write_end.get()); !sent.ok()) break;
     read_ends.push_back(std::move(read_end));
   }
   // One answer per request, in order ("error" included). After one that
@@ -149,7 +151,7 @@ std::vector<StatusOr<SpawnedWorker>> ZygoteProcesses::ForkBatch(
     if (forked.ok()) forked->ready_pipe = std::move(read_end);
     results.push_back(std::move(forked));
   }
-  while (results.size() < ids.size()) results.push_back(sent);
+  while (results.size() < requests.size()) results.push_back(sent);
   return results;
 }
 

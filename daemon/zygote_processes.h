@@ -46,13 +46,18 @@ class ZygoteProcesses : public ZygoteControl {
   // there is none to act on (at EOF the channel is forgotten: the zygote is
   // exiting, and reaping it tells why).
   std::optional<Preloader::Report> ReadReport(pid_t pid);
-  // Asks ready zygote `zygote` to fork the workers of slots `ids`: all the
+  // A worker to fork: its slot, and its Gunicorn worker.age (hooks).
+  struct ForkRequest {
+    int id = 0;
+    int age = 0;
+  };
+  // Asks ready zygote `zygote` to fork the workers `requests`: all the
   // requests first, then the answers, so the zygote forks them back to back.
-  // One result per id, in order; waits at most kForkReplyMs for each answer
-  // (a fork takes milliseconds), and once one is missing counts the rest as
-  // failed too (a failed one is the caller's cue to replace the zygote).
-  std::vector<StatusOr<SpawnedWorker>> ForkBatch(pid_t zygote,
-                                                 const std::vector<int>& ids);
+  // One result per request, in order; waits at most kForkReplyMs for each
+  // answer (a fork takes milliseconds), and once one is missing counts the rest
+  // as failed too (a failed one is the caller's cue to replace the zygote).
+  std::vector<StatusOr<SpawnedWorker>> ForkBatch(
+      pid_t zygote, const std::vector<ForkRequest>& requests);
   // `pid` was reaped.
   void Forget(pid_t pid) { channels_.erase(pid); }
 

@@ -157,7 +157,11 @@ bool ServerHooks::Call(const char* name, const py::tuple& args) {
   }
 }
 
-Status ServerHooks::AfterWorkerProcessExists() {
+Status ServerHooks::AfterWorkerProcessExists(int worker_age) {
+  py::handle worker(worker_);
+  worker.attr("pid") = ::getpid();
+  worker.attr("ppid") = ::getppid();
+  worker.attr("age") = worker_age;
   if (!Has("post_fork")) return Status::Ok();
   if (Call("post_fork",
            py::make_tuple(py::handle(server_), py::handle(worker_))))

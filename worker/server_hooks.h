@@ -52,8 +52,10 @@ class ServerHooks : public WorkerLifeHooks {
   static StatusOr<std::unique_ptr<ServerHooks>> Load(const Config& config);
 
   // post_fork, "after this worker's process exists" (before the app is
-  // imported); kAppLoad with the traceback when it raises. REQUIRES: the GIL.
-  Status AfterWorkerProcessExists();
+  // imported); kAppLoad with the traceback when it raises. worker.pid,
+  // .ppid and .age are this process's first (a worker forked from a zygote
+  // has the hooks the zygote loaded). REQUIRES: the GIL.
+  Status AfterWorkerProcessExists(int worker_age);
   // post_worker_init, "after the app is loaded in this worker"; worker.wsgi is
   // the app from then on. REQUIRES: the GIL.
   void AfterAppLoaded(PyObject* app);

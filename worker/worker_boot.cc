@@ -204,6 +204,7 @@ Status WorkerBoot::ServeAsZygote() {
   // A forked worker from here on: its own slot and ready pipe.
   config_.worker_zygote = false;
   config_.worker_id = order.id;
+  config_.worker_age = order.age;
   config_.worker_ready_fd = order.ready_fd;
   // The error log again by its path: the zygote's descriptor may name a file
   // rotated away since (USR1 reaches the workers, not the zygote).
@@ -234,7 +235,9 @@ Status WorkerBoot::LoadHooks() {
 }
 
 Status WorkerBoot::AfterWorkerProcessExists() {
-  return hooks_ != nullptr ? hooks_->AfterWorkerProcessExists() : Status::Ok();
+  return hooks_ != nullptr
+             ? hooks_->AfterWorkerProcessExists(config_.worker_age)
+             : Status::Ok();
 }
 
 void WorkerBoot::AfterAppLoaded(PyObject* app) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -43,7 +44,7 @@ void CatchReopenLogs() {
   ::sigaction(SIGUSR1, &action, nullptr);
 }
 
-// One "fork <id>" packet with its fd. 1: an order; 0: the master hung up;
+// One "fork <id> <age>" packet with its fd. 1: an order; 0: the master hung up;
 // -1: a malformed packet (answered with an error).
 int ReceiveOrder(int channel, ForkOrder* order) {
   char text[64] = {};
@@ -67,8 +68,11 @@ int ReceiveOrder(int channel, ForkOrder* order) {
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c))
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
       std::memcpy(&order->ready_fd, CMSG_DATA(c), sizeof(int));
-  order->id = std::strncmp(text, "fork ", 5) == 0 ? std::atoi(text + 5) : 0;
-  if (order->id > 0 && order->ready_fd >= 0) return 1;
+  char end = 0;  // set only when something follows the age
+  bool parsed =
+      std::sscanf(text, "fork %d %d%c", &order->id, &order->age, &end) == 2;
+  if (parsed && order->id > 0 && order->age >= 0 && order->ready_fd >= 0)
+    return 1;
   if (order->ready_fd >= 0) ::close(order->ready_fd);
   return -1;
 }

@@ -41,7 +41,8 @@ namespace wsgid {
 
 // What the forked worker is to be: its scoreboard slot and its ready pipe.
 struct ForkOrder {
-  int id = 0;
+  int id = 0;   // the worker's slot
+  int age = 0;  // its Gunicorn worker.age (hooks)
   int ready_fd = -1;
 };
 

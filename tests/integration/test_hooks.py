@@ -157,8 +157,16 @@ class HooksTest(unittest.TestCase):
         return rows
 
     def test_every_hook_fires_at_its_moment(self):
+        self.every_hook_fires_at_its_moment()
+
+    def test_every_hook_fires_at_its_moment_with_preload(self):
+        """Workers forked from the zygote: post_fork sees their own pid and age, and the
+        master's child_exit fires for them as for spawned ones."""
+        self.every_hook_fires_at_its_moment("--preload")
+
+    def every_hook_fires_at_its_moment(self, *flags):
         conf = self.write_conf()
-        server = Server("hooks_app:application", "-c", conf, "--abort-grace", "3",
+        server = Server("hooks_app:application", "-c", conf, "--abort-grace", "3", *flags,
                         workers=2, chdir=self.dir)
         with server:
             master = server.proc.pid
