@@ -265,6 +265,23 @@ void AddTrafficMetrics(Registry& registry, const RequestTotals& totals) {
              static_cast<double>(totals.accepts));
 }
 
+// Error-log records by level, workers' and master's: Gunicorn's statsd
+// gunicorn.log.* counters.
+void AddLogMetrics(Registry& registry, const RequestTotals& totals,
+                   const PoolSnapshot& pool) {
+  auto& records = BuildCounter()
+                      .Name("wsgid_log_records_total")
+                      .Help(
+                          "Error-log records at warning and above, by level "
+                          "(an error logged with its exception counts as "
+                          "exception only).")
+                      .Register(registry);
+  for (int k = 0; k < kLogCounterCount; ++k)
+    records.Add({{"level", LogCounterName(static_cast<LogCounter>(k))}})
+        .Increment(static_cast<double>(totals.log_records[k] +
+                                       pool.master_log_records[k]));
+}
+
 // Reloads by result, and the scaler's metrics, which exist whether or not
 // autoscaling is on.
 void AddReloadAndScalerMetrics(Registry& registry, const MetricsInput& in) {
@@ -304,6 +321,7 @@ std::string RenderMetrics(const MetricsInput& in) {
   AddPreloadMetrics(registry, in);
   AddResponseMetrics(registry, *in.totals);
   AddTrafficMetrics(registry, *in.totals);
+  AddLogMetrics(registry, *in.totals, *in.pool);
   AddReloadAndScalerMetrics(registry, in);
   AddProcessMetrics(registry);
   return prometheus::TextSerializer().Serialize(registry.Collect());

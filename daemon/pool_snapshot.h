@@ -49,6 +49,9 @@ struct PoolSnapshot {
   std::vector<std::string> recent_decisions;  // newest last, with reasons
   // The running configuration, as GET /v1/config shows it (issue 15).
   std::vector<EffectiveSetting> settings;
+  // Error-log records by LogCounter of the master and the hook helpers (the
+  // workers' are in the scoreboard's RequestTotals).
+  uint64_t master_log_records[kLogCounterCount] = {};
   // --preload (issue 16): the newest generation's zygote, if any.
   struct Preload {
     pid_t pid = 0;  // 0 when not running (unsafe, failed)

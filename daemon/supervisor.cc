@@ -399,6 +399,8 @@ void Supervisor::PublishSnapshot(int64_t now_ns) {
   s.listeners = listeners_.names();
   autoscaler_->Describe(&s);
   s.settings = EffectiveSettings(config_, EnvValues::kHidden);
+  for (int k = 0; k < kLogCounterCount; ++k)
+    s.master_log_records[k] = MasterLogRecords(static_cast<LogCounter>(k));
   if (statsd_)
     statsd_->Tick(now_ns, StatsdTotals(), static_cast<int>(s.workers.size()));
   if (std::optional<ZygoteView> z = preloader_->Newest())
@@ -407,11 +409,14 @@ void Supervisor::PublishSnapshot(int64_t now_ns) {
   snapshots_.Publish(std::move(s));
 }
 
+uint64_t Supervisor::MasterLogRecords(LogCounter counter) const {
+  return LocalLogCount(counter) + hooks_.LogRecords(counter);
+}
+
 RequestTotals Supervisor::StatsdTotals() {
   RequestTotals totals = slots_->Totals();
   for (int k = 0; k < kLogCounterCount; ++k)
-    totals.log_records[k] += LocalLogCount(static_cast<LogCounter>(k)) +
-                             hooks_.LogRecords(static_cast<LogCounter>(k));
+    totals.log_records[k] += MasterLogRecords(static_cast<LogCounter>(k));
   return totals;
 }
 

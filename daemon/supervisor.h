@@ -115,8 +115,9 @@ class Supervisor {
   void ExitHooks();
   // --statsd-host: opens the socket (issue 15).
   Status StartStatsd();
-  // The workers' totals plus the error-log records of the master and of its
-  // hook helpers.
+  // The error-log records of the master and of its hook helpers.
+  uint64_t MasterLogRecords(LogCounter counter) const;
+  // The workers' totals plus MasterLogRecords.
   RequestTotals StatsdTotals();
 
   Config config_;

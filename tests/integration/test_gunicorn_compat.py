@@ -313,14 +313,14 @@ class StatsdLogCountersTest(unittest.TestCase):
         return self.totals()
 
     def test_records_by_level_across_a_worker_replacement(self):
-        port = free_port()
+        port, ops = free_port(), free_port()
         with tempfile.TemporaryDirectory() as d:
             conf = os.path.join(d, "gunicorn.conf.py")
             with open(conf, "w") as f:
                 f.write(LOGGING_HOOKS)
             args = ["-c", conf, "-w", "1", "-b", "127.0.0.1:%d" % port, "--timeout", "2",
                     "--statsd-host", "127.0.0.1:%d" % self.udp.getsockname()[1],
-                    "logging_app:app"]
+                    "--ops-bind", "127.0.0.1:%d" % ops, "logging_app:app"]
             with Run(args) as run:
                 run.wait_serving()
                 for q in ("warn", "warn", "error", "exc"):
@@ -348,6 +348,12 @@ class StatsdLogCountersTest(unittest.TestCase):
                 self.assertEqual(got.get("exception"), 4, self.lines)
                 self.assertEqual(got.get("warning"), 3, self.lines)
                 self.assertIn("WORKER TIMEOUT", run.text())
+                # Prometheus has the same counts (wsgid_log_records_total{level}).
+                metrics = http_get(ops, "/metrics").decode()
+                exported = {level: int(float(n)) for level, n in re.findall(
+                    r'(?m)^wsgid_log_records_total\{level="(\w+)"\} (\S+)$', metrics)}
+                self.assertEqual(exported, {"warning": 3, "error": got.get("error", 0),
+                                            "critical": 1, "exception": 4}, metrics)
 
 
 class PrintConfigTest(unittest.TestCase):

@@ -122,6 +122,18 @@ TEST(MetricsTest, RequestCountersCoverEveryMethodAndCode) {
   EXPECT_TRUE(Has(text, "wsgid_connections_accepted_total 77\n"));
 }
 
+TEST(MetricsTest, LogRecordsSumTheWorkersAndTheMaster) {
+  SyntheticMetrics m;
+  m.totals.log_records[static_cast<int>(LogCounter::kError)] = 5;
+  m.pool.master_log_records[static_cast<int>(LogCounter::kError)] = 2;
+  m.pool.master_log_records[static_cast<int>(LogCounter::kCritical)] = 1;
+  std::string text = RenderMetrics(m.input);
+  EXPECT_TRUE(Has(text, "wsgid_log_records_total{level=\"error\"} 7\n"));
+  EXPECT_TRUE(Has(text, "wsgid_log_records_total{level=\"critical\"} 1\n"));
+  EXPECT_TRUE(Has(text, "wsgid_log_records_total{level=\"warning\"} 0\n"));
+  EXPECT_TRUE(Has(text, "wsgid_log_records_total{level=\"exception\"} 0\n"));
+}
+
 TEST(MetricsTest, DurationHistogramIsCumulative) {
   SyntheticMetrics m;
   std::string text = RenderMetrics(m.input);
@@ -172,6 +184,7 @@ TEST(MetricsTest, FamiliesComeInTheirEstablishedOrder) {
       "wsgid_http_response_body_bytes_total",
       "wsgid_app_exceptions_total",
       "wsgid_connections_accepted_total",
+      "wsgid_log_records_total",
       "wsgid_config_reloads_total",
       "wsgid_autoscale_decisions_total",
       "process_cpu_seconds_total",
