@@ -398,16 +398,22 @@ class LivePrometheusTest(unittest.TestCase):
                 self.assert_data(where, self.fill(expr))
 
     def test_dashboard_annotations_evaluate(self):
-        """Reloads and restarts/upgrades: valid PromQL on the live metrics (they mark
-        nothing in a run without either)."""
+        """Reloads and restarts/upgrades: valid PromQL on the live metrics; a SIGHUP
+        reload is then marked by the reload annotation (an upgrade would replace the
+        master this class scrapes, so that one is only evaluated)."""
         dash, _ = dashboard_queries()
-        exprs = [a["expr"] for a in dash["annotations"]["list"] if "expr" in a]
-        self.assertEqual(len(exprs), 2)
-        for expr in exprs:
+        annotations = {a["name"]: a["expr"] for a in dash["annotations"]["list"]
+                       if "expr" in a}
+        self.assertEqual(sorted(annotations), ["Reloads", "Restarts and upgrades"])
+        for expr in annotations.values():
             status, _, error = self.query(self.fill(expr))
             self.assertEqual(status, "success", "%s: %s" % (expr, error))
             for sel in selectors(expr):
                 self.assert_data("annotation selector", self.fill(sel), finite=False)
+        self.server.proc.send_signal(signal.SIGHUP)
+        marked = lambda: self.query(self.fill(annotations["Reloads"]))[1]
+        self._wait(marked, 20, "the reload annotation to mark the SIGHUP")
+        self.assertEqual([r["metric"]["result"] for r in marked()], ["ok"])
 
     def test_dashboard_variables_find_the_target(self):
         dash, _ = dashboard_queries()
