@@ -20,6 +20,7 @@ std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 std::atomic<int> g_format{static_cast<int>(LogFormat::kText)};
 std::atomic<int> g_worker_id{0};
 std::atomic<int> g_record_pid{0};
+std::atomic<int> g_process{static_cast<int>(ProcessKind::kMaster)};
 std::atomic<SyslogSink*> g_syslog{nullptr};
 std::atomic<uint64_t> g_local_counts[kLogCounterCount];
 std::atomic<std::atomic<uint64_t>*> g_counts{g_local_counts};
@@ -45,7 +46,8 @@ void WriteRecord(LogLevel level, std::string_view stream,
   ::clock_gettime(CLOCK_REALTIME, &now);
   int pid = g_record_pid.load();
   RecordSource source{pid != 0 ? pid : static_cast<int>(::getpid()),
-                      g_worker_id.load(), stream};
+                      g_worker_id.load(), stream,
+                      static_cast<ProcessKind>(g_process.load())};
   WriteAll(g_log_fd.load(),
            FormatErrorRecord(CurrentLogFormat(), level, message, source, now));
   if (SyslogSink* sink = g_syslog.load()) sink->SendError(level, message);
@@ -78,6 +80,7 @@ LogFormat CurrentLogFormat() { return static_cast<LogFormat>(g_format.load()); }
 void SetLogWorkerId(int worker_id) { g_worker_id = worker_id; }
 int LogWorkerId() { return g_worker_id.load(); }
 void SetLogRecordPid(int pid) { g_record_pid = pid; }
+void SetLogProcess(ProcessKind kind) { g_process = static_cast<int>(kind); }
 void SetErrorSyslog(SyslogSink* sink) { g_syslog = sink; }
 SyslogSink* ErrorSyslog() { return g_syslog.load(); }
 
@@ -150,6 +153,11 @@ void LogStreamRecord(LogLevel level, std::string_view stream,
 void AddLogReopener(std::function<void()> reopen) {
   std::lock_guard<std::mutex> lock(ReopenersMutex());
   Reopeners().push_back(std::move(reopen));
+}
+
+void ClearLogReopeners() {
+  std::lock_guard<std::mutex> lock(ReopenersMutex());
+  Reopeners().clear();
 }
 
 void ReopenLogs() {

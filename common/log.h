@@ -37,12 +37,14 @@ StatusOr<LogLevel> ParseLogLevel(const std::string& name);
 // again (reload): the same descriptor number moves to the new file.
 Status OpenErrorLog(const std::string& path, LogLevel level);
 
-// Text or JSON records, and the worker id JSON records carry (0: master).
+// Text or JSON records, and the worker id (0: not a worker) and process kind
+// JSON records carry (the master's by default).
 // REQUIRES: called at boot, before other threads log.
 void SetLogFormat(LogFormat format);
 LogFormat CurrentLogFormat();
 void SetLogWorkerId(int worker_id);
 int LogWorkerId();
+void SetLogProcess(ProcessKind kind);
 // The pid records carry when not this process's own (the stdio relay writes
 // its worker's). 0: getpid().
 void SetLogRecordPid(int pid);
@@ -98,6 +100,12 @@ bool WriteAll(int fd, std::string_view data);
 // Adds what ReopenLogs() does after reopening the error log.
 // REQUIRES: called while the process is single-threaded (boot).
 void AddLogReopener(std::function<void()> reopen);
+
+// Forgets every reopener added so far: a process forked from another (a
+// preload worker from its zygote) starts with none of its parent's, whose
+// descriptors and relay pids are not its own.
+// REQUIRES: called while the process is single-threaded.
+void ClearLogReopeners();
 
 // Reopens every log of this process (see the top of this file). Failures are
 // logged and the old file kept. Call it from one thread at a time.

@@ -33,6 +33,11 @@ StatusOr<LogFormat> ParseLogFormat(const std::string& name) {
                                  "' (expected text or json)");
 }
 
+const char* ProcessKindName(ProcessKind kind) {
+  static const char* const kNames[] = {"master", "worker", "preload", "hooks"};
+  return kNames[static_cast<int>(kind)];
+}
+
 const char* LevelName(LogLevel level) {
   static const char* const kNames[] = {"DEBUG", "INFO", "WARNING", "ERROR",
                                        "CRITICAL"};
@@ -57,6 +62,17 @@ std::string Rfc3339Time(const timespec& when) {
   std::snprintf(out, sizeof out, "%s.%03ld%c%02ld:%02ld", date,
                 when.tv_nsec / 1000000, sign, offset_min / 60, offset_min % 60);
   return out;
+}
+
+bool IsValidUtf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    size_t n = static_cast<unsigned char>(text[i]) < 0x80
+                   ? 1
+                   : Utf8SequenceLength(text.substr(i));
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
 }
 
 void AppendJsonString(std::string_view text, std::string* out) {
@@ -157,6 +173,7 @@ std::string FormatErrorRecord(LogFormat format, LogLevel level,
     j.Text("level", LevelNameLower(level));
     j.Int("pid", source.pid);
     j.Int("worker", source.worker_id);
+    j.Text("process", ProcessKindName(source.process));
     j.Text("stream", source.stream);
     j.Text("message", message);
     return j.Finish();

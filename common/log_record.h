@@ -4,11 +4,14 @@
 //
 // JSON fields every record has (README "Logging" lists them):
 //   time     RFC 3339, milliseconds and the zone:
-//   "2026-12-02T10:00:00.123+00:00" level    debug, info, warning, error,
-//   critical pid      the process that wrote it worker   the worker id (1...);
-//   0 for the master stream   log (wsgid's own), stdout or stderr (the app's
-//   prints), access message  the text; a traceback or a stack dump is one
-//   message with \n in it
+//            "2026-12-02T10:00:00.123+00:00"
+//   level    debug, info, warning, error, critical
+//   pid      the process that wrote it
+//   worker   the worker id (1...); 0 in a process that is not a worker
+//   process  what the process is: master, worker, preload (the zygote that
+//            forks the workers) or hooks (the master's hook helper)
+//   stream   log (wsgid's own), stdout or stderr (the app's prints), access
+//   message  the text; a traceback or a stack dump is one message with \n
 // Access records add the request's fields (access_log.h).
 //
 // Pure functions of their arguments: thread-safe, unit-tested.
@@ -38,6 +41,9 @@ std::string Rfc3339Time(const timespec& when);
 // become U+FFFD, so every line is valid JSON whatever the app printed.
 void AppendJsonString(std::string_view text, std::string* out);
 
+// True when `text` is valid UTF-8 (what AppendJsonString keeps as it is).
+bool IsValidUtf8(std::string_view text);
+
 // Builds one JSON object on one line, field by field:
 //   JsonLine j; j.Text("level", "info"); j.Int("pid", 12); j.Finish();
 class JsonLine {
@@ -57,11 +63,18 @@ class JsonLine {
   std::string out_;
 };
 
+// What kind of process writes a record (the "process" field).
+enum class ProcessKind { kMaster = 0, kWorker, kPreload, kHooks };
+
+// "master", "worker", "preload", "hooks".
+const char* ProcessKindName(ProcessKind kind);
+
 // Who wrote a record (the fields every record has but time, level, message).
 struct RecordSource {
   int pid = 0;
-  int worker_id = 0;                // 0: the master
+  int worker_id = 0;                // 0: not a worker
   std::string_view stream = "log";  // log, stdout, stderr
+  ProcessKind process = ProcessKind::kMaster;
 };
 
 // "INFO" (Gunicorn's text log) and "info" (JSON records).

@@ -1,5 +1,6 @@
 #include "worker/access_log_format.h"
 
+#include <cstdint>
 #include <cstdio>
 
 namespace wsgid {
@@ -19,6 +20,47 @@ std::string_view RequestHeaderOr(const RequestHead* head,
                                  std::string_view name) {
   const HeaderField* h = head->Find(name);
   return h ? h->value : std::string_view("-");
+}
+
+// base64's value of `c`: 0...63, or -1 outside the alphabet.
+int Base64Value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+// Decodes as Python's binascii.a2b_base64 (what base64.b64decode calls) does
+// when not strict: characters outside the alphabet are skipped, and '='
+// padding ends the data once a quantum is complete; false where Python raises
+// binascii.Error (a quantum left incomplete without its padding).
+bool DecodeBase64Lenient(std::string_view in, std::string* out) {
+  uint32_t bits = 0;
+  int quad = 0;  // base64 characters of the current 4-character quantum
+  int pads = 0;
+  for (char c : in) {
+    if (c == '=') {
+      if (quad < 2 || quad + ++pads < 4) continue;
+      // The padded quantum's bytes: 1 of 2 characters, 2 of 3.
+      bits <<= 6 * (4 - quad);
+      for (int shift = 16; shift >= 8 * (4 - quad); shift -= 8)
+        out->push_back(static_cast<char>((bits >> shift) & 0xFF));
+      return true;
+    }
+    int v = Base64Value(c);
+    if (v < 0) continue;
+    pads = 0;
+    bits = (bits << 6) | static_cast<uint32_t>(v);
+    if (++quad == 4) {
+      for (int shift = 16; shift >= 0; shift -= 8)
+        out->push_back(static_cast<char>((bits >> shift) & 0xFF));
+      bits = 0;
+      quad = 0;
+    }
+  }
+  return quad == 0;
 }
 
 std::string_view Version(const RequestHead* head) {
@@ -78,8 +120,13 @@ std::string LetterAtom(char atom, const AccessLogEntry& e, const timespec& now,
       return Seconds(e.duration_us);
     case 'p':
       return "<" + std::to_string(pid) + ">";
+    case 'u': {
+      const HeaderField* auth = e.head->Find("authorization");
+      std::string user = auth ? BasicAuthUser(auth->value) : "";
+      return user.empty() ? "-" : user;
+    }
     default:
-      return "-";  // l, u and unknown letters
+      return "-";  // l and unknown letters
   }
 }
 
@@ -97,6 +144,22 @@ std::string AtomObject(const std::vector<std::string>& names, Lookup lookup) {
 }
 
 }  // namespace
+
+std::string BasicAuthUser(std::string_view authorization) {
+  // Gunicorn: the value lowercased starts with "basic", and what follows its
+  // first space, stripped, is the base64.
+  constexpr std::string_view kScheme = "basic";
+  size_t space = authorization.find(' ');
+  if (authorization.size() < kScheme.size() ||
+      !EqualsIgnoreCase(authorization.substr(0, kScheme.size()), kScheme) ||
+      space == std::string_view::npos)
+    return "";
+  std::string decoded;
+  if (!DecodeBase64Lenient(authorization.substr(space + 1), &decoded))
+    return "";
+  std::string user = decoded.substr(0, decoded.find(':'));
+  return IsValidUtf8(user) ? user : "";
+}
 
 AccessLogFormat::AccessLogFormat(const std::string& f) {
   std::string literal;
@@ -181,6 +244,7 @@ std::string AccessLogFormat::Json(const AccessLogEntry& e, const timespec& now,
   j.Text("level", "info");
   j.Int("pid", pid);
   j.Int("worker", worker_id);
+  j.Text("process", ProcessKindName(ProcessKind::kWorker));
   j.Text("stream", "access");
   j.Text("message", Text(e, now, pid));
   const char* fields[][2] = {{"remote_addr", "h"}, {"method", "m"},
@@ -192,6 +256,11 @@ std::string AccessLogFormat::Json(const AccessLogEntry& e, const timespec& now,
   j.Int("bytes", e.body_bytes);
   j.Text("referer", RequestHeaderOr(e.head, "referer"));
   j.Text("user_agent", RequestHeaderOr(e.head, "user-agent"));
+  const HeaderField* auth = e.head->Find("authorization");
+  if (std::string user = auth ? BasicAuthUser(auth->value) : ""; !user.empty())
+    j.Text("user", user);
+  else
+    j.Null("user");
   j.Number("duration_s", static_cast<double>(e.duration_us) / 1e6);
   j.Int("duration_us", e.duration_us);
   const std::string* id = ResponseHeader(e.response_headers, "x-request-id");

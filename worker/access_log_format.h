@@ -2,17 +2,19 @@
 // and the line it makes for one request: text, or a JSON record
 // (--log-format json) whose fields are stable whatever the format says.
 //
-// Atoms: h remote address, l '-', u user ('-'), t time, r request line, m
-// method, U path, q query, H protocol, s status, B body bytes, b body bytes or
+// Atoms: h remote address, l '-', u user (BasicAuthUser, else '-'), t time, r
+// request line, m method, U path, q query, H protocol, s status, B body bytes,
+// b body bytes or
 // '-', f referer, a user agent, T seconds, M milliseconds, D microseconds, L
 // seconds (decimal), p pid, {name}i request header, {name}o response header,
 // {name}e WSGI environ value (after the app ran; Gunicorn's lowercase key
 // matches the environ's key whatever its case). An unknown atom is '-'.
 //
-// JSON fields: time, level ("info"), pid, worker, stream ("access"), message
-// (the text line), remote_addr, method, path, query, protocol, request_line,
-// status, bytes, referer, user_agent, duration_s, duration_us, request_id
-// (X-Request-ID of the response, else of the request; null when neither), and
+// JSON fields: time, level ("info"), pid, worker, process ("worker"), stream
+// ("access"), message (the text line), remote_addr, method, path, query,
+// protocol, request_line, status, bytes, referer, user_agent, user (the u
+// atom; null when unknown), duration_s, duration_us, request_id (X-Request-ID
+// of the response, else of the request; null when neither), and
 // request_headers / response_headers / environ objects holding the {name}i,
 // {name}o and {name}e atoms the format names (keys as written there).
 //
@@ -30,6 +32,14 @@
 #include "worker/http_parser.h"
 
 namespace wsgid {
+
+// The user name of an "Authorization: Basic <base64 of user:password>" header
+// value, as Gunicorn finds it: the scheme matched without case, the
+// credentials decoded as Python's base64.b64decode does (characters outside
+// the alphabet skipped, padding required), the part before the first ':'.
+// "" when there is none: another scheme, base64 that does not decode, a name
+// that is not UTF-8, an empty name.
+std::string BasicAuthUser(std::string_view authorization);
 
 struct AccessLogEntry {
   const Connection* conn;

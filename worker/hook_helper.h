@@ -6,6 +6,11 @@
 // their events arrive: one JSON line each on fd 0, a socket, answered "done"
 // once the hook returned (a raise is logged with its traceback and answered
 // all the same). It leaves when the master closes the socket.
+//
+// It logs as a worker does: the same error log and format (JSON records say
+// "process": "hooks"), a hook's prints and stray tracebacks (descriptors 1
+// and 2) in it as records (worker/stdio_relay.h), and all of them reopened on
+// the master's USR1.
 #pragma once
 
 #include "common/config.h"

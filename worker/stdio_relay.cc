@@ -115,6 +115,14 @@ void Reopen(int sig_fd, Stream* streams) {
   SyslogSink* sink = ErrorSyslog();
   CloseAllBut(
       {out_read, err_read, sig_fd, ErrorLogFd(), sink ? sink->fd() : -1});
+  // Descriptor 0 may be the parent's own channel (the hook helper's event
+  // socket): the relay, which can outlive its parent, must not hold it open.
+  if (int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC); null >= 0) {
+    if (null != STDIN_FILENO) {
+      ::dup2(null, STDIN_FILENO);
+      ::close(null);
+    }
+  }
   SetLogRecordPid(worker_pid);
   for (int fd : {out_read, err_read})
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);

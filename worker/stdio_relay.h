@@ -10,10 +10,13 @@
 // faulthandler prints as the timeout ladder's SIGABRT kills the worker would
 // die with a thread in it; the relay reads them to EOF after the worker is
 // gone, then exits. ReopenLogs() in the worker signals the relay (SIGUSR1),
-// which reopens its error log. The relay keeps no other descriptor.
+// which reopens its error log. The relay keeps no other descriptor (its fd 0 is
+// /dev/null).
 //
-// A process that forks workers from itself (the preload zygote) calls
-// StartStdioRelay again in each child, so each worker has its own relay.
+// The workers, the preload zygote and the master's hook helper each start
+// one. A process that forks workers from itself (the preload zygote) clears
+// its reopeners (ClearLogReopeners) and calls StartStdioRelay again in each
+// child, so each worker has its own relay and signals only that one.
 // REQUIRES: called while the process is single-threaded (fork).
 #pragma once
 

@@ -95,6 +95,8 @@ Status WorkerBoot::OpenLogs() {
   auto format = ParseLogFormat(config_.log_format);
   SetLogFormat(format.ok() ? *format : LogFormat::kText);
   SetLogWorkerId(config_.worker_id);
+  SetLogProcess(config_.worker_zygote ? ProcessKind::kPreload
+                                      : ProcessKind::kWorker);
   if (Status s = OpenSyslog(); !s.ok()) return s;
   // The app's prints and stray tracebacks go to the error log too, unless -R
   // asks to leave them where the master's go (Gunicorn: capture_output wins).
@@ -207,7 +209,10 @@ Status WorkerBoot::ServeAsZygote() {
   config_.worker_age = order.age;
   config_.worker_ready_fd = order.ready_fd;
   // The error log again by its path: the zygote's descriptor may name a file
-  // rotated away since (USR1 reaches the workers, not the zygote).
+  // rotated away since. The zygote's reopeners are not this process's: one
+  // would signal the zygote's stdio relay (by its pid, which may be reused
+  // once the zygote is gone) on each USR1. OpenLogs adds this worker's own.
+  ClearLogReopeners();
   Status s = OpenLogs();
   if (s.ok()) s = AttachSlot();
   if (!s.ok()) return AsBootFailure(s);

@@ -4,9 +4,12 @@ the workers, the master-side ones in the master's hook helper process; each must
 moment (start, ready, each fork, each request, a reload, a worker killed by timeout, a stop)
 with the arguments Gunicorn passes, a raising hook is logged with its traceback while serving
 goes on, post_fork raising fails the boot like an import error, and on_exit is awaited.
+The helper's log (issue 18): its records and a hook's prints reach the new error log after
+USR1, in text and JSON; in JSON every line of a run with hooks parses, with "process": "hooks".
 """
 import json
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -121,6 +124,64 @@ def on_exit(server):
     _record("on_exit", server_pid=server.pid)
 '''
 
+
+# What nworkers_changed writes for its new value: server.log, a print, a print to stderr.
+HOOK_LINES = ("nworkers now %d", "hook print %d", "hook stderr %d")
+
+# Hooks that log, print, raise and print a traceback, for --log-format json.
+JSON_CONF = '''
+import sys, traceback
+
+
+def on_starting(server):
+    print("on_starting print")
+    print("on_starting stderr", file=sys.stderr)
+    try:
+        1 / 0
+    except ZeroDivisionError:
+        traceback.print_exc()
+
+
+def when_ready(server):
+    server.log.info("when_ready ran")
+    raise RuntimeError("when_ready raises on purpose")
+
+
+def pre_fork(server, worker):
+    print("pre_fork print")
+
+
+def post_fork(server, worker):
+    print("post_fork print %d" % worker.pid)
+
+
+def on_exit(server):
+    print("on_exit print")
+'''
+
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$")
+# The fields every JSON record has (README "Logging").
+RECORD_FIELDS = {"time": str, "level": str, "pid": int, "worker": int, "process": str,
+                 "stream": str, "message": str}
+
+
+def read_lines(test, path):
+    """The lines of `path`; each must end with a newline."""
+    with open(path) as f:
+        lines = f.read().split("\n")
+    test.assertEqual(lines[-1], "", "the last line of %s is cut" % path)
+    return lines[:-1]
+
+
+def check_record(test, r):
+    """`r` has the documented fields, and a worker id only in a worker."""
+    for field, kind in RECORD_FIELDS.items():
+        test.assertIsInstance(r.get(field), kind, (field, r))
+    test.assertRegex(r["time"], RFC3339)
+    test.assertIn(r["level"], {"debug", "info", "warning", "error", "critical"})
+    test.assertIn(r["process"], {"master", "worker", "hooks"}, r)
+    test.assertEqual(r["worker"] >= 1, r["process"] == "worker", r)
+    test.assertIn(r["stream"], {"log", "stdout", "stderr", "access"}, r)
 
 class HooksTest(unittest.TestCase):
     def setUp(self):
@@ -389,36 +450,137 @@ class HooksTest(unittest.TestCase):
         os.unlink(server._log.name)
 
 
-    def test_usr1_reopens_the_hook_helpers_log(self):
-        # The helper logs through server.log into the error log; after logrotate's rename
-        # and USR1 its lines go to the new file, and the helper is the same process.
+    def hook_helper_pid(self, server):
+        helper = [p for p in os.listdir("/proc") if p.isdigit() and
+                  b"--worker-hook-helper" in open("/proc/%s/cmdline" % p, "rb").read()
+                  and open("/proc/%s/stat" % p).read().split()[3] == str(server.proc.pid)]
+        self.assertEqual(len(helper), 1)
+        return int(helper[0])
+
+    def check_usr1_reopens_the_hook_helpers_log(self, log_format):
+        # The helper logs through server.log into the error log, and a hook's prints on
+        # stdout and stderr go there too; after logrotate's rename and USR1 all of them go
+        # to the new file within a second, and the helper is the same process.
         log = os.path.join(self.dir, "error.log")
         with open(os.path.join(self.dir, "gunicorn.conf.py"), "w") as f:
-            f.write("def nworkers_changed(server, new_value, old_value):\n"
-                    "    server.log.info('nworkers now %s', new_value)\n")
+            f.write("import sys\n"
+                    "def nworkers_changed(server, new_value, old_value):\n"
+                    "    server.log.info('nworkers now %s', new_value)\n"
+                    "    print('hook print %s' % new_value)\n"
+                    "    print('hook stderr %s' % new_value, file=sys.stderr)\n")
         server = Server("hooks_app:application", "-c",
                         os.path.join(self.dir, "gunicorn.conf.py"), "--error-logfile",
-                        log, workers=1, chdir=self.dir)
+                        log, "--log-format", log_format, workers=1, chdir=self.dir)
         server.start(expect_ready=False)
+
+        def text(path):
+            return open(path).read() if os.path.exists(path) else ""
+
+        def has_all(path, n):
+            return all(m % n in text(path) for m in HOOK_LINES)
         try:
-            self.assertTrue(wait_until(lambda: os.path.exists(log) and
-                                       "nworkers now 1" in open(log).read(), 20),
-                            server.log() + (open(log).read() if os.path.exists(log) else ""))
-            helper = [p for p in os.listdir("/proc") if p.isdigit() and
-                      b"--worker-hook-helper" in open("/proc/%s/cmdline" % p, "rb").read()
-                      and open("/proc/%s/stat" % p).read().split()[3] == str(server.proc.pid)]
-            self.assertEqual(len(helper), 1)
+            self.assertTrue(wait_until(lambda: has_all(log, 1), 20),
+                            server.log() + text(log))
+            helper = self.hook_helper_pid(server)
             os.rename(log, log + ".1")
             os.kill(server.proc.pid, signal.SIGUSR1)
             time.sleep(1)
             os.kill(server.proc.pid, signal.SIGTTIN)  # nworkers_changed(2, 1)
-            self.assertTrue(wait_until(lambda: os.path.exists(log) and
-                                       "nworkers now 2" in open(log).read(), 20))
-            self.assertNotIn("nworkers now 2", open(log + ".1").read())
-            self.assertTrue(os.path.exists("/proc/%s" % helper[0]))  # not restarted
+            self.assertTrue(wait_until(lambda: has_all(log, 2), 20),
+                            text(log) + "\nrotated:\n" + text(log + ".1"))
+            for line in HOOK_LINES:
+                self.assertNotIn(line % 2, text(log + ".1"))
+            self.assertTrue(os.path.exists("/proc/%d" % helper))  # not restarted
         finally:
             server.stop()
+        if log_format == "text":
+            lines = text(log).splitlines()
+            self.assertIn("hook print 2", lines)  # the print itself, as Gunicorn's
+            self.assertIn("hook stderr 2", lines)
+            return
+        records = []
+        for path in (log + ".1", log):
+            records += [json.loads(line) for line in read_lines(self, path)]
+        for r in records:
+            check_record(self, r)
+        by_message = {r["message"]: r for r in records}
+        for n in (1, 2):
+            for message, stream, level in (("hook print %d", "stdout", "info"),
+                                           ("hook stderr %d", "stderr", "error"),
+                                           ("nworkers now %d", "log", "info")):
+                r = by_message[message % n]
+                self.assertEqual((r["stream"], r["level"], r["process"], r["pid"],
+                                  r["worker"]), (stream, level, "hooks", helper, 0), r)
 
+    def test_usr1_reopens_the_hook_helpers_log(self):
+        self.check_usr1_reopens_the_hook_helpers_log("text")
+
+    def test_usr1_reopens_the_hook_helpers_log_json(self):
+        self.check_usr1_reopens_the_hook_helpers_log("json")
+
+    def test_json_log_of_a_run_with_hooks_parses(self):
+        # --log-format json: the hook helper's own records, a hook's prints, a raising
+        # hook's traceback and a traceback a hook prints are records like the workers'
+        # (one each, tracebacks whole), so every line of both logs parses.
+        error, access = os.path.join(self.dir, "error.log"), os.path.join(self.dir, "a.log")
+        conf = os.path.join(self.dir, "gunicorn.conf.py")
+        with open(conf, "w") as f:
+            f.write(JSON_CONF)
+        server = Server("hooks_app:application", "-c", conf, "--error-logfile", error,
+                        "--access-logfile", access, "--log-format", "json", workers=2,
+                        chdir=self.dir)
+        server.start(expect_ready=False)
+        try:
+            self.assertTrue(wait_until(lambda: os.path.exists(error) and
+                                       open(error).read().count("post_fork print") >= 2,
+                                       20), server.log())
+            self.assertTrue(wait_until(lambda: "when_ready raises" in open(error).read(), 20))
+            helper = self.hook_helper_pid(server)
+            self.assertEqual(get(server.url + "/")[0], 200)
+        finally:
+            code = server.stop()
+        self.assertEqual(code, 0, server.log())
+        # The master waited for on_exit; its print may reach the file just after.
+        self.assertTrue(wait_until(lambda: "on_exit print" in open(error).read(), 5))
+        records = [json.loads(line) for line in read_lines(self, error)]
+        accesses = [json.loads(line) for line in read_lines(self, access)]
+        self.assertTrue(accesses)
+        for r in records + accesses:
+            check_record(self, r)
+        self.assertEqual({(a["stream"], a["process"]) for a in accesses},
+                         {("access", "worker")})
+        hooks = [r for r in records if r["process"] == "hooks"]
+        self.assertEqual({r["pid"] for r in hooks}, {helper})
+
+        def one(stream, predicate):
+            found = [r for r in hooks if r["stream"] == stream and predicate(r["message"])]
+            self.assertEqual(len(found), 1, (stream, hooks))
+            return found[0]
+        self.assertEqual(one("stdout", lambda m: m == "on_starting print")["level"], "info")
+        self.assertEqual(one("stderr", lambda m: m == "on_starting stderr")["level"],
+                         "error")
+        one("stdout", lambda m: m == "on_exit print")
+        one("log", lambda m: m == "when_ready ran")
+        raised = one("log", lambda m: "when_ready raises on purpose" in m)
+        self.assertEqual(raised["level"], "error")
+        self.assertIn("Exception in when_ready hook:\nTraceback (most recent call last):",
+                      raised["message"])
+        self.assertTrue(raised["message"].endswith(
+            "RuntimeError: when_ready raises on purpose"), raised)
+        self.assertGreaterEqual(len([r for r in hooks if r["stream"] == "stdout" and
+                                     r["message"] == "pre_fork print"]), 2, hooks)
+        # The traceback on_starting prints: one stderr record, whole.
+        printed = one("stderr", lambda m: m.startswith("Traceback (most recent call last):"))
+        self.assertEqual(printed["level"], "error")
+        self.assertIn("1 / 0", printed["message"])
+        self.assertTrue(printed["message"].endswith("ZeroDivisionError: division by zero"),
+                        printed)
+        # post_fork runs in the workers: their records.
+        in_workers = [r for r in records if r["message"].startswith("post_fork print")]
+        self.assertGreaterEqual(len(in_workers), 2)
+        for r in in_workers:
+            self.assertEqual((r["stream"], r["process"]), ("stdout", "worker"))
+            self.assertGreaterEqual(r["worker"], 1)
 
 if __name__ == "__main__":
     unittest.main()

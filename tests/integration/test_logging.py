@@ -4,6 +4,7 @@ test's own, Gunicorn's logging config files and stdio settings.
 
 The app is examples/logging_app.py: /n?i=N prints "print N" and answers "N PID".
 """
+import base64
 import http.client
 import json
 import os
@@ -20,8 +21,8 @@ import unittest
 import harness
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$")
-RECORD_FIELDS = {"time": str, "level": str, "pid": int, "worker": int, "stream": str,
-                 "message": str}
+RECORD_FIELDS = {"time": str, "level": str, "pid": int, "worker": int, "process": str,
+                 "stream": str, "message": str}
 ACCESS_FIELDS = {"remote_addr": str, "method": str, "path": str, "query": str,
                  "protocol": str, "request_line": str, "status": int, "bytes": int,
                  "referer": str, "user_agent": str, "duration_s": float, "duration_us": int}
@@ -223,7 +224,9 @@ class JsonLogTest(unittest.TestCase):
                             error, "--log-format", "json", "--timeout", "1",
                             "--abort-grace", "1", "--access-logformat",
                             '%(h)s "%(r)s" %(s)s %({x-trace}i)s', workers=2) as server:
-            self.assertEqual(get(server, "/n?i=1", {"X-Request-ID": "abc"})[0], 200)
+            self.assertEqual(get(server, "/n?i=1", {
+                "X-Request-ID": "abc",
+                "Authorization": "Basic " + base64.b64encode(b"alice:pw").decode()})[0], 200)
             self.assertEqual(get(server, "/err?i=2")[0], 200)
             self.assertEqual(get(server, "/raise")[0], 500)
             self.assertEqual(get(server, "/thread")[0], 200)
@@ -261,6 +264,8 @@ class JsonLogTest(unittest.TestCase):
         self.assertEqual(by_path["/raise"]["status"], 500)
         self.assertEqual(by_path["/warn"]["request_headers"], {"x-trace": "t-1"})
         self.assertIsNone(by_path["/err"]["request_id"])
+        self.assertEqual(by_path["/n"]["user"], "alice")  # the u atom
+        self.assertIsNone(by_path["/err"]["user"])
         messages = [(r["stream"], r["message"]) for r in records]
         self.assertIn(("stdout", "print 1"), messages)
         self.assertIn(("stderr", "stderr 2"), messages)
@@ -279,6 +284,10 @@ class JsonLogTest(unittest.TestCase):
         workers = {r["worker"] for r in records}
         self.assertIn(0, workers)  # the master
         self.assertTrue(workers - {0})
+        # "process" says what wrote it; the worker id is a worker's only.
+        for r in records:
+            self.assertEqual(r["process"], "worker" if r["worker"] else "master", r)
+        self.assertEqual({a["process"] for a in accesses}, {"worker"})
 
 
 class AccessAtomsTest(unittest.TestCase):
@@ -287,16 +296,19 @@ class AccessAtomsTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, d, True)
         access = os.path.join(d, "access.log")
         fmt = ('%(m)s %(U)s %(q)s %(H)s %(s)s %(B)s %({x-foo}i)s %({x-request-id}o)s '
-               '%({wsgi.url_scheme}e)s %({remote_addr}e)s %({request_method}e)s %(p)s')
+               '%({wsgi.url_scheme}e)s %({remote_addr}e)s %({request_method}e)s %(p)s '
+               '%(u)s')
         with Server("logging_app:app", "--access-logfile", access,
                             "--access-logformat", fmt) as server:
-            get(server, "/n?i=7", {"X-Foo": "bar baz"})
+            get(server, "/n?i=7", {"X-Foo": "bar baz", "Authorization": "Basic " +
+                                   base64.b64encode(b"bob:s3:cret").decode()})
             pid = int(get(server, "/n?i=8")[1].split()[1])
             harness.wait_until(lambda: len(read_lines(access)) >= 2, 10)
         lines = [line for line in read_lines(access) if line.startswith("GET /n ")]
         self.assertEqual(lines[0], "GET /n i=7 HTTP/1.1 200 %d bar baz req-7 http 127.0.0.1 "
-                         "GET <%d>" % (len("7 %d" % pid), pid))
+                         "GET <%d> bob" % (len("7 %d" % pid), pid))
         self.assertTrue(lines[1].startswith("GET /n i=8 HTTP/1.1 200 "), lines[1])
+        self.assertTrue(lines[1].endswith(" -"), lines[1])  # no Authorization: no user
         self.assertIn(" - req-8 http ", lines[1])
 
 

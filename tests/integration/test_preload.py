@@ -7,9 +7,12 @@ zygote leaves; a SIGKILLed zygote costs no request, is restarted and forks again
 that starts a thread at import is logged by thread name and served without preload; a
 reload whose code does not import leaves the old code serving.
 """
+import json
 import os
+import re
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -143,6 +146,61 @@ class PreloadLifecycleTest(unittest.TestCase):
                             zygote_log_files())
             self.assertEqual(self.zygote(server)["pid"], z["pid"])  # it survived the signal
             self.assertEqual(self.zygote(server)["state"], "ready")
+
+    def test_json_records_name_the_zygote_and_workers_signal_only_their_relays(self):
+        # --log-format json: the zygote's records say "process": "preload" (worker 0 is
+        # not the master), a forked worker's say "worker" with its id. On USR1 each forked
+        # worker signals its own stdio relay only, never the zygote's (whose pid it would
+        # otherwise keep from the fork): strace of the workers' kill() calls shows it.
+        strace = harness.require_tool("strace", "Debian: strace")
+        log_dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, log_dir, True)
+        log = os.path.join(log_dir, "error.log")
+        server = self.server(2, "--error-logfile", log, "--log-format", "json")
+        server._wait_ready = lambda timeout: harness.wait_for_port(
+            server.host, server.port, timeout, server.proc)
+        with server:
+            z = self.wait_zygote_ready(server)
+            self.assertTrue(wait_until(lambda: len(server.worker_list()) == 2 and all(
+                w["state"] == "ready" for w in server.worker_list()), 10))
+            workers = sorted(api_workers(server))
+            zygote_relay = children(z["pid"])
+            self.assertEqual(len(zygote_relay), 1)  # the zygote's own stdio relay
+            relays = {w: children(w) for w in workers}
+            self.assertTrue(all(len(r) == 1 for r in relays.values()), relays)
+            trace = os.path.join(log_dir, "trace")
+            tracer = subprocess.Popen(
+                [strace, "-f", "-qq", "-e", "trace=kill", "-o", trace] +
+                [arg for w in workers for arg in ("-p", str(w))])
+            try:
+                self.assertTrue(wait_until(lambda: all(
+                    "TracerPid:\t0\n" not in open("/proc/%d/status" % w).read()
+                    for w in workers), 10))
+                os.kill(server.proc.pid, signal.SIGUSR1)
+                # Each worker signals its relay; then a second for any stray signal.
+                # (strace may split a line: "kill(PID, SIGUSR1 <unfinished ...>".)
+                self.assertTrue(wait_until(lambda: all(
+                    "kill(%d, SIGUSR1" % relays[w][0] in open(trace).read()
+                    for w in workers), 10), open(trace).read())
+                time.sleep(1)
+            finally:
+                tracer.terminate()
+                tracer.wait(10)
+            kills = open(trace).read()
+            targets = [int(pid) for pid in re.findall(r"kill\((\d+), SIGUSR1", kills)]
+            self.assertNotIn(zygote_relay[0], targets, kills)
+            self.assertEqual(sorted(targets), sorted(r[0] for r in relays.values()), kills)
+        records = [json.loads(line) for line in open(log)]
+        preload = [r for r in records if r["process"] == "preload"]
+        self.assertTrue(any("imported the app" in r["message"] for r in preload), records)
+        self.assertEqual({(r["pid"], r["worker"]) for r in preload}, {(z["pid"], 0)})
+        booted = [r for r in records if r["message"].startswith("Booting worker")]
+        self.assertEqual({(r["process"], r["pid"]) for r in booted},
+                         {("worker", w) for w in workers})
+        self.assertTrue(all(r["worker"] >= 1 for r in booted), booted)
+        masters = [r for r in records if r["process"] == "master"]
+        self.assertTrue(masters)
+        self.assertEqual({(r["pid"], r["worker"]) for r in masters}, {(server.proc.pid, 0)})
 
     def test_hup_under_load_serves_new_code_and_drops_nothing(self):
         with self.server(2) as server:

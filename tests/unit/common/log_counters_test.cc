@@ -1,5 +1,6 @@
 // Unit tests for common/log.h's record counters (Gunicorn's statsd
-// gunicorn.log.* counters): by level, exceptions apart, whatever the filter.
+// gunicorn.log.* counters): by level, exceptions apart, whatever the filter;
+// and its reopeners, which a forked process clears.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -54,6 +55,22 @@ TEST_F(LogCountersTest, WithoutAnArrayTheProcessCountsItsOwn) {
   CountLogRecord(LogLevel::kCritical);
   EXPECT_EQ(LocalLogCount(LogCounter::kCritical), before + 1);
   EXPECT_EQ(Count(LogCounter::kCritical), 0u);
+}
+
+// A preload worker forked from the zygote starts with none of the zygote's
+// reopeners (each would signal the zygote's stdio relay), only those it adds.
+TEST(LogReopenersTest, ClearedReopenersNoLongerRun) {
+  int inherited = 0, own = 0;
+  ClearLogReopeners();  // none left by other tests' objects
+  AddLogReopener([&] { ++inherited; });
+  ReopenLogs();  // the error log is stderr here: only the reopeners run
+  EXPECT_EQ(inherited, 1);
+  ClearLogReopeners();
+  AddLogReopener([&] { ++own; });
+  ReopenLogs();
+  EXPECT_EQ(inherited, 1);
+  EXPECT_EQ(own, 1);
+  ClearLogReopeners();  // `own` goes out of scope
 }
 
 TEST(LogCounterNameTest, GunicornsNames) {

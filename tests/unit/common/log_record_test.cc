@@ -65,6 +65,33 @@ TEST(LogRecord, JsonErrorRecordHasTheDocumentedFields) {
   EXPECT_EQ(j["message"], "Traceback:\n  File x\nValueError");
 }
 
+TEST(LogRecord, JsonRecordNamesTheKindOfProcess) {
+  timespec t{1764640800, 0};
+  auto record = [&](RecordSource source) {
+    return ParseLine(
+        FormatErrorRecord(LogFormat::kJson, LogLevel::kInfo, "m", source, t));
+  };
+  auto master = record(RecordSource{1, 0, "log"});  // the default
+  EXPECT_EQ(master["process"], "master");
+  EXPECT_EQ(master["worker"], 0);
+  auto worker = record(RecordSource{2, 3, "stdout", ProcessKind::kWorker});
+  EXPECT_EQ(worker["process"], "worker");
+  EXPECT_EQ(worker["worker"], 3);
+  EXPECT_EQ(record(RecordSource{3, 0, "log", ProcessKind::kPreload})["process"],
+            "preload");
+  EXPECT_EQ(
+      record(RecordSource{4, 0, "stderr", ProcessKind::kHooks})["process"],
+      "hooks");
+}
+
+TEST(LogRecord, IsValidUtf8) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("plain \xC3\xA9 \xF0\x9F\x98\x80"));
+  EXPECT_FALSE(IsValidUtf8("\xFF"));
+  EXPECT_FALSE(IsValidUtf8("ok \xC3"));       // cut short
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));  // a surrogate
+}
+
 TEST(LogRecord, TextErrorRecordIsGunicornsLayout) {
   timespec t{1764640800, 0};
   std::string line = FormatErrorRecord(LogFormat::kText, LogLevel::kError,

@@ -98,6 +98,56 @@ TEST_F(AccessLogFormatTest, JsonRecordHasStableFields) {
                   .is_null());
 }
 
+// Gunicorn's _get_user: "Basic" (any case), the base64 after the first space
+// decoded as Python's b64decode does, the part before the first ':'.
+TEST(BasicAuthUser, DecodesTheNameBeforeTheColon) {
+  EXPECT_EQ(BasicAuthUser("Basic YWxpY2U6czM6Y3JldA=="), "alice");  // s3:cret
+  EXPECT_EQ(BasicAuthUser("basic dXNlcjpwYXNz"), "user");
+  EXPECT_EQ(BasicAuthUser("BASIC   dXNlcjpwYXNz  "), "user");
+  EXPECT_EQ(BasicAuthUser("Basic Ym9i"), "bob");           // no colon: all
+  EXPECT_EQ(BasicAuthUser("Basic dXNlcg=="), "user");      // 1 byte padded
+  EXPECT_EQ(BasicAuthUser("Basic dXNlcjo="), "user");      // 2 bytes padded
+  EXPECT_EQ(BasicAuthUser("Basic w6k6eA=="), "\xC3\xA9");  // UTF-8 name
+  // As Python's non-strict decoder: characters outside the alphabet are
+  // skipped, and what follows complete padding is ignored.
+  EXPECT_EQ(BasicAuthUser("Basic dXNl cjpw YXNz"), "user");
+  EXPECT_EQ(BasicAuthUser("Basic !!dXN!lcjpwYXNz"), "user");
+  EXPECT_EQ(BasicAuthUser("Basic dXNlcg==junk"), "user");
+}
+
+TEST(BasicAuthUser, NoNameWhenNotBasicOrMalformed) {
+  EXPECT_EQ(BasicAuthUser(""), "");
+  EXPECT_EQ(BasicAuthUser("Bearer dXNlcjpwYXNz"), "");
+  EXPECT_EQ(BasicAuthUser("Digest username=\"user\""), "");
+  EXPECT_EQ(BasicAuthUser("Basic"), "");                // no credentials
+  EXPECT_EQ(BasicAuthUser("Basic "), "");               // empty
+  EXPECT_EQ(BasicAuthUser("Basic dXNlcg"), "");         // missing padding
+  EXPECT_EQ(BasicAuthUser("Basic dXNlcg="), "");        // padding short
+  EXPECT_EQ(BasicAuthUser("Basic d"), "");              // 1 character over
+  EXPECT_EQ(BasicAuthUser("Basic OnB3"), "");           // ":pw": empty name
+  EXPECT_EQ(BasicAuthUser("Basic //46cHc="), "");       // not UTF-8
+  EXPECT_EQ(BasicAuthUser("Basic\tdXNlcjpwYXNz"), "");  // no space
+}
+
+TEST_F(AccessLogFormatTest, UserAtomAndJsonUserField) {
+  AccessLogFormat f("%(u)s %(h)s");
+  EXPECT_EQ(f.Text(Entry(), now_, 1), "- 10.0.0.1");
+  EXPECT_TRUE(
+      nlohmann::json::parse(f.Json(Entry(), now_, 1, 1))["user"].is_null());
+  head_.headers.push_back({"Authorization", "Basic YWxpY2U6czM6Y3JldA=="});
+  EXPECT_EQ(f.Text(Entry(), now_, 1), "alice 10.0.0.1");
+  auto j = nlohmann::json::parse(f.Json(Entry(), now_, 1, 1));
+  EXPECT_EQ(j["user"], "alice");
+  EXPECT_EQ(j["message"], "alice 10.0.0.1");
+  EXPECT_EQ(j["process"], "worker");
+  head_.headers.back().value = "Bearer YWxpY2U6czM6Y3JldA==";
+  EXPECT_EQ(f.Text(Entry(), now_, 1), "- 10.0.0.1");
+  EXPECT_TRUE(
+      nlohmann::json::parse(f.Json(Entry(), now_, 1, 1))["user"].is_null());
+  head_.headers.back().value = "Basic %%%";
+  EXPECT_EQ(f.Text(Entry(), now_, 1), "- 10.0.0.1");
+}
+
 std::vector<GroupedRecord> Feed(const std::vector<std::string>& lines) {
   RecordGrouper g;
   std::vector<GroupedRecord> out;
