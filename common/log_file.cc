@@ -32,8 +32,10 @@ void LogFile::Install(int fresh) {
 
 Status LogFile::Open(const std::string& path, int standard_fd) {
   std::string previous = path_;
+  bool was_standard = fd_ >= 0 && is_standard();
   path_ = path;
   if (is_standard()) {
+    if (was_standard) return Status::Ok();
     int fresh = ::fcntl(standard_fd, F_DUPFD_CLOEXEC, 0);
     if (fresh < 0) return Status::FromErrno("cannot duplicate stdio", errno);
     Install(fresh);

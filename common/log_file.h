@@ -26,7 +26,9 @@ class LogFile {
 
   // Opens `path` (O_APPEND, created 0644) or, for "-", a duplicate of
   // `standard_fd` (1 or 2). Called again with another path, it moves the same
-  // fd number there.
+  // fd number there; called again with "-" while on "-", it keeps what it has:
+  // the process's 1 or 2 may have been pointed elsewhere since (a preload
+  // zygote's stdio relay, inherited by the workers it forks).
   Status Open(const std::string& path, int standard_fd);
   // Opens the path again (after logrotate renamed it). A no-op for "-".
   Status Reopen();

@@ -202,6 +202,23 @@ class PreloadLifecycleTest(unittest.TestCase):
         self.assertTrue(masters)
         self.assertEqual({(r["pid"], r["worker"]) for r in masters}, {(server.proc.pid, 0)})
 
+    def test_json_records_on_stderr_are_the_workers_own(self):
+        # The error log on "-" (the default): a forked worker's records go to the
+        # master's stderr as the zygote's did, not into the zygote's stdio relay (which
+        # took the zygote's descriptor 2 and would wrap each record in one of its own).
+        with self.server(2, "--log-format", "json") as server:
+            self.wait_zygote_ready(server)
+            self.assertTrue(wait_until(lambda: len(server.worker_list()) == 2 and all(
+                w["state"] == "ready" for w in server.worker_list()), 10))
+            workers = sorted(api_workers(server))
+            self.assertTrue(wait_until(lambda: server.log().count("Booting worker") >= 2, 5))
+            text = server.log()
+        records = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+        booted = [r for r in records if r["message"].startswith("Booting worker")]
+        self.assertEqual(sorted((r["process"], r["pid"]) for r in booted),
+                         [("worker", w) for w in workers], records)
+        self.assertFalse([r for r in records if r["message"].startswith("{")], records)
+
     def test_hup_under_load_serves_new_code_and_drops_nothing(self):
         with self.server(2) as server:
             old = self.wait_zygote_ready(server)

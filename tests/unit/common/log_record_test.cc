@@ -165,6 +165,22 @@ TEST(LogFile, ReopenMovesTheSameFdToTheNewFile) {
   ::rmdir(dir);
 }
 
+// A preload zygote's workers open "-" again after the zygote's stdio relay took
+// its descriptor 2: they keep the zygote's error log, not the relay's pipe.
+TEST(LogFile, StandardAgainKeepsTheFirstDuplicate) {
+  int first[2], later[2];
+  ASSERT_EQ(::pipe(first), 0);
+  ASSERT_EQ(::pipe(later), 0);
+  LogFile file;
+  ASSERT_TRUE(file.Open("-", first[1]).ok());
+  ASSERT_TRUE(file.Open("-", later[1]).ok());
+  ASSERT_EQ(::write(file.fd(), "x", 1), 1);
+  char c = 0;
+  EXPECT_EQ(::read(first[0], &c, 1), 1);
+  EXPECT_EQ(c, 'x');
+  for (int fd : {first[0], first[1], later[0], later[1]}) ::close(fd);
+}
+
 TEST(LogFile, UnopenablePathKeepsTheOldFile) {
   LogFile file;
   ASSERT_TRUE(file.Open("-", 2).ok());
