@@ -7,39 +7,24 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "worker/process_logs.h"
 #include "worker/python_app.h"
 #include "worker/server_hooks.h"
-#include "worker/stdio_relay.h"
 
 namespace py = pybind11;
 
 namespace wsgid {
 namespace {
 
-// The error log as a worker has it: the same format, and the hooks' prints
-// and stray tracebacks (descriptors 1 and 2) in it as records, reopened with
-// it on USR1 (in JSON, through a stdio relay of the helper's own), unless -R
-// leaves them where the master's go.
-Status OpenHelperLogs(const Config& config) {
-  auto level = ParseLogLevel(config.log_level);
-  if (Status s = OpenErrorLog(config.error_logfile,
-                              level.ok() ? *level : LogLevel::kInfo);
-      !s.ok())
-    return s;
-  auto format = ParseLogFormat(config.log_format);
-  SetLogFormat(format.ok() ? *format : LogFormat::kText);
-  SetLogProcess(ProcessKind::kHooks);
-  if (config.enable_stdio_inheritance && !config.capture_output)
-    return Status::Ok();
-  return CurrentLogFormat() == LogFormat::kJson ? StartStdioRelay()
-                                                : RedirectStdioToErrorLog();
-}
-
 // What the helper needs of the process before Python: only fd 0 (the event
 // socket) and its logs, the app's environment and directory.
 Status PrepareHelperProcess(const Config& config) {
   ::close_range(3, ~0u, 0);  // the master's sockets are not all close-on-exec
-  if (Status s = OpenHelperLogs(config); !s.ok()) return s;
+  // The error log as a worker has it, with the hooks' prints and stray
+  // tracebacks in it (in JSON through a stdio relay of the helper's own).
+  if (Status s = OpenProcessErrorLog(config, ProcessKind::kHooks); !s.ok())
+    return s;
+  if (Status s = CaptureStdioIntoErrorLog(config); !s.ok()) return s;
   for (const auto& [name, value] : config.env)
     ::setenv(name.c_str(), value.c_str(), 1);
   if (!config.chdir.empty() && ::chdir(config.chdir.c_str()) != 0)

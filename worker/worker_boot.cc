@@ -16,8 +16,8 @@
 #include "common/log.h"
 #include "common/privileges.h"
 #include "common/tls_settings.h"
+#include "worker/process_logs.h"
 #include "worker/python_app.h"
-#include "worker/stdio_relay.h"
 #include "worker/zygote.h"
 
 namespace wsgid {
@@ -87,23 +87,15 @@ Status WorkerBoot::LoadTls() {
 }
 
 Status WorkerBoot::OpenLogs() {
-  auto level = ParseLogLevel(config_.log_level);
-  if (Status s = OpenErrorLog(config_.error_logfile,
-                              level.ok() ? *level : LogLevel::kInfo);
+  if (Status s = OpenProcessErrorLog(config_, config_.worker_zygote
+                                                  ? ProcessKind::kPreload
+                                                  : ProcessKind::kWorker);
       !s.ok())
     return s;
-  auto format = ParseLogFormat(config_.log_format);
-  SetLogFormat(format.ok() ? *format : LogFormat::kText);
   SetLogWorkerId(config_.worker_id);
-  SetLogProcess(config_.worker_zygote ? ProcessKind::kPreload
-                                      : ProcessKind::kWorker);
+  // Before the stdio relay starts: it keeps the syslog sink's descriptor.
   if (Status s = OpenSyslog(); !s.ok()) return s;
-  // The app's prints and stray tracebacks go to the error log too, unless -R
-  // asks to leave them where the master's go (Gunicorn: capture_output wins).
-  if (config_.enable_stdio_inheritance && !config_.capture_output)
-    return Status::Ok();
-  return CurrentLogFormat() == LogFormat::kJson ? StartStdioRelay()
-                                                : RedirectStdioToErrorLog();
+  return CaptureStdioIntoErrorLog(config_);
 }
 
 Status WorkerBoot::OpenSyslog() {
