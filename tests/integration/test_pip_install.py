@@ -214,6 +214,36 @@ class PipInstallTest(unittest.TestCase):
             self.assertEqual(missing, [], "pyenv is installed (%s) but has no CPython %s" %
                              (pythons.pyenv_root(), ", ".join(missing)))
 
+    def test_backend_refuses_the_checkouts_build_folders(self):
+        sys.path.insert(0, os.path.join(harness.REPO, "tools", "build_backend"))
+        try:
+            import wsgid_build_backend as backend
+        finally:
+            sys.path.pop(0)
+        repo = harness.REPO
+        for folder in ("build", "build/pip", "build-py3.12", "build-matrix-py3.12/x",
+                       "build-asan", "build-fuzz"):
+            with self.subTest(folder=folder):
+                with self.assertRaisesRegex(RuntimeError, "out of tree"):
+                    backend.check_build_dir(os.path.join(repo, folder), repo)
+        for path in (os.path.join(repo, "build-pip-cp312"), self.tmp,
+                     os.path.join(repo, "buildings")):
+            backend.check_build_dir(path, repo)  # no exception
+        # The embedded interpreter is the venv's base one, never the venv's own python.
+        base = subprocess.run(
+            [os.path.join(self.venv_of(pythons.DEBIAN_PYTHON), "bin", "python"), "-c",
+             "import sys; sys.path.insert(0, %r); import wsgid_build_backend as b; "
+             "print(b.base_python())" % os.path.join(repo, "tools", "build_backend")],
+            capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+        self.assertEqual(os.path.realpath(base), os.path.realpath(pythons.DEBIAN_PYTHON))
+
+    def venv_of(self, python):
+        """A fresh venv (no pip) of `python` in the test's folder."""
+        venv = os.path.join(self.tmp, "bare-venv")
+        subprocess.run([python, "-m", "venv", "--without-pip", venv], check=True,
+                       timeout=120, capture_output=True)
+        return venv
+
     def test_one_wheel_serves_each_venv_it_is_installed_in(self):
         harness.require_tool("cmake")
         python, minor = pythons.DEBIAN_PYTHON, "3.11"
