@@ -88,14 +88,17 @@ fuzz: setup
 sanitize: setup
 	tests/sanitize/run_sanitized.sh --jobs 2
 
+# Every benchmark but the scaler's scenarios, ending with bench-python (issue 14).
 bench: setup-bench build
 	$(PYTHON) tests/bench/run.py --bin-dir $(BUILD)/bin
 	$(PYTHON) tests/bench/preload.py --bin-dir $(BUILD)/bin
 	$(PYTHON) tests/bench/tls_bench.py --bin-dir $(BUILD)/bin
+	$(MAKE) bench-python
 
 # Hello world from the worker built against another CPython (BENCH_PYTHON, pyenv's newest
-# 3.12 by default) beside the default build's, in one run: the wsgid/x column is the ratio.
-PYENV_ROOT ?= $(HOME)/.pyenv
+# 3.12 by default) beside the default build's, in one run: the wsgid/x column is the ratio,
+# and tests/bench/results/python/results.md names the Python each row embeds.
+PYENV_ROOT ?= $(shell command -v pyenv >/dev/null && pyenv root || echo $(HOME)/.pyenv)
 BENCH_PYTHON ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.12.*/bin/python3.12)))
 bench-python: setup-bench build
 	@test -n "$(BENCH_PYTHON)" || { echo "no BENCH_PYTHON (pyenv's 3.12 not found)" >&2; exit 1; }

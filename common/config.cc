@@ -52,12 +52,25 @@ Status ApplyOption(const std::vector<std::string>& args, size_t* i,
 // --help's lines wrap before this many columns.
 constexpr size_t kUsageWidth = 76;
 
-// "  -b, --bind ADDRESS" (the short name, if any, then the long one).
+// An alias that only spells the flag with '_' for '-' (Gunicorn's
+// --limit-request-field_size): accepted, not worth a place in --help.
+bool IsSpellingOf(const std::string& alias, const std::string& flag) {
+  std::string dashed = alias;
+  for (char& c : dashed)
+    if (c == '_') c = '-';
+  return dashed == flag;
+}
+
+// "  -b, --bind ADDRESS", "  -H, --virtualenv, --home PATH": the short name,
+// if any, the long one, then the other long names.
 std::string UsageLabel(const Setting& setting) {
   std::string label = "    ";
   for (const std::string& alias : setting.aliases)
     if (alias.size() == 2 && alias[0] == '-') label = alias + ", ";
   label += setting.flag;
+  for (const std::string& alias : setting.aliases)
+    if (alias.size() > 2 && !IsSpellingOf(alias, setting.flag))
+      label += ", " + alias;
   if (!setting.metavar.empty()) label += " " + setting.metavar;
   return label;
 }

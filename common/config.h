@@ -154,7 +154,8 @@ struct Config {
   std::string control_certfile;  // --control-certfile: TLS on --control-bind
   std::string control_keyfile;   // --control-keyfile
   // issue 14: the app's virtualenv (--virtualenv, -H, --home; the master
-  // defaults it to $VIRTUAL_ENV). Empty: the embedded Python's own prefix.
+  // defaults it to $VIRTUAL_ENV, else the venv wsgid is installed in, and
+  // makes it absolute). Empty: the embedded Python's own prefix.
   std::string virtualenv;
 
   // Set only on the worker's command line, by wsgid.

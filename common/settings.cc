@@ -375,8 +375,9 @@ std::vector<Setting> BuildTable() {
        "/etc/ssl/ctl.key", TextField(&Config::control_keyfile)},
       // issue 14: the app's virtualenv (uWSGI's -H/--home/--virtualenv).
       {"--virtualenv", {"-H", "--home"}, "", N::kBoth, kPublic, "PATH",
-       "the app's virtualenv (default $VIRTUAL_ENV): its\n"
-       "sys.prefix and site-packages; same Python major.minor",
+       "the app's virtualenv (default $VIRTUAL_ENV, else\n"
+       "the one wsgid is installed in): its sys.prefix\n"
+       "and site-packages; same Python major.minor",
        "/srv/app/venv", TextField(&Config::virtualenv)},
       {"--worker-listen-fds", {}, "", N::kWorker, kInternal, "FDS",
        "the listening sockets the master passed down",

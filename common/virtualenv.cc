@@ -5,6 +5,7 @@
 #include <cctype>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 namespace wsgid {
 namespace {
@@ -87,6 +88,37 @@ std::string VirtualenvPython(const std::string& venv_path) {
   std::string python3 = venv + "/bin/python3";
   if (::access(python3.c_str(), F_OK) == 0) return python3;
   return venv + "/bin/python";
+}
+
+std::string AbsolutePathFrom(const std::string& path,
+                             const std::string& base_dir) {
+  if (path.empty()) return "";
+  std::string joined = path[0] == '/' ? path : base_dir + "/" + path;
+  std::vector<std::string> parts;
+  std::istringstream in(joined);
+  std::string part;
+  while (std::getline(in, part, '/')) {
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else {
+      parts.push_back(part);
+    }
+  }
+  std::string out;
+  for (const std::string& p : parts) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
+std::string VirtualenvHolding(const std::string& executable) {
+  size_t slash = executable.rfind('/');
+  if (slash == std::string::npos || slash == 0) return "";
+  std::string bin_dir = executable.substr(0, slash);
+  size_t parent_slash = bin_dir.rfind('/');
+  if (parent_slash == std::string::npos) return "";
+  std::string venv = parent_slash == 0 ? "/" : bin_dir.substr(0, parent_slash);
+  if (::access((venv + "/pyvenv.cfg").c_str(), F_OK) != 0) return "";
+  return venv;
 }
 
 }  // namespace wsgid

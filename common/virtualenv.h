@@ -10,7 +10,14 @@
 // worker binary which Python it embeds, daemon/embedded_python.h), and by a
 // worker run alone.
 //
-// Pure functions over text and one file read; thread-compatible.
+// Where the app's virtualenv comes from when no setting names one:
+// $VIRTUAL_ENV, else the virtualenv wsgid itself is installed in (pip put it in
+// its bin/), so that a venv's wsgid run by its path serves from that venv
+// whichever venv's pip built it. A relative path is made absolute once, by the
+// master before any process changes directory (--chdir), so that master and
+// workers check the same folder.
+//
+// Pure functions over text and file reads; thread-compatible.
 #pragma once
 
 #include <string>
@@ -39,5 +46,16 @@ Status CheckVirtualenv(const std::string& venv_path,
 // worker's program name, from which Python finds pyvenv.cfg and so takes the
 // virtualenv's sys.prefix and site-packages. It need not be executable.
 std::string VirtualenvPython(const std::string& venv_path);
+
+// `path` made absolute against `base_dir` (an absolute folder) and normalised
+// as Python's os.path.abspath does it: no "." or ".." components, no repeated
+// or trailing '/'. Symlinks are kept (they are not resolved). "" stays "".
+std::string AbsolutePathFrom(const std::string& path,
+                             const std::string& base_dir);
+
+// The virtualenv whose bin/ holds `executable` (an absolute path): the parent
+// of the executable's folder when that has a pyvenv.cfg, as Python itself
+// finds its venv. Empty when it is in none.
+std::string VirtualenvHolding(const std::string& executable);
 
 }  // namespace wsgid

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "common/settings.h"
+#include "common/virtualenv.h"
 #include "daemon/host_limits.h"
 #include "daemon/log_config.h"
 #include "daemon/toml_reader.h"
@@ -79,6 +80,29 @@ std::string AbsolutePath(const std::string& path) {
   char cwd[4096];
   if (::getcwd(cwd, sizeof cwd) == nullptr) return path;
   return std::string(cwd) + "/" + path;
+}
+
+// The virtualenv path made absolute against the master's working directory
+// (the master never changes it: a reload resolves it the same way) and
+// normalised, so that a worker checks the same folder after its --chdir.
+std::string AbsoluteVirtualenv(const std::string& path) {
+  if (path.empty() || path[0] == '/') return AbsolutePathFrom(path, "/");
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) return path;
+  return AbsolutePathFrom(path, cwd);
+}
+
+// What runs a gunicorn.conf.py: the virtualenv's python when `virtualenv` is
+// one (the file may import what only the app's venv has), else the Python
+// the worker embeds. A path that is no virtualenv falls back to the latter,
+// and the start-up check then says what is wrong with it.
+std::string ReaderPython(const std::string& virtualenv) {
+  if (!virtualenv.empty() &&
+      ::access((virtualenv + "/pyvenv.cfg").c_str(), F_OK) == 0) {
+    std::string python = VirtualenvPython(virtualenv);
+    if (::access(python.c_str(), X_OK) == 0) return python;
+  }
+  return WSGID_PYTHON_EXECUTABLE;
 }
 
 // The Gunicorn setting that names the app (not a row of the settings table).
@@ -177,10 +201,9 @@ print(json.dumps(out))
 // Runs the reader with posix_spawn and an argv of its own: the master's
 // environment is never touched (setenv here would free the environ array a
 // caller, or another thread, is reading).
-StatusOr<std::string> RunPython(const std::vector<std::string>& args) {
-  std::vector<std::string> words = {WSGID_PYTHON_EXECUTABLE, "-c",
-                                    kGunicornReader};
-  words.insert(words.end(), args.begin(), args.end());
+StatusOr<std::string> RunPython(const std::string& python,
+                                const std::string& file) {
+  std::vector<std::string> words = {python, "-c", kGunicornReader, file};
   std::vector<char*> argv;
   for (std::string& w : words) argv.push_back(w.data());
   argv.push_back(nullptr);
@@ -309,12 +332,26 @@ StatusOr<std::vector<std::string>> SplitShellWords(std::string_view text) {
 }
 
 // -c FILE: python:MODULE and *.py are Gunicorn's, the rest wsgid.toml.
-Status ApplyConfigFile(const std::string& file, Config* config,
-                       std::vector<std::string>* warnings) {
+Status ApplyConfigFile(const std::string& file, const std::string& virtualenv,
+                       Config* config, std::vector<std::string>* warnings) {
   std::string path = file.rfind("file:", 0) == 0 ? file.substr(5) : file;
   if (path.rfind("python:", 0) == 0 || EndsWith(path, ".py"))
-    return ApplyGunicornFile(path, config, warnings);
+    return ApplyGunicornFile(path, config, warnings, virtualenv);
   return ApplyTomlFile(path, config);
+}
+
+// The virtualenv known before the config file is read: the command line's,
+// GUNICORN_CMD_ARGS', WSGID_VIRTUALENV, else `fallback` ($VIRTUAL_ENV or the
+// one wsgid is installed in). A gunicorn.conf.py names none (Gunicorn has no
+// such setting), so this is the one the app gets unless a wsgid.toml says.
+std::string EarlyVirtualenv(const Config& command_line,
+                            const std::string& env_args_virtualenv,
+                            char** environ, const std::string& fallback) {
+  if (!command_line.virtualenv.empty()) return command_line.virtualenv;
+  if (!env_args_virtualenv.empty()) return env_args_virtualenv;
+  const char* setting = FindEnv(environ, "WSGID_VIRTUALENV");
+  if (setting != nullptr && *setting != '\0') return setting;
+  return fallback;
 }
 
 }  // namespace
@@ -356,8 +393,9 @@ Status ApplyTomlFile(const std::string& path, Config* config) {
 }
 
 Status ApplyGunicornFile(const std::string& path, Config* config,
-                         std::vector<std::string>* warnings) {
-  auto out = RunPython({path});
+                         std::vector<std::string>* warnings,
+                         const std::string& virtualenv) {
+  auto out = RunPython(ReaderPython(virtualenv), path);
   if (!out.ok())
     return Status::InvalidArgument("config file " + path + ": " +
                                    out.status().message());
@@ -396,14 +434,21 @@ Status ApplyEnvironment(char** environ, Config* config) {
   return Status::Ok();
 }
 
+std::string DefaultVirtualenv(char** environ, const std::string& installed_in) {
+  const char* virtual_env = FindEnv(environ, "VIRTUAL_ENV");
+  if (virtual_env != nullptr && *virtual_env != '\0') return virtual_env;
+  return installed_in;
+}
+
 StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
-                            char** environ,
-                            std::vector<std::string>* warnings) {
+                            char** environ, std::vector<std::string>* warnings,
+                            const std::string& installed_in) {
   // The command line names the file; parse it once for that and its errors.
   auto first = ParseCommandLine(args);
   if (!first.ok()) return first.status();
   // Gunicorn's GUNICORN_CMD_ARGS: flags between the environment and argv.
   std::vector<std::string> env_args;
+  std::string env_virtualenv;
   if (const char* cmd = FindEnv(environ, "GUNICORN_CMD_ARGS")) {
     auto words = SplitShellWords(cmd);
     auto parsed = words.ok() ? ParseCommandLine(*words) : words.status();
@@ -412,13 +457,19 @@ StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
                                      parsed.status().message());
     env_args = *words;
     if (first->config_file.empty()) first->config_file = parsed->config_file;
+    env_virtualenv = parsed->virtualenv;
   }
+  std::string default_virtualenv = DefaultVirtualenv(environ, installed_in);
+  std::string early_virtualenv = AbsoluteVirtualenv(
+      EarlyVirtualenv(*first, env_virtualenv, environ, default_virtualenv));
   Config base;
   std::string file = first->config_file;
   if (file.empty() && ::access(kDefaultGunicornFile, R_OK) == 0)
     file = kDefaultGunicornFile;  // as Gunicorn, when no -c is given
   if (!file.empty())
-    if (Status s = ApplyConfigFile(file, &base, warnings); !s.ok()) return s;
+    if (Status s = ApplyConfigFile(file, early_virtualenv, &base, warnings);
+        !s.ok())
+      return s;
   if (Status s = ApplyEnvironment(environ, &base); !s.ok()) return s;
   if (!env_args.empty()) {
     auto with_env = ParseCommandLine(env_args, base, "environment");
@@ -429,6 +480,12 @@ StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
   if (!config.ok()) return config;
   if (Status s = ApplyLogConfig(&*config); !s.ok())
     return s;  // issue 18: --log-config and kin
+  if (config->virtualenv.empty() && !default_virtualenv.empty()) {
+    config->virtualenv = default_virtualenv;
+    if (default_virtualenv != installed_in)  // else it stays a "default"
+      config->sources["virtualenv"] = "environment";
+  }
+  config->virtualenv = AbsoluteVirtualenv(config->virtualenv);
   const char* port = FindEnv(environ, "PORT");
   if (config->binds.empty() && port != nullptr && *port != '\0') {
     config->binds = {std::string("0.0.0.0:") + port};  // Heroku's PORT

@@ -32,9 +32,12 @@ Status ApplyToml(const std::string& text, const std::string& origin,
                  Config* config);
 
 // Applies a gunicorn.conf.py's settings; *warnings gets one line per setting
-// wsgid lacks.
+// wsgid lacks. `virtualenv` (absolute, or empty): when it is one, its python
+// evaluates the file (which may import what only that venv has); else the
+// Python the worker embeds does.
 Status ApplyGunicornFile(const std::string& path, Config* config,
-                         std::vector<std::string>* warnings);
+                         std::vector<std::string>* warnings,
+                         const std::string& virtualenv = "");
 
 // Applies WSGID_<SETTING> variables (WSGID_WORKERS=4, WSGID_BIND=...) from
 // `environ` (a null-terminated array of NAME=VALUE). Unknown WSGID_ names are
@@ -47,9 +50,20 @@ Status ApplyEnvironment(char** environ, Config* config);
 // --min-workers. A WEB_CONCURRENCY that is not a positive number is an error.
 StatusOr<int> DefaultWorkers(const Config& config, char** environ);
 
+// The app's virtualenv when no setting names one: $VIRTUAL_ENV from
+// `environ` when set, else `installed_in` (the virtualenv wsgid is installed
+// in, common/virtualenv.h's VirtualenvHolding; empty when none).
+std::string DefaultVirtualenv(char** environ, const std::string& installed_in);
+
 // The whole configuration: command line, the -c file it names, the environment;
-// the worker count is never 0 in the result (DefaultWorkers).
+// the worker count is never 0 in the result (DefaultWorkers). --virtualenv
+// defaults to DefaultVirtualenv(environ, installed_in) and is made absolute
+// against the working directory (the master's, before any --chdir), so the
+// workers get the folder the master checked. The virtualenv known before the
+// file is read (command line, GUNICORN_CMD_ARGS, WSGID_VIRTUALENV, else the
+// default) is the one whose python evaluates a gunicorn.conf.py.
 StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
-                            char** environ, std::vector<std::string>* warnings);
+                            char** environ, std::vector<std::string>* warnings,
+                            const std::string& installed_in = "");
 
 }  // namespace wsgid

@@ -6,7 +6,10 @@
 // default build's master with per-version workers).
 //
 // Called by main at start (--version, and the --virtualenv check, also under
-// --check-config), on the main thread before any other thread exists.
+// --check-config), on the main thread before any other thread exists, and on
+// a reload by the supervisor's thread (the thread that reaps workers: the
+// child is waited for by its pid before the loop reaps again, as the
+// gunicorn.conf.py reader's is).
 #pragma once
 
 #include <string>
@@ -29,8 +32,9 @@ StatusOr<EmbeddedPython> ParseEmbeddedPython(const std::string& answer);
 // loader's message on stderr).
 StatusOr<EmbeddedPython> QueryEmbeddedPython(const std::string& worker_path);
 
-// The master's start-up check of the app's virtualenv (main defaults it to
-// $VIRTUAL_ENV first): when set, it must be a virtualenv of the worker's
+// The master's check of the app's virtualenv at start and on a reload
+// (LoadConfig defaults it to $VIRTUAL_ENV, else the venv wsgid is installed
+// in, and makes it absolute): when set, it must be a virtualenv of the worker's
 // Python major.minor (common/virtualenv.h). InvalidArgument (exit 2)
 // otherwise; Unavailable when the worker cannot say its version.
 Status CheckConfiguredVirtualenv(const Config& config,

@@ -22,6 +22,7 @@ extern char** environ;
 #include "common/status_codes.h"
 #include "common/syslog_sink.h"
 #include "common/tls_settings.h"
+#include "common/virtualenv.h"
 #include "daemon/config_file.h"
 #include "daemon/embedded_python.h"
 #include "daemon/start_modes.h"
@@ -45,6 +46,32 @@ std::string WorkerPath() {
   return path.substr(0, path.rfind('/') + 1) + "wsgid-worker";
 }
 
+// The virtualenv wsgid is installed in (pip put it in the venv's bin/), the
+// app's when neither a setting nor $VIRTUAL_ENV names one: found from argv[0]
+// as run (a venv's bin/ entry may be a symlink to the real binary), else from
+// the real binary (a symlink elsewhere pointing into a venv's bin/). Empty
+// when neither is in a venv.
+std::string FindInstalledVirtualenv(const char* argv0) {
+  char cwd[PATH_MAX];
+  std::string as_run = argv0 != nullptr ? argv0 : "";
+  if (as_run.find('/') != std::string::npos &&
+      ::getcwd(cwd, sizeof cwd) != nullptr)
+    if (std::string v = VirtualenvHolding(AbsolutePathFrom(as_run, cwd));
+        !v.empty())
+      return v;
+  char self[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return "";
+  return VirtualenvHolding(std::string(self, static_cast<size_t>(n)));
+}
+
+// FindInstalledVirtualenv's answer, set once by main before anything changes
+// directory; read by the start and every reload.
+std::string& InstalledVirtualenv() {
+  static std::string venv;
+  return venv;
+}
+
 // --help and --version answer without a configuration: the exit code, or none.
 std::optional<int> AnswerInfoFlags(const Args& args) {
   for (const std::string& a : args) {
@@ -62,19 +89,28 @@ std::optional<int> AnswerInfoFlags(const Args& args) {
       else
         std::printf("Python: unknown (%s)\n",
                     python.status().message().c_str());
+      if (!InstalledVirtualenv().empty())
+        std::printf("installed in the virtualenv %s (the app's by default)\n",
+                    InstalledVirtualenv().c_str());
       return 0;
     }
   }
   return std::nullopt;
 }
 
-// LoadConfig, and --virtualenv defaulted to $VIRTUAL_ENV (the workers get it
-// on their command line, so a reload keeps it).
+// LoadConfig with the virtualenv wsgid is installed in as the last default
+// (the workers get the virtualenv on their command line, absolute).
 StatusOr<Config> LoadConfigWithVirtualenv(const Args& args, Args* warnings) {
-  auto config = LoadConfig(args, environ, warnings);
-  const char* virtual_env = std::getenv("VIRTUAL_ENV");
-  if (config.ok() && config->virtualenv.empty() && virtual_env != nullptr)
-    config->virtualenv = virtual_env;
+  return LoadConfig(args, environ, warnings, InstalledVirtualenv());
+}
+
+// A reload's configuration: the same, with its virtualenv checked as at start
+// (an error keeps the running generation).
+StatusOr<Config> ReloadConfig(const Args& args, Args* warnings) {
+  auto config = LoadConfigWithVirtualenv(args, warnings);
+  if (!config.ok()) return config;
+  if (Status s = CheckConfiguredVirtualenv(*config, WorkerPath()); !s.ok())
+    return s;
   return config;
 }
 
@@ -166,7 +202,7 @@ int Serve(Config config, const Args& args) {
   Supervisor supervisor(
       std::move(config), WorkerPath(),
       [args](Args* reload_warnings) {
-        return LoadConfigWithVirtualenv(args, reload_warnings);
+        return ReloadConfig(args, reload_warnings);
       },
       args);
   if (Status s = supervisor.Start(); !s.ok()) {
@@ -182,6 +218,7 @@ int Serve(Config config, const Args& args) {
 int main(int argc, char** argv) {
   using namespace wsgid;
   Args args(argv + 1, argv + argc);
+  InstalledVirtualenv() = FindInstalledVirtualenv(argv[0]);
   if (std::optional<int> code = AnswerInfoFlags(args)) return *code;
   Args warnings;
   auto config = LoadValidConfig(args, &warnings);

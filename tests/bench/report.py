@@ -344,6 +344,12 @@ def results_page(report, text, charts, outdir):
            " ".join(report.get("loadavg_after") or [])),
         "- versions: %s" % "; ".join(
             v[k] if v[k].lower().startswith(k) else "%s %s" % (k, v[k]) for k in sorted(v)),
+    ]
+    embedded = report.get("embedded_python", {})
+    if embedded:
+        lines.append("- the Python each wsgid row embeds: %s" % "; ".join(
+            "%s: %s" % (name, embedded[name]) for name in sorted(embedded)))
+    lines += [
         "",
     ]
     if charts:

@@ -634,6 +634,25 @@ def tool_versions(bin_dir):
     return v
 
 
+def embedded_pythons(opts):
+    """{"wsgid": "Python 3.11.2 (/usr/bin/python3), build/bin", "wsgid-alt": ...}: the
+    CPython each wsgid server's worker embeds (`wsgid --version`'s Python line), so the
+    results say what the wsgid and wsgid-alt rows compare."""
+    found = {}
+    for name, bin_dir in (("wsgid", opts.bin_dir), ("wsgid-alt", opts.alt_bin_dir)):
+        if not bin_dir or name not in opts.server_names:
+            continue
+        try:
+            out = subprocess.run([os.path.join(bin_dir, "wsgid"), "--version"],
+                                 capture_output=True, text=True, timeout=20).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            out = ""
+        python = [line for line in out.splitlines() if line.startswith("Python")]
+        found[name] = "%s, %s" % (python[0] if python else "Python unknown",
+                                  os.path.relpath(bin_dir, REPO))
+    return found
+
+
 # ---------------------------------------------------------------------------------------------
 # Command line.
 
@@ -793,6 +812,7 @@ def main(argv=None):
     try:
         write_data_files(opts, tmpdir)
         report["versions"] = tool_versions(opts.bin_dir)
+        report["embedded_python"] = embedded_pythons(opts)
         for wname in opts.workload_names:
             workload = WORKLOADS[wname]
             for name in opts.server_names:

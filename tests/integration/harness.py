@@ -36,6 +36,10 @@ UNDER_GUNICORN = os.environ.get("WSGID_TEST_SERVER") == "gunicorn"
 SANITIZED = os.environ.get("WSGID_SANITIZED") == "1"
 PAGE = os.sysconf("SC_PAGE_SIZE")
 MIB = 1 << 20
+# issue 14: wsgid takes $VIRTUAL_ENV as the app's virtualenv. `make test` run from an
+# activated venv must not hand it to every wsgid the tests start (Server, and the tests'
+# own subprocess calls, inherit this environment): a test that wants one sets it.
+os.environ.pop("VIRTUAL_ENV", None)
 
 
 def require_tool(name, hint=""):
@@ -179,7 +183,7 @@ class Server:
     """One server process; use as a context manager."""
 
     def __init__(self, app, *flags, workers=1, threads=1, chdir=EXAMPLES, env=None,
-                 bind=True):
+                 bind=True, cwd=None):
         self.host = "127.0.0.1"
         self.port = free_port()
         self.app = app
@@ -187,8 +191,9 @@ class Server:
         self.workers = workers
         self.threads = threads
         self.chdir = chdir
-        self.env = dict(os.environ, **(env or {}))
+        self.env = dict(os.environ, **(env or {}))  # no VIRTUAL_ENV unless `env` says
         self.bind = bind
+        self.cwd = cwd  # wsgid's working directory (the test's by default)
         self.proc = None
         self._log = tempfile.NamedTemporaryFile(prefix="wsgid-test-", suffix=".log",
                                                 delete=False)
@@ -211,7 +216,7 @@ class Server:
 
     def start(self, timeout=30, expect_ready=True):
         self.proc = subprocess.Popen(self.command(), stdout=self._log, stderr=subprocess.STDOUT,
-                                     env=self.env, start_new_session=True)
+                                     env=self.env, start_new_session=True, cwd=self.cwd)
         if expect_ready and not self._wait_ready(timeout):
             self.stop()
             raise RuntimeError("server did not start: %s\n%s" % (self.command(), self.log()))

@@ -3,8 +3,10 @@ found passes the HTTP/WSGI integration and conformance tiers that need no Flask 
 
 Debian's 3.11 is the default build (build/), which every tier runs against. For each of
 pyenv's 3.9, 3.10, 3.12 and 3.13 this builds only what embeds Python, the wsgid-worker
-target, in build-pyX.Y/ beside build/ (ccache shares the Python-free objects), puts the
-default build's wsgid and wsgictl beside it (the master links no Python: it asks its
+target, in build-matrix-pyX.Y/ beside build/ (ccache shares the Python-free objects, and
+the worker's with pip's build of that Python in test_pip_install; a folder of its own, so
+that a user's `make build EMBED_PYTHON=` tree, build-pyX.Y/, is never reconfigured), puts
+the default build's wsgid and wsgictl beside it (the master links no Python: it asks its
 worker which one it embeds), checks `wsgid --version` names that Python, and runs
 test_http, test_wsgi and conformance/test_corpus with WSGID_BIN_DIR pointing there. It
 prints the versions covered, and fails when pyenv is installed and none of its 3.9-3.13
@@ -25,10 +27,10 @@ BUILD_TIMEOUT = 900
 
 
 def build_worker(python, minor):
-    """build-pyX.Y/bin with that Python's wsgid-worker and the default build's master and
+    """build-matrix-pyX.Y/bin with that Python's wsgid-worker and the default build's master and
     client (hard links, so /proc/self/exe names this folder and the master finds this
     worker). Returns the bin folder."""
-    build_dir = os.path.join(harness.REPO, "build-py" + minor)
+    build_dir = os.path.join(harness.REPO, "build-matrix-py" + minor)
     os.makedirs(build_dir, exist_ok=True)
     log = os.path.join(build_dir, "matrix-build.log")
     env = pythons.build_env()

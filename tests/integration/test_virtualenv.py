@@ -3,9 +3,11 @@
 A venv of Debian's python3 (the default build's Python) made with --system-site-packages:
 the worker's sys.prefix is the venv, a package found only in the venv's site-packages
 imports, and Debian's Flask and Django (dist-packages, through the system site-packages)
-are served from it. A venv of another Python major.minor, and a folder that is no venv,
-are refused at start with exit 2 and a message naming both versions (or saying it is no
-venv), also under --check-config, and leave no process behind.
+are served from it. A relative path is the start directory's, whatever --chdir says. A
+gunicorn.conf.py that imports a venv-only package is read by the venv's python. A venv of
+another Python major.minor, and a folder that is no venv, are refused at start with exit 2
+and a message naming both versions (or saying it is no venv), also under --check-config,
+and leave no process behind.
 """
 import json
 import os
@@ -18,6 +20,7 @@ import unittest
 import urllib.request
 
 import harness
+import pythons
 
 DEBIAN_PYTHON = "/usr/bin/python3"
 
@@ -72,16 +75,12 @@ def workers_serving(app_dir):
 
 
 def other_python():
-    """A CPython of another major.minor than Debian's 3.11 (pyenv's), or None."""
-    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-    for version in ("3.12", "3.13", "3.10", "3.9"):
-        versions = os.path.join(root, "versions")
-        if not os.path.isdir(versions):
-            return None
-        for name in sorted(os.listdir(versions)):
-            exe = os.path.join(versions, name, "bin", "python" + version)
-            if name.startswith(version + ".") and os.access(exe, os.X_OK):
-                return exe
+    """A CPython of another major.minor than Debian's 3.11 (pyenv's, found as the version
+    matrix finds it: `pyenv root`), or None."""
+    found = pythons.pyenv_pythons(("3.12", "3.13", "3.10", "3.9"))
+    for minor in ("3.12", "3.13", "3.10", "3.9"):
+        if minor in found:
+            return found[minor]
     return None
 
 
@@ -93,7 +92,7 @@ class VirtualenvTest(unittest.TestCase):
         cls.venv = make_venv(DEBIAN_PYTHON, os.path.join(cls.tmp, "venv"),
                              "--system-site-packages")
         with open(os.path.join(site_packages(cls.venv), "venv_only_pkg.py"), "w") as f:
-            f.write("WHERE = __file__\n")
+            f.write("WHERE = __file__\nWORKERS = 3\n")
         cls.app_dir = os.path.join(cls.tmp, "app")
         os.mkdir(cls.app_dir)
         for name, text in (("probe.py", PROBE_APP), ("flaskprobe.py", FLASK_APP)):
@@ -105,9 +104,9 @@ class VirtualenvTest(unittest.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
-    def server(self, app, *flags, env=None, chdir=None):
+    def server(self, app, *flags, env=None, chdir=None, cwd=None):
         """A Server whose environment is exactly self.env plus `env`."""
-        server = harness.Server(app, *flags, chdir=chdir or self.app_dir)
+        server = harness.Server(app, *flags, chdir=chdir or self.app_dir, cwd=cwd)
         server.env = dict(self.env, **(env or {}))
         return server
 
@@ -124,6 +123,53 @@ class VirtualenvTest(unittest.TestCase):
                 self.assertEqual(info["prefix"], self.venv)
                 self.assertEqual(info["base_prefix"], "/usr")
                 self.assertTrue(info["pkg"].startswith(site_packages(self.venv)), info)
+
+    def test_relative_path_is_the_start_directorys_whatever_chdir_says(self):
+        # Started in tmp/, --chdir app: "venv" is tmp/venv for the master and the workers.
+        with self.server("probe:app", "--virtualenv", "venv", chdir="app",
+                         cwd=self.tmp) as server:
+            status, body = harness.get(server.url + "/")
+        self.assertEqual(json.loads(body)["prefix"], self.venv)
+        with self.server("probe:app", chdir="app", cwd=self.tmp,
+                         env={"VIRTUAL_ENV": "venv"}) as server:
+            status, body = harness.get(server.url + "/")
+        self.assertEqual(json.loads(body)["prefix"], self.venv)
+        proc = subprocess.run([harness.WSGID, "--check-config", "--chdir", "app",
+                               "--virtualenv", "./venv/", "probe:app"], env=self.env,
+                              cwd=self.tmp, capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        # app/inner is a venv as seen from app/, but the path is the start directory's.
+        inner = os.path.join(self.app_dir, "inner")
+        os.makedirs(os.path.join(inner, "bin"), exist_ok=True)
+        shutil.copy(os.path.join(self.venv, "pyvenv.cfg"), inner)
+        for check in ((), ("--check-config",)):
+            with self.subTest(check=check):
+                code, err = self.refused(*check, "--virtualenv", "inner", cwd=self.tmp)
+                self.assertEqual(code, 2, err)
+                self.assertIn("--virtualenv %s: not a virtualenv" %
+                              os.path.join(self.tmp, "inner"), err)
+
+    def test_gunicorn_conf_is_read_by_the_virtualenvs_python(self):
+        # The file imports what only the venv has: the master's reader must run there.
+        conf = os.path.join(self.tmp, "venvconf.py")
+        with open(conf, "w") as f:
+            f.write("import venv_only_pkg\nworkers = venv_only_pkg.WORKERS\n")
+        for args, env in ((("--virtualenv", self.venv), None),
+                          (("-H", "venv"), None),
+                          ((), {"VIRTUAL_ENV": self.venv})):
+            with self.subTest(args=args, env=env):
+                proc = subprocess.run(
+                    [harness.WSGID, "--print-config", "-c", conf, *args, "probe:app"],
+                    env=dict(self.env, **(env or {})), cwd=self.tmp, capture_output=True,
+                    text=True, timeout=60)
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                self.assertRegex(proc.stdout, r"(?m)^workers += 3$")
+        # Without the venv the embedded Python reads it, and cannot import the package.
+        proc = subprocess.run([harness.WSGID, "--print-config", "-c", conf, "probe:app"],
+                              env=self.env, cwd=self.tmp, capture_output=True, text=True,
+                              timeout=60)
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("venv_only_pkg", proc.stderr)
 
     def test_virtual_env_variable_is_the_default(self):
         info = self.probe(env={"VIRTUAL_ENV": self.venv})
@@ -153,12 +199,13 @@ class VirtualenvTest(unittest.TestCase):
                 self.assertEqual(response.status, 200)
                 self.assertIn(b"csrfmiddlewaretoken", response.read())
 
-    def refused(self, *args, env=None):
+    def refused(self, *args, env=None, cwd=None):
         """Runs wsgid expecting a refusal at start: (exit code, stderr)."""
         proc = subprocess.run([harness.WSGID, "-b", "127.0.0.1:%d" % harness.free_port(),
                                "--ops-bind", "off", "--control-socket", "off", "-w", "1",
                                "--chdir", self.app_dir, *args, "probe:app"],
-                              env=env or self.env, capture_output=True, text=True, timeout=60)
+                              env=env or self.env, capture_output=True, text=True, timeout=60,
+                              cwd=cwd)
         self.assertEqual(workers_serving(self.app_dir), [], "a process was left running")
         return proc.returncode, proc.stderr
 

@@ -2,13 +2,17 @@
 `pip install --no-index /path/to/wsgid` builds with no package index reachable.
 
 pip runs it with the Python that runs pip (a venv's python, usually). It configures and
-builds wsgid with CMake against that interpreter (-DPython_EXECUTABLE=sys.executable, so
-the worker embeds it and starts with the venv's prefix), in a build folder of its own
-(never the checkout's build/), and writes a wheel whose .data/scripts holds wsgid,
-wsgid-worker and wsgictl: pip puts them in the venv's bin/ (wsgid finds its worker beside
-itself). The binaries find their libpython through the rpath CMake gives build-tree
-binaries. The wheel is tagged for that CPython (cp312-cp312-linux_x86_64): it is no
-portable manylinux wheel, it is for the machine that built it.
+builds wsgid with CMake against that venv's base interpreter (the python.org, pyenv or
+distribution CPython the venv was made from: -DPython_EXECUTABLE=base_python()), in a
+build folder of its own (never one of the checkout's build folders), and writes a wheel
+whose .data/scripts holds wsgid, wsgid-worker and wsgictl: pip puts them in the venv's
+bin/ (wsgid finds its worker beside itself, and takes the venv it is installed in as the
+app's virtualenv by default). Nothing in the binaries names the venv that built them: pip
+caches a wheel built from an sdist or a `name-version` folder and installs it into other
+venvs of the same Python, and each must serve from its own venv. The binaries find their
+libpython through the rpath CMake gives build-tree binaries. The wheel is tagged for that
+CPython (cp312-cp312-linux_x86_64): it is no portable manylinux wheel, it is for the
+machine that built it.
 
 Environment:
   WSGID_WHEEL_BUILD_DIR       build there and keep the folder (default: a temporary one)
@@ -98,18 +102,56 @@ def _run(cmd):
     subprocess.run(cmd, check=True, stdout=sys.stderr)
 
 
+def base_python():
+    """The interpreter the running venv was made from (sys.executable outside a venv): the
+    one the worker embeds, so that the binaries are the same whichever venv built them.
+    sys._base_executable names it from 3.11 on; before, it is the venv's own python, and
+    the base is found under sys.base_prefix."""
+    if sys.prefix == sys.base_prefix:
+        return sys.executable
+    venv = os.path.realpath(sys.prefix)
+    candidates = [getattr(sys, "_base_executable", "")] + [
+        os.path.join(sys.base_prefix, "bin", name)
+        for name in ("python%d.%d" % sys.version_info[:2], "python3")]
+    for exe in candidates:
+        if (exe and os.access(exe, os.X_OK)
+                and not os.path.abspath(exe).startswith(os.path.abspath(sys.prefix) + os.sep)
+                and not os.path.realpath(exe).startswith(venv + os.sep)):
+            return exe
+    raise RuntimeError("cannot find the Python this venv was made from (looked for %s)"
+                       % ", ".join(c for c in candidates if c))
+
+
+# The checkout's own build folders (make build, the version matrix, the sanitizer and
+# fuzzing trees: build/, build-py3.12/, build-matrix-py3.12/, build-asan/, ...). A wheel
+# build goes elsewhere: a temporary folder, or WSGID_WHEEL_BUILD_DIR, which may be one of
+# the folders kept for it, build-pip-*/ (the pip test's).
+DEVELOPER_BUILD_DIR = re.compile(r"^build(-(?!pip-)[^/]*)?$")
+
+
+def check_build_dir(build_dir, source):
+    """Raises RuntimeError when build_dir is, or is inside, a developer build folder of the
+    checkout at `source`."""
+    rel = os.path.relpath(os.path.realpath(build_dir), os.path.realpath(source))
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+        return
+    top = rel.split(os.sep)[0]
+    if DEVELOPER_BUILD_DIR.match(top):
+        raise RuntimeError("the wheel is built out of tree: %s/ is a developer build's "
+                           "(set WSGID_WHEEL_BUILD_DIR elsewhere)" % top)
+
+
 def _build_binaries(build_dir):
-    """Configures and builds the three binaries against sys.executable in build_dir."""
+    """Configures and builds the three binaries against base_python() in build_dir."""
     source = _source_dir()
-    if os.path.realpath(build_dir) == os.path.realpath(os.path.join(source, "build")):
-        raise RuntimeError("the wheel is built out of tree: build/ is the developer build's")
+    check_build_dir(build_dir, source)
     cmake = shutil.which("cmake")
     if cmake is None:
         raise RuntimeError("cmake is not installed (Debian: apt-get install cmake g++ "
                            "pybind11-dev libcpp-httplib-dev nlohmann-json3-dev "
                            "prometheus-cpp-dev pkg-config)")
     _run([cmake, "-S", source, "-B", build_dir,
-          "-DPython_EXECUTABLE=" + sys.executable, "-DPYBIND11_FINDPYTHON=ON",
+          "-DPython_EXECUTABLE=" + base_python(), "-DPYBIND11_FINDPYTHON=ON",
           "-DCMAKE_BUILD_TYPE=" + os.environ.get("WSGID_BUILD_TYPE", "Release"),
           "-DBUILD_TESTING=OFF"])
     jobs = os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL") or str(os.cpu_count() or 1)

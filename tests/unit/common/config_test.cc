@@ -580,11 +580,12 @@ TEST(ConfigTest, UsageTextFollowsTheTable) {
   std::string usage = UsageText("wsgid");
   size_t last = 0;
   for (const Setting& setting : SettingsTable()) {
-    // The flag as a whole word ("--reload", not "--reload-engine").
-    std::string word = setting.flag + (setting.metavar.empty() ? "" : " ");
+    // The flag as a whole word ("--reload", not "--reload-engine"), then its
+    // metavar or its other names.
+    const std::string& word = setting.flag;
     size_t at = usage.find(word);
-    while (at != std::string::npos && setting.metavar.empty() &&
-           (usage[at + word.size()] == '-' ||
+    while (at != std::string::npos &&
+           (usage[at + word.size()] == '-' || usage[at + word.size()] == '_' ||
             std::isalnum(static_cast<unsigned char>(usage[at + word.size()]))))
       at = usage.find(word, at + 1);
     if (setting.internal) {
@@ -602,6 +603,10 @@ TEST(ConfigTest, UsageTextFollowsTheTable) {
   EXPECT_NE(
       usage.find("\n                              default 127.0.0.1:8000)"),
       std::string::npos);
+  // issue 14: every long name but a spelling variant of the flag.
+  EXPECT_NE(usage.find("  -H, --virtualenv, --home PATH"), std::string::npos);
+  EXPECT_NE(usage.find("--error-logfile, --log-file FILE"), std::string::npos);
+  EXPECT_EQ(usage.find("--limit-request-field_size"), std::string::npos);
   EXPECT_NE(usage.find("  -h, --help                  this text\n"
                        "      --version               print the version\n"),
             std::string::npos);

@@ -86,5 +86,23 @@ TEST(VirtualenvTest, PythonPathFallsBackToBinPython) {
             "/nonexistent/venv/bin/python");
 }
 
+TEST(VirtualenvPathTest, AbsolutePathFromNormalisesAsPythonsAbspath) {
+  EXPECT_EQ(AbsolutePathFrom("venv", "/tmp/x"), "/tmp/x/venv");
+  EXPECT_EQ(AbsolutePathFrom("./venv/", "/tmp/x"), "/tmp/x/venv");
+  EXPECT_EQ(AbsolutePathFrom("app/../venv", "/tmp/x/"), "/tmp/x/venv");
+  EXPECT_EQ(AbsolutePathFrom("../../../v", "/tmp/x"), "/v");
+  EXPECT_EQ(AbsolutePathFrom("/srv//app/venv/", "/tmp/x"), "/srv/app/venv");
+  EXPECT_EQ(AbsolutePathFrom(".", "/"), "/");
+  EXPECT_EQ(AbsolutePathFrom("", "/tmp/x"), "");
+}
+
+TEST_F(VirtualenvDirTest, VirtualenvHoldingFindsTheVenvOfItsBinFolder) {
+  EXPECT_EQ(VirtualenvHolding(dir_ + "/bin/wsgid"), "");
+  WriteCfg("home = /usr/bin\nversion = 3.11.2\n");
+  EXPECT_EQ(VirtualenvHolding(dir_ + "/bin/wsgid"), dir_);
+  EXPECT_EQ(VirtualenvHolding(dir_ + "/wsgid"), "");  // not in its bin/
+  EXPECT_EQ(VirtualenvHolding("wsgid"), "");
+}
+
 }  // namespace
 }  // namespace wsgid

@@ -47,6 +47,7 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
 
   bool ok() const { return !path_.empty(); }
+  const std::string& path() const { return path_; }
   // Writes `content` to `name` in the directory; returns its path.
   std::string Write(const std::string& name, const std::string& content) const {
     std::string file = path_ + "/" + name;
@@ -1213,6 +1214,90 @@ TEST(GunicornSourcesTest, FileKeysNamedInWarnings) {
   EXPECT_TRUE(config->preload);  // preload_app (issue 16)
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_TRUE(Contains(warnings[0], "'workres' is neither"));
+}
+
+// ---- The app's virtualenv (issue 14)
+// ----------------------------------------------------------
+
+// A stand-in virtualenv: a pyvenv.cfg, and a bin/python3 that answers as the
+// gunicorn.conf.py reader does, with workers = 7: a file read by it says 7,
+// one read by the embedded Python says what the file says.
+class VirtualenvLoadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(dir_.ok());
+    venv_ = dir_.path() + "/venv";
+    std::filesystem::create_directories(venv_ + "/bin");
+    dir_.Write("venv/pyvenv.cfg", "home = /usr/bin\nversion = 3.11.2\n");
+    std::string python =
+        dir_.Write("venv/bin/python3", "#!/bin/sh\necho '{\"workers\": 7}'\n");
+    std::filesystem::permissions(python, std::filesystem::perms::owner_all);
+    conf_ = dir_.Write("gunicorn.conf.py", "workers = 2\n");
+  }
+  // LoadConfig run from `cwd` (then back where the test was).
+  StatusOr<Config> LoadIn(const std::string& cwd, const Args& args,
+                          std::vector<std::string> environ = {},
+                          const std::string& installed_in = "") {
+    auto here = std::filesystem::current_path();
+    std::filesystem::current_path(cwd);
+    Environ env(std::move(environ));
+    auto config = LoadConfig(args, env.get(), nullptr, installed_in);
+    std::filesystem::current_path(here);
+    return config;
+  }
+  TempDir dir_;
+  std::string venv_;
+  std::string conf_;
+};
+
+TEST_F(VirtualenvLoadTest, RelativePathIsMadeAbsoluteFromTheStartDirectory) {
+  // --chdir does not move it: the workers check the folder the master did.
+  std::filesystem::create_directories(dir_.path() + "/app");
+  for (const char* given : {"venv", "./venv/", "app/../venv"}) {
+    auto config =
+        LoadIn(dir_.path(), {"--chdir", "app", "--virtualenv", given, "m:a"});
+    ASSERT_TRUE(config.ok()) << config.status().message();
+    EXPECT_EQ(config->virtualenv, venv_) << given;
+  }
+  auto config = LoadIn(dir_.path() + "/app", {"m:a"}, {"VIRTUAL_ENV=../venv"});
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->virtualenv, venv_);
+}
+
+TEST_F(VirtualenvLoadTest, DefaultIsVirtualEnvThenWhereWsgidIsInstalled) {
+  auto config = LoadIn(dir_.path(), {"m:a"}, {"VIRTUAL_ENV=/srv/a"}, "/srv/b");
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->virtualenv, "/srv/a");
+  EXPECT_EQ(config->sources["virtualenv"], "environment");
+  config = LoadIn(dir_.path(), {"m:a"}, {}, "/srv/b");
+  EXPECT_EQ(config->virtualenv, "/srv/b");
+  EXPECT_EQ(config->sources.count("virtualenv"), 0u);  // a default
+  config = LoadIn(dir_.path(), {"-H", "/srv/c", "m:a"}, {"VIRTUAL_ENV=/srv/a"},
+                  "/srv/b");
+  EXPECT_EQ(config->virtualenv, "/srv/c");
+  config = LoadIn(dir_.path(), {"m:a"}, {"WSGID_VIRTUALENV=/srv/d"}, "/srv/b");
+  EXPECT_EQ(config->virtualenv, "/srv/d");
+  config = LoadIn(dir_.path(), {"m:a"});
+  EXPECT_EQ(config->virtualenv, "");
+}
+
+TEST_F(VirtualenvLoadTest, GunicornFileIsReadByTheVirtualenvsPython) {
+  auto workers = [&](const Args& args, std::vector<std::string> environ = {},
+                     const std::string& installed_in = "") {
+    auto config = LoadIn(dir_.path(), args, std::move(environ), installed_in);
+    EXPECT_TRUE(config.ok()) << config.status().message();
+    return config.ok() ? config->workers : -1;
+  };
+  EXPECT_EQ(workers({"-c", conf_, "m:a"}), 2);
+  EXPECT_EQ(workers({"-c", conf_, "--virtualenv", "venv", "m:a"}), 7);
+  EXPECT_EQ(workers({"-c", conf_, "m:a"}, {"VIRTUAL_ENV=" + venv_}), 7);
+  EXPECT_EQ(workers({"-c", conf_, "m:a"}, {"WSGID_VIRTUALENV=venv"}), 7);
+  EXPECT_EQ(workers({"-c", conf_, "m:a"}, {}, venv_), 7);
+  EXPECT_EQ(workers({"m:a"}, {"GUNICORN_CMD_ARGS=-c " + conf_ + " -H venv"}),
+            7);
+  // No virtualenv there: the embedded Python reads it, and the start-up
+  // check (daemon/embedded_python.h) says what is wrong with the path.
+  EXPECT_EQ(workers({"-c", conf_, "--virtualenv", "app", "m:a"}), 2);
 }
 
 }  // namespace
