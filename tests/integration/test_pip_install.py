@@ -157,7 +157,7 @@ class PipInstallTest(unittest.TestCase):
                                   conf, "tinyapp:app"], env=env, capture_output=True,
                                  text=True, timeout=60)
         self.assertEqual(printed.returncode, 0, printed.stderr)
-        self.assertRegex(printed.stdout, r"(?m)^workers += 3$")
+        self.assertRegex(printed.stdout, r"(?m)^workers += 3  # file$")
         ldd = subprocess.run(["ldd", os.path.join(bin_dir, "wsgid-worker")],
                              capture_output=True, text=True, timeout=60).stdout
         self.assertIn("libpython" + version.rsplit(".", 1)[0], ldd)

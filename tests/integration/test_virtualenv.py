@@ -163,7 +163,7 @@ class VirtualenvTest(unittest.TestCase):
                     env=dict(self.env, **(env or {})), cwd=self.tmp, capture_output=True,
                     text=True, timeout=60)
                 self.assertEqual(proc.returncode, 0, proc.stderr)
-                self.assertRegex(proc.stdout, r"(?m)^workers += 3$")
+                self.assertRegex(proc.stdout, r"(?m)^workers += 3  # file$")
         # Without the venv the embedded Python reads it, and cannot import the package.
         proc = subprocess.run([harness.WSGID, "--print-config", "-c", conf, "probe:app"],
                               env=self.env, cwd=self.tmp, capture_output=True, text=True,
