@@ -86,10 +86,10 @@ std::string AbsolutePath(const std::string& path) {
 // (the master never changes it: a reload resolves it the same way) and
 // normalised, so that a worker checks the same folder after its --chdir.
 std::string AbsoluteVirtualenv(const std::string& path) {
-  if (path.empty() || path[0] == '/') return AbsolutePathFrom(path, "/");
-  char cwd[4096];
-  if (::getcwd(cwd, sizeof cwd) == nullptr) return path;
-  return AbsolutePathFrom(path, cwd);
+  std::string absolute = AbsolutePath(path);
+  // Still relative only when the working directory could not be read.
+  if (absolute.empty() || absolute[0] != '/') return absolute;
+  return AbsolutePathFrom(absolute, "/");
 }
 
 // What runs a gunicorn.conf.py: the virtualenv's python when `virtualenv` is
